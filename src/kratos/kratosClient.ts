@@ -1,0 +1,85 @@
+import { Configuration, IdentityApi } from '@ory/client';
+import { OutboundError, type OutboundFailure } from '../outbound/outboundError.js';
+
+/** The operations Kratos accepts in an identity JSON Patch (reference/kratos-actions.md, "Admin API"). */
+export interface JsonPatchOperation {
+  op: 'add' | 'replace' | 'remove';
+  path: string;
+  value?: unknown;
+}
+
+/** The parts of an admin identity this service reads. */
+export interface KratosIdentity {
+  id: string;
+  traits: unknown;
+  metadataAdmin: unknown;
+  metadataPublic: unknown;
+  createdAt: string | null;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal | undefined;
+}
+
+export interface KratosAdmin {
+  /** The identity with its `metadata_admin`, or null when Kratos has no such identity. */
+  getIdentity(id: string, options?: CallOptions): Promise<KratosIdentity | null>;
+  patchIdentity(id: string, operations: JsonPatchOperation[], options?: CallOptions): Promise<void>;
+}
+
+export interface KratosClientOptions {
+  adminUrl: string;
+  /** Ory Network project API key, sent as a bearer token; self-hosted admin APIs need none. */
+  apiKey: string | undefined;
+  timeoutMs: number;
+}
+
+interface AxiosLikeError {
+  code?: string;
+  response?: { status?: number };
+}
+
+/** Sorts an axios failure from @ory/client into an outbound failure, dropping the response body. */
+function toFailure(error: unknown): OutboundFailure {
+  const { code, response } = (error ?? {}) as AxiosLikeError;
+  if (response?.status !== undefined) return { kind: 'status', status: response.status };
+  if (code === 'ECONNABORTED' || code === 'ETIMEDOUT' || code === 'ERR_CANCELED') return { kind: 'timeout' };
+  return { kind: 'network', code: typeof code === 'string' ? code : 'unknown' };
+}
+
+export function createKratosClient(options: KratosClientOptions): KratosAdmin {
+  const identities = new IdentityApi(
+    new Configuration({
+      basePath: options.adminUrl,
+      accessToken: options.apiKey,
+      baseOptions: { timeout: options.timeoutMs },
+    }),
+  );
+
+  return {
+    async getIdentity(id, callOptions) {
+      try {
+        const { data } = await identities.getIdentity({ id }, { signal: callOptions?.signal });
+        return {
+          id: data.id,
+          traits: data.traits,
+          metadataAdmin: data.metadata_admin,
+          metadataPublic: data.metadata_public,
+          createdAt: data.created_at ?? null,
+        };
+      } catch (error) {
+        const failure = toFailure(error);
+        if (failure.kind === 'status' && failure.status === 404) return null;
+        throw new OutboundError('kratos', 'getIdentity', failure);
+      }
+    },
+
+    async patchIdentity(id, operations, callOptions) {
+      try {
+        await identities.patchIdentity({ id, jsonPatch: operations }, { signal: callOptions?.signal });
+      } catch (error) {
+        throw new OutboundError('kratos', 'patchIdentity', toFailure(error));
+      }
+    },
+  };
+}

@@ -1,0 +1,24 @@
+/**
+ * The message ids this service shows through Kratos (product.md, C3). They are part of the public
+ * contract: UIs translate by id. The README's table is checked against this list by a test.
+ */
+export const MESSAGE_IDS = {
+  declined: 4100001,
+  verificationRequired: 4100002,
+  reverificationRequired: 4100003,
+  verificationUnavailable: 4100004,
+  hookMisconfigured: 4100005,
+} as const;
+
+export type MessageContext = Record<string, string | number | boolean | null>;
+
+/**
+ * The body that makes Kratos interrupt a flow and show a message: messages nested per
+ * `instance_ptr`, an integer id, `type: "error"` (reference/kratos-actions.md, "Responses Kratos
+ * understands"). `""` puts the message on the form rather than on a field.
+ */
+export function kratosErrorBody(id: number, text: string, context: MessageContext) {
+  return {
+    messages: [{ instance_ptr: '', messages: [{ id, text, type: 'error' as const, context }] }],
+  };
+}

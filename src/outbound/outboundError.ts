@@ -1,0 +1,51 @@
+export type OutboundTarget = 'kratos' | 'persona';
+
+export type OutboundFailure =
+  | { kind: 'status'; status: number }
+  | { kind: 'timeout' }
+  | { kind: 'network'; code: string }
+  | { kind: 'invalid_response' };
+
+/**
+ * A failed call to Kratos or Persona. It carries the status, never the response body: error
+ * bodies can hold personal data and internals (pitfalls.md, 14).
+ */
+export class OutboundError extends Error {
+  constructor(
+    readonly target: OutboundTarget,
+    readonly operation: string,
+    readonly failure: OutboundFailure,
+    readonly details: { requestId?: string | undefined; rateLimitResetSeconds?: number | undefined } = {},
+  ) {
+    super(`${target} ${operation} failed: ${describeFailure(failure)}`);
+    this.name = 'OutboundError';
+  }
+
+  get status(): number | undefined {
+    return this.failure.kind === 'status' ? this.failure.status : undefined;
+  }
+
+  /**
+   * Worth trying again later: the peer was unreachable, slow, rate-limiting or failing. 501 means
+   * "not implemented" and will not change (Kratos treats it the same way).
+   */
+  get transient(): boolean {
+    if (this.failure.kind === 'timeout' || this.failure.kind === 'network') return true;
+    if (this.failure.kind !== 'status') return false;
+    const { status } = this.failure;
+    return status === 429 || (status >= 500 && status !== 501);
+  }
+}
+
+function describeFailure(failure: OutboundFailure): string {
+  switch (failure.kind) {
+    case 'status':
+      return `HTTP ${failure.status}`;
+    case 'timeout':
+      return 'timed out';
+    case 'network':
+      return `network error (${failure.code})`;
+    case 'invalid_response':
+      return 'unexpected response body';
+  }
+}

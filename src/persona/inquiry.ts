@@ -1,0 +1,69 @@
+import { z } from 'zod';
+
+/** Persona times look like `2026-07-29T10:15:32.017Z`; kept as ISO strings, compared as instants. */
+export const personaTime = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})$/, 'must be an ISO 8601 time')
+  .refine((text) => !Number.isNaN(Date.parse(text)), 'must be an ISO 8601 time')
+  .transform((text) => new Date(text).toISOString());
+
+/** Statuses are open-ended (Persona adds new ones without notice); only their shape is checked. */
+export const inquiryStatus = z.string().regex(/^[a-z][a-z_]{0,39}$/, 'must be a Persona inquiry status');
+
+const relationship = z
+  .object({ data: z.object({ id: z.string().optional() }).nullable().optional() })
+  .nullable()
+  .optional();
+
+/** What this service reads of an inquiry; anything may be missing where blocklists removed it. */
+export interface Inquiry {
+  id: string;
+  status?: string | undefined;
+  /** null: the inquiry has no reference id; undefined: the payload did not say. */
+  referenceId?: string | null | undefined;
+  templateId?: string | undefined;
+  createdAt?: string | undefined;
+  updatedAt?: string | undefined;
+}
+
+/** An inquiry resource with kebab keys, from a webhook payload or an API response. */
+export const inquiryResource = z
+  .object({
+    type: z.literal('inquiry'),
+    id: z.string().regex(/^inq_[A-Za-z0-9]+$/, 'must be an inquiry id (inq_...)'),
+    attributes: z
+      .object({
+        status: inquiryStatus.optional(),
+        'reference-id': z.string().nullable().optional(),
+        'created-at': personaTime.optional(),
+        'updated-at': personaTime.nullable().optional(),
+      })
+      .optional(),
+    relationships: z.object({ 'inquiry-template': relationship, template: relationship }).nullable().optional(),
+  })
+  .transform((resource): Inquiry => ({
+    id: resource.id,
+    status: resource.attributes?.status,
+    referenceId: resource.attributes?.['reference-id'],
+    templateId:
+      resource.relationships?.['inquiry-template']?.data?.id ?? resource.relationships?.template?.data?.id ?? undefined,
+    createdAt: resource.attributes?.['created-at'],
+    updatedAt: resource.attributes?.['updated-at'] ?? undefined,
+  }));
+
+/** An inquiry with everything a decision needs (a `null` reference id means the inquiry is not ours). */
+export type CompleteInquiry = Inquiry & {
+  status: string;
+  referenceId: string | null;
+  templateId: string;
+  createdAt: string;
+};
+
+export function isCompleteInquiry(inquiry: Inquiry): inquiry is CompleteInquiry {
+  return (
+    inquiry.status !== undefined &&
+    inquiry.referenceId !== undefined &&
+    inquiry.templateId !== undefined &&
+    inquiry.createdAt !== undefined
+  );
+}

@@ -1,0 +1,137 @@
+import { z } from 'zod';
+import { OutboundError, type OutboundFailure } from '../outbound/outboundError.js';
+import { inquiryResource, isCompleteInquiry, type CompleteInquiry, type Inquiry } from './inquiry.js';
+
+export type PrefillValues = Record<string, string | number | boolean>;
+
+export interface CreateInquiryInput {
+  templateId: string;
+  /** The Kratos identity id: one Persona account per identity (reference/persona-api.md). */
+  referenceId: string;
+  fields: PrefillValues;
+  /** Replayed by Persona for 24 h, so a retried create returns the same inquiry. */
+  idempotencyKey: string;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal | undefined;
+}
+
+export interface PersonaApi {
+  createInquiry(input: CreateInquiryInput, options?: CallOptions): Promise<CompleteInquiry>;
+  getInquiry(inquiryId: string, options?: CallOptions): Promise<Inquiry>;
+}
+
+export interface PersonaClientOptions {
+  apiBase: string;
+  apiKey: string;
+  /** Pinned `Persona-Version`, so payload shapes cannot change under us. */
+  version: string;
+  timeoutMs: number;
+  fetch?: typeof fetch;
+}
+
+const singleInquiry = z.object({ data: inquiryResource });
+
+/** Legacy `tmpl_` templates are named by `template-id`, current `itmpl_` ones by `inquiry-template-id`. */
+const templateAttribute = (templateId: string) =>
+  templateId.startsWith('tmpl_') ? 'template-id' : 'inquiry-template-id';
+
+const headerNumber = (value: string | null) => {
+  const parsed = value === null ? Number.NaN : Number(value);
+  return Number.isFinite(parsed) && parsed >= 0 ? parsed : undefined;
+};
+
+function fetchFailure(error: unknown): OutboundFailure {
+  const name = (error as { name?: string } | null)?.name;
+  if (name === 'TimeoutError' || name === 'AbortError') return { kind: 'timeout' };
+  const code = (error as { cause?: { code?: unknown } } | null)?.cause?.code;
+  return { kind: 'network', code: typeof code === 'string' ? code : 'fetch_failed' };
+}
+
+export function createPersonaClient(options: PersonaClientOptions): PersonaApi {
+  const fetchImpl = options.fetch ?? fetch;
+
+  async function call(
+    operation: string,
+    method: 'GET' | 'POST',
+    path: string,
+    init: { body?: unknown; idempotencyKey?: string; signal?: AbortSignal | undefined } = {},
+  ): Promise<unknown> {
+    const signals = [AbortSignal.timeout(options.timeoutMs), ...(init.signal ? [init.signal] : [])];
+    const headers: Record<string, string> = {
+      Authorization: `Bearer ${options.apiKey}`,
+      Accept: 'application/json',
+      'Persona-Version': options.version,
+      'Key-Inflection': 'kebab',
+    };
+    if (init.body !== undefined) headers['Content-Type'] = 'application/json';
+    if (init.idempotencyKey !== undefined) headers['Idempotency-Key'] = init.idempotencyKey;
+
+    let response: Response;
+    try {
+      response = await fetchImpl(`${options.apiBase}${path}`, {
+        method,
+        headers,
+        body: init.body === undefined ? null : JSON.stringify(init.body),
+        signal: AbortSignal.any(signals),
+      });
+    } catch (error) {
+      throw new OutboundError('persona', operation, fetchFailure(error));
+    }
+    const details = {
+      requestId: response.headers.get('request-id') ?? undefined,
+      rateLimitResetSeconds: headerNumber(response.headers.get('ratelimit-reset')),
+    };
+    if (!response.ok) {
+      // The error body is neither read nor kept: it may echo personal data (pitfalls.md, 14).
+      await response.body?.cancel().catch(() => undefined);
+      throw new OutboundError('persona', operation, { kind: 'status', status: response.status }, details);
+    }
+    try {
+      return await response.json();
+    } catch (error) {
+      const failure = fetchFailure(error);
+      throw new OutboundError(
+        'persona',
+        operation,
+        failure.kind === 'timeout' ? failure : { kind: 'invalid_response' },
+        details,
+      );
+    }
+  }
+
+  const parseInquiry = (operation: string, body: unknown): Inquiry => {
+    const parsed = singleInquiry.safeParse(body);
+    if (!parsed.success) throw new OutboundError('persona', operation, { kind: 'invalid_response' });
+    return parsed.data.data;
+  };
+
+  return {
+    async createInquiry(input, callOptions) {
+      const attributes: Record<string, unknown> = { [templateAttribute(input.templateId)]: input.templateId };
+      if (Object.keys(input.fields).length > 0) attributes['fields'] = input.fields;
+      const body = await call('createInquiry', 'POST', '/inquiries', {
+        body: { data: { attributes }, meta: { 'auto-create-account-reference-id': input.referenceId } },
+        idempotencyKey: input.idempotencyKey,
+        signal: callOptions?.signal,
+      });
+      const inquiry = parseInquiry('createInquiry', body);
+      const complete = {
+        ...inquiry,
+        templateId: inquiry.templateId ?? input.templateId,
+        referenceId: inquiry.referenceId ?? input.referenceId,
+      };
+      if (!isCompleteInquiry(complete))
+        throw new OutboundError('persona', 'createInquiry', { kind: 'invalid_response' });
+      return complete;
+    },
+
+    async getInquiry(inquiryId, callOptions) {
+      const body = await call('getInquiry', 'GET', `/inquiries/${encodeURIComponent(inquiryId)}`, {
+        signal: callOptions?.signal,
+      });
+      return parseInquiry('getInquiry', body);
+    },
+  };
+}
