@@ -1,0 +1,58 @@
+import type { LoginPolicyName } from '../config.js';
+
+export type BlockReason = 'declined' | 'verification_required' | 'reverification_required' | 'verification_unavailable';
+
+export type LoginDecision = { allow: true; reason: AllowReason } | { allow: false; reason: BlockReason };
+export type AllowReason = 'approved' | 'not_declined' | 'grace_period' | 'status_unknown';
+
+export interface LoginPolicy {
+  policy: LoginPolicyName;
+  gracePeriodMs: number | undefined;
+  reverifyAfterMs: number | undefined;
+  approvedStatuses: ReadonlySet<string>;
+  declinedStatuses: ReadonlySet<string>;
+}
+
+export interface LoginFacts {
+  /** The recorded Persona status; null when the identity has no record. */
+  status: string | null;
+  /** When the approval was given; null when not approved. */
+  verifiedAt: string | null;
+  /** When the identity registered (Kratos `identity.created_at`), which starts the grace period. */
+  identityCreatedAt: string | null;
+}
+
+const withinGracePeriod = (facts: Pick<LoginFacts, 'identityCreatedAt'>, policy: LoginPolicy, nowMs: number) => {
+  if (policy.gracePeriodMs === undefined || facts.identityCreatedAt === null) return false;
+  const registeredAt = Date.parse(facts.identityCreatedAt);
+  return !Number.isNaN(registeredAt) && nowMs < registeredAt + policy.gracePeriodMs;
+};
+
+/** The login gate's decision from the recorded status (product.md, C3). */
+export function decideLogin(facts: LoginFacts, policy: LoginPolicy, nowMs: number): LoginDecision {
+  if (facts.status !== null && policy.declinedStatuses.has(facts.status)) return { allow: false, reason: 'declined' };
+  if (policy.policy === 'block-declined') return { allow: true, reason: 'not_declined' };
+
+  if (facts.status !== null && policy.approvedStatuses.has(facts.status)) {
+    const verifiedAt = facts.verifiedAt === null ? Number.NaN : Date.parse(facts.verifiedAt);
+    const expired = policy.reverifyAfterMs !== undefined && nowMs - verifiedAt > policy.reverifyAfterMs;
+    return expired ? { allow: false, reason: 'reverification_required' } : { allow: true, reason: 'approved' };
+  }
+  if (withinGracePeriod(facts, policy, nowMs)) return { allow: true, reason: 'grace_period' };
+  return { allow: false, reason: 'verification_required' };
+}
+
+/**
+ * The decision when the record cannot be read (Kratos unreachable on the fallback path). Under
+ * `block-declined` nobody unknown is blocked, so the login proceeds; under `require-approved` only
+ * the grace period can let the user in.
+ */
+export function decideLoginWithoutRecord(
+  facts: Pick<LoginFacts, 'identityCreatedAt'>,
+  policy: LoginPolicy,
+  nowMs: number,
+): LoginDecision {
+  if (policy.policy === 'block-declined') return { allow: true, reason: 'status_unknown' };
+  if (withinGracePeriod(facts, policy, nowMs)) return { allow: true, reason: 'grace_period' };
+  return { allow: false, reason: 'verification_unavailable' };
+}
