@@ -1,0 +1,153 @@
+import { randomUUID } from 'node:crypto';
+import { applyJsonPatch, PatchError, type PatchOperation } from './jsonPatch.js';
+import { startStandInServer, type RecordedRequest, type Reply, type StandInServer } from './standInServer.js';
+
+/**
+ * A Kratos admin API on loopback that holds identities in memory and enforces what the real one
+ * does (reference/kratos-actions.md): JSON Patch with add, remove and replace only, no patching of
+ * `id` or `credentials`, the bearer key when one is configured (Ory Network), and `metadata_admin`
+ * only on admin reads.
+ */
+
+export interface StandInIdentity {
+  id: string;
+  schema_id: string;
+  schema_url: string;
+  state: 'active' | 'inactive';
+  state_changed_at: string;
+  traits: Record<string, unknown>;
+  verifiable_addresses: unknown[];
+  recovery_addresses: unknown[];
+  metadata_public: Record<string, unknown> | null;
+  metadata_admin: Record<string, unknown> | null;
+  created_at: string;
+  updated_at: string;
+  organization_id: string | null;
+}
+
+export interface KratosStandIn extends StandInServer {
+  createIdentity(
+    input?: Partial<Pick<StandInIdentity, 'id' | 'traits' | 'metadata_public' | 'metadata_admin' | 'created_at'>>,
+  ): StandInIdentity;
+  identity(id: string): StandInIdentity | undefined;
+  /** The JSON Patch bodies received for one identity, oldest first. */
+  patchesOf(id: string): PatchOperation[][];
+}
+
+/** Top-level identity members an admin patch may touch. */
+const PATCHABLE = new Set([
+  'traits',
+  'metadata_public',
+  'metadata_admin',
+  'state',
+  'schema_id',
+  'external_id',
+  'organization_id',
+]);
+
+const kratosError = (code: number, status: string, reason: string): Reply => ({
+  status: code,
+  body: { error: { code, status, reason, message: status } },
+});
+
+export async function startKratosStandIn(options: { apiKey?: string; port?: number } = {}): Promise<KratosStandIn> {
+  const identities = new Map<string, StandInIdentity>();
+
+  const authorized = (request: RecordedRequest) =>
+    options.apiKey === undefined || request.headers.authorization === `Bearer ${options.apiKey}`;
+
+  const admin =
+    (handle: (request: RecordedRequest, params: string[]) => Reply) => (request: RecordedRequest, params: string[]) =>
+      authorized(request)
+        ? handle(request, params)
+        : kratosError(401, 'Unauthorized', 'The request could not be authorized');
+
+  const patchIdentity = (request: RecordedRequest, [id = '']: string[]): Reply => {
+    const identity = identities.get(id);
+    if (identity === undefined) return kratosError(404, 'Not Found', 'Unable to locate the resource');
+    if (!String(request.headers['content-type'] ?? '').startsWith('application/json')) {
+      return kratosError(415, 'Unsupported Media Type', 'Content-Type must be application/json');
+    }
+    const operations = request.body;
+    if (!Array.isArray(operations) || operations.length === 0) {
+      return kratosError(400, 'Bad Request', 'The body must be a non-empty JSON Patch array');
+    }
+    for (const operation of operations as PatchOperation[]) {
+      if (typeof operation !== 'object' || operation === null || typeof operation.path !== 'string') {
+        return kratosError(400, 'Bad Request', 'Every patch operation needs op and path');
+      }
+      if (!['add', 'remove', 'replace'].includes(operation.op)) {
+        return kratosError(400, 'Bad Request', `Unsupported patch operation: ${String(operation.op)}`);
+      }
+      const member = operation.path.split('/')[1] ?? '';
+      if (member === 'id' || member === 'credentials') {
+        return kratosError(400, 'Bad Request', `The path ${operation.path} may not be patched`);
+      }
+      if (!PATCHABLE.has(member)) return kratosError(400, 'Bad Request', `Unknown identity field in ${operation.path}`);
+    }
+    try {
+      const patched = applyJsonPatch(identity as unknown as Record<string, unknown>, operations as PatchOperation[]);
+      const updated = { ...(patched as unknown as StandInIdentity), updated_at: new Date().toISOString() };
+      identities.set(id, updated);
+      return { status: 200, body: updated };
+    } catch (error) {
+      if (error instanceof PatchError) return kratosError(400, 'Bad Request', error.message);
+      throw error;
+    }
+  };
+
+  const server = await startStandInServer({
+    port: options.port,
+    routes: [
+      {
+        method: 'GET',
+        pattern: /^\/(?:admin\/)?health\/(?:ready|alive)$/,
+        handle: () => ({ status: 200, body: { status: 'ok' } }),
+      },
+      {
+        method: 'GET',
+        pattern: /^\/admin\/identities\/([^/]+)$/,
+        handle: admin((_request, [id = '']) => {
+          const identity = identities.get(id);
+          return identity
+            ? { status: 200, body: identity }
+            : kratosError(404, 'Not Found', 'Unable to locate the resource');
+        }),
+      },
+      { method: 'PATCH', pattern: /^\/admin\/identities\/([^/]+)$/, handle: admin(patchIdentity) },
+    ],
+  });
+
+  return {
+    ...server,
+    createIdentity(input = {}) {
+      const now = new Date().toISOString();
+      const identity: StandInIdentity = {
+        id: input.id ?? randomUUID(),
+        schema_id: 'default',
+        schema_url: 'http://127.0.0.1/schemas/ZGVmYXVsdA',
+        state: 'active',
+        state_changed_at: now,
+        traits: input.traits ?? { email: `user-${identities.size + 1}@example.com` },
+        verifiable_addresses: [],
+        recovery_addresses: [],
+        metadata_public: input.metadata_public ?? null,
+        metadata_admin: input.metadata_admin ?? null,
+        created_at: input.created_at ?? now,
+        updated_at: now,
+        organization_id: null,
+      };
+      identities.set(identity.id, identity);
+      return structuredClone(identity);
+    },
+    identity(id) {
+      const identity = identities.get(id);
+      return identity === undefined ? undefined : structuredClone(identity);
+    },
+    patchesOf(id) {
+      return server.requests
+        .filter((request) => request.method === 'PATCH' && request.path === `/admin/identities/${id}`)
+        .map((request) => request.body as PatchOperation[]);
+    },
+  };
+}
