@@ -1,0 +1,51 @@
+import express, { type Express } from 'express';
+import type { Config } from './config.js';
+import { errorHandler } from './http/errorHandler.js';
+import { HttpError } from './http/httpError.js';
+import type { RouteContext } from './http/routeContext.js';
+import { requestLog } from './http/requestLog.js';
+import type { KratosAdmin } from './kratos/kratosClient.js';
+import type { Logger } from './logger.js';
+import type { PersonaApi } from './persona/personaClient.js';
+import { callbackRoute } from './routes/callback.js';
+import { healthRoute } from './routes/health.js';
+import { initiateRoute } from './routes/initiate.js';
+import { validateRoute } from './routes/validate.js';
+import { IdentityLocks } from './verification/identityLocks.js';
+import { createRecordStore } from './verification/recordStore.js';
+
+export interface AppDependencies {
+  config: Readonly<Config>;
+  logger: Logger;
+  kratos: KratosAdmin;
+  persona: PersonaApi;
+  now?: () => number;
+}
+
+export function createApp(deps: AppDependencies): Express {
+  const { config } = deps;
+  const context: RouteContext = {
+    config,
+    persona: deps.persona,
+    store: createRecordStore({
+      kratos: deps.kratos,
+      locks: new IdentityLocks(),
+      publicMirror: config.record.publicMirror,
+      approvedStatuses: config.record.approvedStatuses,
+    }),
+    rules: { decidedStatuses: new Set([...config.record.approvedStatuses, ...config.record.declinedStatuses]) },
+    now: deps.now ?? Date.now,
+  };
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.use(requestLog(deps.logger));
+  app.use(healthRoute());
+  app.use(initiateRoute(context));
+  app.use(callbackRoute(context));
+  app.use(validateRoute(context));
+  app.use((_req, _res, next) => next(new HttpError(404, 'not_found', 'no such route')));
+  app.use(errorHandler);
+  return app;
+}

@@ -1,0 +1,31 @@
+/** An error with the status and stable code it is answered with; its message must be safe to show. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+/** The statuses and codes body-parser's failures are answered with (its `type` values). */
+const BODY_PARSER_ERRORS: Record<string, [number, string, string]> = {
+  'entity.too.large': [413, 'payload_too_large', 'request body is too large'],
+  'entity.parse.failed': [400, 'invalid_json', 'request body is not valid JSON'],
+  'entity.verify.failed': [400, 'invalid_encoding', 'request body is not valid UTF-8'],
+  'encoding.unsupported': [415, 'unsupported_encoding', 'request body encoding is not supported'],
+  'charset.unsupported': [415, 'unsupported_charset', 'request body must be UTF-8'],
+  'request.aborted': [400, 'request_aborted', 'request was aborted'],
+  'request.size.invalid': [400, 'invalid_request', 'request size did not match Content-Length'],
+};
+
+/** Turns any error into the HttpError it is answered with; unknown errors become a bare 500. */
+export function toHttpError(error: unknown): HttpError {
+  if (error instanceof HttpError) return error;
+  const type = (error as { type?: unknown } | null)?.type;
+  const known = typeof type === 'string' ? BODY_PARSER_ERRORS[type] : undefined;
+  if (known !== undefined) return new HttpError(...known);
+  return new HttpError(500, 'internal_error', 'internal error');
+}

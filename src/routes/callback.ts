@@ -1,0 +1,89 @@
+import { Router } from 'express';
+import { requireJson, rawBody } from '../http/bodyParsers.js';
+import { HttpError } from '../http/httpError.js';
+import type { RouteContext } from '../http/routeContext.js';
+import { requestLocals } from '../http/requestLog.js';
+import { errorFields } from '../logger.js';
+import { OutboundError } from '../outbound/outboundError.js';
+import { parsePersonaEvent } from '../persona/event.js';
+import { verifyPersonaSignature, type SignatureVerification } from '../persona/signature.js';
+import { receiveEvent } from '../verification/receiveEvent.js';
+
+/** Persona waits 5 s for an answer (reference/persona-api.md); the Kratos read and write fit in 4. */
+export const CALLBACK_BUDGET_MS = 4_000;
+
+const SIGNATURE_PROBLEMS: Record<Exclude<SignatureVerification, { valid: true }>['reason'], string> = {
+  missing_header: 'missing Persona-Signature header',
+  malformed_header: 'Persona-Signature must be t=<unix seconds>,v1=<hex> (space-separated sets while Persona rotates)',
+  timestamp_out_of_tolerance: 'Persona-Signature timestamp is outside the accepted window; check the server clock',
+  no_matching_signature:
+    'no Persona-Signature matches: check PERSONA_WEBHOOK_SECRET (the whole wbhsec_ value) and that no proxy rewrites the body',
+};
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function decodeJson(body: Buffer): unknown {
+  let text: string;
+  try {
+    text = utf8.decode(body);
+  } catch {
+    throw new HttpError(400, 'invalid_encoding', 'request body is not valid UTF-8');
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new HttpError(400, 'invalid_json', 'request body is not valid JSON');
+  }
+}
+
+export function callbackRoute(context: RouteContext): Router {
+  const { config } = context;
+  const router = Router();
+
+  router.post('/persona/callback', requireJson, rawBody('1mb'), async (req, res) => {
+    const { log, logFields } = requestLocals(res);
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const verification = verifyPersonaSignature({
+      header: req.get('persona-signature'),
+      rawBody: body,
+      secrets: config.persona.webhookSecrets,
+      nowSeconds: Math.floor(context.now() / 1000),
+      toleranceSeconds: config.persona.signatureToleranceSeconds,
+    });
+    if (!verification.valid) {
+      logFields.signature = verification.reason;
+      throw new HttpError(401, 'invalid_signature', SIGNATURE_PROBLEMS[verification.reason]);
+    }
+
+    const parsed = parsePersonaEvent(decodeJson(body));
+    if (!parsed.ok) throw new HttpError(400, 'invalid_event', parsed.problem);
+    const { event } = parsed;
+    Object.assign(logFields, { persona_event_id: event.id, event_name: event.name });
+
+    try {
+      const result = await receiveEvent(
+        { ...context, templateIds: config.persona.templateIds },
+        event,
+        AbortSignal.timeout(CALLBACK_BUDGET_MS),
+      );
+      Object.assign(logFields, result);
+      res
+        .status(200)
+        .json(
+          result.outcome === 'ignored'
+            ? { outcome: result.outcome, reason: result.reason }
+            : { outcome: result.outcome },
+        );
+    } catch (error) {
+      if (!(error instanceof OutboundError)) throw error;
+      // Persona delivers again on any non-2xx answer, for about 51 hours: nothing is lost.
+      log.warn(
+        { persona_event_id: event.id, ...errorFields(error) },
+        'event not applied; Persona will deliver it again',
+      );
+      logFields.outcome = 'failed';
+      throw new HttpError(503, 'temporarily_unavailable', 'the event could not be applied now; deliver it again later');
+    }
+  });
+  return router;
+}

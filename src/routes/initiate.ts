@@ -1,0 +1,98 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { NIL_UUID, isUuid } from '../identityId.js';
+import { jsonBody, requireJson } from '../http/bodyParsers.js';
+import type { RouteContext } from '../http/routeContext.js';
+import { requestLocals } from '../http/requestLog.js';
+import { parseBody } from '../http/validation.js';
+import { requireWebhookSecret } from '../http/webhookAuth.js';
+import { MESSAGE_IDS, kratosErrorBody } from '../kratos/messages.js';
+import { errorFields, type Logger } from '../logger.js';
+import { OutboundError } from '../outbound/outboundError.js';
+import { openInquiry } from '../verification/openInquiry.js';
+import { markNotStarted } from '../verification/transition.js';
+
+/**
+ * A post-persist hook that fails strands the user on an error page although the account exists
+ * (reference/kratos-actions.md), so initiate answers within about two seconds whatever happens:
+ * Persona gets most of that, the two Kratos calls the rest.
+ */
+export const PERSONA_BUDGET_MS = 1_200;
+export const KRATOS_BUDGET_MS = 700;
+
+const initiateBody = z.object({
+  identity_id: z.string().refine(isUuid, 'must be a UUID'),
+  traits: z.record(z.string(), z.unknown()).nullable().optional(),
+});
+
+const MISCONFIGURED_HOOK =
+  'registration hook runs before the identity is saved (identity id is the nil UUID): ' +
+  'remove response.parse and can_interrupt from the /persona/initiate hook in selfservice.flows.registration.after';
+
+export function initiateRoute(context: RouteContext): Router {
+  const { config } = context;
+  const router = Router();
+
+  router.post(
+    '/persona/initiate',
+    requireWebhookSecret(config.oryWebhookSecrets),
+    requireJson,
+    jsonBody('100kb'),
+    async (req, res) => {
+      const { log, logFields } = requestLocals(res);
+      const body = parseBody(initiateBody, req.body);
+      const identityId = body.identity_id;
+
+      if (identityId === NIL_UUID) {
+        log.error({ hook: 'initiate' }, MISCONFIGURED_HOOK);
+        logFields.outcome = 'hook_misconfigured';
+        res.status(400).json(
+          kratosErrorBody(MESSAGE_IDS.hookMisconfigured, config.login.messages.unavailable, {
+            reason: 'hook_misconfigured',
+          }),
+        );
+        return;
+      }
+
+      const templateId = config.persona.templateIds[0] as string;
+      let status: string | undefined;
+      let inquiryId: string | null = null;
+      try {
+        const { inquiry, update } = await openInquiry(
+          { ...context, templateId, prefillFields: config.persona.prefillFields },
+          { identityId, traits: body.traits ?? {}, generation: 0 },
+          { persona: AbortSignal.timeout(PERSONA_BUDGET_MS), kratos: AbortSignal.timeout(KRATOS_BUDGET_MS) },
+        );
+        inquiryId = inquiry.id;
+        status = update.record?.status ?? inquiry.status;
+        logFields.outcome = update.outcome;
+      } catch (error) {
+        if (!(error instanceof OutboundError)) throw error;
+        log.warn({ identity_id: identityId, ...errorFields(error) }, 'verification not started at registration');
+        if (error.target === 'persona') status = await recordNotStarted(context, identityId, templateId, log);
+        logFields.outcome = 'not_started';
+      }
+      logFields.identity_id = identityId;
+      res.status(200).json({ status: status ?? 'unknown', inquiry_id: inquiryId });
+    },
+  );
+  return router;
+}
+
+/** Persona failed: the record says `not_started`, and `/persona/start` creates the inquiry later. */
+async function recordNotStarted(
+  context: RouteContext,
+  identityId: string,
+  templateId: string,
+  log: Logger,
+): Promise<string | undefined> {
+  try {
+    const update = await context.store.update(identityId, (current) => markNotStarted(current, templateId), {
+      signal: AbortSignal.timeout(KRATOS_BUDGET_MS),
+    });
+    return update.record?.status;
+  } catch (error) {
+    log.warn({ identity_id: identityId, ...errorFields(error) }, 'could not record not_started');
+    return undefined;
+  }
+}

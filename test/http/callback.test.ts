@@ -1,0 +1,354 @@
+import { createHmac } from 'node:crypto';
+import request from 'supertest';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  FOREIGN_TEMPLATE_ID,
+  PERSONA_WEBHOOK_SECRET,
+  TEMPLATE_ID,
+  startHarness,
+  type Harness,
+} from '../support/harness.js';
+
+let harness: Harness;
+afterEach(() => harness.close());
+
+/** Registers an identity through the initiate hook; returns it with its inquiry id. */
+async function registered(h: Harness) {
+  const identity = h.kratos.createIdentity();
+  const response = await h.postHook('/persona/initiate', { identity_id: identity.id }).expect(200);
+  return { identityId: identity.id, inquiryId: response.body.inquiry_id as string };
+}
+
+const record = (h: Harness, identityId: string) =>
+  h.kratos.identity(identityId)?.metadata_admin?.['persona'] as Record<string, unknown> | undefined;
+
+/** Moves the inquiry to `status` one second later and returns Persona's event about it. */
+function personaMoves(h: Harness, inquiryId: string, status: string, name = `inquiry.${status}`) {
+  h.clock.now += 1_000;
+  h.persona.setStatus(inquiryId, status);
+  return h.persona.eventFor(inquiryId, name);
+}
+
+const kratosCalls = (h: Harness) => h.kratos.requests.filter((r) => r.path.startsWith('/admin/identities/')).length;
+
+describe('POST /persona/callback: signature', () => {
+  const signed = (rawBody: string, secret: string, timestamp: number) =>
+    `t=${timestamp},v1=${createHmac('sha256', secret).update(`${timestamp}.${rawBody}`).digest('hex')}`;
+
+  const post = (h: Harness, rawBody: string, headers: Record<string, string>) => {
+    const test = request(h.app).post('/persona/callback').set('Content-Type', 'application/json');
+    for (const [name, value] of Object.entries(headers)) test.set(name, value);
+    return test.send(rawBody);
+  };
+
+  async function prepared() {
+    harness = await startHarness({ PERSONA_WEBHOOK_SECRET: `wbhsec_ournewsecret0123456789,${PERSONA_WEBHOOK_SECRET}` });
+    const { identityId, inquiryId } = await registered(harness);
+    const rawBody = JSON.stringify(personaMoves(harness, inquiryId, 'approved'));
+    return { identityId, rawBody, now: Math.floor(harness.clock.now / 1000) };
+  }
+
+  it('accepts a single valid signature and applies the event', async () => {
+    const { identityId, rawBody, now } = await prepared();
+    const response = await post(harness, rawBody, {
+      'Persona-Signature': signed(rawBody, PERSONA_WEBHOOK_SECRET, now),
+    });
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({ outcome: 'applied' });
+    expect(record(harness, identityId)?.['status']).toBe('approved');
+  });
+
+  it("accepts Persona's rotation header when either set matches, with any of our secrets", async () => {
+    const { rawBody, now } = await prepared();
+    const personaRetired = 'wbhsec_personaretiredsecret0000';
+    const withNewMatching = `${signed(rawBody, personaRetired, now)} ${signed(rawBody, PERSONA_WEBHOOK_SECRET, now)}`;
+    const withOldMatching = `${signed(rawBody, 'wbhsec_ournewsecret0123456789', now)} ${signed(rawBody, personaRetired, now)}`;
+    expect((await post(harness, rawBody, { 'Persona-Signature': withNewMatching })).status).toBe(200);
+    expect((await post(harness, rawBody, { 'Persona-Signature': withOldMatching })).status).toBe(200);
+  });
+
+  it.each([
+    [
+      'a tampered body',
+      (raw: string, now: number) => ({
+        'Persona-Signature': signed(raw.replace('approved', 'declined'), PERSONA_WEBHOOK_SECRET, now),
+      }),
+    ],
+    [
+      'a wrong secret',
+      (raw: string, now: number) => ({ 'Persona-Signature': signed(raw, 'wbhsec_notoursnotours0000000', now) }),
+    ],
+    [
+      'a stale timestamp',
+      (raw: string, now: number) => ({ 'Persona-Signature': signed(raw, PERSONA_WEBHOOK_SECRET, now - 301) }),
+    ],
+    [
+      'a future timestamp',
+      (raw: string, now: number) => ({ 'Persona-Signature': signed(raw, PERSONA_WEBHOOK_SECRET, now + 301) }),
+    ],
+    ['no signature header', () => ({})],
+    [
+      'the bare X-Persona-Signature scheme',
+      (raw: string) => ({
+        'X-Persona-Signature': createHmac('sha256', PERSONA_WEBHOOK_SECRET).update(raw).digest('hex'),
+      }),
+    ],
+    [
+      'a bare HMAC in Persona-Signature',
+      (raw: string) => ({
+        'Persona-Signature': createHmac('sha256', PERSONA_WEBHOOK_SECRET).update(raw).digest('hex'),
+      }),
+    ],
+  ])('refuses %s with 401 and changes nothing', async (_name, headers) => {
+    const { identityId, rawBody, now } = await prepared();
+    const response = await post(harness, rawBody, headers(rawBody, now));
+    expect(response.status).toBe(401);
+    expect(response.body.error.code).toBe('invalid_signature');
+    expect(record(harness, identityId)?.['status']).toBe('created');
+  });
+
+  it('honours a configured tolerance', async () => {
+    harness = await startHarness({ PERSONA_WEBHOOK_TOLERANCE_SECONDS: '60' });
+    const { inquiryId } = await registered(harness);
+    const rawBody = JSON.stringify(personaMoves(harness, inquiryId, 'approved'));
+    const now = Math.floor(harness.clock.now / 1000);
+    expect(
+      (await post(harness, rawBody, { 'Persona-Signature': signed(rawBody, PERSONA_WEBHOOK_SECRET, now - 61) })).status,
+    ).toBe(401);
+    expect(
+      (await post(harness, rawBody, { 'Persona-Signature': signed(rawBody, PERSONA_WEBHOOK_SECRET, now - 59) })).status,
+    ).toBe(200);
+  });
+});
+
+describe('POST /persona/callback: statuses', () => {
+  it.each([
+    ['inquiry.started', 'pending', null],
+    ['inquiry.completed', 'completed', null],
+    ['inquiry.failed', 'failed', null],
+    ['inquiry.expired', 'expired', null],
+    ['inquiry.marked-for-review', 'needs_review', null],
+    ['inquiry.approved', 'approved', 'decided'],
+    ['inquiry.declined', 'declined', 'decided'],
+    ['inquiry.transitioned', 'some_future_status', null],
+  ])('%s stores status %s', async (name, status, decided) => {
+    harness = await startHarness();
+    const { identityId, inquiryId } = await registered(harness);
+    const event = personaMoves(harness, inquiryId, status, name);
+
+    await harness.postEvent(event).expect(200, { outcome: 'applied' });
+
+    const eventTime = event.data.attributes['created-at'];
+    expect(record(harness, identityId)).toMatchObject({
+      status,
+      updated_at: eventTime,
+      last_event_id: event.data.id,
+      decided_at: decided ? eventTime : null,
+    });
+    expect(harness.kratos.identity(identityId)?.metadata_public?.['persona']).toEqual({
+      status,
+      verified_at: status === 'approved' ? eventTime : null,
+    });
+  });
+
+  it('keeps the status on inquiry.redacted', async () => {
+    harness = await startHarness();
+    const { identityId, inquiryId } = await registered(harness);
+    await harness.postEvent(personaMoves(harness, inquiryId, 'approved')).expect(200);
+    harness.clock.now += 1_000;
+    const redacted = harness.persona.eventFor(inquiryId, 'inquiry.redacted');
+    const response = await harness.postEvent(redacted).expect(200);
+    expect(response.body).toEqual({ outcome: 'ignored', reason: 'redaction_keeps_status' });
+    expect(record(harness, identityId)?.['status']).toBe('approved');
+  });
+
+  it('parses the example payloads of the Persona docs', async () => {
+    harness = await startHarness();
+    const { identityId, inquiryId } = await registered(harness);
+    const example = (
+      await import('../fixtures/persona/persona-event-inquiry-declined.json', { with: { type: 'json' } })
+    ).default;
+    const event = structuredClone(example);
+    event.data.id = 'evt_DocsExampleDeclined1';
+    event.data.attributes['created-at'] = new Date(harness.clock.now + 5_000).toISOString();
+    event.data.attributes.payload.data.id = inquiryId;
+    event.data.attributes.payload.data.attributes['reference-id'] = identityId;
+    event.data.attributes.payload.data.relationships['inquiry-template'].data.id = TEMPLATE_ID;
+
+    await harness.postEvent(event).expect(200, { outcome: 'applied' });
+    expect(record(harness, identityId)?.['status']).toBe('declined');
+    expect(harness.persona.requests.filter((r) => r.method === 'GET')).toHaveLength(0);
+  });
+
+  it.each([
+    ['snake_case', (key: string) => key.replace(/-/g, '_')],
+    ['camelCase', (key: string) => key.replace(/-([a-z])/g, (_m, letter: string) => letter.toUpperCase())],
+  ])('reads events with %s keys', async (_name, inflect) => {
+    harness = await startHarness();
+    const { identityId, inquiryId } = await registered(harness);
+    const event = personaMoves(harness, inquiryId, 'approved');
+    const reinflect = (value: unknown): unknown =>
+      Array.isArray(value)
+        ? value.map(reinflect)
+        : value !== null && typeof value === 'object'
+          ? Object.fromEntries(Object.entries(value).map(([key, child]) => [inflect(key), reinflect(child)]))
+          : value;
+    await harness.postEvent(reinflect(event)).expect(200, { outcome: 'applied' });
+    expect(record(harness, identityId)?.['status']).toBe('approved');
+  });
+});
+
+describe('POST /persona/callback: ordering, duplicates and supersession', () => {
+  it('keeps approved when an older completed arrives after it', async () => {
+    harness = await startHarness();
+    const { identityId, inquiryId } = await registered(harness);
+    const completed = personaMoves(harness, inquiryId, 'completed');
+    const approved = personaMoves(harness, inquiryId, 'approved');
+
+    await harness.postEvent(approved).expect(200, { outcome: 'applied' });
+    await harness.postEvent(completed).expect(200, { outcome: 'stale' });
+
+    expect(record(harness, identityId)).toMatchObject({ status: 'approved', last_event_id: approved.data.id });
+  });
+
+  it('applies the same event once', async () => {
+    harness = await startHarness();
+    const { identityId, inquiryId } = await registered(harness);
+    const approved = personaMoves(harness, inquiryId, 'approved');
+    const patchesBefore = harness.kratos.patchesOf(identityId).length;
+
+    await harness.postEvent(approved).expect(200, { outcome: 'applied' });
+    await harness.postEvent(approved).expect(200, { outcome: 'duplicate' });
+
+    expect(harness.kratos.patchesOf(identityId)).toHaveLength(patchesBefore + 1);
+  });
+
+  it("ignores an old inquiry's event once a newer inquiry is recorded, and lets the newer replace the older", async () => {
+    harness = await startHarness();
+    const { identityId, inquiryId: first } = await registered(harness);
+    harness.clock.now += 60_000;
+    const second = harness.persona.addInquiry({ referenceId: identityId });
+
+    const secondCreated = personaMoves(harness, second.id, 'created', 'inquiry.created');
+    await harness.postEvent(secondCreated).expect(200, { outcome: 'applied' });
+    expect(record(harness, identityId)).toMatchObject({
+      inquiry_id: second.id,
+      status: 'created',
+      created_at: second.createdAt,
+      history: [{ inquiry_id: first, status: 'created', decided_at: null }],
+    });
+
+    const lateFirst = personaMoves(harness, first, 'declined');
+    await harness.postEvent(lateFirst).expect(200, { outcome: 'superseded' });
+    expect(record(harness, identityId)).toMatchObject({ inquiry_id: second.id, status: 'created' });
+  });
+
+  it("ignores another template's inquiry without touching Kratos", async () => {
+    harness = await startHarness();
+    const { identityId } = await registered(harness);
+    const foreign = harness.persona.addInquiry({ referenceId: identityId, templateId: FOREIGN_TEMPLATE_ID });
+    const callsBefore = kratosCalls(harness);
+
+    const response = await harness.postEvent(personaMoves(harness, foreign.id, 'declined')).expect(200);
+
+    expect(response.body).toEqual({ outcome: 'ignored', reason: 'foreign_template' });
+    expect(kratosCalls(harness)).toBe(callsBefore);
+    expect(record(harness, identityId)?.['status']).toBe('created');
+  });
+
+  it.each([
+    ['an email', 'jane@example.com'],
+    ['the nil UUID', '00000000-0000-0000-0000-000000000000'],
+    ['no reference', null],
+  ])('ignores an inquiry whose reference id is %s', async (_name, referenceId) => {
+    harness = await startHarness();
+    const inquiry = harness.persona.addInquiry({ referenceId });
+    const response = await harness.postEvent(personaMoves(harness, inquiry.id, 'approved')).expect(200);
+    expect(response.body).toEqual({ outcome: 'ignored', reason: 'foreign_reference' });
+    expect(kratosCalls(harness)).toBe(0);
+  });
+
+  it.each(['account.created', 'inquiry-session.started', 'report/watchlist.matched'])(
+    'acknowledges the unknown event %s',
+    async (name) => {
+      harness = await startHarness();
+      const event = {
+        data: { type: 'event', id: 'evt_Unknown123', attributes: { name, payload: { data: { type: 'thing' } } } },
+      };
+      await harness.postEvent(event).expect(200, { outcome: 'ignored', reason: 'not_an_inquiry_event' });
+    },
+  );
+
+  it('acknowledges an inquiry of an identity Kratos does not know', async () => {
+    harness = await startHarness();
+    const inquiry = harness.persona.addInquiry({ referenceId: '7b0a4f3e-9c1d-4e2a-8f5b-1c2d3e4f5a6b' });
+    await harness
+      .postEvent(personaMoves(harness, inquiry.id, 'approved'))
+      .expect(200, { outcome: 'ignored', reason: 'unknown_identity' });
+  });
+
+  it('reads the inquiry from Persona only when the payload lacks what the decision needs', async () => {
+    harness = await startHarness();
+    const { identityId, inquiryId } = await registered(harness);
+    const event = personaMoves(harness, inquiryId, 'approved') as {
+      data: { attributes: { payload: { data: Record<string, unknown> } } };
+    };
+    const inquiryData = event.data.attributes.payload.data;
+    delete inquiryData['relationships'];
+    delete (inquiryData['attributes'] as Record<string, unknown>)['reference-id'];
+
+    await harness.postEvent(event).expect(200, { outcome: 'applied' });
+
+    const reads = harness.persona.requests.filter((r) => r.method === 'GET');
+    expect(reads.map((r) => r.path)).toEqual([`/api/v1/inquiries/${inquiryId}`]);
+    expect(record(harness, identityId)?.['status']).toBe('approved');
+  });
+});
+
+describe('POST /persona/callback: failures', () => {
+  it('answers 503 when Kratos fails the write, and applies the redelivery exactly once', async () => {
+    harness = await startHarness();
+    const { identityId, inquiryId } = await registered(harness);
+    const approved = personaMoves(harness, inquiryId, 'approved');
+    harness.kratos.inject({ method: 'PATCH', status: 500 });
+
+    const first = await harness.postEvent(approved);
+    expect(first.status).toBe(503);
+    expect(first.body.error.code).toBe('temporarily_unavailable');
+    expect(record(harness, identityId)?.['status']).toBe('created');
+
+    await harness.postEvent(approved).expect(200, { outcome: 'applied' });
+    await harness.postEvent(approved).expect(200, { outcome: 'duplicate' });
+    expect(record(harness, identityId)).toMatchObject({ status: 'approved', last_event_id: approved.data.id });
+  });
+
+  it('answers 503 when Kratos is unreachable', async () => {
+    harness = await startHarness();
+    const { inquiryId } = await registered(harness);
+    const approved = personaMoves(harness, inquiryId, 'approved');
+    await harness.kratos.close();
+    const response = await harness.postEvent(approved);
+    expect(response.status).toBe(503);
+    expect(JSON.stringify(response.body)).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|stack/);
+  });
+
+  it('refuses signed bodies that are not JSON or not an event, naming the field', async () => {
+    harness = await startHarness();
+    const notJson = await request(harness.app)
+      .post('/persona/callback')
+      .set('Content-Type', 'application/json')
+      .set(
+        'Persona-Signature',
+        `t=${Math.floor(harness.clock.now / 1000)},v1=${createHmac('sha256', PERSONA_WEBHOOK_SECRET)
+          .update(`${Math.floor(harness.clock.now / 1000)}.{nope`)
+          .digest('hex')}`,
+      )
+      .send('{nope');
+    expect(notJson.status).toBe(400);
+    expect(notJson.body.error.code).toBe('invalid_json');
+
+    const notEvent = await harness.postEvent({ data: { type: 'inquiry', id: 'inq_X' } });
+    expect(notEvent.status).toBe(400);
+    expect(notEvent.body.error.message).toMatch(/^data\.type: /);
+  });
+});

@@ -1,0 +1,104 @@
+import type { Express } from 'express';
+import request from 'supertest';
+import { createApp } from '../../src/app.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { createKratosClient } from '../../src/kratos/kratosClient.js';
+import { createLogger } from '../../src/logger.js';
+import { createPersonaClient } from '../../src/persona/personaClient.js';
+import { startKratosStandIn, type KratosStandIn } from '../../sandbox/kratosStandIn.js';
+import { signPersonaWebhook, startPersonaStandIn, type PersonaStandIn } from '../../sandbox/personaStandIn.js';
+
+export const ORY_WEBHOOK_SECRET = 'kratos-hook-secret-0123456789abcdef';
+export const PERSONA_WEBHOOK_SECRET = 'wbhsec_0123456789abcdefghijklmnop';
+export const PERSONA_API_KEY = 'persona_sandbox_0123456789abcdef';
+export const TEMPLATE_ID = 'itmpl_Ours1234567890';
+/** Another app's template in the same Persona environment. */
+export const FOREIGN_TEMPLATE_ID = 'itmpl_Foreign1234567890';
+
+export interface Harness {
+  app: Express;
+  config: Readonly<Config>;
+  kratos: KratosStandIn;
+  persona: PersonaStandIn;
+  /** Every log line the service wrote, parsed. */
+  logs: Record<string, unknown>[];
+  /** The raw log output, for searching secrets and personal data. */
+  logText: () => string;
+  clock: { now: number };
+  /** Posts a Persona event to the callback, signed with our secret at the harness clock's time. */
+  postEvent(event: unknown, options?: { secrets?: string[]; timestamp?: number }): request.Test;
+  /** Posts a Kratos hook body with the webhook secret. */
+  postHook(path: string, body: unknown): request.Test;
+  close(): Promise<void>;
+}
+
+export function baseEnv(kratosUrl: string, personaApiBase: string): Record<string, string> {
+  return {
+    ORY_WEBHOOK_SECRET,
+    KRATOS_ADMIN_URL: kratosUrl,
+    PERSONA_API_KEY,
+    PERSONA_API_BASE: personaApiBase,
+    PERSONA_TEMPLATE_ID: TEMPLATE_ID,
+    PERSONA_WEBHOOK_SECRET,
+    LOG_LEVEL: 'debug',
+  };
+}
+
+/** The service wired to loopback stand-ins of Kratos and Persona, with a controllable clock. */
+export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
+  const clock = { now: Date.now() };
+  const kratos = await startKratosStandIn();
+  const persona = await startPersonaStandIn({
+    apiKey: PERSONA_API_KEY,
+    templateIds: [TEMPLATE_ID, FOREIGN_TEMPLATE_ID],
+    now: () => clock.now,
+  });
+  const config = loadConfig({ ...baseEnv(kratos.url, persona.apiBase), ...env });
+  const lines: string[] = [];
+  const logger = createLogger({ level: config.logLevel }, { write: (line: string) => void lines.push(line) });
+  const app = createApp({
+    config,
+    logger,
+    kratos: createKratosClient(config.kratos),
+    persona: createPersonaClient(config.persona),
+    now: () => clock.now,
+  });
+  return {
+    app,
+    config,
+    kratos,
+    persona,
+    get logs() {
+      return lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    },
+    logText: () => lines.join(''),
+    clock,
+    postEvent(event, options = {}) {
+      const rawBody = JSON.stringify(event);
+      return request(app)
+        .post('/persona/callback')
+        .set('Content-Type', 'application/json')
+        .set('Persona-Signature', personaSignature(rawBody, { timestamp: Math.floor(clock.now / 1000), ...options }))
+        .send(rawBody);
+    },
+    postHook(path, body) {
+      return request(app)
+        .post(path)
+        .set('Content-Type', 'application/json')
+        .set('X-Webhook-Secret', ORY_WEBHOOK_SECRET)
+        .send(JSON.stringify(body));
+    },
+    async close() {
+      await Promise.all([kratos.close(), persona.close()]);
+    },
+  };
+}
+
+/** Signs a webhook body the way Persona does, without the code under test. */
+export function personaSignature(rawBody: string, options: { secrets?: string[]; timestamp?: number } = {}): string {
+  return signPersonaWebhook(
+    rawBody,
+    options.secrets ?? [PERSONA_WEBHOOK_SECRET],
+    options.timestamp ?? Math.floor(Date.now() / 1000),
+  );
+}

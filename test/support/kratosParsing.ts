@@ -1,0 +1,46 @@
+import { z } from 'zod';
+
+/**
+ * How Kratos reads a web hook's answer when the hook has `response.parse` (reference/kratos-actions.md,
+ * "Responses Kratos understands"), written independently of the service: 429 and 5xx are retried and
+ * their bodies dropped; a 4xx interrupts only with nested messages carrying integer ids.
+ */
+const kratosMessage = z
+  .object({
+    id: z.number().int(),
+    text: z.string(),
+    type: z.string(),
+    context: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
+
+const interruption = z
+  .object({
+    messages: z.array(z.object({ instance_ptr: z.string(), messages: z.array(kratosMessage).min(1) }).strict()).min(1),
+  })
+  .strict();
+
+export type KratosReading =
+  | { kind: 'continue' }
+  | { kind: 'interrupt'; id: number; text: string; type: string; context: Record<string, unknown>; formLevel: boolean }
+  | { kind: 'error_page'; why: string };
+
+export function readAsKratos(status: number, body: unknown): KratosReading {
+  if (status === 429 || (status >= 500 && status !== 501))
+    return { kind: 'error_page', why: `retried status ${status}` };
+  if (status < 300) return { kind: 'continue' };
+  if (status < 400) return { kind: 'error_page', why: `unexpected status ${status}` };
+  const parsed = interruption.safeParse(body);
+  if (!parsed.success) return { kind: 'error_page', why: 'body is not a Kratos message list' };
+  const group = parsed.data.messages[0];
+  const message = group?.messages[0];
+  if (group === undefined || message === undefined) return { kind: 'error_page', why: 'no message' };
+  return {
+    kind: 'interrupt',
+    id: message.id,
+    text: message.text,
+    type: message.type,
+    context: message.context ?? {},
+    formLevel: group.instance_ptr === '' || group.instance_ptr === '#/',
+  };
+}
