@@ -1,0 +1,24 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { CONFIG_VARIABLES } from '../../src/config.js';
+import { MESSAGE_IDS } from '../../src/kratos/messages.js';
+
+const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+const envExample = readFileSync(new URL('../../.env.example', import.meta.url), 'utf8');
+
+describe('documentation agrees with the code', () => {
+  it('.env.example lists every variable the service reads, and nothing else', () => {
+    const listed = [...envExample.matchAll(/^([A-Z][A-Z0-9_]+)=/gm)].map((match) => match[1]);
+    expect(listed.sort()).toEqual([...CONFIG_VARIABLES].sort());
+  });
+
+  it('the README configuration table lists every variable', () => {
+    const rows = [...readme.matchAll(/^\| `([A-Z][A-Z0-9_]+)` \|/gm)].map((match) => match[1]);
+    expect(rows.sort()).toEqual([...CONFIG_VARIABLES].sort());
+  });
+
+  it('the README message table lists exactly the message ids the service sends', () => {
+    const rows = [...readme.matchAll(/^\| (41\d{5}) \|/gm)].map((match) => Number(match[1]));
+    expect(rows.sort()).toEqual(Object.values(MESSAGE_IDS).sort());
+  });
+});

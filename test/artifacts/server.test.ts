@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { freePort, startServerProcess, waitForAnswer } from '../support/serverProcess.js';
+
+const REQUIRED = {
+  ORY_WEBHOOK_SECRET: 'process-test-secret-0123456789',
+  KRATOS_ADMIN_URL: 'http://127.0.0.1:9',
+  PERSONA_API_KEY: 'persona_sandbox_process_test',
+  PERSONA_TEMPLATE_ID: 'itmpl_ProcessTest',
+  PERSONA_WEBHOOK_SECRET: 'wbhsec_process_test_0123456789',
+};
+
+describe('the server process', () => {
+  it('starts with only the required variables and stops cleanly on SIGTERM', async () => {
+    const port = await freePort();
+    const server = startServerProcess({ ...REQUIRED, PORT: String(port), HOST: '127.0.0.1' });
+    const health = await waitForAnswer(`http://127.0.0.1:${port}/healthz`);
+    expect(health.status).toBe(200);
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    expect(server.stdout()).not.toContain(REQUIRED.ORY_WEBHOOK_SECRET);
+  });
+
+  it('lists every configuration problem by name, without values, and exits 1', async () => {
+    const server = startServerProcess({ ORY_WEBHOOK_SECRET: 'too-short', PORT: 'eighty', LOGIN_POLICY: 'allow-everyone' });
+    expect(await server.exited).toBe(1);
+    const names = [...server.stderr().matchAll(/^ {2}- ([A-Z_]+):/gm)].map((match) => match[1]);
+    expect(names).toEqual([
+      'PORT',
+      'ORY_WEBHOOK_SECRET',
+      'KRATOS_ADMIN_URL',
+      'PERSONA_API_KEY',
+      'PERSONA_TEMPLATE_ID',
+      'PERSONA_WEBHOOK_SECRET',
+      'LOGIN_POLICY',
+    ]);
+    expect(server.stderr()).not.toMatch(/too-short|eighty|allow-everyone/);
+  });
+});
