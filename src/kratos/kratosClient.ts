@@ -1,5 +1,6 @@
 import { Configuration, IdentityApi } from '@ory/client';
 import { OutboundError, type OutboundFailure } from '../outbound/outboundError.js';
+import { withRetries, type CallOptions } from '../outbound/retry.js';
 
 /** The operations Kratos accepts in an identity JSON Patch (reference/kratos-actions.md, "Admin API"). */
 export interface JsonPatchOperation {
@@ -15,10 +16,6 @@ export interface KratosIdentity {
   metadataAdmin: unknown;
   metadataPublic: unknown;
   createdAt: string | null;
-}
-
-export interface CallOptions {
-  signal?: AbortSignal | undefined;
 }
 
 export interface KratosAdmin {
@@ -52,14 +49,26 @@ export function createKratosClient(options: KratosClientOptions): KratosAdmin {
     new Configuration({
       basePath: options.adminUrl,
       accessToken: options.apiKey,
-      baseOptions: { timeout: options.timeoutMs },
     }),
   );
+
+  /** Runs one admin call with retries; a failure loses its axios error, which carries our headers. */
+  const call = async <T>(operation: string, run: (signal: AbortSignal) => Promise<T>, callOptions?: CallOptions) =>
+    withRetries(
+      async (signal) => {
+        try {
+          return await run(signal);
+        } catch (error) {
+          throw new OutboundError('kratos', operation, toFailure(error));
+        }
+      },
+      { timeoutMs: options.timeoutMs, deadline: callOptions?.deadline },
+    );
 
   return {
     async getIdentity(id, callOptions) {
       try {
-        const { data } = await identities.getIdentity({ id }, { signal: callOptions?.signal });
+        const { data } = await call('getIdentity', (signal) => identities.getIdentity({ id }, { signal }), callOptions);
         return {
           id: data.id,
           traits: data.traits,
@@ -68,18 +77,17 @@ export function createKratosClient(options: KratosClientOptions): KratosAdmin {
           createdAt: data.created_at ?? null,
         };
       } catch (error) {
-        const failure = toFailure(error);
-        if (failure.kind === 'status' && failure.status === 404) return null;
-        throw new OutboundError('kratos', 'getIdentity', failure);
+        if (error instanceof OutboundError && error.status === 404) return null;
+        throw error;
       }
     },
 
     async patchIdentity(id, operations, callOptions) {
-      try {
-        await identities.patchIdentity({ id, jsonPatch: operations }, { signal: callOptions?.signal });
-      } catch (error) {
-        throw new OutboundError('kratos', 'patchIdentity', toFailure(error));
-      }
+      await call(
+        'patchIdentity',
+        (signal) => identities.patchIdentity({ id, jsonPatch: operations }, { signal }),
+        callOptions,
+      );
     },
   };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { OutboundError, type OutboundFailure } from '../outbound/outboundError.js';
+import { withRetries, type CallOptions } from '../outbound/retry.js';
 import { inquiryResource, isCompleteInquiry, type CompleteInquiry, type Inquiry } from './inquiry.js';
 
 export type PrefillValues = Record<string, string | number | boolean>;
@@ -11,10 +12,6 @@ export interface CreateInquiryInput {
   fields: PrefillValues;
   /** Replayed by Persona for 24 h, so a retried create returns the same inquiry. */
   idempotencyKey: string;
-}
-
-export interface CallOptions {
-  signal?: AbortSignal | undefined;
 }
 
 export interface PersonaApi {
@@ -56,9 +53,21 @@ export function createPersonaClient(options: PersonaClientOptions): PersonaApi {
     operation: string,
     method: 'GET' | 'POST',
     path: string,
-    init: { body?: unknown; idempotencyKey?: string; signal?: AbortSignal | undefined } = {},
+    init: { body?: unknown; idempotencyKey?: string } & CallOptions = {},
   ): Promise<unknown> {
-    const signals = [AbortSignal.timeout(options.timeoutMs), ...(init.signal ? [init.signal] : [])];
+    return withRetries((signal) => attempt(operation, method, path, init, signal), {
+      timeoutMs: options.timeoutMs,
+      deadline: init.deadline,
+    });
+  }
+
+  async function attempt(
+    operation: string,
+    method: 'GET' | 'POST',
+    path: string,
+    init: { body?: unknown; idempotencyKey?: string },
+    signal: AbortSignal,
+  ): Promise<unknown> {
     const headers: Record<string, string> = {
       Authorization: `Bearer ${options.apiKey}`,
       Accept: 'application/json',
@@ -74,7 +83,7 @@ export function createPersonaClient(options: PersonaClientOptions): PersonaApi {
         method,
         headers,
         body: init.body === undefined ? null : JSON.stringify(init.body),
-        signal: AbortSignal.any(signals),
+        signal,
       });
     } catch (error) {
       throw new OutboundError('persona', operation, fetchFailure(error));
@@ -114,7 +123,7 @@ export function createPersonaClient(options: PersonaClientOptions): PersonaApi {
       const body = await call('createInquiry', 'POST', '/inquiries', {
         body: { data: { attributes }, meta: { 'auto-create-account-reference-id': input.referenceId } },
         idempotencyKey: input.idempotencyKey,
-        signal: callOptions?.signal,
+        deadline: callOptions?.deadline,
       });
       const inquiry = parseInquiry('createInquiry', body);
       const complete = {
@@ -129,7 +138,7 @@ export function createPersonaClient(options: PersonaClientOptions): PersonaApi {
 
     async getInquiry(inquiryId, callOptions) {
       const body = await call('getInquiry', 'GET', `/inquiries/${encodeURIComponent(inquiryId)}`, {
-        signal: callOptions?.signal,
+        deadline: callOptions?.deadline,
       });
       return parseInquiry('getInquiry', body);
     },

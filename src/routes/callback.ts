@@ -5,6 +5,7 @@ import type { RouteContext } from '../http/routeContext.js';
 import { requestLocals } from '../http/requestLog.js';
 import { errorFields } from '../logger.js';
 import { OutboundError } from '../outbound/outboundError.js';
+import { deadlineIn } from '../outbound/retry.js';
 import { parsePersonaEvent } from '../persona/event.js';
 import { verifyPersonaSignature, type SignatureVerification } from '../persona/signature.js';
 import { receiveEvent } from '../verification/receiveEvent.js';
@@ -64,7 +65,7 @@ export function callbackRoute(context: RouteContext): Router {
       const result = await receiveEvent(
         { ...context, templateIds: config.persona.templateIds },
         event,
-        AbortSignal.timeout(CALLBACK_BUDGET_MS),
+        deadlineIn(CALLBACK_BUDGET_MS),
       );
       Object.assign(logFields, result);
       res

@@ -9,6 +9,7 @@ import { requireWebhookSecret } from '../http/webhookAuth.js';
 import { MESSAGE_IDS, kratosErrorBody } from '../kratos/messages.js';
 import { errorFields, type Logger } from '../logger.js';
 import { OutboundError } from '../outbound/outboundError.js';
+import { deadlineIn } from '../outbound/retry.js';
 import { openInquiry } from '../verification/openInquiry.js';
 import { markNotStarted } from '../verification/transition.js';
 
@@ -61,7 +62,7 @@ export function initiateRoute(context: RouteContext): Router {
         const { inquiry, update } = await openInquiry(
           { ...context, templateId, prefillFields: config.persona.prefillFields },
           { identityId, traits: body.traits ?? {}, generation: 0 },
-          { persona: AbortSignal.timeout(PERSONA_BUDGET_MS), kratos: AbortSignal.timeout(KRATOS_BUDGET_MS) },
+          { persona: deadlineIn(PERSONA_BUDGET_MS), kratos: deadlineIn(PERSONA_BUDGET_MS + KRATOS_BUDGET_MS) },
         );
         inquiryId = inquiry.id;
         status = update.record?.status ?? inquiry.status;
@@ -88,7 +89,7 @@ async function recordNotStarted(
 ): Promise<string | undefined> {
   try {
     const update = await context.store.update(identityId, (current) => markNotStarted(current, templateId), {
-      signal: AbortSignal.timeout(KRATOS_BUDGET_MS),
+      deadline: deadlineIn(KRATOS_BUDGET_MS),
     });
     return update.record?.status;
   } catch (error) {

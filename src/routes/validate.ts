@@ -10,6 +10,7 @@ import { parseBody } from '../http/validation.js';
 import { requireWebhookSecret } from '../http/webhookAuth.js';
 import { MESSAGE_IDS, kratosErrorBody } from '../kratos/messages.js';
 import { errorFields, type Logger } from '../logger.js';
+import { deadlineIn } from '../outbound/retry.js';
 import {
   decideLogin,
   decideLoginWithoutRecord,
@@ -52,7 +53,7 @@ async function loginFacts(context: RouteContext, body: ValidateBody, log: Logger
       return { status: mirror.data.status, verifiedAt: mirror.data.verified_at ?? null, identityCreatedAt };
   }
   try {
-    const stored = await context.store.read(body.identity_id, { signal: AbortSignal.timeout(FALLBACK_BUDGET_MS) });
+    const stored = await context.store.read(body.identity_id, { deadline: deadlineIn(FALLBACK_BUDGET_MS) });
     const record = stored.found ? stored.record : null;
     return {
       status: record?.status ?? null,

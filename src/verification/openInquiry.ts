@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { PrefillField } from '../config.js';
 import type { CompleteInquiry } from '../persona/inquiry.js';
+import type { Deadline } from '../outbound/retry.js';
 import type { PersonaApi } from '../persona/personaClient.js';
 import { prefillFromTraits } from './prefill.js';
 import type { RecordStore, UpdateResult } from './recordStore.js';
@@ -22,8 +23,8 @@ export interface OpenInquiryRequest {
 }
 
 export interface OpenInquiryBudget {
-  persona: AbortSignal;
-  kratos: AbortSignal;
+  persona: Deadline;
+  kratos: Deadline;
 }
 
 /**
@@ -55,12 +56,12 @@ export async function openInquiry(
       fields,
       idempotencyKey: idempotencyKeyFor({ ...request, templateId: deps.templateId, fields }),
     },
-    { signal: budget.persona },
+    { deadline: budget.persona },
   );
   const update = await deps.store.update(
     request.identityId,
     (current) => applyObservation(current, { inquiry, observedAt: inquiry.createdAt, eventId: null }, deps.rules),
-    { signal: budget.kratos },
+    { deadline: budget.kratos },
   );
   return { inquiry, update };
 }

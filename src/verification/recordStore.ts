@@ -1,4 +1,5 @@
-import type { CallOptions, JsonPatchOperation, KratosAdmin, KratosIdentity } from '../kratos/kratosClient.js';
+import type { JsonPatchOperation, KratosAdmin, KratosIdentity } from '../kratos/kratosClient.js';
+import type { CallOptions } from '../outbound/retry.js';
 import type { IdentityLocks } from './identityLocks.js';
 import { mirrorOf, readRecord, type PersonaRecord } from './record.js';
 import type { TransitionResult } from './transition.js';

@@ -21,7 +21,11 @@ describe('the server process', () => {
   });
 
   it('lists every configuration problem by name, without values, and exits 1', async () => {
-    const server = startServerProcess({ ORY_WEBHOOK_SECRET: 'too-short', PORT: 'eighty', LOGIN_POLICY: 'allow-everyone' });
+    const server = startServerProcess({
+      ORY_WEBHOOK_SECRET: 'too-short',
+      PORT: 'eighty',
+      LOGIN_POLICY: 'allow-everyone',
+    });
     expect(await server.exited).toBe(1);
     const names = [...server.stderr().matchAll(/^ {2}- ([A-Z_]+):/gm)].map((match) => match[1]);
     expect(names).toEqual([

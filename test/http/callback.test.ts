@@ -310,16 +310,30 @@ describe('POST /persona/callback: failures', () => {
     harness = await startHarness();
     const { identityId, inquiryId } = await registered(harness);
     const approved = personaMoves(harness, inquiryId, 'approved');
-    harness.kratos.inject({ method: 'PATCH', status: 500 });
+    harness.kratos.inject({ method: 'PATCH', status: 500, times: 100 });
 
     const first = await harness.postEvent(approved);
     expect(first.status).toBe(503);
     expect(first.body.error.code).toBe('temporarily_unavailable');
     expect(record(harness, identityId)?.['status']).toBe('created');
 
+    harness.kratos.clearFaults();
     await harness.postEvent(approved).expect(200, { outcome: 'applied' });
     await harness.postEvent(approved).expect(200, { outcome: 'duplicate' });
     expect(record(harness, identityId)).toMatchObject({ status: 'approved', last_event_id: approved.data.id });
+  });
+
+  it('absorbs a passing Kratos failure with a retry inside Persona’s five seconds', async () => {
+    harness = await startHarness();
+    const { identityId, inquiryId } = await registered(harness);
+    const approved = personaMoves(harness, inquiryId, 'approved');
+    const patchesBefore = harness.kratos.patchesOf(identityId).length;
+    harness.kratos.inject({ method: 'PATCH', status: 502 });
+
+    await harness.postEvent(approved).expect(200, { outcome: 'applied' });
+
+    expect(harness.kratos.patchesOf(identityId)).toHaveLength(patchesBefore + 2);
+    expect(record(harness, identityId)?.['status']).toBe('approved');
   });
 
   it('answers 503 when Kratos is unreachable', async () => {

@@ -1,0 +1,84 @@
+import { OutboundError } from './outboundError.js';
+
+/** When the caller needs an answer by: an instant, and a signal that fires then. */
+export interface Deadline {
+  at: number;
+  signal: AbortSignal;
+}
+
+export function deadlineIn(ms: number, now: () => number = Date.now): Deadline {
+  return { at: now() + ms, signal: AbortSignal.timeout(ms) };
+}
+
+export interface CallOptions {
+  /** The caller's deadline; every attempt and every wait between attempts fit inside it. */
+  deadline?: Deadline | undefined;
+}
+
+export const RETRY_POLICY = {
+  maxAttempts: 3,
+  baseDelayMs: 100,
+  maxDelayMs: 2_000,
+  /** An attempt that cannot get this long before the deadline is not started. */
+  minAttemptMs: 100,
+} as const;
+
+/**
+ * The one place a retry is decided: the delay before attempt `attempt + 1`, or undefined to give up.
+ * Every call this service makes is safe to repeat (GETs, creates with an Idempotency-Key, patches
+ * that set absolute values), so only the failure and the time left decide.
+ */
+export function retryDelayMs(
+  error: unknown,
+  attempt: number,
+  remainingMs: number,
+  random: () => number,
+): number | undefined {
+  // Only failures that may pass by themselves: timeouts, network errors, 429, 5xx but 501.
+  if (!(error instanceof OutboundError) || !error.transient) return undefined;
+  if (attempt >= RETRY_POLICY.maxAttempts) return undefined;
+  const reset = error.details.rateLimitResetSeconds;
+  const delay =
+    error.status === 429 && reset !== undefined
+      ? // Persona says when its rate window resets (RateLimit-Reset, seconds); earlier is refused again.
+        reset * 1_000
+      : // Exponential backoff with jitter, so retries from many requests do not arrive together.
+        Math.min(RETRY_POLICY.maxDelayMs, RETRY_POLICY.baseDelayMs * 2 ** (attempt - 1)) * (0.5 + random() / 2);
+  // Never past the caller's deadline: a late success is a failure for a caller that gave up.
+  return delay + RETRY_POLICY.minAttemptMs <= remainingMs ? delay : undefined;
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+
+/**
+ * Runs `attempt` until it succeeds, `retryDelayMs` gives up or the deadline passes. Each attempt gets
+ * a signal that fires at its own timeout or at the deadline, whichever comes first.
+ */
+export async function withRetries<T>(
+  attempt: (signal: AbortSignal) => Promise<T>,
+  options: { timeoutMs: number; deadline?: Deadline | undefined; now?: () => number; random?: () => number },
+): Promise<T> {
+  const now = options.now ?? Date.now;
+  const deadline = options.deadline ?? deadlineIn(options.timeoutMs * RETRY_POLICY.maxAttempts, now);
+  for (let attemptNumber = 1; ; attemptNumber += 1) {
+    try {
+      return await attempt(AbortSignal.any([AbortSignal.timeout(options.timeoutMs), deadline.signal]));
+    } catch (error) {
+      const delay = retryDelayMs(error, attemptNumber, deadline.at - now(), options.random ?? Math.random);
+      if (delay === undefined || deadline.signal.aborted) throw error;
+      await sleep(delay, deadline.signal);
+      if (deadline.signal.aborted) throw error;
+    }
+  }
+}

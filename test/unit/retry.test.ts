@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { OutboundError } from '../../src/outbound/outboundError.js';
+import { RETRY_POLICY, deadlineIn, retryDelayMs, withRetries } from '../../src/outbound/retry.js';
+
+const status = (code: number, rateLimitResetSeconds?: number) =>
+  new OutboundError('persona', 'createInquiry', { kind: 'status', status: code }, { rateLimitResetSeconds });
+const half = () => 0.5;
+
+describe('retryDelayMs', () => {
+  it.each([
+    ['a timeout', new OutboundError('kratos', 'getIdentity', { kind: 'timeout' })],
+    ['a network error', new OutboundError('kratos', 'getIdentity', { kind: 'network', code: 'ECONNRESET' })],
+    ['a 500', status(500)],
+    ['a 503', status(503)],
+    ['a 429 without reset', status(429)],
+  ])('retries %s with growing, jittered delays', (_name, error) => {
+    expect(retryDelayMs(error, 1, 10_000, half)).toBe(75);
+    expect(retryDelayMs(error, 2, 10_000, half)).toBe(150);
+    expect(retryDelayMs(error, 1, 10_000, () => 0)).toBe(50);
+    expect(retryDelayMs(error, 1, 10_000, () => 1)).toBe(100);
+  });
+
+  it.each([
+    ['a 400', status(400)],
+    ['a 401', status(401)],
+    ['a 404', status(404)],
+    ['a 409', status(409)],
+    ['a 501', status(501)],
+    ['an unexpected body', new OutboundError('persona', 'getInquiry', { kind: 'invalid_response' })],
+    ['a programming error', new TypeError('x is undefined')],
+  ])('gives up at once on %s', (_name, error) => {
+    expect(retryDelayMs(error, 1, 10_000, half)).toBeUndefined();
+  });
+
+  it('waits for the rate-limit reset Persona announces, when that fits', () => {
+    expect(retryDelayMs(status(429, 2), 1, 10_000, half)).toBe(2_000);
+    expect(retryDelayMs(status(429, 30), 1, 10_000, half)).toBeUndefined();
+  });
+
+  it('stops after the attempt budget and before the deadline', () => {
+    expect(retryDelayMs(status(500), RETRY_POLICY.maxAttempts, 10_000, half)).toBeUndefined();
+    expect(retryDelayMs(status(500), 1, 174, half)).toBeUndefined();
+    expect(retryDelayMs(status(500), 1, 175, half)).toBe(75);
+  });
+});
+
+describe('withRetries', () => {
+  it('returns the first success', async () => {
+    let calls = 0;
+    const result = await withRetries(
+      async () => {
+        calls += 1;
+        if (calls < 3) throw status(503);
+        return 'ok';
+      },
+      { timeoutMs: 1_000, random: () => 0 },
+    );
+    expect(result).toBe('ok');
+    expect(calls).toBe(3);
+  });
+
+  it('throws the last failure when attempts run out', async () => {
+    let calls = 0;
+    const failing = withRetries(
+      async () => {
+        calls += 1;
+        throw status(500);
+      },
+      { timeoutMs: 1_000, random: () => 0 },
+    );
+    await expect(failing).rejects.toThrow('persona createInquiry failed: HTTP 500');
+    expect(calls).toBe(RETRY_POLICY.maxAttempts);
+  });
+
+  // Without the deadline each attempt would wait out its 10 s timeout, past the test's own timeout.
+  it('hands each attempt a signal that fires at the deadline', async () => {
+    const hanging = withRetries(
+      (signal) =>
+        new Promise((_resolve, reject) =>
+          signal.addEventListener('abort', () =>
+            reject(new OutboundError('kratos', 'getIdentity', { kind: 'timeout' })),
+          ),
+        ),
+      { timeoutMs: 10_000, deadline: deadlineIn(150) },
+    );
+    await expect(hanging).rejects.toThrow('timed out');
+  });
+});
