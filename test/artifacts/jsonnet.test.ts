@@ -89,6 +89,22 @@ describe('jsonnet/validate.jsonnet', () => {
     expect(harness.kratos.requests).toHaveLength(0);
   });
 
+  it('renders for account recovery, whose context has no session', async () => {
+    harness = await startHarness();
+    const identity = harness.kratos.createIdentity();
+    const ctx = login(identity, { metadata_public: { persona: { status: 'declined', verified_at: null } } });
+    delete ctx['session'];
+    Object.assign(ctx['flow'] as object, {
+      state: 'passed_challenge',
+      request_url: 'https://auth.example.com/self-service/recovery',
+    });
+
+    const body = await renderJsonnet('validate', ctx);
+
+    const response = await harness.postHook('/persona/validate', body);
+    expect(readAsKratos(response.status, response.body)).toMatchObject({ kind: 'interrupt', id: 4100001 });
+  });
+
   it.each([
     ['metadata_public without persona (the docs example)', { metadata_public: { plan: 'free' } }],
     ['null metadata_public', { metadata_public: null }],

@@ -38,11 +38,16 @@ describe('ory-actions.yaml', () => {
     });
   });
 
-  it.each(LOGIN_METHODS)('gates %s logins with a parsed validate hook', (method) => {
-    const [hook] = personaHooks('login', method);
-    expect(hook?.config).toMatchObject({ url: expect.stringMatching(/\/persona\/validate$/), method: 'POST' });
-    expect(hook?.config?.['body']).toMatch(/^file:\/\/.*validate\.jsonnet$/);
-    expect(hook?.config?.response).toEqual({ parse: true });
-    expect(hook?.config?.auth).toMatchObject({ config: { name: 'X-Webhook-Secret', in: 'header' } });
-  });
+  it.each([...LOGIN_METHODS.map((method) => ['login', method]), ['recovery', 'flow-wide']])(
+    'gates %s (%s) with a parsed validate hook',
+    (flow, method) => {
+      const hooks =
+        method === 'flow-wide' ? (flows[flow]?.after['hooks'] as unknown as Hook[]) : personaHooks(flow, method);
+      const [hook] = hooks.filter((candidate) => candidate.hook === 'web_hook');
+      expect(hook?.config).toMatchObject({ url: expect.stringMatching(/\/persona\/validate$/), method: 'POST' });
+      expect(hook?.config?.['body']).toMatch(/^file:\/\/.*validate\.jsonnet$/);
+      expect(hook?.config?.response).toEqual({ parse: true });
+      expect(hook?.config?.auth).toMatchObject({ config: { name: 'X-Webhook-Secret', in: 'header' } });
+    },
+  );
 });
