@@ -117,6 +117,26 @@ describe('POST /persona/initiate', () => {
     expect(response.body.status).toBe('not_started');
   });
 
+  it('sends the Ory Network project key on every admin call', async () => {
+    harness = await startHarness({ ORY_API_KEY: 'ory_pat_project_key' }, { kratosApiKey: 'ory_pat_project_key' });
+    const identity = harness.kratos.createIdentity();
+    await harness.postHook('/persona/initiate', { identity_id: identity.id }).expect(200);
+    expect(harness.kratos.requests.map((r) => [r.method, r.headers['authorization']])).toEqual([
+      ['GET', 'Bearer ory_pat_project_key'],
+      ['PATCH', 'Bearer ory_pat_project_key'],
+    ]);
+    expect(harness.kratos.identity(identity.id)?.metadata_admin?.['persona']).toMatchObject({ status: 'created' });
+  });
+
+  it('does not retry a refused Persona key, and records not_started', async () => {
+    harness = await startHarness({ PERSONA_API_KEY: 'persona_sandbox_revoked' });
+    const identity = harness.kratos.createIdentity();
+    const response = await harness.postHook('/persona/initiate', { identity_id: identity.id });
+    expect(response.body.status).toBe('not_started');
+    expect(inquiryCreations(harness)).toHaveLength(1);
+    expect(harness.logText()).not.toContain('persona_sandbox_revoked');
+  });
+
   it('answers 2xx when Persona is unreachable', async () => {
     harness = await startHarness({ PERSONA_API_BASE: 'http://127.0.0.1:9/api/v1' });
     const identity = harness.kratos.createIdentity();

@@ -45,9 +45,12 @@ export function baseEnv(kratosUrl: string, personaApiBase: string): Record<strin
 }
 
 /** The service wired to loopback stand-ins of Kratos and Persona, with a controllable clock. */
-export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
+export async function startHarness(
+  env: Record<string, string> = {},
+  options: { kratosApiKey?: string } = {},
+): Promise<Harness> {
   const clock = { now: Date.now() };
-  const kratos = await startKratosStandIn();
+  const kratos = await startKratosStandIn(options.kratosApiKey === undefined ? {} : { apiKey: options.kratosApiKey });
   const persona = await startPersonaStandIn({
     apiKey: PERSONA_API_KEY,
     templateIds: [TEMPLATE_ID, FOREIGN_TEMPLATE_ID],
