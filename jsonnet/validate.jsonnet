@@ -1,12 +1,17 @@
-// Body of the login.after web hook (response.parse: true) that calls POST /persona/validate.
+// Body of the login.after (and recovery.after) web hook, response.parse: true, that calls
+// POST /persona/validate.
 //
 // The login gate decides from the public mirror metadata_public.persona, so the common login
 // needs no call to Kratos. metadata_public is null on identities that never had any; the gate
 // then reads the admin record itself. ctx.identity never holds metadata_admin: do not read it.
+// return_to lets the verification link in a block message bring the user back where they were
+// going (only to addresses in RETURN_TO_ALLOWLIST).
 function(ctx)
   local metadataPublic = std.get(ctx.identity, 'metadata_public', null);
+  local flow = std.get(ctx, 'flow', {});
   {
     identity_id: ctx.identity.id,
     identity_created_at: std.get(ctx.identity, 'created_at', null),
     persona: if std.isObject(metadataPublic) then std.get(metadataPublic, 'persona', null) else null,
+    return_to: if std.isObject(flow) then std.get(flow, 'return_to', null) else null,
   }

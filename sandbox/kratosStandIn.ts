@@ -32,7 +32,12 @@ export interface KratosStandIn extends StandInServer {
   identity(id: string): StandInIdentity | undefined;
   /** The JSON Patch bodies received for one identity, oldest first. */
   patchesOf(id: string): PatchOperation[][];
+  /** Signs the identity in: a session token, and the Cookie header a browser would send. */
+  createSession(identityId: string, options?: { aal2Required?: boolean }): { token: string; cookie: string };
 }
+
+/** The session cookie of a self-hosted Kratos (Ory Network names it ory_session_<slug>). */
+export const SESSION_COOKIE = 'ory_kratos_session';
 
 /** Top-level identity members an admin patch may touch. */
 const PATCHABLE = new Set([
@@ -52,6 +57,37 @@ const kratosError = (code: number, status: string, reason: string): Reply => ({
 
 export async function startKratosStandIn(options: { apiKey?: string; port?: number } = {}): Promise<KratosStandIn> {
   const identities = new Map<string, StandInIdentity>();
+  const sessions = new Map<string, { identityId: string; aal2Required: boolean }>();
+
+  /** Kratos's toSession reads the X-Session-Token header, a bearer token, or the session cookie. */
+  const whoami = (request: RecordedRequest): Reply => {
+    const bearer = /^Bearer (.+)$/.exec(String(request.headers.authorization ?? ''))?.[1];
+    const cookie = String(request.headers.cookie ?? '')
+      .split(';')
+      .map((pair) => pair.trim().split('='))
+      .find(([name]) => name === SESSION_COOKIE)?.[1];
+    const token = request.headers['x-session-token'] ?? bearer ?? cookie;
+    const session = typeof token === 'string' ? sessions.get(token) : undefined;
+    const identity = session === undefined ? undefined : identities.get(session.identityId);
+    if (session === undefined || identity === undefined) {
+      return kratosError(401, 'Unauthorized', 'No active session was found in this request.');
+    }
+    if (session.aal2Required) return kratosError(403, 'Forbidden', 'session_aal2_required');
+    const { metadata_admin: _admin, ...publicIdentity } = identity;
+    const now = new Date();
+    return {
+      status: 200,
+      body: {
+        id: randomUUID(),
+        active: true,
+        authenticator_assurance_level: 'aal1',
+        authenticated_at: now.toISOString(),
+        issued_at: now.toISOString(),
+        expires_at: new Date(now.getTime() + 86_400_000).toISOString(),
+        identity: publicIdentity,
+      },
+    };
+  };
 
   const authorized = (request: RecordedRequest) =>
     options.apiKey === undefined || request.headers.authorization === `Bearer ${options.apiKey}`;
@@ -115,6 +151,7 @@ export async function startKratosStandIn(options: { apiKey?: string; port?: numb
         }),
       },
       { method: 'PATCH', pattern: /^\/admin\/identities\/([^/]+)$/, handle: admin(patchIdentity) },
+      { method: 'GET', pattern: /^\/sessions\/whoami$/, handle: whoami },
     ],
   });
 
@@ -143,6 +180,11 @@ export async function startKratosStandIn(options: { apiKey?: string; port?: numb
     identity(id) {
       const identity = identities.get(id);
       return identity === undefined ? undefined : structuredClone(identity);
+    },
+    createSession(identityId, sessionOptions = {}) {
+      const token = `ory_st_${randomUUID().replace(/-/g, '')}`;
+      sessions.set(token, { identityId, aal2Required: sessionOptions.aal2Required ?? false });
+      return { token, cookie: `${SESSION_COOKIE}=${token}` };
     },
     patchesOf(id) {
       return server.requests

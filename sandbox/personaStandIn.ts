@@ -182,10 +182,10 @@ export async function startPersonaStandIn(options: PersonaStandInOptions): Promi
 
   /** 401 and 429 are decided before the idempotency layer (reference/persona-api.md). */
   const withIdempotency =
-    (handle: (request: RecordedRequest) => Reply) =>
-    (request: RecordedRequest): Reply => {
+    (handle: (request: RecordedRequest, params: string[]) => Reply) =>
+    (request: RecordedRequest, params: string[]): Reply => {
       const key = request.headers['idempotency-key'];
-      if (typeof key !== 'string') return handle(request);
+      if (typeof key !== 'string') return handle(request, params);
       const fingerprint = createHash('sha256').update(`${request.path}\n${request.rawBody}`).digest('hex');
       const previous = idempotency.get(key);
       if (previous !== undefined) {
@@ -193,7 +193,7 @@ export async function startPersonaStandIn(options: PersonaStandInOptions): Promi
           ? previous.reply
           : personaError(409, 'Conflict', 'Idempotency-Key was already used with different parameters');
       }
-      const reply = handle(request);
+      const reply = handle(request, params);
       if (reply.status < 500) idempotency.set(key, { fingerprint, reply });
       return reply;
     };
@@ -223,9 +223,48 @@ export async function startPersonaStandIn(options: PersonaStandInOptions): Promi
       return { ...reply, headers: { ...headers, ...reply.headers } };
     };
 
+  const resume = (inquiry: StandInInquiry): Reply => {
+    if (inquiry.status !== 'pending' && inquiry.status !== 'expired') {
+      return personaError(409, 'Conflict', 'Only pending or expired inquiries can be resumed');
+    }
+    inquiry.status = 'pending';
+    inquiry.updatedAt = iso();
+    return { status: 200, body: { data: resource(inquiry), meta: { 'session-token': `pst_${randomId('st')}` } } };
+  };
+
+  const oneTimeLink = (inquiry: StandInInquiry, request: RecordedRequest): Reply => {
+    if (inquiry.status === 'expired') return personaError(409, 'Conflict', 'Resume an expired inquiry first');
+    const meta = isObject(request.body) ? request.body['meta'] : undefined;
+    const expiresIn = isObject(meta) ? meta['expires-in-seconds'] : undefined;
+    if (expiresIn !== undefined && (!Number.isInteger(expiresIn) || (expiresIn as number) <= 0)) {
+      return personaError(422, 'Unprocessable Entity', 'expires-in-seconds must be a positive integer');
+    }
+    const code = randomId('otl');
+    return {
+      status: 200,
+      body: {
+        data: resource(inquiry),
+        meta: {
+          'one-time-link': `${server.url}/verify?code=${code}`,
+          'one-time-link-short': `${server.url}/s/${code}`,
+        },
+      },
+    };
+  };
+
   const server = await startStandInServer({
     port: options.port,
     routes: [
+      {
+        method: 'POST',
+        pattern: /^\/api\/v1\/inquiries\/([^/]+)\/resume$/,
+        handle: api(withIdempotency(existing(resume))),
+      },
+      {
+        method: 'POST',
+        pattern: /^\/api\/v1\/inquiries\/([^/]+)\/generate-one-time-link$/,
+        handle: api(withIdempotency(existing(oneTimeLink))),
+      },
       { method: 'POST', pattern: /^\/api\/v1\/inquiries$/, handle: api(withIdempotency(createInquiry)) },
       {
         method: 'GET',

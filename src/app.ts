@@ -4,12 +4,16 @@ import { errorHandler } from './http/errorHandler.js';
 import { HttpError } from './http/httpError.js';
 import type { RouteContext } from './http/routeContext.js';
 import { requestLog } from './http/requestLog.js';
-import type { KratosAdmin } from './kratos/kratosClient.js';
+import { ReturnToPolicy } from './http/returnTo.js';
+import { StartLinks } from './http/startLinks.js';
+import type { KratosApi } from './kratos/kratosClient.js';
 import type { Logger } from './logger.js';
 import type { PersonaApi } from './persona/personaClient.js';
 import { callbackRoute } from './routes/callback.js';
 import { healthRoute } from './routes/health.js';
 import { initiateRoute } from './routes/initiate.js';
+import { startRoute } from './routes/start.js';
+import { statusRoute } from './routes/status.js';
 import { validateRoute } from './routes/validate.js';
 import { IdentityLocks } from './verification/identityLocks.js';
 import { createRecordStore } from './verification/recordStore.js';
@@ -17,7 +21,7 @@ import { createRecordStore } from './verification/recordStore.js';
 export interface AppDependencies {
   config: Readonly<Config>;
   logger: Logger;
-  kratos: KratosAdmin;
+  kratos: KratosApi;
   persona: PersonaApi;
   now?: () => number;
 }
@@ -33,7 +37,16 @@ export function createApp(deps: AppDependencies): Express {
       publicMirror: config.record.publicMirror,
       approvedStatuses: config.record.approvedStatuses,
     }),
+    kratos: deps.kratos,
     rules: { decidedStatuses: new Set([...config.record.approvedStatuses, ...config.record.declinedStatuses]) },
+    nextStepRules: {
+      allowRetries: config.start.allowRetries,
+      reverifyAfterMs: config.login.reverifyAfterMs,
+      approvedStatuses: config.record.approvedStatuses,
+      declinedStatuses: config.record.declinedStatuses,
+    },
+    links: new StartLinks(config.start),
+    returnTo: new ReturnToPolicy(config.start.returnToAllowlist, config.start.defaultReturnTo),
     now: deps.now ?? Date.now,
   };
 
@@ -45,6 +58,8 @@ export function createApp(deps: AppDependencies): Express {
   app.use(initiateRoute(context));
   app.use(callbackRoute(context));
   app.use(validateRoute(context));
+  app.use(startRoute(context));
+  app.use(statusRoute(context));
   app.use((_req, _res, next) => next(new HttpError(404, 'not_found', 'no such route')));
   app.use(errorHandler);
   return app;

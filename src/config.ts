@@ -1,3 +1,4 @@
+import { hkdfSync } from 'node:crypto';
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 
@@ -5,6 +6,10 @@ export const LOGIN_POLICIES = ['block-declined', 'require-approved'] as const;
 export type LoginPolicyName = (typeof LOGIN_POLICIES)[number];
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** How users meet Persona: redirected to the hosted flow, or through the embedded SDK in the app. */
+export const INQUIRY_TYPES = ['hosted', 'embedded'] as const;
+export type InquiryType = (typeof INQUIRY_TYPES)[number];
 
 /** Persona's newest documented API version (reference/persona-api.md); pinned so payloads cannot change under us. */
 export const DEFAULT_PERSONA_VERSION = '2025-12-08';
@@ -39,6 +44,8 @@ export interface Config {
     signatureToleranceSeconds: number;
     prefillFields: PrefillField[];
     timeoutMs: number;
+    inquiryType: InquiryType;
+    hostedFlowUrl: string;
   };
   record: {
     /** Write `metadata_public.persona` so the login gate needs no admin call. */
@@ -49,12 +56,25 @@ export interface Config {
   login: {
     policy: LoginPolicyName;
     gracePeriodMs: number | undefined;
+    /** An approval older than this counts as "re-verification required". */
+    reverifyAfterMs: number | undefined;
     messages: {
       declined: string;
       verificationRequired: string;
       reverificationRequired: string;
       unavailable: string;
     };
+  };
+  start: {
+    /** Where links this service hands out point; without it the gate's messages carry no link. */
+    publicBaseUrl: string | undefined;
+    returnToAllowlist: string[];
+    defaultReturnTo: string | undefined;
+    /** Keys of the signed links in block messages; the first signs, all verify. */
+    linkSigningKeys: Buffer[];
+    linkTtlMs: number;
+    /** A declined or failed user may start a new inquiry. */
+    allowRetries: boolean;
   };
 }
 
@@ -147,6 +167,12 @@ const prefillFields = z
   })
   .default([]);
 
+const flag = (fallback: 'true' | 'false') =>
+  z
+    .enum(['true', 'false'], { message: 'must be true or false' })
+    .default(fallback)
+    .transform((value) => value === 'true');
+
 const message = (fallback: string) => z.string().max(500, 'must be at most 500 characters').default(fallback);
 
 const envSchema = z
@@ -178,20 +204,34 @@ const envSchema = z
     PERSONA_PREFILL_FIELDS: prefillFields,
     PERSONA_APPROVED_STATUSES: statusList('approved'),
     PERSONA_DECLINED_STATUSES: statusList('declined'),
-    METADATA_PUBLIC_MIRROR: z
-      .enum(['true', 'false'], { message: 'must be true or false' })
-      .default('true')
-      .transform((flag) => flag === 'true'),
+    PERSONA_INQUIRY_TYPE: z
+      .enum(['hosted', 'embedded', 'hosted-embedded'], { message: 'must be hosted or embedded' })
+      .default('hosted')
+      // The seed's `hosted-embedded` meant the hosted flow.
+      .transform((type): InquiryType => (type === 'embedded' ? 'embedded' : 'hosted')),
+    PERSONA_HOSTED_FLOW_URL: httpUrl.default('https://inquiry.withpersona.com'),
+    METADATA_PUBLIC_MIRROR: flag('true'),
     LOGIN_POLICY: z
       .enum(LOGIN_POLICIES, { message: `must be one of ${LOGIN_POLICIES.join(', ')}` })
       .default('block-declined'),
     LOGIN_GRACE_PERIOD: duration,
+    REVERIFY_AFTER: duration,
     LOGIN_MESSAGE_DECLINED: message('Your identity verification was declined. Please contact support.'),
     LOGIN_MESSAGE_VERIFICATION_REQUIRED: message('Please verify your identity to continue.'),
     LOGIN_MESSAGE_REVERIFICATION_REQUIRED: message(
       'Your identity verification has expired. Please verify your identity again.',
     ),
     LOGIN_MESSAGE_UNAVAILABLE: message('Identity verification is temporarily unavailable. Please try again later.'),
+    PUBLIC_BASE_URL: httpUrl.optional(),
+    RETURN_TO_ALLOWLIST: z
+      .string()
+      .transform(splitList)
+      .refine((urls) => urls.every(isHttpUrl), 'must be a comma-separated list of http(s) origins or URL prefixes')
+      .default([]),
+    DEFAULT_RETURN_TO: z.string().trim().refine(isHttpUrl, 'must be an http(s) URL without credentials').optional(),
+    LINK_SIGNING_SECRET: secretList.optional(),
+    SIGNED_LINK_TTL: duration.transform((ms) => ms ?? 15 * 60_000),
+    ALLOW_RETRIES: flag('false'),
   })
   .superRefine((env, context) => {
     const overlap = env.PERSONA_APPROVED_STATUSES.filter((status) => env.PERSONA_DECLINED_STATUSES.includes(status));
@@ -203,6 +243,13 @@ const envSchema = z
       });
     }
   });
+
+/**
+ * Without LINK_SIGNING_SECRET the link key is derived from the webhook secret, so that the secret
+ * Kratos holds is never itself the key of links shown to users.
+ */
+const deriveLinkKey = (secret: string) =>
+  Buffer.from(hkdfSync('sha256', secret, 'ory-persona-idv', 'signed start links', 32));
 
 /** Every variable the service reads, for the `.env.example` check and the README. */
 export const CONFIG_VARIABLES = Object.keys(envSchema.shape);
@@ -243,6 +290,8 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
       apiKey: vars.PERSONA_API_KEY,
       version: vars.PERSONA_VERSION,
       templateIds: vars.PERSONA_TEMPLATE_ID,
+      inquiryType: vars.PERSONA_INQUIRY_TYPE,
+      hostedFlowUrl: vars.PERSONA_HOSTED_FLOW_URL,
       webhookSecrets: vars.PERSONA_WEBHOOK_SECRET,
       signatureToleranceSeconds: vars.PERSONA_WEBHOOK_TOLERANCE_SECONDS,
       prefillFields: vars.PERSONA_PREFILL_FIELDS,
@@ -256,12 +305,22 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     login: {
       policy: vars.LOGIN_POLICY,
       gracePeriodMs: vars.LOGIN_GRACE_PERIOD,
+      reverifyAfterMs: vars.REVERIFY_AFTER,
       messages: {
         declined: vars.LOGIN_MESSAGE_DECLINED,
         verificationRequired: vars.LOGIN_MESSAGE_VERIFICATION_REQUIRED,
         reverificationRequired: vars.LOGIN_MESSAGE_REVERIFICATION_REQUIRED,
         unavailable: vars.LOGIN_MESSAGE_UNAVAILABLE,
       },
+    },
+    start: {
+      publicBaseUrl: vars.PUBLIC_BASE_URL,
+      returnToAllowlist: vars.RETURN_TO_ALLOWLIST,
+      defaultReturnTo: vars.DEFAULT_RETURN_TO,
+      linkSigningKeys:
+        vars.LINK_SIGNING_SECRET?.map((secret) => Buffer.from(secret)) ?? vars.ORY_WEBHOOK_SECRET.map(deriveLinkKey),
+      linkTtlMs: vars.SIGNED_LINK_TTL,
+      allowRetries: vars.ALLOW_RETRIES,
     },
   });
 }

@@ -1,4 +1,4 @@
-import { Configuration, IdentityApi } from '@ory/client';
+import { Configuration, FrontendApi, IdentityApi } from '@ory/client';
 import { OutboundError, type OutboundFailure } from '../outbound/outboundError.js';
 import { withRetries, type CallOptions } from '../outbound/retry.js';
 
@@ -18,14 +18,20 @@ export interface KratosIdentity {
   createdAt: string | null;
 }
 
-export interface KratosAdmin {
+/** How a user proves a Kratos session: the browser's cookies, or a native app's session token. */
+export type SessionCredentials = { cookie: string } | { sessionToken: string };
+
+export interface KratosApi {
   /** The identity with its `metadata_admin`, or null when Kratos has no such identity. */
   getIdentity(id: string, options?: CallOptions): Promise<KratosIdentity | null>;
   patchIdentity(id: string, operations: JsonPatchOperation[], options?: CallOptions): Promise<void>;
+  /** The identity id of an active session (Kratos's toSession), or null when there is none. */
+  whoami(credentials: SessionCredentials, options?: CallOptions): Promise<string | null>;
 }
 
 export interface KratosClientOptions {
   adminUrl: string;
+  publicUrl: string;
   /** Ory Network project API key, sent as a bearer token; self-hosted admin APIs need none. */
   apiKey: string | undefined;
   timeoutMs: number;
@@ -44,7 +50,7 @@ function toFailure(error: unknown): OutboundFailure {
   return { kind: 'network', code: typeof code === 'string' ? code : 'unknown' };
 }
 
-export function createKratosClient(options: KratosClientOptions): KratosAdmin {
+export function createKratosClient(options: KratosClientOptions): KratosApi {
   const identities = new IdentityApi(
     new Configuration({
       basePath: options.adminUrl,
@@ -52,7 +58,9 @@ export function createKratosClient(options: KratosClientOptions): KratosAdmin {
     }),
   );
 
-  /** Runs one admin call with retries; a failure loses its axios error, which carries our headers. */
+  const frontend = new FrontendApi(new Configuration({ basePath: options.publicUrl }));
+
+  /** Runs one call with retries; a failure loses its axios error, which carries our headers. */
   const call = async <T>(operation: string, run: (signal: AbortSignal) => Promise<T>, callOptions?: CallOptions) =>
     withRetries(
       async (signal) => {
@@ -88,6 +96,19 @@ export function createKratosClient(options: KratosClientOptions): KratosAdmin {
         (signal) => identities.patchIdentity({ id, jsonPatch: operations }, { signal }),
         callOptions,
       );
+    },
+
+    async whoami(credentials, callOptions) {
+      const parameters =
+        'cookie' in credentials ? { cookie: credentials.cookie } : { xSessionToken: credentials.sessionToken };
+      try {
+        const { data } = await call('toSession', (signal) => frontend.toSession(parameters, { signal }), callOptions);
+        return data.active === false ? null : (data.identity?.id ?? null);
+      } catch (error) {
+        // 401: no active session; 403: a second factor is still missing. Neither is a session.
+        if (error instanceof OutboundError && (error.status === 401 || error.status === 403)) return null;
+        throw error;
+      }
     },
   };
 }

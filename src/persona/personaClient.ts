@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { OutboundError, type OutboundFailure } from '../outbound/outboundError.js';
 import { withRetries, type CallOptions } from '../outbound/retry.js';
@@ -17,6 +18,10 @@ export interface CreateInquiryInput {
 export interface PersonaApi {
   createInquiry(input: CreateInquiryInput, options?: CallOptions): Promise<CompleteInquiry>;
   getInquiry(inquiryId: string, options?: CallOptions): Promise<Inquiry>;
+  /** A session token for a pending inquiry; an expired one is set back to pending. */
+  resumeInquiry(inquiryId: string, options?: CallOptions): Promise<{ sessionToken: string }>;
+  /** A single-use link into the hosted flow, valid for `expiresInSeconds`. */
+  generateOneTimeLink(inquiryId: string, expiresInSeconds: number, options?: CallOptions): Promise<{ link: string }>;
 }
 
 export interface PersonaClientOptions {
@@ -29,6 +34,8 @@ export interface PersonaClientOptions {
 }
 
 const singleInquiry = z.object({ data: inquiryResource });
+const withSessionToken = z.object({ meta: z.object({ 'session-token': z.string().min(1) }) });
+const withOneTimeLink = z.object({ meta: z.object({ 'one-time-link': z.string().url() }) });
 
 /** Legacy `tmpl_` templates are named by `template-id`, current `itmpl_` ones by `inquiry-template-id`. */
 const templateAttribute = (templateId: string) =>
@@ -110,11 +117,12 @@ export function createPersonaClient(options: PersonaClientOptions): PersonaApi {
     }
   }
 
-  const parseInquiry = (operation: string, body: unknown): Inquiry => {
-    const parsed = singleInquiry.safeParse(body);
+  const parse = <T extends z.ZodType>(schema: T, operation: string, body: unknown): z.output<T> => {
+    const parsed = schema.safeParse(body);
     if (!parsed.success) throw new OutboundError('persona', operation, { kind: 'invalid_response' });
-    return parsed.data.data;
+    return parsed.data;
   };
+  const inquiryPath = (inquiryId: string, action = '') => `/inquiries/${encodeURIComponent(inquiryId)}${action}`;
 
   return {
     async createInquiry(input, callOptions) {
@@ -125,7 +133,7 @@ export function createPersonaClient(options: PersonaClientOptions): PersonaApi {
         idempotencyKey: input.idempotencyKey,
         deadline: callOptions?.deadline,
       });
-      const inquiry = parseInquiry('createInquiry', body);
+      const inquiry = parse(singleInquiry, 'createInquiry', body).data;
       const complete = {
         ...inquiry,
         templateId: inquiry.templateId ?? input.templateId,
@@ -137,10 +145,27 @@ export function createPersonaClient(options: PersonaClientOptions): PersonaApi {
     },
 
     async getInquiry(inquiryId, callOptions) {
-      const body = await call('getInquiry', 'GET', `/inquiries/${encodeURIComponent(inquiryId)}`, {
+      const body = await call('getInquiry', 'GET', inquiryPath(inquiryId), { deadline: callOptions?.deadline });
+      return parse(singleInquiry, 'getInquiry', body).data;
+    },
+
+    async resumeInquiry(inquiryId, callOptions) {
+      // A fresh key per call: its retries are replayed, a later visit gets a new token.
+      const body = await call('resumeInquiry', 'POST', inquiryPath(inquiryId, '/resume'), {
+        body: {},
+        idempotencyKey: randomUUID(),
         deadline: callOptions?.deadline,
       });
-      return parseInquiry('getInquiry', body);
+      return { sessionToken: parse(withSessionToken, 'resumeInquiry', body).meta['session-token'] };
+    },
+
+    async generateOneTimeLink(inquiryId, expiresInSeconds, callOptions) {
+      const body = await call('generateOneTimeLink', 'POST', inquiryPath(inquiryId, '/generate-one-time-link'), {
+        body: { meta: { 'expires-in-seconds': expiresInSeconds } },
+        idempotencyKey: randomUUID(),
+        deadline: callOptions?.deadline,
+      });
+      return { link: parse(withOneTimeLink, 'generateOneTimeLink', body).meta['one-time-link'] };
     },
   };
 }

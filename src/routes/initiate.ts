@@ -61,7 +61,7 @@ export function initiateRoute(context: RouteContext): Router {
       try {
         const { inquiry, update } = await openInquiry(
           { ...context, templateId, prefillFields: config.persona.prefillFields },
-          { identityId, traits: body.traits ?? {}, generation: 0 },
+          { identityId, traits: body.traits ?? {}, previousInquiryId: null },
           { persona: deadlineIn(PERSONA_BUDGET_MS), kratos: deadlineIn(PERSONA_BUDGET_MS + KRATOS_BUDGET_MS) },
         );
         inquiryId = inquiry.id;

@@ -8,7 +8,7 @@ import type { RouteContext } from '../http/routeContext.js';
 import { requestLocals } from '../http/requestLog.js';
 import { parseBody } from '../http/validation.js';
 import { requireWebhookSecret } from '../http/webhookAuth.js';
-import { MESSAGE_IDS, kratosErrorBody } from '../kratos/messages.js';
+import { MESSAGE_IDS, kratosErrorBody, type MessageContext } from '../kratos/messages.js';
 import { errorFields, type Logger } from '../logger.js';
 import { deadlineIn } from '../outbound/retry.js';
 import {
@@ -27,6 +27,8 @@ const validateBody = z.object({
   identity_id: z.string().refine(isIdentityId, 'must be a non-nil UUID'),
   identity_created_at: z.string().nullable().optional(),
   persona: z.unknown().optional(),
+  /** Where the login flow was going; the link in a block message returns there when allowed. */
+  return_to: z.string().max(2048).nullable().optional(),
 });
 
 type ValidateBody = z.output<typeof validateBody>;
@@ -39,6 +41,14 @@ const BLOCKS: Record<BlockReason, { id: number; text: (messages: Config['login']
     text: (messages) => messages.reverificationRequired,
   },
   verification_unavailable: { id: MESSAGE_IDS.verificationUnavailable, text: (messages) => messages.unavailable },
+};
+
+/** Blocks the user can lift by verifying: their message carries the link to do so. */
+const LINKED_REASONS: Record<BlockReason, boolean> = {
+  declined: false,
+  verification_required: true,
+  reverification_required: true,
+  verification_unavailable: false,
 };
 
 /**
@@ -74,11 +84,16 @@ export function validateRoute(context: RouteContext): Router {
   const { config } = context;
   const policy: LoginPolicy = {
     ...config.login,
-    reverifyAfterMs: undefined,
     approvedStatuses: config.record.approvedStatuses,
     declinedStatuses: config.record.declinedStatuses,
   };
   const router = Router();
+
+  /** A signed link to /persona/start: a blocked user has no session to prove who they are. */
+  const verifyLink = (body: ValidateBody, now: number) => {
+    const returnTo = body.return_to && context.returnTo.isAllowed(body.return_to) ? body.return_to : undefined;
+    return context.links.signedFor(body.identity_id, now, returnTo);
+  };
 
   // Kratos shows our message only for 4xx bodies in its format; a 5xx or 429 becomes a bare error
   // page after retries (reference/kratos-actions.md), so every failure here is answered that way.
@@ -111,12 +126,11 @@ export function validateRoute(context: RouteContext): Router {
       return;
     }
     const block = BLOCKS[decision.reason];
-    res.status(403).json(
-      kratosErrorBody(block.id, block.text(config.login.messages), {
-        reason: decision.reason,
-        status: facts?.status ?? null,
-      }),
-    );
+    const messageContext: MessageContext = { reason: decision.reason, status: facts?.status ?? null };
+    const linked = LINKED_REASONS[decision.reason] || (decision.reason === 'declined' && config.start.allowRetries);
+    const verifyUrl = linked ? verifyLink(body, now) : undefined;
+    if (verifyUrl !== undefined) messageContext['verify_url'] = verifyUrl;
+    res.status(403).json(kratosErrorBody(block.id, block.text(config.login.messages), messageContext));
   };
 
   router.post(

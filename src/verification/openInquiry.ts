@@ -18,8 +18,8 @@ export interface OpenInquiryDeps {
 export interface OpenInquiryRequest {
   identityId: string;
   traits: unknown;
-  /** How many inquiries the identity had before this one: 0 at registration. */
-  generation: number;
+  /** The inquiry this one follows (re-verification, retry); null for the identity's first. */
+  previousInquiryId: string | null;
 }
 
 export interface OpenInquiryBudget {
@@ -28,17 +28,18 @@ export interface OpenInquiryBudget {
 }
 
 /**
- * Stable for one identity, template and attempt, so every retry of the same request (Kratos makes
- * up to three) gets Persona's replay of the first inquiry; the prefill is part of it because Persona
- * refuses a key reused with other parameters.
+ * Stable for one identity, template and predecessor, so every retry of the same step (Kratos calls
+ * initiate up to three times; a user may click twice) gets Persona's replay of the first inquiry,
+ * and `/persona/start` after a failed initiate finds the inquiry initiate may have created. The
+ * prefill is part of it because Persona refuses a key reused with other parameters.
  */
 export function idempotencyKeyFor(request: {
   identityId: string;
   templateId: string;
-  generation: number;
+  previousInquiryId: string | null;
   fields: object;
 }) {
-  const material = JSON.stringify([request.identityId, request.templateId, request.generation, request.fields]);
+  const material = JSON.stringify([request.identityId, request.templateId, request.previousInquiryId, request.fields]);
   return `ory-persona-idv-${createHash('sha256').update(material).digest('hex').slice(0, 40)}`;
 }
 

@@ -1,11 +1,11 @@
-import type { JsonPatchOperation, KratosAdmin, KratosIdentity } from '../kratos/kratosClient.js';
+import type { JsonPatchOperation, KratosApi, KratosIdentity } from '../kratos/kratosClient.js';
 import type { CallOptions } from '../outbound/retry.js';
 import type { IdentityLocks } from './identityLocks.js';
 import { mirrorOf, readRecord, type PersonaRecord } from './record.js';
 import type { TransitionResult } from './transition.js';
 
 export interface RecordStoreOptions {
-  kratos: KratosAdmin;
+  kratos: KratosApi;
   locks: IdentityLocks;
   publicMirror: boolean;
   approvedStatuses: ReadonlySet<string>;

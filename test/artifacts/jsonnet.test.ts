@@ -83,6 +83,7 @@ describe('jsonnet/validate.jsonnet', () => {
       identity_id: identity.id,
       identity_created_at: identity.created_at,
       persona: { status: 'declined', verified_at: null },
+      return_to: 'https://app.example.com/dashboard',
     });
     const response = await harness.postHook('/persona/validate', body);
     expect(readAsKratos(response.status, response.body)).toMatchObject({ kind: 'interrupt', id: 4100001 });

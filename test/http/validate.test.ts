@@ -227,3 +227,83 @@ describe('POST /persona/validate: bad requests still speak Kratos', () => {
     expect(writes(harness)).toHaveLength(0);
   });
 });
+
+describe('POST /persona/validate: the way back to Persona', () => {
+  const LINK_ENV = {
+    LOGIN_POLICY: 'require-approved',
+    PUBLIC_BASE_URL: 'https://idv.example.com',
+    RETURN_TO_ALLOWLIST: 'https://app.example.com',
+  };
+  const contextOf = (response: { status: number; body: unknown }) => {
+    const reading = readAsKratos(response.status, response.body);
+    if (reading.kind !== 'interrupt') throw new Error(`not an interruption: ${reading.kind}`);
+    return reading.context;
+  };
+
+  it('puts a signed start link, back to the allowed return_to, in a "verification required" block', async () => {
+    harness = await startHarness(LINK_ENV);
+    const identity = harness.kratos.createIdentity();
+    const response = await gate(harness, {
+      ...loginBody(identity.id, { status: 'pending' }),
+      return_to: 'https://app.example.com/x',
+    });
+    const link = new URL(String(contextOf(response)['verify_url']));
+    expect(link.origin + link.pathname).toBe('https://idv.example.com/persona/start');
+    expect(link.searchParams.get('token')).toMatch(new RegExp(`^${identity.id}\\.\\d+\\.[A-Za-z0-9_-]{43}$`));
+    expect(link.searchParams.get('return_to')).toBe('https://app.example.com/x');
+  });
+
+  it('leaves out a return_to that is not allowed', async () => {
+    harness = await startHarness(LINK_ENV);
+    const identity = harness.kratos.createIdentity();
+    const response = await gate(harness, {
+      ...loginBody(identity.id, { status: 'pending' }),
+      return_to: 'https://evil.example.net/',
+    });
+    expect(new URL(String(contextOf(response)['verify_url'])).searchParams.has('return_to')).toBe(false);
+  });
+
+  it('carries no link without PUBLIC_BASE_URL, and none for a decline unless retries are allowed', async () => {
+    harness = await startHarness({ LOGIN_POLICY: 'require-approved' });
+    const identity = harness.kratos.createIdentity();
+    expect(contextOf(await gate(harness, loginBody(identity.id, { status: 'pending' })))).not.toHaveProperty(
+      'verify_url',
+    );
+    await harness.close();
+
+    harness = await startHarness(LINK_ENV);
+    expect(contextOf(await gate(harness, loginBody(identity.id, { status: 'declined' })))).not.toHaveProperty(
+      'verify_url',
+    );
+    await harness.close();
+
+    harness = await startHarness({ ...LINK_ENV, ALLOW_RETRIES: 'true' });
+    expect(contextOf(await gate(harness, loginBody(identity.id, { status: 'declined' })))).toHaveProperty('verify_url');
+  });
+
+  it('asks for re-verification when the approval is older than REVERIFY_AFTER, not before', async () => {
+    harness = await startHarness({ ...LINK_ENV, REVERIFY_AFTER: '365d' });
+    const identity = harness.kratos.createIdentity();
+    const verifiedAt = new Date(harness.clock.now - 365 * 24 * HOUR).toISOString();
+    const body = loginBody(identity.id, { status: 'approved', verified_at: verifiedAt });
+    expect((await gate(harness, body)).status).toBe(204);
+    harness.clock.now += 1;
+    const blocked = await gate(harness, body);
+    expect(readAsKratos(blocked.status, blocked.body)).toMatchObject({
+      id: 4100003,
+      text: 'Your identity verification has expired. Please verify your identity again.',
+      context: { reason: 'reverification_required', status: 'approved', verify_url: expect.any(String) },
+    });
+  });
+
+  it('blocks with a link once the grace period is over', async () => {
+    harness = await startHarness({ ...LINK_ENV, LOGIN_GRACE_PERIOD: '24h' });
+    const identity = harness.kratos.createIdentity();
+    const registeredAt = new Date(harness.clock.now - 24 * HOUR).toISOString();
+    const response = await gate(harness, loginBody(identity.id, { status: 'created' }, registeredAt));
+    expect(readAsKratos(response.status, response.body)).toMatchObject({
+      id: 4100002,
+      context: { verify_url: expect.any(String) },
+    });
+  });
+});

@@ -29,6 +29,11 @@ export interface Harness {
   postEvent(event: unknown, options?: { secrets?: string[]; timestamp?: number }): request.Test;
   /** Posts a Kratos hook body with the webhook secret. */
   postHook(path: string, body: unknown): request.Test;
+  /**
+   * An identity whose record holds a Persona inquiry (which exists in the Persona stand-in) in
+   * `status`, decided `decidedAgoMs` ago when the status is a decision.
+   */
+  identityInState(status: string, options?: { decidedAgoMs?: number }): { identityId: string; inquiryId: string };
   close(): Promise<void>;
 }
 
@@ -90,6 +95,31 @@ export async function startHarness(
         .set('Content-Type', 'application/json')
         .set('X-Webhook-Secret', ORY_WEBHOOK_SECRET)
         .send(JSON.stringify(body));
+    },
+    identityInState(status, stateOptions = {}) {
+      const identity = kratos.createIdentity();
+      const createdAt = new Date(clock.now - (stateOptions.decidedAgoMs ?? 0) - 60_000).toISOString();
+      const inquiry = persona.addInquiry({ referenceId: identity.id, status, createdAt });
+      const decidedAt = new Date(clock.now - (stateOptions.decidedAgoMs ?? 0)).toISOString();
+      const decided = config.record.approvedStatuses.has(status) || config.record.declinedStatuses.has(status);
+      const record = {
+        inquiry_id: inquiry.id,
+        status,
+        template_id: TEMPLATE_ID,
+        created_at: createdAt,
+        updated_at: decidedAt,
+        decided_at: decided ? decidedAt : null,
+        last_event_id: null,
+        history: [],
+      };
+      const verifiedAt = config.record.approvedStatuses.has(status) ? decidedAt : null;
+      kratos.createIdentity({
+        id: identity.id,
+        traits: identity.traits,
+        metadata_admin: { persona: record },
+        metadata_public: { persona: { status, verified_at: verifiedAt } },
+      });
+      return { identityId: identity.id, inquiryId: inquiry.id };
     },
     async close() {
       await Promise.all([kratos.close(), persona.close()]);

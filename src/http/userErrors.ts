@@ -1,0 +1,38 @@
+import type { ErrorRequestHandler } from 'express';
+import { errorFields } from '../logger.js';
+import { OutboundError } from '../outbound/outboundError.js';
+import { HttpError, toHttpError } from './httpError.js';
+import { respondWith } from './pages.js';
+import { requestLocals } from './requestLog.js';
+
+const TITLES: Record<number, string> = {
+  400: 'This link cannot be used',
+  401: 'Please sign in',
+  404: 'Account not found',
+  503: 'Please try again later',
+};
+
+/**
+ * Errors of the pages users reach (start, status), as a page for browsers and JSON otherwise. A
+ * Kratos or Persona failure is a 503 with the configured "unavailable" text, never its details.
+ */
+export function userErrors(unavailableText: string): ErrorRequestHandler {
+  return (error, req, res, _next) => {
+    const { log, logFields } = requestLocals(res);
+    const httpError =
+      error instanceof OutboundError
+        ? new HttpError(503, 'temporarily_unavailable', unavailableText)
+        : toHttpError(error);
+    logFields.error_code = httpError.code;
+    if (error instanceof OutboundError) log.warn(errorFields(error), 'verification step failed');
+    else if (!(error instanceof HttpError) && httpError.status >= 500)
+      log.error(errorFields(error), 'request failed unexpectedly');
+    respondWith(
+      req,
+      res,
+      httpError.status,
+      { title: TITLES[httpError.status] ?? 'Something went wrong', message: httpError.message },
+      { error: { code: httpError.code, message: httpError.message } },
+    );
+  };
+}

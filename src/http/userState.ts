@@ -1,0 +1,43 @@
+import type { Request } from 'express';
+import type { KratosIdentity } from '../kratos/kratosClient.js';
+import { deadlineIn } from '../outbound/retry.js';
+import { planNextStep, type NextStep } from '../verification/nextStep.js';
+import type { PersonaRecord } from '../verification/record.js';
+import { authenticateUser } from './authenticateUser.js';
+import { HttpError } from './httpError.js';
+import type { RouteContext } from './routeContext.js';
+
+/** The record read is on the user's path: it gets a short budget. */
+const RECORD_READ_BUDGET_MS = 3_000;
+
+export interface UserState {
+  identityId: string;
+  via: 'link' | 'session';
+  identity: KratosIdentity;
+  record: PersonaRecord | null;
+  step: NextStep;
+  /** Where to send the user back to, already checked against the allowlist. */
+  returnTo: string | undefined;
+}
+
+/** Who is asking, where they may go back to, what their record says and what comes next. */
+export async function readUserState(req: Request, context: RouteContext): Promise<UserState> {
+  const returnTo = context.returnTo.resolve(req.query['return_to']);
+  if (!returnTo.ok)
+    throw new HttpError(400, 'invalid_return_to', 'return_to is not an address this service may send you to.');
+  const { identityId, via } = await authenticateUser(req, {
+    kratos: context.kratos,
+    linkSigningKeys: context.config.start.linkSigningKeys,
+    now: context.now,
+  });
+  const stored = await context.store.read(identityId, { deadline: deadlineIn(RECORD_READ_BUDGET_MS) });
+  if (!stored.found) throw new HttpError(404, 'unknown_identity', 'This account no longer exists.');
+  return {
+    identityId,
+    via,
+    identity: stored.identity,
+    record: stored.record,
+    step: planNextStep(stored.record, context.nextStepRules, context.now()),
+    returnTo: returnTo.url,
+  };
+}

@@ -1,0 +1,95 @@
+import { Router, type Request, type RequestHandler, type Response } from 'express';
+import { respondWith, userFacingHeaders, type PageContent } from '../http/pages.js';
+import type { RouteContext } from '../http/routeContext.js';
+import { requestLocals } from '../http/requestLog.js';
+import { userCors } from '../http/userCors.js';
+import { userErrors } from '../http/userErrors.js';
+import { readUserState, type UserState } from '../http/userState.js';
+import { deadlineIn } from '../outbound/retry.js';
+import { enterPersona } from '../persona/personaEntry.js';
+import { openInquiry } from '../verification/openInquiry.js';
+import { NOT_STARTED } from '../verification/record.js';
+
+/** A user is waiting: Persona gets a few seconds to create or resume, Kratos the rest. */
+const PERSONA_BUDGET_MS = 5_000;
+const KRATOS_BUDGET_MS = 3_000;
+
+const continueLink = (returnTo: string | undefined) => (returnTo ? { href: returnTo, label: 'Continue' } : undefined);
+
+export function startRoute(context: RouteContext): Router {
+  const { config } = context;
+  const router = Router();
+
+  async function sendToPersona(res: Response, state: UserState, inquiry: Parameters<typeof enterPersona>[1]) {
+    const entry = await enterPersona(
+      {
+        persona: context.persona,
+        hostedFlowUrl: config.persona.hostedFlowUrl,
+        inquiryType: config.persona.inquiryType,
+      },
+      inquiry,
+      state.returnTo,
+      deadlineIn(PERSONA_BUDGET_MS),
+    );
+    if (config.persona.inquiryType === 'embedded') {
+      res.status(200).json({ status: inquiry.status, inquiry_id: entry.inquiryId, session_token: entry.sessionToken });
+    } else {
+      res.redirect(303, entry.url);
+    }
+  }
+
+  function inform(req: Request, res: Response, state: UserState, page: PageContent) {
+    respondWith(req, res, 200, page, {
+      status: state.record?.status ?? NOT_STARTED,
+      verification_required: false,
+      verify_url: null,
+    });
+  }
+
+  const handle: RequestHandler = async (req, res) => {
+    const state = await readUserState(req, context);
+    const { step } = state;
+    Object.assign(requestLocals(res).logFields, { identity_id: state.identityId, via: state.via, step: step.kind });
+
+    switch (step.kind) {
+      case 'create': {
+        const { inquiry } = await openInquiry(
+          {
+            ...context,
+            templateId: config.persona.templateIds[0] as string,
+            prefillFields: config.persona.prefillFields,
+          },
+          { identityId: state.identityId, traits: state.identity.traits, previousInquiryId: step.previousInquiryId },
+          { persona: deadlineIn(PERSONA_BUDGET_MS), kratos: deadlineIn(PERSONA_BUDGET_MS + KRATOS_BUDGET_MS) },
+        );
+        return sendToPersona(res, state, { id: inquiry.id, status: 'created' });
+      }
+      case 'open':
+        return sendToPersona(res, state, { id: step.inquiryId, status: 'created' });
+      case 'resume':
+        return sendToPersona(res, state, { id: step.inquiryId, status: step.expired ? 'expired' : 'pending' });
+      case 'verified':
+        if (state.returnTo !== undefined) return res.redirect(303, state.returnTo);
+        return inform(req, res, state, { title: 'Identity verified', message: 'Your identity is verified.' });
+      case 'in_review':
+        return inform(req, res, state, {
+          title: 'Verification in review',
+          message:
+            'Thank you. Your verification has been submitted and is being reviewed; you will be able to continue once it is decided.',
+          link: continueLink(state.returnTo),
+        });
+      case 'declined':
+        return inform(req, res, state, { title: 'Verification declined', message: config.login.messages.declined });
+      case 'failed':
+        return inform(req, res, state, {
+          title: 'Verification failed',
+          message: 'Your identity could not be verified. Please contact support.',
+        });
+    }
+  };
+
+  const crossOrigin = userCors(context.returnTo);
+  router.options('/persona/start', crossOrigin);
+  router.get('/persona/start', crossOrigin, userFacingHeaders, handle, userErrors(config.login.messages.unavailable));
+  return router;
+}

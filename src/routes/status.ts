@@ -1,0 +1,56 @@
+import { Router, type RequestHandler } from 'express';
+import { userFacingHeaders } from '../http/pages.js';
+import type { RouteContext } from '../http/routeContext.js';
+import { requestLocals } from '../http/requestLog.js';
+import { userCors } from '../http/userCors.js';
+import { userErrors } from '../http/userErrors.js';
+import { readUserState } from '../http/userState.js';
+import { deadlineIn } from '../outbound/retry.js';
+import { enterPersona } from '../persona/personaEntry.js';
+import { needsUser } from '../verification/nextStep.js';
+import { NOT_STARTED } from '../verification/record.js';
+
+const PERSONA_BUDGET_MS = 5_000;
+
+/**
+ * The user's verification state as JSON, for single-page apps: whether they must go through Persona
+ * and the link that takes them there. With the embedded SDK it also carries what the SDK needs.
+ */
+export function statusRoute(context: RouteContext): Router {
+  const { config } = context;
+  const router = Router();
+
+  const handle: RequestHandler = async (req, res) => {
+    const state = await readUserState(req, context);
+    const { step } = state;
+    Object.assign(requestLocals(res).logFields, { identity_id: state.identityId, via: state.via, step: step.kind });
+
+    const required = needsUser(step);
+    const verifyUrl = !required
+      ? null
+      : state.via === 'link'
+        ? (context.links.signedFor(state.identityId, context.now(), state.returnTo) ?? null)
+        : context.links.forSession(state.returnTo);
+    const body: Record<string, unknown> = {
+      status: state.record?.status ?? NOT_STARTED,
+      verification_required: required,
+      verify_url: verifyUrl,
+      inquiry_id: state.record?.inquiry_id ?? null,
+    };
+    if (config.persona.inquiryType === 'embedded' && (step.kind === 'open' || step.kind === 'resume')) {
+      const entry = await enterPersona(
+        { persona: context.persona, hostedFlowUrl: config.persona.hostedFlowUrl, inquiryType: 'embedded' },
+        { id: step.inquiryId, status: step.kind === 'open' ? 'created' : step.expired ? 'expired' : 'pending' },
+        state.returnTo,
+        deadlineIn(PERSONA_BUDGET_MS),
+      );
+      body['session_token'] = entry.sessionToken;
+    }
+    res.status(200).json(body);
+  };
+
+  const crossOrigin = userCors(context.returnTo);
+  router.options('/persona/status', crossOrigin);
+  router.get('/persona/status', crossOrigin, userFacingHeaders, handle, userErrors(config.login.messages.unavailable));
+  return router;
+}
