@@ -35,6 +35,30 @@ export interface TransitionRules {
 
 const instant = (time: string) => Date.parse(time);
 
+/**
+ * How far along an inquiry is (reference/persona-api.md, "Statuses and events"). Used only to break
+ * an exact tie of event times, so a decision made in the same millisecond as the completion it
+ * follows is not lost; unknown statuses rank lowest.
+ */
+const PROGRESS: Record<string, number> = {
+  created: 1,
+  pending: 2,
+  expired: 2,
+  completed: 3,
+  failed: 3,
+  needs_review: 4,
+  approved: 5,
+  declined: 5,
+};
+const progress = (status: string) => PROGRESS[status] ?? 0;
+
+/** Newer than the record: a later event time, or the same time and a status further along. */
+function isNewer(current: PersonaRecord, observation: Observation): boolean {
+  if (current.updated_at === null) return true;
+  const difference = instant(observation.observedAt) - instant(current.updated_at);
+  return difference > 0 || (difference === 0 && progress(observation.inquiry.status) > progress(current.status));
+}
+
 function startRecord(current: PersonaRecord | null, observation: Observation, rules: TransitionRules): PersonaRecord {
   const { inquiry, observedAt, eventId } = observation;
   const earlier = current?.inquiry_id
@@ -68,7 +92,7 @@ function advanceRecord(current: PersonaRecord, observation: Observation, rules: 
 /**
  * The one place the record changes. Persona delivers out of order and more than once
  * (reference/persona-api.md, "Webhooks"), so an observation of the stored inquiry applies only when
- * it is newer than `updated_at` and is not the last event again; an observation of another inquiry
+ * it is newer than `updated_at` (see `isNewer`) and is not the last event again; an observation of another inquiry
  * of the same identity replaces the record only when that inquiry was created later.
  */
 export function applyObservation(
@@ -88,9 +112,7 @@ export function applyObservation(
   if (observation.eventId !== null && observation.eventId === current.last_event_id) {
     return { outcome: 'duplicate', record: current };
   }
-  if (current.updated_at !== null && instant(observation.observedAt) <= instant(current.updated_at)) {
-    return { outcome: 'stale', record: current };
-  }
+  if (!isNewer(current, observation)) return { outcome: 'stale', record: current };
   return { outcome: 'applied', record: advanceRecord(current, observation, rules) };
 }
 

@@ -61,6 +61,18 @@ describe('applyObservation', () => {
     );
   });
 
+  it('breaks an exact tie of event times in favour of the status further along', () => {
+    const completed = applyObservation(created, observe(inquiry('inq_1', 'completed'), 5), rules)
+      .record as PersonaRecord;
+    expect(applyObservation(completed, observe(inquiry('inq_1', 'approved'), 5, 'evt_a'), rules).outcome).toBe(
+      'applied',
+    );
+    const approved = applyObservation(completed, observe(inquiry('inq_1', 'approved'), 5, 'evt_a'), rules)
+      .record as PersonaRecord;
+    expect(applyObservation(approved, observe(inquiry('inq_1', 'completed'), 5, 'evt_c'), rules).outcome).toBe('stale');
+    expect(applyObservation(approved, observe(inquiry('inq_1', 'declined'), 5, 'evt_d'), rules).outcome).toBe('stale');
+  });
+
   it('lets a later-created inquiry replace the record and keeps the old one in history', () => {
     const declined = applyObservation(created, observe(inquiry('inq_1', 'declined'), 5), rules).record as PersonaRecord;
     const next = applyObservation(declined, observe(inquiry('inq_2', 'created', 10), 10), rules);
