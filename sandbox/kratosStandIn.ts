@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { applyJsonPatch, PatchError, type PatchOperation } from './jsonPatch.js';
+import { loginContext, registrationContext } from './kratosContext.js';
+import { callHook, type HookCall, type HookTarget } from './kratosHooks.js';
 import { startStandInServer, type RecordedRequest, type Reply, type StandInServer } from './standInServer.js';
 
 /**
@@ -34,6 +36,19 @@ export interface KratosStandIn extends StandInServer {
   patchesOf(id: string): PatchOperation[][];
   /** Signs the identity in: a session token, and the Cookie header a browser would send. */
   createSession(identityId: string, options?: { aal2Required?: boolean }): { token: string; cookie: string };
+  /** Where the self-service flows below send their web hooks (the service, as in ory-actions.yaml). */
+  setHooks(target: HookTarget | undefined): void;
+  /** A registration: the identity is saved, the initiate hook runs, the `session` hook signs in. */
+  register(traits: Record<string, unknown>): Promise<SelfServiceResult>;
+  /** A login: the validate hook decides whether a session is issued. */
+  login(identityId: string, returnTo?: string): Promise<SelfServiceResult>;
+}
+
+export interface SelfServiceResult {
+  identityId: string;
+  hook: HookCall;
+  /** Issued when the hook let the flow continue. */
+  session: { token: string; cookie: string } | null;
 }
 
 /** The session cookie of a self-hosted Kratos (Ory Network names it ory_session_<slug>). */
@@ -50,12 +65,33 @@ const PATCHABLE = new Set([
   'organization_id',
 ]);
 
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/** The sandbox's answer to a self-service call: what Kratos would have done, and why. */
+const selfServiceReply = (result: SelfServiceResult): Reply => ({
+  status: 200,
+  body: {
+    identity_id: result.identityId,
+    hook: {
+      url: result.hook.url,
+      status: result.hook.status,
+      response: result.hook.responseBody ?? null,
+      kratos: result.hook.reading,
+    },
+    session_token: result.session?.token ?? null,
+  },
+});
+
 const kratosError = (code: number, status: string, reason: string): Reply => ({
   status: code,
   body: { error: { code, status, reason, message: status } },
 });
 
-export async function startKratosStandIn(options: { apiKey?: string; port?: number } = {}): Promise<KratosStandIn> {
+export async function startKratosStandIn(
+  options: { apiKey?: string; port?: number; host?: string; hooks?: HookTarget } = {},
+): Promise<KratosStandIn> {
+  let hooks = options.hooks;
   const identities = new Map<string, StandInIdentity>();
   const sessions = new Map<string, { identityId: string; aal2Required: boolean }>();
 
@@ -134,6 +170,7 @@ export async function startKratosStandIn(options: { apiKey?: string; port?: numb
 
   const server = await startStandInServer({
     port: options.port,
+    host: options.host,
     routes: [
       {
         method: 'GET',
@@ -152,40 +189,92 @@ export async function startKratosStandIn(options: { apiKey?: string; port?: numb
       },
       { method: 'PATCH', pattern: /^\/admin\/identities\/([^/]+)$/, handle: admin(patchIdentity) },
       { method: 'GET', pattern: /^\/sessions\/whoami$/, handle: whoami },
+      {
+        method: 'POST',
+        pattern: /^\/sandbox\/registrations$/,
+        handle: async (request) => {
+          const traits = (request.body as { traits?: unknown } | undefined)?.traits;
+          return selfServiceReply(
+            await register(isRecord(traits) ? traits : { email: `user-${identities.size + 1}@example.com` }),
+          );
+        },
+      },
+      {
+        method: 'POST',
+        pattern: /^\/sandbox\/logins$/,
+        handle: async (request) => {
+          const { identity_id: identityId, return_to: returnTo } = (request.body ?? {}) as Record<string, unknown>;
+          if (typeof identityId !== 'string' || !identities.has(identityId)) {
+            return kratosError(404, 'Not Found', 'identity_id names no identity');
+          }
+          return selfServiceReply(await login(identityId, typeof returnTo === 'string' ? returnTo : undefined));
+        },
+      },
     ],
   });
 
+  const createSession = (identityId: string, sessionOptions: { aal2Required?: boolean } = {}) => {
+    const token = `ory_st_${randomUUID().replace(/-/g, '')}`;
+    sessions.set(token, { identityId, aal2Required: sessionOptions.aal2Required ?? false });
+    return { token, cookie: `${SESSION_COOKIE}=${token}` };
+  };
+
+  const runHook = (template: 'initiate' | 'validate', ctx: Parameters<typeof callHook>[2]) => {
+    if (hooks === undefined) throw new Error('the Kratos stand-in has no hook target: call setHooks first');
+    return callHook(hooks, template, ctx);
+  };
+
+  const register = async (traits: Record<string, unknown>): Promise<SelfServiceResult> => {
+    const identity = createIdentity({ traits });
+    const hook = await runHook('initiate', registrationContext(identity));
+    // The hook runs after the identity is saved: its failure shows an error page, yet the account exists.
+    return {
+      identityId: identity.id,
+      hook,
+      session: hook.reading.kind === 'continue' ? createSession(identity.id) : null,
+    };
+  };
+
+  const login = async (identityId: string, returnTo?: string): Promise<SelfServiceResult> => {
+    const identity = identities.get(identityId) as StandInIdentity;
+    const hook = await runHook('validate', loginContext(identity, returnTo));
+    return { identityId, hook, session: hook.reading.kind === 'continue' ? createSession(identityId) : null };
+  };
+
+  const createIdentity = (input: Parameters<KratosStandIn['createIdentity']>[0] = {}) => {
+    const now = new Date().toISOString();
+    const identity: StandInIdentity = {
+      id: input.id ?? randomUUID(),
+      schema_id: 'default',
+      schema_url: 'http://127.0.0.1/schemas/ZGVmYXVsdA',
+      state: 'active',
+      state_changed_at: now,
+      traits: input.traits ?? { email: `user-${identities.size + 1}@example.com` },
+      verifiable_addresses: [],
+      recovery_addresses: [],
+      metadata_public: input.metadata_public ?? null,
+      metadata_admin: input.metadata_admin ?? null,
+      created_at: input.created_at ?? now,
+      updated_at: now,
+      organization_id: null,
+    };
+    identities.set(identity.id, identity);
+    return structuredClone(identity);
+  };
+
   return {
     ...server,
-    createIdentity(input = {}) {
-      const now = new Date().toISOString();
-      const identity: StandInIdentity = {
-        id: input.id ?? randomUUID(),
-        schema_id: 'default',
-        schema_url: 'http://127.0.0.1/schemas/ZGVmYXVsdA',
-        state: 'active',
-        state_changed_at: now,
-        traits: input.traits ?? { email: `user-${identities.size + 1}@example.com` },
-        verifiable_addresses: [],
-        recovery_addresses: [],
-        metadata_public: input.metadata_public ?? null,
-        metadata_admin: input.metadata_admin ?? null,
-        created_at: input.created_at ?? now,
-        updated_at: now,
-        organization_id: null,
-      };
-      identities.set(identity.id, identity);
-      return structuredClone(identity);
-    },
+    createIdentity,
     identity(id) {
       const identity = identities.get(id);
       return identity === undefined ? undefined : structuredClone(identity);
     },
-    createSession(identityId, sessionOptions = {}) {
-      const token = `ory_st_${randomUUID().replace(/-/g, '')}`;
-      sessions.set(token, { identityId, aal2Required: sessionOptions.aal2Required ?? false });
-      return { token, cookie: `${SESSION_COOKIE}=${token}` };
+    createSession,
+    setHooks(target) {
+      hooks = target;
     },
+    register,
+    login,
     patchesOf(id) {
       return server.requests
         .filter((request) => request.method === 'PATCH' && request.path === `/admin/identities/${id}`)

@@ -1,4 +1,7 @@
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { hostedFlowRoutes } from './personaHostedFlow.js';
+import { isObject, personaError, randomId, type StandInInquiry } from './personaResources.js';
+import { WebhookSender, type Delivery, type WebhookTarget } from './personaWebhooks.js';
 import {
   startStandInServer,
   type RecordedRequest,
@@ -11,27 +14,36 @@ import {
  * A Persona API on loopback, faithful to reference/persona-api.md: bearer key, JSON:API bodies with
  * kebab keys, no unknown `data.attributes` or `meta` keys on create, `Idempotency-Key` replay (and
  * refusal of a key reused with other parameters), `Request-Id` and rate-limit headers, and webhook
- * events signed the way Persona signs them.
+ * events signed and redelivered the way Persona does. The sandbox adds a hosted-flow page and
+ * shortcuts to decide inquiries (see personaHostedFlow.ts).
  */
 
-export interface StandInInquiry {
-  id: string;
-  status: string;
-  referenceId: string | null;
-  templateId: string;
-  accountId: string;
-  createdAt: string;
-  updatedAt: string;
-  fields: Record<string, unknown>;
-}
+export type { StandInInquiry } from './personaResources.js';
 
 export interface PersonaEventBody {
   data: { type: 'event'; id: string; attributes: { name: string; 'created-at': string; payload: unknown } };
 }
 
+/** Persona's sandbox simulate-actions (reference/persona-api.md), with the status and event of each. */
+export const SIMULATE_ACTIONS = {
+  start_inquiry: { status: 'pending', event: 'inquiry.started' },
+  complete_inquiry: { status: 'completed', event: 'inquiry.completed' },
+  fail_inquiry: { status: 'failed', event: 'inquiry.failed' },
+  expire_inquiry: { status: 'expired', event: 'inquiry.expired' },
+  mark_for_review_inquiry: { status: 'needs_review', event: 'inquiry.marked-for-review' },
+  approve_inquiry: { status: 'approved', event: 'inquiry.approved' },
+  decline_inquiry: { status: 'declined', event: 'inquiry.declined' },
+} as const;
+export type SimulateAction = keyof typeof SIMULATE_ACTIONS;
+
+/** Persona's redelivery schedule: 3 s, 64 s, ~12 min, ~68 min, ~4.3 h, ~13 h, ~33 h. */
+export const PERSONA_REDELIVERY_DELAYS_MS = [3, 64, 720, 4_080, 15_480, 46_800, 118_800].map((s) => s * 1_000);
+
 export interface PersonaStandIn extends StandInServer {
-  /** The API base, what `PERSONA_API_BASE` points at. */
+  /** What `PERSONA_API_BASE` points at. */
   apiBase: string;
+  /** What `PERSONA_HOSTED_FLOW_URL` points at. */
+  hostedFlowUrl: string;
   inquiry(id: string): StandInInquiry | undefined;
   inquiries(): StandInInquiry[];
   /** An inquiry created outside this service (dashboard, another app). */
@@ -41,17 +53,27 @@ export interface PersonaStandIn extends StandInServer {
     status?: string;
     createdAt?: string;
   }): StandInInquiry;
-  /** Moves an inquiry to a status, as the user, Persona or a reviewer would. */
+  /** Moves an inquiry to a status, as the user, Persona or a reviewer would, without an event. */
   setStatus(id: string, status: string): StandInInquiry;
   /** The webhook body Persona sends for `name` about the inquiry as it is now. */
   eventFor(id: string, name: string, options?: { eventId?: string; createdAt?: string }): PersonaEventBody;
+  /** Moves the inquiry through `actions`, delivering each action's event to the webhook. */
+  simulate(id: string, actions: SimulateAction[]): StandInInquiry;
+  setWebhook(target: WebhookTarget | undefined): void;
+  deliveries: Delivery[];
+  /** Resolves once no webhook delivery is under way. */
+  settled(): Promise<void>;
 }
 
 export interface PersonaStandInOptions {
   apiKey: string;
   templateIds: string[];
   port?: number;
+  host?: string;
   now?: () => number;
+  webhook?: WebhookTarget;
+  redeliveryDelaysMs?: number[];
+  onDelivery?: (delivery: Delivery) => void;
 }
 
 const ALLOWED_CREATE_ATTRIBUTES = new Set(['inquiry-template-id', 'template-id', 'fields', 'redirect-uri', 'note']);
@@ -62,38 +84,21 @@ const ALLOWED_CREATE_META = new Set([
   'expiration-after-create-interval-seconds',
 ]);
 
-const randomId = (prefix: string) => `${prefix}_${randomBytes(12).toString('base64url').replace(/[-_]/g, 'x')}`;
-
-const personaError = (status: number, title: string, details?: string): Reply => ({
-  status,
-  body: { errors: [{ title, ...(details !== undefined && { details }) }] },
-});
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === 'object' && !Array.isArray(value);
-
-/** Computes `Persona-Signature` for a body: one `t=,v1=` set per secret, as during Persona's rotation. */
-export function signPersonaWebhook(rawBody: string, secrets: string[], timestamp: number): string {
-  return secrets
-    .map(
-      (secret) => `t=${timestamp},v1=${createHmac('sha256', secret).update(`${timestamp}.${rawBody}`).digest('hex')}`,
-    )
-    .join(' ');
-}
-
 export async function startPersonaStandIn(options: PersonaStandInOptions): Promise<PersonaStandIn> {
-  const now = options.now ?? Date.now;
-  const iso = () => new Date(now()).toISOString();
+  const clock = options.now ?? Date.now;
+  // Persona's times only move forward; successive changes never share a millisecond here.
+  let latest = 0;
+  const iso = () => new Date((latest = Math.max(clock(), latest + 1))).toISOString();
   const inquiries = new Map<string, StandInInquiry>();
   const idempotency = new Map<string, { fingerprint: string; reply: Reply }>();
   const accounts = new Map<string, string>();
-
-  const accountFor = (referenceId: string | null) => {
-    if (referenceId === null) return randomId('act');
-    const existing = accounts.get(referenceId) ?? randomId('act');
-    accounts.set(referenceId, existing);
-    return existing;
-  };
+  const oneTimeCodes = new Map<string, string>();
+  const webhooks = new WebhookSender(
+    options.webhook,
+    clock,
+    options.redeliveryDelaysMs ?? PERSONA_REDELIVERY_DELAYS_MS,
+    options.onDelivery,
+  );
 
   const resource = (inquiry: StandInInquiry) => ({
     type: 'inquiry',
@@ -108,10 +113,7 @@ export async function startPersonaStandIn(options: PersonaStandInOptions): Promi
       'updated-at': inquiry.updatedAt,
       'redacted-at': null,
       fields: Object.fromEntries(
-        Object.entries(inquiry.fields).map(([key, value]) => [
-          key,
-          { type: typeof value === 'string' ? 'string' : 'unknown', value },
-        ]),
+        Object.entries(inquiry.fields).map(([key, value]) => [key, { type: 'string', value }]),
       ),
     },
     relationships: {
@@ -122,14 +124,40 @@ export async function startPersonaStandIn(options: PersonaStandInOptions): Promi
     },
   });
 
-  const store = (input: Omit<StandInInquiry, 'id' | 'accountId' | 'updatedAt'>) => {
-    const inquiry: StandInInquiry = {
-      ...input,
-      id: randomId('inq'),
-      accountId: accountFor(input.referenceId),
-      updatedAt: input.createdAt,
-    };
+  const eventFor = (
+    inquiry: StandInInquiry,
+    name: string,
+    eventOptions: { eventId?: string; createdAt?: string } = {},
+  ) => ({
+    data: {
+      type: 'event' as const,
+      id: eventOptions.eventId ?? randomId('evt'),
+      attributes: {
+        name,
+        'created-at': eventOptions.createdAt ?? iso(),
+        payload: { data: resource(inquiry), included: [] },
+      },
+    },
+  });
+
+  const store = (input: Pick<StandInInquiry, 'status' | 'referenceId' | 'templateId' | 'createdAt' | 'fields'>) => {
+    const account = input.referenceId === null ? randomId('act') : (accounts.get(input.referenceId) ?? randomId('act'));
+    if (input.referenceId !== null) accounts.set(input.referenceId, account);
+    const inquiry: StandInInquiry = { ...input, id: randomId('inq'), accountId: account, updatedAt: input.createdAt };
     inquiries.set(inquiry.id, inquiry);
+    return inquiry;
+  };
+
+  const move = (inquiry: StandInInquiry, status: string) => {
+    inquiry.status = status;
+    inquiry.updatedAt = iso();
+  };
+
+  const simulate = (inquiry: StandInInquiry, actions: SimulateAction[]) => {
+    for (const action of actions) {
+      move(inquiry, SIMULATE_ACTIONS[action].status);
+      webhooks.send(eventFor(inquiry, SIMULATE_ACTIONS[action].event), inquiry.id);
+    }
     return inquiry;
   };
 
@@ -141,16 +169,17 @@ export async function startPersonaStandIn(options: PersonaStandInOptions): Promi
     if (!isObject(body) || !isObject(body['data']) || !isObject(body['data']['attributes'])) {
       return personaError(400, 'Bad Request', 'data.attributes is required');
     }
-    const unknownTop = Object.keys(body).filter((key) => key !== 'data' && key !== 'meta');
     const attributes = body['data']['attributes'];
     const meta = body['meta'] ?? {};
     if (!isObject(meta)) return personaError(400, 'Bad Request', 'meta must be an object');
-    const unknownAttributes = Object.keys(attributes).filter((key) => !ALLOWED_CREATE_ATTRIBUTES.has(key));
-    const unknownMeta = Object.keys(meta).filter((key) => !ALLOWED_CREATE_META.has(key));
     const unknown = [
-      ...unknownTop,
-      ...unknownAttributes.map((key) => `data.attributes.${key}`),
-      ...unknownMeta.map((key) => `meta.${key}`),
+      ...Object.keys(body).filter((key) => key !== 'data' && key !== 'meta'),
+      ...Object.keys(attributes)
+        .filter((key) => !ALLOWED_CREATE_ATTRIBUTES.has(key))
+        .map((key) => `data.attributes.${key}`),
+      ...Object.keys(meta)
+        .filter((key) => !ALLOWED_CREATE_META.has(key))
+        .map((key) => `meta.${key}`),
     ];
     if (unknown.length > 0) return personaError(400, 'Bad Request', `Unknown parameters: ${unknown.join(', ')}`);
 
@@ -159,7 +188,7 @@ export async function startPersonaStandIn(options: PersonaStandInOptions): Promi
       return personaError(404, 'Not Found', 'Template not found');
     }
     const fields = attributes['fields'] ?? {};
-    if (!isObject(fields) || Object.values(fields).some((value) => isObject(value) || Array.isArray(value))) {
+    if (!isObject(fields) || Object.values(fields).some((value) => value !== null && typeof value === 'object')) {
       return personaError(422, 'Unprocessable Entity', 'fields must map field names to values');
     }
     const referenceId = meta['auto-create-account-reference-id'];
@@ -174,10 +203,49 @@ export async function startPersonaStandIn(options: PersonaStandInOptions): Promi
       createdAt: iso(),
       fields,
     });
+    webhooks.send(eventFor(inquiry, 'inquiry.created'), inquiry.id);
     const replyMeta: Record<string, unknown> = {};
-    if (meta['auto-create-one-time-link'] === true)
-      replyMeta['one-time-link'] = `${server.url}/verify?code=${randomId('otl')}`;
+    if (meta['auto-create-one-time-link'] === true) replyMeta['one-time-link'] = oneTimeLinkFor(inquiry);
     return { status: 201, body: { data: resource(inquiry), meta: replyMeta } };
+  };
+
+  const oneTimeLinkFor = (inquiry: StandInInquiry) => {
+    const code = randomId('otl');
+    oneTimeCodes.set(code, inquiry.id);
+    return `${server.url}/verify?code=${code}`;
+  };
+
+  const resume = (inquiry: StandInInquiry): Reply => {
+    if (inquiry.status !== 'pending' && inquiry.status !== 'expired') {
+      return personaError(409, 'Conflict', 'Only pending or expired inquiries can be resumed');
+    }
+    move(inquiry, 'pending');
+    return { status: 200, body: { data: resource(inquiry), meta: { 'session-token': randomId('pst') } } };
+  };
+
+  const generateOneTimeLink = (inquiry: StandInInquiry, request: RecordedRequest): Reply => {
+    if (inquiry.status === 'expired') return personaError(409, 'Conflict', 'Resume an expired inquiry first');
+    const meta = isObject(request.body) ? request.body['meta'] : undefined;
+    const expiresIn = isObject(meta) ? meta['expires-in-seconds'] : undefined;
+    if (expiresIn !== undefined && (!Number.isInteger(expiresIn) || (expiresIn as number) <= 0)) {
+      return personaError(422, 'Unprocessable Entity', 'expires-in-seconds must be a positive integer');
+    }
+    return { status: 200, body: { data: resource(inquiry), meta: { 'one-time-link': oneTimeLinkFor(inquiry) } } };
+  };
+
+  const performSimulateActions = (inquiry: StandInInquiry, request: RecordedRequest): Reply => {
+    const meta = isObject(request.body) ? request.body['meta'] : undefined;
+    const actions = isObject(meta) ? meta['simulate-actions'] : undefined;
+    const types = Array.isArray(actions)
+      ? actions.map((action) => (isObject(action) ? action['type'] : undefined))
+      : [];
+    if (
+      types.length === 0 ||
+      !types.every((type): type is SimulateAction => typeof type === 'string' && type in SIMULATE_ACTIONS)
+    ) {
+      return personaError(422, 'Unprocessable Entity', 'meta.simulate-actions must list known actions');
+    }
+    return { status: 200, body: { data: resource(simulate(inquiry, types)) } };
   };
 
   /** 401 and 429 are decided before the idempotency layer (reference/persona-api.md). */
@@ -213,7 +281,7 @@ export async function startPersonaStandIn(options: PersonaStandInOptions): Promi
       const headers = {
         'Request-Id': randomId('req'),
         'RateLimit-Limit': '300',
-        'RateLimit-Remaining': String(Math.max(0, 300 - (requestCount % 300))),
+        'RateLimit-Remaining': String(300 - (requestCount % 300)),
         'RateLimit-Reset': '60',
       };
       const reply =
@@ -223,72 +291,44 @@ export async function startPersonaStandIn(options: PersonaStandInOptions): Promi
       return { ...reply, headers: { ...headers, ...reply.headers } };
     };
 
-  const resume = (inquiry: StandInInquiry): Reply => {
-    if (inquiry.status !== 'pending' && inquiry.status !== 'expired') {
-      return personaError(409, 'Conflict', 'Only pending or expired inquiries can be resumed');
-    }
-    inquiry.status = 'pending';
-    inquiry.updatedAt = iso();
-    return { status: 200, body: { data: resource(inquiry), meta: { 'session-token': `pst_${randomId('st')}` } } };
-  };
-
-  const oneTimeLink = (inquiry: StandInInquiry, request: RecordedRequest): Reply => {
-    if (inquiry.status === 'expired') return personaError(409, 'Conflict', 'Resume an expired inquiry first');
-    const meta = isObject(request.body) ? request.body['meta'] : undefined;
-    const expiresIn = isObject(meta) ? meta['expires-in-seconds'] : undefined;
-    if (expiresIn !== undefined && (!Number.isInteger(expiresIn) || (expiresIn as number) <= 0)) {
-      return personaError(422, 'Unprocessable Entity', 'expires-in-seconds must be a positive integer');
-    }
-    const code = randomId('otl');
-    return {
-      status: 200,
-      body: {
-        data: resource(inquiry),
-        meta: {
-          'one-time-link': `${server.url}/verify?code=${code}`,
-          'one-time-link-short': `${server.url}/s/${code}`,
-        },
-      },
-    };
-  };
+  const inquiryRoute = (method: string, action: string, handle: Route['handle']): Route => ({
+    method,
+    pattern: new RegExp(`^/api/v1/inquiries/([^/]+)${action}$`),
+    handle: api(handle),
+  });
 
   const server = await startStandInServer({
     port: options.port,
+    host: options.host,
     routes: [
-      {
-        method: 'POST',
-        pattern: /^\/api\/v1\/inquiries\/([^/]+)\/resume$/,
-        handle: api(withIdempotency(existing(resume))),
-      },
-      {
-        method: 'POST',
-        pattern: /^\/api\/v1\/inquiries\/([^/]+)\/generate-one-time-link$/,
-        handle: api(withIdempotency(existing(oneTimeLink))),
-      },
       { method: 'POST', pattern: /^\/api\/v1\/inquiries$/, handle: api(withIdempotency(createInquiry)) },
-      {
-        method: 'GET',
-        pattern: /^\/api\/v1\/inquiries\/([^/]+)$/,
-        handle: api(existing((inquiry) => ({ status: 200, body: { data: resource(inquiry), included: [] } }))),
-      },
+      inquiryRoute(
+        'GET',
+        '',
+        existing((inquiry) => ({ status: 200, body: { data: resource(inquiry), included: [] } })),
+      ),
+      inquiryRoute('POST', '/resume', withIdempotency(existing(resume))),
+      inquiryRoute('POST', '/generate-one-time-link', withIdempotency(existing(generateOneTimeLink))),
+      inquiryRoute('POST', '/perform-simulate-actions', withIdempotency(existing(performSimulateActions))),
+      ...hostedFlowRoutes({
+        inquiry: (id) => inquiries.get(id),
+        inquiryForCode: (code) => inquiries.get(oneTimeCodes.get(code) ?? ''),
+        simulate,
+      }),
     ],
   });
 
-  const setStatus = (id: string, status: string) => {
+  const found = (id: string) => {
     const inquiry = inquiries.get(id);
     if (inquiry === undefined) throw new Error(`no inquiry ${id}`);
-    inquiry.status = status;
-    inquiry.updatedAt = iso();
-    return { ...inquiry };
+    return inquiry;
   };
 
   return {
     ...server,
     apiBase: `${server.url}/api/v1`,
-    inquiry: (id) => {
-      const inquiry = inquiries.get(id);
-      return inquiry === undefined ? undefined : { ...inquiry };
-    },
+    hostedFlowUrl: server.url,
+    inquiry: (id) => (inquiries.has(id) ? { ...found(id) } : undefined),
     inquiries: () => [...inquiries.values()].map((inquiry) => ({ ...inquiry })),
     addInquiry: (input) =>
       store({
@@ -298,21 +338,14 @@ export async function startPersonaStandIn(options: PersonaStandInOptions): Promi
         createdAt: input.createdAt ?? iso(),
         fields: {},
       }),
-    setStatus,
-    eventFor(id, name, eventOptions = {}) {
-      const inquiry = inquiries.get(id);
-      if (inquiry === undefined) throw new Error(`no inquiry ${id}`);
-      return {
-        data: {
-          type: 'event',
-          id: eventOptions.eventId ?? randomId('evt'),
-          attributes: {
-            name,
-            'created-at': eventOptions.createdAt ?? iso(),
-            payload: { data: resource(inquiry), included: [] },
-          },
-        },
-      };
+    setStatus(id, status) {
+      move(found(id), status);
+      return { ...found(id) };
     },
+    eventFor: (id, name, eventOptions) => eventFor(found(id), name, eventOptions),
+    simulate: (id, actions) => ({ ...simulate(found(id), actions) }),
+    setWebhook: (target) => webhooks.setTarget(target),
+    deliveries: webhooks.deliveries,
+    settled: () => webhooks.settled(),
   };
 }

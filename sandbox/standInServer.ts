@@ -10,11 +10,18 @@ export interface RecordedRequest {
   /** Parsed JSON, or undefined when there was no body or it was not JSON. */
   body: unknown;
   rawBody: string;
+  /** The status the stand-in answered with; 0 while unanswered or when it hung up. */
+  status: number;
+  /** When it arrived (performance.now()), to interleave what several stand-ins received. */
+  receivedAt: number;
 }
 
 export interface Reply {
   status: number;
+  /** Sent as JSON. */
   body?: unknown;
+  /** Sent as is (an HTML page), instead of `body`. */
+  text?: string;
   headers?: Record<string, string>;
 }
 
@@ -56,7 +63,12 @@ const matches = (fault: Fault, request: RecordedRequest) =>
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Serves `routes` on a free loopback port, recording every request and playing injected faults. */
-export async function startStandInServer(options: { routes: Route[]; port?: number }): Promise<StandInServer> {
+export async function startStandInServer(options: {
+  routes: Route[];
+  port?: number | undefined;
+  /** Loopback unless a container must reach it. */
+  host?: string | undefined;
+}): Promise<StandInServer> {
   const requests: RecordedRequest[] = [];
   let faults: (Fault & { remaining: number })[] = [];
   const sockets = new Set<Socket>();
@@ -81,6 +93,8 @@ export async function startStandInServer(options: { routes: Route[]; port?: numb
           headers: incoming.headers,
           body,
           rawBody,
+          status: 0,
+          receivedAt: performance.now(),
         };
         requests.push(request);
 
@@ -106,9 +120,10 @@ export async function startStandInServer(options: { routes: Route[]; port?: numb
             : { status: 404, body: { error: 'not found' } };
         }
         if (outgoing.destroyed) return;
-        const payload = reply.body === undefined ? '' : JSON.stringify(reply.body);
+        request.status = reply.status;
+        const payload = reply.text ?? (reply.body === undefined ? '' : JSON.stringify(reply.body));
         outgoing.writeHead(reply.status, {
-          ...(payload !== '' && { 'Content-Type': 'application/json' }),
+          ...(reply.text === undefined && payload !== '' && { 'Content-Type': 'application/json' }),
           ...reply.headers,
         });
         outgoing.end(payload);
@@ -123,11 +138,15 @@ export async function startStandInServer(options: { routes: Route[]; port?: numb
     socket.on('close', () => sockets.delete(socket));
   });
 
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, resolve);
+  });
   const { port } = server.address() as AddressInfo;
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
     requests,
     inject(fault) {
       faults.push({ ...fault, remaining: fault.times ?? 1 });

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { renderJsonnet } from '../../sandbox/jsonnet.js';
+import { equivalentBody, renderJsonnet } from '../../sandbox/jsonnet.js';
 import loginExample from '../fixtures/kratos/ctx-login-after.json' with { type: 'json' };
 import registrationExample from '../fixtures/kratos/ctx-registration-after.json' with { type: 'json' };
 import { startHarness, type Harness } from '../support/harness.js';
-import { readAsKratos } from '../support/kratosParsing.js';
+import { readAsKratos } from '../../sandbox/kratosResponse.js';
 
 type Ctx = Record<string, unknown> & { identity: Record<string, unknown> };
 
@@ -132,5 +132,37 @@ describe('jsonnet/validate.jsonnet', () => {
     const response = await harness.postHook('/persona/validate', body);
     expect(readAsKratos(response.status, response.body)).toMatchObject({ kind: 'interrupt', id: 4100001 });
     expect(harness.kratos.requests.map((r) => r.method)).toEqual(['GET']);
+  });
+});
+
+describe('the TypeScript equivalent the demo uses without jsonnet', () => {
+  const variants: [string, Ctx][] = [
+    ['the registration example', structuredClone(registrationExample) as unknown as Ctx],
+    ['the login example', structuredClone(loginExample) as unknown as Ctx],
+    [
+      'null metadata_public',
+      {
+        ...structuredClone(loginExample),
+        identity: { ...loginExample.identity, metadata_public: null },
+      } as unknown as Ctx,
+    ],
+    [
+      'a persona mirror',
+      {
+        ...structuredClone(loginExample),
+        identity: { ...loginExample.identity, metadata_public: { persona: { status: 'approved', verified_at: null } } },
+      } as unknown as Ctx,
+    ],
+    ['no metadata_public, no flow', { identity: { id: 'x', traits: { phone: '1' } } }],
+    [
+      'null traits and a flow without return_to',
+      { identity: { id: 'x', traits: null, metadata_public: 'odd' }, flow: { id: 'f' } },
+    ],
+  ];
+
+  it.each(variants)('renders what the templates render for %s', async (_name, ctx) => {
+    for (const template of ['initiate', 'validate'] as const) {
+      expect(equivalentBody(template, ctx)).toEqual(await renderJsonnet(template, ctx));
+    }
   });
 });

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ORY_WEBHOOK_SECRET, startHarness, type Harness } from '../support/harness.js';
-import { readAsKratos } from '../support/kratosParsing.js';
+import { readAsKratos } from '../../sandbox/kratosResponse.js';
 
 let harness: Harness;
 afterEach(() => harness.close());

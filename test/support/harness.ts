@@ -6,7 +6,8 @@ import { createKratosClient } from '../../src/kratos/kratosClient.js';
 import { createLogger } from '../../src/logger.js';
 import { createPersonaClient } from '../../src/persona/personaClient.js';
 import { startKratosStandIn, type KratosStandIn } from '../../sandbox/kratosStandIn.js';
-import { signPersonaWebhook, startPersonaStandIn, type PersonaStandIn } from '../../sandbox/personaStandIn.js';
+import { startPersonaStandIn, type PersonaStandIn } from '../../sandbox/personaStandIn.js';
+import { signPersonaWebhook } from '../../sandbox/personaWebhooks.js';
 
 export const ORY_WEBHOOK_SECRET = 'kratos-hook-secret-0123456789abcdef';
 export const PERSONA_WEBHOOK_SECRET = 'wbhsec_0123456789abcdefghijklmnop';

@@ -3,7 +3,8 @@ import { z } from 'zod';
 /**
  * How Kratos reads a web hook's answer when the hook has `response.parse` (reference/kratos-actions.md,
  * "Responses Kratos understands"), written independently of the service: 429 and 5xx are retried and
- * their bodies dropped; a 4xx interrupts only with nested messages carrying integer ids.
+ * their bodies dropped; a 4xx interrupts only with nested messages carrying integer ids. The tests,
+ * the demo and the Kratos stand-in's sandbox logins read the service's answers through it.
  */
 const kratosMessage = z
   .object({
@@ -25,7 +26,12 @@ export type KratosReading =
   | { kind: 'interrupt'; id: number; text: string; type: string; context: Record<string, unknown>; formLevel: boolean }
   | { kind: 'error_page'; why: string };
 
-export function readAsKratos(status: number, body: unknown): KratosReading {
+/** `parse` is the hook's `response.parse`; without it only the status counts (>= 400: an error page). */
+export function readAsKratos(status: number, body: unknown, hook: { parse: boolean } = { parse: true }): KratosReading {
+  if (!hook.parse)
+    return status < 300
+      ? { kind: 'continue' }
+      : { kind: 'error_page', why: `status ${status} of a hook without parse` };
   if (status === 429 || (status >= 500 && status !== 501))
     return { kind: 'error_page', why: `retried status ${status}` };
   if (status < 300) return { kind: 'continue' };

@@ -1,0 +1,109 @@
+import { createServer, type RequestListener } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Express } from 'express';
+import { createApp } from '../src/app.js';
+import { loadConfig, type Config } from '../src/config.js';
+import { createKratosClient } from '../src/kratos/kratosClient.js';
+import { createLogger, type Logger } from '../src/logger.js';
+import { createPersonaClient } from '../src/persona/personaClient.js';
+import { startKratosStandIn, type KratosStandIn } from './kratosStandIn.js';
+import { startPersonaStandIn, type PersonaStandIn } from './personaStandIn.js';
+import type { Delivery } from './personaWebhooks.js';
+
+/** The sandbox's made-up credentials: they only open the stand-ins. */
+export const SANDBOX = {
+  oryWebhookSecret: 'sandbox-ory-webhook-secret-0123456789',
+  personaWebhookSecret: 'wbhsec_sandbox_0123456789abcdef',
+  personaApiKey: 'persona_sandbox_standin_key',
+  templateId: 'itmpl_SandboxTemplate0001',
+  appUrl: 'https://app.example.com',
+} as const;
+
+export interface SandboxOptions {
+  ports?: { service?: number; kratos?: number; persona?: number };
+  /** Loopback unless a container must reach the servers. */
+  host?: string;
+  /** More service configuration, e.g. LOGIN_POLICY. */
+  env?: Record<string, string>;
+  /** A real Kratos admin API to use instead of the stand-in. */
+  kratosAdminUrl?: string;
+  logger?: Logger;
+  redeliveryDelaysMs?: number[];
+  onDelivery?: (delivery: Delivery) => void;
+  /** For tests of the demo itself: put something in front of the service. */
+  wrapService?: (app: Express) => RequestListener;
+}
+
+export interface SandboxEnvironment {
+  serviceUrl: string;
+  config: Readonly<Config>;
+  /** Absent when a real Kratos is used. */
+  kratos: KratosStandIn | undefined;
+  persona: PersonaStandIn;
+  close(): Promise<void>;
+}
+
+/**
+ * The service wired to the Persona and Kratos stand-ins, each on its own port: Persona delivers
+ * signed webhooks to the service, and the Kratos stand-in calls the service's hooks the way
+ * ory-actions.yaml configures Kratos to.
+ */
+export async function startSandbox(options: SandboxOptions = {}): Promise<SandboxEnvironment> {
+  const host = options.host ?? '127.0.0.1';
+  const persona = await startPersonaStandIn({
+    apiKey: SANDBOX.personaApiKey,
+    templateIds: [SANDBOX.templateId],
+    port: options.ports?.persona,
+    host,
+    ...(options.redeliveryDelaysMs !== undefined && { redeliveryDelaysMs: options.redeliveryDelaysMs }),
+    ...(options.onDelivery !== undefined && { onDelivery: options.onDelivery }),
+  });
+  const kratos =
+    options.kratosAdminUrl === undefined ? await startKratosStandIn({ port: options.ports?.kratos, host }) : undefined;
+
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.ports?.service ?? 0, host, resolve);
+  });
+  const serviceUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const config = loadConfig({
+    ORY_WEBHOOK_SECRET: SANDBOX.oryWebhookSecret,
+    KRATOS_ADMIN_URL: options.kratosAdminUrl ?? (kratos as KratosStandIn).url,
+    PERSONA_API_KEY: SANDBOX.personaApiKey,
+    PERSONA_API_BASE: persona.apiBase,
+    PERSONA_HOSTED_FLOW_URL: persona.hostedFlowUrl,
+    PERSONA_TEMPLATE_ID: SANDBOX.templateId,
+    PERSONA_WEBHOOK_SECRET: SANDBOX.personaWebhookSecret,
+    PUBLIC_BASE_URL: serviceUrl,
+    RETURN_TO_ALLOWLIST: SANDBOX.appUrl,
+    DEFAULT_RETURN_TO: `${SANDBOX.appUrl}/welcome`,
+    ...options.env,
+  });
+  const app = createApp({
+    config,
+    logger: options.logger ?? createLogger({ level: 'silent' }),
+    kratos: createKratosClient(config.kratos),
+    persona: createPersonaClient(config.persona),
+  });
+  server.on('request', options.wrapService ? options.wrapService(app) : app);
+
+  persona.setWebhook({ url: `${serviceUrl}/persona/callback`, secrets: [SANDBOX.personaWebhookSecret] });
+  kratos?.setHooks({ serviceUrl, secret: SANDBOX.oryWebhookSecret });
+
+  return {
+    serviceUrl,
+    config,
+    kratos,
+    persona,
+    async close() {
+      server.closeAllConnections();
+      await Promise.all([
+        new Promise((resolve) => server.close(resolve)),
+        persona.close(),
+        kratos?.close() ?? Promise.resolve(),
+      ]);
+    },
+  };
+}

@@ -1,0 +1,58 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import express, { type Express } from 'express';
+import { describe, expect, it } from 'vitest';
+import { demoCommand } from '../../sandbox/demo.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Puts a failure in front of one route of the service, as a broken deployment would. */
+const breaking = (path: string, status: number) => (app: Express) => {
+  const front = express();
+  front.use(path, (_req, res) => {
+    res.status(status).json({ error: 'broken on purpose' });
+  });
+  front.use(app);
+  return front;
+};
+
+describe('npm run demo', () => {
+  it('walks through the whole flow and exits 0', async () => {
+    const { code, stdout } = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+      execFile('npm', ['run', '--silent', 'demo'], { cwd: ROOT, timeout: 60_000 }, (error, out) =>
+        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout: out }),
+      );
+    });
+    expect(code).toBe(0);
+    expect(stdout).toContain('1. Jane registers: Kratos calls POST /persona/initiate');
+    expect(stdout).toMatch(/Persona -> service: webhook inquiry\.approved \(evt_\w+\) <- 200/);
+    expect(stdout).toContain('Kratos shows on the login form: [4100001] Your identity verification was declined.');
+    expect(stdout).toContain('All 7 steps behaved as expected.');
+  }, 60_000);
+
+  // Persona's first webhook (inquiry.created) follows the registration, so a broken callback
+  // shows at step 1 already.
+  it.each([
+    [
+      '/persona/callback',
+      500,
+      '1. Jane registers: Kratos calls POST /persona/initiate',
+      'not accepted by POST /persona/callback',
+    ],
+    ['/persona/validate', 500, '4. Jane logs in: Kratos calls POST /persona/validate', 'did not let Jane in (500)'],
+    ['/persona/initiate', 502, '1. Jane registers: Kratos calls POST /persona/initiate', 'initiate answered 502'],
+    ['/persona/start', 500, '2. Jane is sent to Persona: GET /persona/start', 'start answered 500'],
+  ])('exits 1 naming the step when %s answers %d', async (path, status, step, reason) => {
+    const out: string[] = [];
+    const errors: string[] = [];
+    const code = await demoCommand({
+      write: (line) => out.push(line),
+      writeError: (line) => errors.push(line),
+      sandbox: { wrapService: breaking(path, status) },
+    });
+    expect(code).toBe(1);
+    expect(errors.join('\n')).toContain(`Demo failed at step ${step}:`);
+    expect(errors.join('\n')).toContain(reason);
+    expect(out.join('\n')).not.toContain('behaved as expected');
+  });
+});
