@@ -248,6 +248,59 @@ export async function startPersonaStandIn(options: PersonaStandInOptions): Promi
     return { status: 200, body: { data: resource(simulate(inquiry, types)) } };
   };
 
+  /**
+   * `GET /inquiries` with Persona's filters: newest first, `page[after]` as cursor, `links.next`
+   * for the next page. Unknown filters are refused rather than ignored, to catch misspellings.
+   */
+  const listInquiries = (request: RecordedRequest): Reply => {
+    const filters = new Map<string, string>();
+    for (const [key, value] of request.query) {
+      const filter = /^filter\[([a-z-]+)\]$/.exec(key)?.[1];
+      if (filter !== undefined) filters.set(filter, value);
+      else if (key !== 'page[size]' && key !== 'page[after]')
+        return personaError(400, 'Bad Request', `Unknown parameter ${key}`);
+    }
+    const known = new Set([
+      'inquiry-template-id',
+      'template-id',
+      'reference-id',
+      'status',
+      'created-at-start',
+      'created-at-end',
+    ]);
+    const unknown = [...filters.keys()].filter((filter) => !known.has(filter));
+    if (unknown.length > 0) return personaError(400, 'Bad Request', `Unknown filter ${unknown.join(', ')}`);
+    const size = Number(request.query.get('page[size]') ?? 10);
+    if (!Number.isInteger(size) || size < 1 || size > 100)
+      return personaError(400, 'Bad Request', 'page[size] must be 1 to 100');
+
+    const template = filters.get('inquiry-template-id') ?? filters.get('template-id');
+    const statuses = filters.get('status')?.split(',');
+    const start = filters.has('created-at-start') ? Date.parse(filters.get('created-at-start') as string) : -Infinity;
+    const end = filters.has('created-at-end') ? Date.parse(filters.get('created-at-end') as string) : Infinity;
+    const matching = [...inquiries.values()]
+      .filter(
+        (inquiry) =>
+          (template === undefined || inquiry.templateId === template) &&
+          (!filters.has('reference-id') || inquiry.referenceId === filters.get('reference-id')) &&
+          (statuses === undefined || statuses.includes(inquiry.status)) &&
+          Date.parse(inquiry.createdAt) >= start &&
+          Date.parse(inquiry.createdAt) <= end,
+      )
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
+    const after = request.query.get('page[after]');
+    const from = after === null ? 0 : matching.findIndex((inquiry) => inquiry.id === after) + 1;
+    const page = matching.slice(from, from + size);
+    const last = page.at(-1);
+    let next: string | null = null;
+    if (last !== undefined && from + size < matching.length) {
+      const query = new URLSearchParams(request.query);
+      query.set('page[after]', last.id);
+      next = `/api/v1/inquiries?${query}`;
+    }
+    return { status: 200, body: { data: page.map(resource), links: { prev: null, next } } };
+  };
+
   /** 401 and 429 are decided before the idempotency layer (reference/persona-api.md). */
   const withIdempotency =
     (handle: (request: RecordedRequest, params: string[]) => Reply) =>
@@ -302,6 +355,7 @@ export async function startPersonaStandIn(options: PersonaStandInOptions): Promi
     host: options.host,
     routes: [
       { method: 'POST', pattern: /^\/api\/v1\/inquiries$/, handle: api(withIdempotency(createInquiry)) },
+      { method: 'GET', pattern: /^\/api\/v1\/inquiries$/, handle: api(listInquiries) },
       inquiryRoute(
         'GET',
         '',

@@ -119,8 +119,9 @@ export async function startStandInServer(options: {
             ? await route.handle(request, params.map(decodeURIComponent))
             : { status: 404, body: { error: 'not found' } };
         }
-        if (outgoing.destroyed) return;
+        // Recorded even when the client gave up waiting: the work was done all the same.
         request.status = reply.status;
+        if (outgoing.destroyed) return;
         const payload = reply.text ?? (reply.body === undefined ? '' : JSON.stringify(reply.body));
         outgoing.writeHead(reply.status, {
           ...(reply.text === undefined && payload !== '' && { 'Content-Type': 'application/json' }),

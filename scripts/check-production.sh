@@ -42,3 +42,10 @@ echo "== healthy; stopping with SIGTERM"
 kill -TERM "$server"
 wait "$server"
 echo "== exited cleanly"
+
+echo "== the reconcile command is in the build"
+set +e
+(cd "$work" && "${as_user[@]}" node dist/reconcile.js --since nonsense 2>/dev/null)
+status=$?
+set -e
+[ "$status" = 2 ] || { echo "dist/reconcile.js answered $status to a bad --since, not 2" >&2; exit 1; }

@@ -15,36 +15,25 @@ import { initiateRoute } from './routes/initiate.js';
 import { startRoute } from './routes/start.js';
 import { statusRoute } from './routes/status.js';
 import { validateRoute } from './routes/validate.js';
-import { IdentityLocks } from './verification/identityLocks.js';
-import { createRecordStore } from './verification/recordStore.js';
+import { createServices, type Services } from './services.js';
 
 export interface AppDependencies {
   config: Readonly<Config>;
   logger: Logger;
   kratos: KratosApi;
   persona: PersonaApi;
+  /** Shared with the in-process reconciliation; created here when not given. */
+  services?: Services;
   now?: () => number;
 }
 
 export function createApp(deps: AppDependencies): Express {
   const { config } = deps;
   const context: RouteContext = {
+    ...(deps.services ?? createServices(config, deps.kratos)),
     config,
     persona: deps.persona,
-    store: createRecordStore({
-      kratos: deps.kratos,
-      locks: new IdentityLocks(),
-      publicMirror: config.record.publicMirror,
-      approvedStatuses: config.record.approvedStatuses,
-    }),
     kratos: deps.kratos,
-    rules: { decidedStatuses: new Set([...config.record.approvedStatuses, ...config.record.declinedStatuses]) },
-    nextStepRules: {
-      allowRetries: config.start.allowRetries,
-      reverifyAfterMs: config.login.reverifyAfterMs,
-      approvedStatuses: config.record.approvedStatuses,
-      declinedStatuses: config.record.declinedStatuses,
-    },
     links: new StartLinks(config.start),
     returnTo: new ReturnToPolicy(config.start.returnToAllowlist, config.start.defaultReturnTo),
     now: deps.now ?? Date.now,

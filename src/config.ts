@@ -65,6 +65,12 @@ export interface Config {
       unavailable: string;
     };
   };
+  reconcile: {
+    /** How often the service reconciles in-process; undefined: never (run `npm run reconcile`). */
+    intervalMs: number | undefined;
+    /** How far back each in-process run looks. */
+    windowMs: number;
+  };
   start: {
     /** Where links this service hands out point; without it the gate's messages carry no link. */
     publicBaseUrl: string | undefined;
@@ -232,6 +238,8 @@ const envSchema = z
     LINK_SIGNING_SECRET: secretList.optional(),
     SIGNED_LINK_TTL: duration.transform((ms) => ms ?? 15 * 60_000),
     ALLOW_RETRIES: flag('false'),
+    RECONCILE_INTERVAL: duration,
+    RECONCILE_WINDOW: duration.transform((ms) => ms ?? 48 * 3_600_000),
   })
   .superRefine((env, context) => {
     const overlap = env.PERSONA_APPROVED_STATUSES.filter((status) => env.PERSONA_DECLINED_STATUSES.includes(status));
@@ -312,6 +320,10 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
         reverificationRequired: vars.LOGIN_MESSAGE_REVERIFICATION_REQUIRED,
         unavailable: vars.LOGIN_MESSAGE_UNAVAILABLE,
       },
+    },
+    reconcile: {
+      intervalMs: vars.RECONCILE_INTERVAL,
+      windowMs: vars.RECONCILE_WINDOW,
     },
     start: {
       publicBaseUrl: vars.PUBLIC_BASE_URL,

@@ -1,32 +1,67 @@
-import { config as loadDotenv } from 'dotenv';
 import type { Server } from 'node:http';
+import { config as loadDotenv } from 'dotenv';
 import { createApp } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
 import { createKratosClient } from './kratos/kratosClient.js';
-import { createLogger } from './logger.js';
+import { createLogger, type Logger } from './logger.js';
 import { createPersonaClient } from './persona/personaClient.js';
+import { scheduleReconciliation } from './reconcile/reconcile.js';
+import { createServices } from './services.js';
 
-/** In-flight requests get this long to finish after SIGTERM before the process exits anyway. */
+/** Requests in flight get this long to finish after SIGTERM; longer than any route's own budget. */
 const SHUTDOWN_GRACE_MS = 10_000;
 
-function start(): Server {
+function configure(): Readonly<Config> {
   // A .env file is for development; in containers the environment is set by the orchestrator.
   loadDotenv({ quiet: true });
-  let config;
   try {
-    config = loadConfig(process.env);
+    return loadConfig(process.env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`${error.message}\n`);
     process.exit(1);
   }
+}
+
+/**
+ * On SIGTERM or SIGINT: stop accepting connections, let requests in flight finish (closing each
+ * keep-alive connection as it goes idle), then exit 0; exit 1 if the grace period runs out.
+ */
+function drainOnSignals(server: Server, logger: Logger, stopBackgroundWork: () => void) {
+  const shutdown = (signal: string) => {
+    logger.info({ signal }, 'shutting down: no new connections, finishing requests in flight');
+    stopBackgroundWork();
+    setTimeout(() => {
+      logger.warn('requests still in flight after the grace period; exiting');
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS).unref();
+    const closeIdle = setInterval(() => server.closeIdleConnections(), 50);
+    server.close(() => {
+      clearInterval(closeIdle);
+      logger.info('stopped');
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+}
+
+function start() {
+  const config = configure();
   const logger = createLogger({ level: config.logLevel, pretty: process.env['NODE_ENV'] === 'development' });
-  const app = createApp({
-    config,
-    logger,
-    kratos: createKratosClient(config.kratos),
-    persona: createPersonaClient(config.persona),
-  });
+  const kratos = createKratosClient(config.kratos);
+  const persona = createPersonaClient(config.persona);
+  const services = createServices(config, kratos);
+  const app = createApp({ config, logger, kratos, persona, services });
+
+  const reconciliation =
+    config.reconcile.intervalMs === undefined
+      ? undefined
+      : scheduleReconciliation(
+          { persona, store: services.store, rules: services.rules, templateIds: config.persona.templateIds, logger },
+          { intervalMs: config.reconcile.intervalMs, windowMs: config.reconcile.windowMs },
+        );
 
   const server = app.listen(config.port, config.host, () => {
     logger.info({ port: config.port, login_policy: config.login.policy }, 'ory-persona-idv listening');
@@ -35,19 +70,7 @@ function start(): Server {
     logger.fatal({ error: error.message }, 'server failed');
     process.exit(1);
   });
-
-  const shutdown = (signal: string) => {
-    logger.info({ signal }, 'shutting down: no new connections, finishing requests in flight');
-    setTimeout(() => {
-      logger.warn('requests still in flight after the grace period; exiting');
-      process.exit(1);
-    }, SHUTDOWN_GRACE_MS).unref();
-    server.close(() => process.exit(0));
-    server.closeIdleConnections();
-  };
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
-  return server;
+  drainOnSignals(server, logger, () => reconciliation?.stop());
 }
 
 start();

@@ -2,12 +2,13 @@ import { isUtf8 } from 'node:buffer';
 import express, { type RequestHandler } from 'express';
 import { HttpError } from './httpError.js';
 
-/** Webhooks are JSON only: anything else is refused before the body is read. */
+const NON_UTF8_CHARSET = /;\s*charset\s*=\s*"?(?!utf-8"?\s*(?:;|$))/i;
+
+/** Webhooks are JSON in UTF-8 only: anything else is refused before the body is read. */
 export const requireJson: RequestHandler = (req, _res, next) => {
+  const json = req.is('application/json') && !NON_UTF8_CHARSET.test(req.get('content-type') ?? '');
   next(
-    req.is('application/json')
-      ? undefined
-      : new HttpError(415, 'unsupported_media_type', 'Content-Type must be application/json'),
+    json ? undefined : new HttpError(415, 'unsupported_media_type', 'Content-Type must be application/json (UTF-8)'),
   );
 };
 
@@ -15,8 +16,10 @@ const rejectInvalidUtf8 = (_req: unknown, _res: unknown, body: Buffer) => {
   if (!isUtf8(body)) throw Object.assign(new Error('invalid UTF-8'), { type: 'entity.verify.failed' });
 };
 
+// Kratos and Persona send plain bodies: a compressed one is refused (415), never inflated.
 export const jsonBody = (limit: string): RequestHandler =>
-  express.json({ limit, type: 'application/json', strict: true, verify: rejectInvalidUtf8 });
+  express.json({ limit, type: 'application/json', strict: true, inflate: false, verify: rejectInvalidUtf8 });
 
 /** The exact bytes, for signature verification over what was sent. */
-export const rawBody = (limit: string): RequestHandler => express.raw({ limit, type: 'application/json' });
+export const rawBody = (limit: string): RequestHandler =>
+  express.raw({ limit, type: 'application/json', inflate: false });

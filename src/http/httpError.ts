@@ -21,11 +21,16 @@ const BODY_PARSER_ERRORS: Record<string, [number, string, string]> = {
   'request.size.invalid': [400, 'invalid_request', 'request size did not match Content-Length'],
 };
 
-/** Turns any error into the HttpError it is answered with; unknown errors become a bare 500. */
+/**
+ * Turns any error into the HttpError it is answered with. Other client errors raised by Express's
+ * own layers (http-errors with a 4xx status) keep their status; everything else is a bare 500.
+ */
 export function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
-  const type = (error as { type?: unknown } | null)?.type;
+  const { type, status } = (error ?? {}) as { type?: unknown; status?: unknown };
   const known = typeof type === 'string' ? BODY_PARSER_ERRORS[type] : undefined;
   if (known !== undefined) return new HttpError(...known);
+  if (typeof status === 'number' && status >= 400 && status < 500)
+    return new HttpError(status, 'invalid_request', 'invalid request');
   return new HttpError(500, 'internal_error', 'internal error');
 }

@@ -22,6 +22,22 @@ export interface PersonaApi {
   resumeInquiry(inquiryId: string, options?: CallOptions): Promise<{ sessionToken: string }>;
   /** A single-use link into the hosted flow, valid for `expiresInSeconds`. */
   generateOneTimeLink(inquiryId: string, expiresInSeconds: number, options?: CallOptions): Promise<{ link: string }>;
+  /** One page of a template's inquiries created since `createdAfter`, newest first. */
+  listInquiries(query: InquiryListQuery, options?: CallOptions): Promise<InquiryPage>;
+}
+
+export interface InquiryListQuery {
+  templateId: string;
+  createdAfter: Date;
+  /** The cursor of the previous page (`page[after]`). */
+  after?: string | undefined;
+  pageSize?: number;
+}
+
+export interface InquiryPage {
+  inquiries: Inquiry[];
+  /** The cursor of the next page; undefined on the last one. */
+  next: string | undefined;
 }
 
 export interface PersonaClientOptions {
@@ -36,6 +52,14 @@ export interface PersonaClientOptions {
 const singleInquiry = z.object({ data: inquiryResource });
 const withSessionToken = z.object({ meta: z.object({ 'session-token': z.string().min(1) }) });
 const withOneTimeLink = z.object({ meta: z.object({ 'one-time-link': z.string().url() }) });
+const inquiryList = z.object({
+  data: z.array(inquiryResource),
+  links: z.object({ next: z.string().nullable().optional() }).nullable().optional(),
+});
+
+/** The `page[after]` cursor of a `links.next` URL (absolute or relative). */
+const cursorOf = (next: string | null | undefined) =>
+  next ? (new URL(next, 'https://persona.invalid').searchParams.get('page[after]') ?? undefined) : undefined;
 
 /** Legacy `tmpl_` templates are named by `template-id`, current `itmpl_` ones by `inquiry-template-id`. */
 const templateAttribute = (templateId: string) =>
@@ -157,6 +181,19 @@ export function createPersonaClient(options: PersonaClientOptions): PersonaApi {
         deadline: callOptions?.deadline,
       });
       return { sessionToken: parse(withSessionToken, 'resumeInquiry', body).meta['session-token'] };
+    },
+
+    async listInquiries(query, callOptions) {
+      const parameters = new URLSearchParams({
+        [query.templateId.startsWith('tmpl_') ? 'filter[template-id]' : 'filter[inquiry-template-id]']:
+          query.templateId,
+        'filter[created-at-start]': query.createdAfter.toISOString(),
+        'page[size]': String(query.pageSize ?? 100),
+      });
+      if (query.after !== undefined) parameters.set('page[after]', query.after);
+      const body = await call('listInquiries', 'GET', `/inquiries?${parameters}`, { deadline: callOptions?.deadline });
+      const page = parse(inquiryList, 'listInquiries', body);
+      return { inquiries: page.data, next: cursorOf(page.links?.next) };
     },
 
     async generateOneTimeLink(inquiryId, expiresInSeconds, callOptions) {

@@ -76,4 +76,36 @@ describe('Persona stand-in', () => {
     expect(limited.headers.get('ratelimit-reset')).toBe('7');
     expect((await create(valid(), { 'Idempotency-Key': 'k2' })).status).toBe(201);
   });
+
+  it("lists a template's inquiries newest first, page by page, and refuses unknown filters", async () => {
+    persona = await startPersonaStandIn({ apiKey: KEY, templateIds: ['itmpl_A', 'itmpl_B'] });
+    const created = Array.from({ length: 5 }, (_, index) =>
+      persona.addInquiry({
+        referenceId: null,
+        templateId: 'itmpl_A',
+        createdAt: new Date(Date.UTC(2026, 0, index + 1)).toISOString(),
+      }),
+    );
+    persona.addInquiry({ referenceId: null, templateId: 'itmpl_B' });
+    const list = (query: string) =>
+      fetch(`${persona.apiBase}/inquiries?${query}`, { headers: { Authorization: `Bearer ${KEY}` } });
+
+    const first = (await (await list('filter[inquiry-template-id]=itmpl_A&page[size]=2')).json()) as {
+      data: { id: string }[];
+      links: { next: string | null };
+    };
+    expect(first.data.map((inquiry) => inquiry.id)).toEqual([created[4]?.id, created[3]?.id]);
+    const next = new URL(first.links.next ?? '', persona.url);
+    const second = (await (await list(next.search.slice(1))).json()) as { data: { id: string }[] };
+    expect(second.data.map((inquiry) => inquiry.id)).toEqual([created[2]?.id, created[1]?.id]);
+
+    const recent = (await (
+      await list('filter[inquiry-template-id]=itmpl_A&filter[created-at-start]=2026-01-04T00:00:00Z')
+    ).json()) as {
+      data: unknown[];
+    };
+    expect(recent.data).toHaveLength(2);
+    expect((await list('filter[reference]=x')).status).toBe(400);
+    expect((await list('page[size]=500')).status).toBe(400);
+  });
 });

@@ -5,6 +5,8 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { createKratosClient } from '../../src/kratos/kratosClient.js';
 import { createLogger } from '../../src/logger.js';
 import { createPersonaClient } from '../../src/persona/personaClient.js';
+import { reconcile, type ReconcileCounts } from '../../src/reconcile/reconcile.js';
+import { createServices } from '../../src/services.js';
 import { startKratosStandIn, type KratosStandIn } from '../../sandbox/kratosStandIn.js';
 import { startPersonaStandIn, type PersonaStandIn } from '../../sandbox/personaStandIn.js';
 import { signPersonaWebhook } from '../../sandbox/personaWebhooks.js';
@@ -26,6 +28,8 @@ export interface Harness {
   /** The raw log output, for searching secrets and personal data. */
   logText: () => string;
   clock: { now: number };
+  /** Runs the reconciliation against the stand-ins, sharing the app's record store. */
+  reconcile(since: Date): Promise<ReconcileCounts>;
   /** Posts a Persona event to the callback, signed with our secret at the harness clock's time. */
   postEvent(event: unknown, options?: { secrets?: string[]; timestamp?: number }): request.Test;
   /** Posts a Kratos hook body with the webhook secret. */
@@ -65,11 +69,15 @@ export async function startHarness(
   const config = loadConfig({ ...baseEnv(kratos.url, persona.apiBase), ...env });
   const lines: string[] = [];
   const logger = createLogger({ level: config.logLevel }, { write: (line: string) => void lines.push(line) });
+  const kratosClient = createKratosClient(config.kratos);
+  const personaClient = createPersonaClient(config.persona);
+  const services = createServices(config, kratosClient);
   const app = createApp({
     config,
     logger,
-    kratos: createKratosClient(config.kratos),
-    persona: createPersonaClient(config.persona),
+    kratos: kratosClient,
+    persona: personaClient,
+    services,
     now: () => clock.now,
   });
   return {
@@ -82,6 +90,17 @@ export async function startHarness(
     },
     logText: () => lines.join(''),
     clock,
+    reconcile: (since) =>
+      reconcile(
+        {
+          persona: personaClient,
+          store: services.store,
+          rules: services.rules,
+          templateIds: config.persona.templateIds,
+          logger,
+        },
+        since,
+      ),
     postEvent(event, options = {}) {
       const rawBody = JSON.stringify(event);
       return request(app)

@@ -1,0 +1,114 @@
+import { isIdentityId } from '../identityId.js';
+import { errorFields, type Logger } from '../logger.js';
+import { deadlineIn } from '../outbound/retry.js';
+import { isCompleteInquiry, type Inquiry } from '../persona/inquiry.js';
+import type { PersonaApi } from '../persona/personaClient.js';
+import type { RecordStore } from '../verification/recordStore.js';
+import { applyObservation, type TransitionRules } from '../verification/transition.js';
+
+/**
+ * A page may wait out a Persona rate limit (RateLimit-Reset) before it is read; an identity's
+ * update gets the budget of a webhook.
+ */
+const PAGE_BUDGET_MS = 90_000;
+const UPDATE_BUDGET_MS = 10_000;
+
+export interface ReconcileDeps {
+  persona: PersonaApi;
+  store: RecordStore;
+  rules: TransitionRules;
+  templateIds: readonly string[];
+  logger: Logger;
+}
+
+export interface ReconcileCounts {
+  checked: number;
+  changed: number;
+  unchanged: number;
+  failed: number;
+  /** A page could not be read: inquiries after it were not checked. */
+  incomplete: boolean;
+}
+
+/**
+ * Polls Persona for the inquiries of our templates created since `since` and applies each one's
+ * current status through the same transition as a webhook, ordering rules included. Heals what a
+ * lost webhook or a failed registration hook left behind; a healthy identity stays unchanged.
+ */
+export async function reconcile(deps: ReconcileDeps, since: Date): Promise<ReconcileCounts> {
+  const counts: ReconcileCounts = { checked: 0, changed: 0, unchanged: 0, failed: 0, incomplete: false };
+  for (const templateId of deps.templateIds) {
+    let after: string | undefined;
+    do {
+      let page;
+      try {
+        page = await deps.persona.listInquiries(
+          { templateId, createdAfter: since, after },
+          { deadline: deadlineIn(PAGE_BUDGET_MS) },
+        );
+      } catch (error) {
+        deps.logger.error(
+          { template_id: templateId, ...errorFields(error) },
+          'reconciliation could not list inquiries',
+        );
+        counts.incomplete = true;
+        break;
+      }
+      for (const inquiry of page.inquiries) {
+        counts.checked += 1;
+        try {
+          const changed = await applyCurrentState(deps, inquiry);
+          counts[changed ? 'changed' : 'unchanged'] += 1;
+        } catch (error) {
+          counts.failed += 1;
+          deps.logger.warn(
+            { inquiry_id: inquiry.id, ...errorFields(error) },
+            'reconciliation could not update an identity',
+          );
+        }
+      }
+      after = page.next;
+    } while (after !== undefined);
+  }
+  return counts;
+}
+
+async function applyCurrentState(deps: ReconcileDeps, inquiry: Inquiry): Promise<boolean> {
+  if (!isIdentityId(inquiry.referenceId)) return false;
+  if (!isCompleteInquiry(inquiry)) throw new Error('listed inquiry lacks its status or creation time');
+  const result = await deps.store.update(
+    inquiry.referenceId,
+    // The inquiry's last change is its `updated-at`: a webhook for that change, if one was applied,
+    // is at least as recent, so a healthy record is left alone.
+    (current) =>
+      applyObservation(
+        current,
+        { inquiry, observedAt: inquiry.updatedAt ?? inquiry.createdAt, eventId: null },
+        deps.rules,
+      ),
+    { deadline: deadlineIn(UPDATE_BUDGET_MS) },
+  );
+  if (result.outcome === 'applied') {
+    deps.logger.info(
+      { identity_id: inquiry.referenceId, inquiry_id: inquiry.id, status: inquiry.status },
+      'reconciliation applied',
+    );
+  }
+  return result.outcome === 'applied';
+}
+
+/** The in-process schedule (RECONCILE_INTERVAL): one run at a time; stop() ends it. */
+export function scheduleReconciliation(deps: ReconcileDeps, options: { intervalMs: number; windowMs: number }) {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    void reconcile(deps, new Date(Date.now() - options.windowMs))
+      .then((counts) => deps.logger.info(counts, 'reconciliation finished'))
+      .finally(() => {
+        running = false;
+      });
+  }, options.intervalMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}
