@@ -179,6 +179,17 @@ export async function startKratosStandIn(
       },
       {
         method: 'GET',
+        pattern: /^\/admin\/identities$/,
+        handle: admin((request) => {
+          const size = Number(request.query.get('page_size') ?? 250);
+          return {
+            status: 200,
+            body: [...identities.values()].slice(0, Number.isInteger(size) && size > 0 ? size : 250),
+          };
+        }),
+      },
+      {
+        method: 'GET',
         pattern: /^\/admin\/identities\/([^/]+)$/,
         handle: admin((_request, [id = '']) => {
           const identity = identities.get(id);

@@ -10,7 +10,9 @@ import type { KratosApi } from './kratos/kratosClient.js';
 import type { Logger } from './logger.js';
 import type { PersonaApi } from './persona/personaClient.js';
 import { callbackRoute } from './routes/callback.js';
+import { createMetrics, type Metrics } from './metrics.js';
 import { healthRoute } from './routes/health.js';
+import { metricsRoute } from './routes/metrics.js';
 import { initiateRoute } from './routes/initiate.js';
 import { startRoute } from './routes/start.js';
 import { statusRoute } from './routes/status.js';
@@ -24,12 +26,16 @@ export interface AppDependencies {
   persona: PersonaApi;
   /** Shared with the in-process reconciliation; created here when not given. */
   services?: Services;
+  /** Also given to the clients, to count their calls; created here when not given. */
+  metrics?: Metrics;
   now?: () => number;
 }
 
 export function createApp(deps: AppDependencies): Express {
   const { config } = deps;
+  const metrics = deps.metrics ?? createMetrics();
   const context: RouteContext = {
+    metrics,
     ...(deps.services ?? createServices(config, deps.kratos)),
     config,
     persona: deps.persona,
@@ -42,8 +48,10 @@ export function createApp(deps: AppDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
-  app.use(requestLog(deps.logger));
-  app.use(healthRoute());
+  app.use(requestLog(deps.logger, metrics));
+  app.use(healthRoute(deps.kratos, context.now));
+  // With METRICS_PORT, /metrics is served on its own port instead (server.ts).
+  if (config.metrics.port === undefined) app.use(metricsRoute(metrics, config.metrics.tokens));
   app.use(initiateRoute(context));
   app.use(callbackRoute(context));
   app.use(validateRoute(context));

@@ -65,6 +65,12 @@ export interface Config {
       unavailable: string;
     };
   };
+  metrics: {
+    /** Bearer token(s) /metrics requires; open when unset. */
+    tokens: string[] | undefined;
+    /** Serve /metrics on this port instead of the service's. */
+    port: number | undefined;
+  };
   reconcile: {
     /** How often the service reconciles in-process; undefined: never (run `npm run reconcile`). */
     intervalMs: number | undefined;
@@ -239,6 +245,13 @@ const envSchema = z
     SIGNED_LINK_TTL: duration.transform((ms) => ms ?? 15 * 60_000),
     ALLOW_RETRIES: flag('false'),
     RECONCILE_INTERVAL: duration,
+    METRICS_TOKEN: secretList.optional(),
+    METRICS_PORT: z
+      .string()
+      .regex(/^\d+$/, 'must be a port number')
+      .transform(Number)
+      .refine((port) => port >= 1 && port <= 65_535, 'must be between 1 and 65535')
+      .optional(),
     RECONCILE_WINDOW: duration.transform((ms) => ms ?? 48 * 3_600_000),
   })
   .superRefine((env, context) => {
@@ -321,6 +334,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
         unavailable: vars.LOGIN_MESSAGE_UNAVAILABLE,
       },
     },
+    metrics: { tokens: vars.METRICS_TOKEN, port: vars.METRICS_PORT },
     reconcile: {
       intervalMs: vars.RECONCILE_INTERVAL,
       windowMs: vars.RECONCILE_WINDOW,

@@ -1,11 +1,14 @@
 import type { Server } from 'node:http';
 import { config as loadDotenv } from 'dotenv';
+import express from 'express';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createKratosClient } from './kratos/kratosClient.js';
 import { createLogger, type Logger } from './logger.js';
+import { createMetrics } from './metrics.js';
 import { createPersonaClient } from './persona/personaClient.js';
 import { scheduleReconciliation } from './reconcile/reconcile.js';
+import { metricsRoute } from './routes/metrics.js';
 import { createServices } from './services.js';
 
 /** Requests in flight get this long to finish after SIGTERM; longer than any route's own budget. */
@@ -50,10 +53,18 @@ function drainOnSignals(server: Server, logger: Logger, stopBackgroundWork: () =
 function start() {
   const config = configure();
   const logger = createLogger({ level: config.logLevel, pretty: process.env['NODE_ENV'] === 'development' });
-  const kratos = createKratosClient(config.kratos);
-  const persona = createPersonaClient(config.persona);
+  const metrics = createMetrics();
+  const kratos = createKratosClient({ ...config.kratos, observe: metrics.observeOutbound });
+  const persona = createPersonaClient({ ...config.persona, observe: metrics.observeOutbound });
   const services = createServices(config, kratos);
-  const app = createApp({ config, logger, kratos, persona, services });
+  const app = createApp({ config, logger, kratos, persona, services, metrics });
+  const metricsServer =
+    config.metrics.port === undefined
+      ? undefined
+      : express()
+          .disable('x-powered-by')
+          .use(metricsRoute(metrics, config.metrics.tokens))
+          .listen(config.metrics.port, config.host);
 
   const reconciliation =
     config.reconcile.intervalMs === undefined
@@ -70,7 +81,10 @@ function start() {
     logger.fatal({ error: error.message }, 'server failed');
     process.exit(1);
   });
-  drainOnSignals(server, logger, () => reconciliation?.stop());
+  drainOnSignals(server, logger, () => {
+    reconciliation?.stop();
+    metricsServer?.close();
+  });
 }
 
 start();

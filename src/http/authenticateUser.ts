@@ -1,16 +1,15 @@
 import type { Request } from 'express';
 import type { KratosApi } from '../kratos/kratosClient.js';
-import { deadlineIn } from '../outbound/retry.js';
+import type { CallOptions } from '../outbound/retry.js';
 import { verifyStartToken } from '../security/signedLink.js';
 import { HttpError } from './httpError.js';
-
-/** toSession is on the user's path: it gets a short budget. */
-const SESSION_CHECK_BUDGET_MS = 3_000;
 
 export interface UserAuthentication {
   kratos: KratosApi;
   linkSigningKeys: readonly Buffer[];
   now: () => number;
+  /** For the toSession call. */
+  callOptions: CallOptions;
 }
 
 /**
@@ -37,7 +36,7 @@ export async function authenticateUser(
   const cookie = req.get('cookie');
   const credentials = sessionToken !== undefined ? { sessionToken } : cookie !== undefined ? { cookie } : undefined;
   if (credentials === undefined) throw new HttpError(401, 'unauthenticated', 'Sign in to continue.');
-  const identityId = await auth.kratos.whoami(credentials, { deadline: deadlineIn(SESSION_CHECK_BUDGET_MS) });
+  const identityId = await auth.kratos.whoami(credentials, auth.callOptions);
   if (identityId === null) throw new HttpError(401, 'unauthenticated', 'Sign in to continue.');
   return { identityId, via: 'session' };
 }

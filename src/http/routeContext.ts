@@ -1,5 +1,6 @@
 import type { Config } from '../config.js';
 import type { KratosApi } from '../kratos/kratosClient.js';
+import type { Metrics } from '../metrics.js';
 import type { PersonaApi } from '../persona/personaClient.js';
 import type { Services } from '../services.js';
 import type { ReturnToPolicy } from './returnTo.js';
@@ -12,6 +13,7 @@ export interface RouteContext extends Services {
   kratos: KratosApi;
   links: StartLinks;
   returnTo: ReturnToPolicy;
+  metrics: Metrics;
   /** Milliseconds since the epoch; injected so tests control time. */
   now: () => number;
 }

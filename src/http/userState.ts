@@ -1,13 +1,14 @@
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import type { KratosIdentity } from '../kratos/kratosClient.js';
-import { deadlineIn } from '../outbound/retry.js';
+import { callOptions } from './requestLog.js';
 import { planNextStep, type NextStep } from '../verification/nextStep.js';
 import type { PersonaRecord } from '../verification/record.js';
 import { authenticateUser } from './authenticateUser.js';
 import { HttpError } from './httpError.js';
 import type { RouteContext } from './routeContext.js';
 
-/** The record read is on the user's path: it gets a short budget. */
+/** The session check and the record read are on the user's path: short budgets. */
+const SESSION_CHECK_BUDGET_MS = 3_000;
 const RECORD_READ_BUDGET_MS = 3_000;
 
 export interface UserState {
@@ -21,7 +22,7 @@ export interface UserState {
 }
 
 /** Who is asking, where they may go back to, what their record says and what comes next. */
-export async function readUserState(req: Request, context: RouteContext): Promise<UserState> {
+export async function readUserState(req: Request, res: Response, context: RouteContext): Promise<UserState> {
   const returnTo = context.returnTo.resolve(req.query['return_to']);
   if (!returnTo.ok)
     throw new HttpError(400, 'invalid_return_to', 'return_to is not an address this service may send you to.');
@@ -29,8 +30,9 @@ export async function readUserState(req: Request, context: RouteContext): Promis
     kratos: context.kratos,
     linkSigningKeys: context.config.start.linkSigningKeys,
     now: context.now,
+    callOptions: callOptions(res, SESSION_CHECK_BUDGET_MS),
   });
-  const stored = await context.store.read(identityId, { deadline: deadlineIn(RECORD_READ_BUDGET_MS) });
+  const stored = await context.store.read(identityId, callOptions(res, RECORD_READ_BUDGET_MS));
   if (!stored.found) throw new HttpError(404, 'unknown_identity', 'This account no longer exists.');
   return {
     identityId,

@@ -1,5 +1,6 @@
 import { Configuration, FrontendApi, IdentityApi } from '@ory/client';
 import { OutboundError, type OutboundFailure } from '../outbound/outboundError.js';
+import { report, type CallObserver } from '../outbound/observe.js';
 import { withRetries, type CallOptions } from '../outbound/retry.js';
 
 /** The operations Kratos accepts in an identity JSON Patch (reference/kratos-actions.md, "Admin API"). */
@@ -27,6 +28,8 @@ export interface KratosApi {
   patchIdentity(id: string, operations: JsonPatchOperation[], options?: CallOptions): Promise<void>;
   /** The identity id of an active session (Kratos's toSession), or null when there is none. */
   whoami(credentials: SessionCredentials, options?: CallOptions): Promise<string | null>;
+  /** Whether the admin API answers: for readiness probes, one attempt, no retries. */
+  ready(timeoutMs: number): Promise<boolean>;
 }
 
 export interface KratosClientOptions {
@@ -35,6 +38,8 @@ export interface KratosClientOptions {
   /** Ory Network project API key, sent as a bearer token; self-hosted admin APIs need none. */
   apiKey: string | undefined;
   timeoutMs: number;
+  /** Told about every attempt (metrics). */
+  observe?: CallObserver;
 }
 
 interface AxiosLikeError {
@@ -64,10 +69,18 @@ export function createKratosClient(options: KratosClientOptions): KratosApi {
   const call = async <T>(operation: string, run: (signal: AbortSignal) => Promise<T>, callOptions?: CallOptions) =>
     withRetries(
       async (signal) => {
+        const started = performance.now();
+        const observers = [options.observe, callOptions?.observe];
         try {
-          return await run(signal);
+          const result = await run(signal);
+          const { status } = result as { status?: number };
+          report(observers, { target: 'kratos', operation, durationMs: performance.now() - started, status });
+          return result;
         } catch (error) {
-          throw new OutboundError('kratos', operation, toFailure(error));
+          const failure = toFailure(error);
+          const status = failure.kind === 'status' ? failure.status : undefined;
+          report(observers, { target: 'kratos', operation, durationMs: performance.now() - started, status, failure });
+          throw new OutboundError('kratos', operation, failure);
         }
       },
       { timeoutMs: options.timeoutMs, deadline: callOptions?.deadline },
@@ -95,6 +108,24 @@ export function createKratosClient(options: KratosClientOptions): KratosApi {
         'patchIdentity',
         (signal) => identities.patchIdentity({ id, jsonPatch: operations }, { signal }),
         callOptions,
+      );
+    },
+
+    async ready(timeoutMs) {
+      // Self-hosted Kratos has a health endpoint; on Ory Network the cheapest authenticated call
+      // proves both reachability and the API key.
+      if (options.apiKey !== undefined) {
+        return identities.listIdentities({ pageSize: 1 }, { signal: AbortSignal.timeout(timeoutMs) }).then(
+          () => true,
+          () => false,
+        );
+      }
+      return fetch(`${options.adminUrl}/admin/health/ready`, { signal: AbortSignal.timeout(timeoutMs) }).then(
+        async (response) => {
+          await response.body?.cancel();
+          return response.ok;
+        },
+        () => false,
       );
     },
 

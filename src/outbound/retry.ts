@@ -1,3 +1,4 @@
+import type { CallObserver } from './observe.js';
 import { OutboundError } from './outboundError.js';
 
 /** When the caller needs an answer by: an instant, and a signal that fires then. */
@@ -13,6 +14,8 @@ export function deadlineIn(ms: number, now: () => number = Date.now): Deadline {
 export interface CallOptions {
   /** The caller's deadline; every attempt and every wait between attempts fit inside it. */
   deadline?: Deadline | undefined;
+  /** Told about every attempt (the request log collects Persona's Request-Ids this way). */
+  observe?: CallObserver | undefined;
 }
 
 export const RETRY_POLICY = {

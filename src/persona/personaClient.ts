@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { OutboundError, type OutboundFailure } from '../outbound/outboundError.js';
+import { report, type CallObserver } from '../outbound/observe.js';
 import { withRetries, type CallOptions } from '../outbound/retry.js';
 import { inquiryResource, isCompleteInquiry, type CompleteInquiry, type Inquiry } from './inquiry.js';
 
@@ -47,6 +48,8 @@ export interface PersonaClientOptions {
   version: string;
   timeoutMs: number;
   fetch?: typeof fetch;
+  /** Told about every attempt (metrics). */
+  observe?: CallObserver;
 }
 
 const singleInquiry = z.object({ data: inquiryResource });
@@ -84,12 +87,38 @@ export function createPersonaClient(options: PersonaClientOptions): PersonaApi {
     operation: string,
     method: 'GET' | 'POST',
     path: string,
-    init: { body?: unknown; idempotencyKey?: string } & CallOptions = {},
+    init: { body?: unknown; idempotencyKey?: string },
+    callOptions: CallOptions = {},
   ): Promise<unknown> {
-    return withRetries((signal) => attempt(operation, method, path, init, signal), {
-      timeoutMs: options.timeoutMs,
-      deadline: init.deadline,
-    });
+    const observers = [options.observe, callOptions.observe];
+    return withRetries(
+      async (signal) => {
+        const started = performance.now();
+        try {
+          const { body, status, requestId } = await attempt(operation, method, path, init, signal);
+          report(observers, {
+            target: 'persona',
+            operation,
+            durationMs: performance.now() - started,
+            status,
+            requestId,
+          });
+          return body;
+        } catch (error) {
+          const { failure, details } = error as OutboundError;
+          report(observers, {
+            target: 'persona',
+            operation,
+            durationMs: performance.now() - started,
+            status: failure.kind === 'status' ? failure.status : undefined,
+            failure,
+            requestId: details.requestId,
+          });
+          throw error;
+        }
+      },
+      { timeoutMs: options.timeoutMs, deadline: callOptions.deadline },
+    );
   }
 
   async function attempt(
@@ -98,7 +127,7 @@ export function createPersonaClient(options: PersonaClientOptions): PersonaApi {
     path: string,
     init: { body?: unknown; idempotencyKey?: string },
     signal: AbortSignal,
-  ): Promise<unknown> {
+  ): Promise<{ body: unknown; status: number; requestId: string | undefined }> {
     const headers: Record<string, string> = {
       Authorization: `Bearer ${options.apiKey}`,
       Accept: 'application/json',
@@ -129,7 +158,7 @@ export function createPersonaClient(options: PersonaClientOptions): PersonaApi {
       throw new OutboundError('persona', operation, { kind: 'status', status: response.status }, details);
     }
     try {
-      return await response.json();
+      return { body: await response.json(), status: response.status, requestId: details.requestId };
     } catch (error) {
       const failure = fetchFailure(error);
       throw new OutboundError(
@@ -152,11 +181,16 @@ export function createPersonaClient(options: PersonaClientOptions): PersonaApi {
     async createInquiry(input, callOptions) {
       const attributes: Record<string, unknown> = { [templateAttribute(input.templateId)]: input.templateId };
       if (Object.keys(input.fields).length > 0) attributes['fields'] = input.fields;
-      const body = await call('createInquiry', 'POST', '/inquiries', {
-        body: { data: { attributes }, meta: { 'auto-create-account-reference-id': input.referenceId } },
-        idempotencyKey: input.idempotencyKey,
-        deadline: callOptions?.deadline,
-      });
+      const body = await call(
+        'createInquiry',
+        'POST',
+        '/inquiries',
+        {
+          body: { data: { attributes }, meta: { 'auto-create-account-reference-id': input.referenceId } },
+          idempotencyKey: input.idempotencyKey,
+        },
+        callOptions,
+      );
       const inquiry = parse(singleInquiry, 'createInquiry', body).data;
       const complete = {
         ...inquiry,
@@ -169,17 +203,22 @@ export function createPersonaClient(options: PersonaClientOptions): PersonaApi {
     },
 
     async getInquiry(inquiryId, callOptions) {
-      const body = await call('getInquiry', 'GET', inquiryPath(inquiryId), { deadline: callOptions?.deadline });
+      const body = await call('getInquiry', 'GET', inquiryPath(inquiryId), {}, callOptions);
       return parse(singleInquiry, 'getInquiry', body).data;
     },
 
     async resumeInquiry(inquiryId, callOptions) {
       // A fresh key per call: its retries are replayed, a later visit gets a new token.
-      const body = await call('resumeInquiry', 'POST', inquiryPath(inquiryId, '/resume'), {
-        body: {},
-        idempotencyKey: randomUUID(),
-        deadline: callOptions?.deadline,
-      });
+      const body = await call(
+        'resumeInquiry',
+        'POST',
+        inquiryPath(inquiryId, '/resume'),
+        {
+          body: {},
+          idempotencyKey: randomUUID(),
+        },
+        callOptions,
+      );
       return { sessionToken: parse(withSessionToken, 'resumeInquiry', body).meta['session-token'] };
     },
 
@@ -191,17 +230,22 @@ export function createPersonaClient(options: PersonaClientOptions): PersonaApi {
         'page[size]': String(query.pageSize ?? 100),
       });
       if (query.after !== undefined) parameters.set('page[after]', query.after);
-      const body = await call('listInquiries', 'GET', `/inquiries?${parameters}`, { deadline: callOptions?.deadline });
+      const body = await call('listInquiries', 'GET', `/inquiries?${parameters}`, {}, callOptions);
       const page = parse(inquiryList, 'listInquiries', body);
       return { inquiries: page.data, next: cursorOf(page.links?.next) };
     },
 
     async generateOneTimeLink(inquiryId, expiresInSeconds, callOptions) {
-      const body = await call('generateOneTimeLink', 'POST', inquiryPath(inquiryId, '/generate-one-time-link'), {
-        body: { meta: { 'expires-in-seconds': expiresInSeconds } },
-        idempotencyKey: randomUUID(),
-        deadline: callOptions?.deadline,
-      });
+      const body = await call(
+        'generateOneTimeLink',
+        'POST',
+        inquiryPath(inquiryId, '/generate-one-time-link'),
+        {
+          body: { meta: { 'expires-in-seconds': expiresInSeconds } },
+          idempotencyKey: randomUUID(),
+        },
+        callOptions,
+      );
       return { link: parse(withOneTimeLink, 'generateOneTimeLink', body).meta['one-time-link'] };
     },
   };

@@ -1,5 +1,5 @@
 import type { InquiryType } from '../config.js';
-import type { Deadline } from '../outbound/retry.js';
+import type { CallOptions } from '../outbound/retry.js';
 import type { PersonaApi } from './personaClient.js';
 
 /** How long a one-time link into a pending inquiry stays valid: set, since Persona's default varies. */
@@ -34,7 +34,7 @@ export async function enterPersona(
   options: PersonaEntryOptions,
   inquiry: { id: string; status: 'created' | 'pending' | 'expired' },
   redirectUri: string | undefined,
-  deadline: Deadline,
+  callOptions: CallOptions,
 ): Promise<PersonaEntry> {
   const hosted = (sessionToken?: string) =>
     withQuery(`${options.hostedFlowUrl}/verify`, {
@@ -46,9 +46,9 @@ export async function enterPersona(
   if (inquiry.status === 'created') return { inquiryId: inquiry.id, sessionToken: null, url: hosted() };
   if (inquiry.status === 'pending' && options.inquiryType === 'hosted') {
     // Persona prefers single-use links for handing a pending inquiry to a browser.
-    const { link } = await options.persona.generateOneTimeLink(inquiry.id, ONE_TIME_LINK_EXPIRY_SECONDS, { deadline });
+    const { link } = await options.persona.generateOneTimeLink(inquiry.id, ONE_TIME_LINK_EXPIRY_SECONDS, callOptions);
     return { inquiryId: inquiry.id, sessionToken: null, url: withQuery(link, { 'redirect-uri': redirectUri }) };
   }
-  const { sessionToken } = await options.persona.resumeInquiry(inquiry.id, { deadline });
+  const { sessionToken } = await options.persona.resumeInquiry(inquiry.id, callOptions);
   return { inquiryId: inquiry.id, sessionToken, url: hosted(sessionToken) };
 }

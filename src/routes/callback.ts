@@ -1,14 +1,24 @@
-import { Router } from 'express';
+import { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
 import { requireJson, rawBody } from '../http/bodyParsers.js';
-import { HttpError } from '../http/httpError.js';
+import { HttpError, toHttpError } from '../http/httpError.js';
 import type { RouteContext } from '../http/routeContext.js';
-import { requestLocals } from '../http/requestLog.js';
+import { callOptions, requestLocals } from '../http/requestLog.js';
 import { errorFields } from '../logger.js';
 import { OutboundError } from '../outbound/outboundError.js';
-import { deadlineIn } from '../outbound/retry.js';
 import { parsePersonaEvent } from '../persona/event.js';
 import { verifyPersonaSignature, type SignatureVerification } from '../persona/signature.js';
+import type { WebhookResult } from '../metrics.js';
 import { receiveEvent } from '../verification/receiveEvent.js';
+import type { TransitionOutcome } from '../verification/transition.js';
+
+const RESULTS: Record<TransitionOutcome | 'ignored', WebhookResult> = {
+  applied: 'applied',
+  duplicate: 'duplicate',
+  stale: 'stale',
+  superseded: 'stale',
+  unchanged: 'stale',
+  ignored: 'ignored',
+};
 
 /** Persona waits 5 s for an answer (reference/persona-api.md); the Kratos read and write fit in 4. */
 export const CALLBACK_BUDGET_MS = 4_000;
@@ -41,7 +51,7 @@ export function callbackRoute(context: RouteContext): Router {
   const { config } = context;
   const router = Router();
 
-  router.post('/persona/callback', requireJson, rawBody('1mb'), async (req, res) => {
+  const receive: RequestHandler = async (req, res) => {
     const { log, logFields } = requestLocals(res);
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const verification = verifyPersonaSignature({
@@ -65,9 +75,14 @@ export function callbackRoute(context: RouteContext): Router {
       const result = await receiveEvent(
         { ...context, templateIds: config.persona.templateIds },
         event,
-        deadlineIn(CALLBACK_BUDGET_MS),
+        callOptions(res, CALLBACK_BUDGET_MS),
       );
-      Object.assign(logFields, result);
+      Object.assign(logFields, {
+        outcome: result.outcome,
+        ...(result.outcome === 'ignored' && { reason: result.reason }),
+        ...(result.identityId !== undefined && { identity_id: result.identityId }),
+      });
+      context.metrics.countWebhook(event.name, RESULTS[result.outcome]);
       res
         .status(200)
         .json(
@@ -85,6 +100,18 @@ export function callbackRoute(context: RouteContext): Router {
       logFields.outcome = 'failed';
       throw new HttpError(503, 'temporarily_unavailable', 'the event could not be applied now; deliver it again later');
     }
-  });
+  };
+
+  /** Deliveries that end in an error are counted too: refused (4xx) or to be delivered again (5xx). */
+  const countFailure: ErrorRequestHandler = (error, _req, res, next) => {
+    const eventName = requestLocals(res).logFields['event_name'];
+    context.metrics.countWebhook(
+      typeof eventName === 'string' ? eventName : undefined,
+      toHttpError(error).status >= 500 ? 'failed' : 'rejected',
+    );
+    next(error);
+  };
+
+  router.post('/persona/callback', requireJson, rawBody('1mb'), receive, countFailure);
   return router;
 }

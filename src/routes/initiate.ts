@@ -1,15 +1,14 @@
-import { Router } from 'express';
+import { Router, type Response } from 'express';
 import { z } from 'zod';
 import { NIL_UUID, isUuid } from '../identityId.js';
 import { jsonBody, requireJson } from '../http/bodyParsers.js';
 import type { RouteContext } from '../http/routeContext.js';
-import { requestLocals } from '../http/requestLog.js';
+import { callOptions, requestLocals } from '../http/requestLog.js';
 import { parseBody } from '../http/validation.js';
 import { requireWebhookSecret } from '../http/webhookAuth.js';
 import { MESSAGE_IDS, kratosErrorBody } from '../kratos/messages.js';
-import { errorFields, type Logger } from '../logger.js';
+import { errorFields } from '../logger.js';
 import { OutboundError } from '../outbound/outboundError.js';
-import { deadlineIn } from '../outbound/retry.js';
 import { openInquiry } from '../verification/openInquiry.js';
 import { markNotStarted } from '../verification/transition.js';
 
@@ -62,7 +61,10 @@ export function initiateRoute(context: RouteContext): Router {
         const { inquiry, update } = await openInquiry(
           { ...context, templateId, prefillFields: config.persona.prefillFields },
           { identityId, traits: body.traits ?? {}, previousInquiryId: null },
-          { persona: deadlineIn(PERSONA_BUDGET_MS), kratos: deadlineIn(PERSONA_BUDGET_MS + KRATOS_BUDGET_MS) },
+          {
+            persona: callOptions(res, PERSONA_BUDGET_MS),
+            kratos: callOptions(res, PERSONA_BUDGET_MS + KRATOS_BUDGET_MS),
+          },
         );
         inquiryId = inquiry.id;
         status = update.record?.status ?? inquiry.status;
@@ -70,7 +72,7 @@ export function initiateRoute(context: RouteContext): Router {
       } catch (error) {
         if (!(error instanceof OutboundError)) throw error;
         log.warn({ identity_id: identityId, ...errorFields(error) }, 'verification not started at registration');
-        if (error.target === 'persona') status = await recordNotStarted(context, identityId, templateId, log);
+        if (error.target === 'persona') status = await recordNotStarted(context, identityId, templateId, res);
         logFields.outcome = 'not_started';
       }
       logFields.identity_id = identityId;
@@ -85,15 +87,17 @@ async function recordNotStarted(
   context: RouteContext,
   identityId: string,
   templateId: string,
-  log: Logger,
+  res: Response,
 ): Promise<string | undefined> {
   try {
-    const update = await context.store.update(identityId, (current) => markNotStarted(current, templateId), {
-      deadline: deadlineIn(KRATOS_BUDGET_MS),
-    });
+    const update = await context.store.update(
+      identityId,
+      (current) => markNotStarted(current, templateId),
+      callOptions(res, KRATOS_BUDGET_MS),
+    );
     return update.record?.status;
   } catch (error) {
-    log.warn({ identity_id: identityId, ...errorFields(error) }, 'could not record not_started');
+    requestLocals(res).log.warn({ identity_id: identityId, ...errorFields(error) }, 'could not record not_started');
     return undefined;
   }
 }

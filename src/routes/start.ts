@@ -1,11 +1,10 @@
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { respondWith, userFacingHeaders, type PageContent } from '../http/pages.js';
 import type { RouteContext } from '../http/routeContext.js';
-import { requestLocals } from '../http/requestLog.js';
+import { callOptions, requestLocals } from '../http/requestLog.js';
 import { userCors } from '../http/userCors.js';
 import { userErrors } from '../http/userErrors.js';
 import { readUserState, type UserState } from '../http/userState.js';
-import { deadlineIn } from '../outbound/retry.js';
 import { enterPersona } from '../persona/personaEntry.js';
 import { openInquiry } from '../verification/openInquiry.js';
 import { NOT_STARTED } from '../verification/record.js';
@@ -29,7 +28,7 @@ export function startRoute(context: RouteContext): Router {
       },
       inquiry,
       state.returnTo,
-      deadlineIn(PERSONA_BUDGET_MS),
+      callOptions(res, PERSONA_BUDGET_MS),
     );
     if (config.persona.inquiryType === 'embedded') {
       res.status(200).json({ status: inquiry.status, inquiry_id: entry.inquiryId, session_token: entry.sessionToken });
@@ -47,7 +46,7 @@ export function startRoute(context: RouteContext): Router {
   }
 
   const handle: RequestHandler = async (req, res) => {
-    const state = await readUserState(req, context);
+    const state = await readUserState(req, res, context);
     const { step } = state;
     Object.assign(requestLocals(res).logFields, { identity_id: state.identityId, via: state.via, step: step.kind });
 
@@ -60,7 +59,10 @@ export function startRoute(context: RouteContext): Router {
             prefillFields: config.persona.prefillFields,
           },
           { identityId: state.identityId, traits: state.identity.traits, previousInquiryId: step.previousInquiryId },
-          { persona: deadlineIn(PERSONA_BUDGET_MS), kratos: deadlineIn(PERSONA_BUDGET_MS + KRATOS_BUDGET_MS) },
+          {
+            persona: callOptions(res, PERSONA_BUDGET_MS),
+            kratos: callOptions(res, PERSONA_BUDGET_MS + KRATOS_BUDGET_MS),
+          },
         );
         return sendToPersona(res, state, { id: inquiry.id, status: 'created' });
       }

@@ -1,11 +1,10 @@
 import { Router, type RequestHandler } from 'express';
 import { userFacingHeaders } from '../http/pages.js';
 import type { RouteContext } from '../http/routeContext.js';
-import { requestLocals } from '../http/requestLog.js';
+import { callOptions, requestLocals } from '../http/requestLog.js';
 import { userCors } from '../http/userCors.js';
 import { userErrors } from '../http/userErrors.js';
 import { readUserState } from '../http/userState.js';
-import { deadlineIn } from '../outbound/retry.js';
 import { enterPersona } from '../persona/personaEntry.js';
 import { needsUser } from '../verification/nextStep.js';
 import { NOT_STARTED } from '../verification/record.js';
@@ -21,7 +20,7 @@ export function statusRoute(context: RouteContext): Router {
   const router = Router();
 
   const handle: RequestHandler = async (req, res) => {
-    const state = await readUserState(req, context);
+    const state = await readUserState(req, res, context);
     const { step } = state;
     Object.assign(requestLocals(res).logFields, { identity_id: state.identityId, via: state.via, step: step.kind });
 
@@ -42,7 +41,7 @@ export function statusRoute(context: RouteContext): Router {
         { persona: context.persona, hostedFlowUrl: config.persona.hostedFlowUrl, inquiryType: 'embedded' },
         { id: step.inquiryId, status: step.kind === 'open' ? 'created' : step.expired ? 'expired' : 'pending' },
         state.returnTo,
-        deadlineIn(PERSONA_BUDGET_MS),
+        callOptions(res, PERSONA_BUDGET_MS),
       );
       body['session_token'] = entry.sessionToken;
     }

@@ -1,16 +1,15 @@
-import { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
+import { Router, type ErrorRequestHandler, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import { isIdentityId } from '../identityId.js';
 import { jsonBody, requireJson } from '../http/bodyParsers.js';
 import { toHttpError } from '../http/httpError.js';
 import type { RouteContext } from '../http/routeContext.js';
-import { requestLocals } from '../http/requestLog.js';
+import { callOptions, requestLocals } from '../http/requestLog.js';
 import { parseBody } from '../http/validation.js';
 import { requireWebhookSecret } from '../http/webhookAuth.js';
 import { MESSAGE_IDS, kratosErrorBody, type MessageContext } from '../kratos/messages.js';
-import { errorFields, type Logger } from '../logger.js';
-import { deadlineIn } from '../outbound/retry.js';
+import { errorFields } from '../logger.js';
 import {
   decideLogin,
   decideLoginWithoutRecord,
@@ -55,7 +54,7 @@ const LINKED_REASONS: Record<BlockReason, boolean> = {
  * The facts for the decision: from the public mirror the Jsonnet sent (no outbound call), else from
  * the admin record. Undefined when the record cannot be read now.
  */
-async function loginFacts(context: RouteContext, body: ValidateBody, log: Logger): Promise<LoginFacts | undefined> {
+async function loginFacts(context: RouteContext, body: ValidateBody, res: Response): Promise<LoginFacts | undefined> {
   const identityCreatedAt = body.identity_created_at ?? null;
   if (context.config.record.publicMirror) {
     const mirror = publicMirror.safeParse(body.persona);
@@ -63,7 +62,7 @@ async function loginFacts(context: RouteContext, body: ValidateBody, log: Logger
       return { status: mirror.data.status, verifiedAt: mirror.data.verified_at ?? null, identityCreatedAt };
   }
   try {
-    const stored = await context.store.read(body.identity_id, { deadline: deadlineIn(FALLBACK_BUDGET_MS) });
+    const stored = await context.store.read(body.identity_id, callOptions(res, FALLBACK_BUDGET_MS));
     const record = stored.found ? stored.record : null;
     return {
       status: record?.status ?? null,
@@ -72,7 +71,7 @@ async function loginFacts(context: RouteContext, body: ValidateBody, log: Logger
       identityCreatedAt,
     };
   } catch (error) {
-    log.warn(
+    requestLocals(res).log.warn(
       { identity_id: body.identity_id, ...errorFields(error) },
       'login gate could not read the verification record',
     );
@@ -101,6 +100,7 @@ export function validateRoute(context: RouteContext): Router {
     const httpError = toHttpError(error);
     const { log, logFields } = requestLocals(res);
     logFields.error_code = httpError.code;
+    context.metrics.countLoginDecision(false, 'invalid_request');
     if (httpError.status >= 500) log.error(errorFields(error), 'login gate failed unexpectedly');
     const status = httpError.status >= 500 ? 403 : httpError.status;
     res.status(status).json(
@@ -112,15 +112,16 @@ export function validateRoute(context: RouteContext): Router {
   };
 
   const gate: RequestHandler = async (req, res) => {
-    const { log, logFields } = requestLocals(res);
+    const { logFields } = requestLocals(res);
     const body = parseBody(validateBody, req.body);
-    const facts = await loginFacts(context, body, log);
+    const facts = await loginFacts(context, body, res);
     const now = context.now();
     const decision =
       facts === undefined
         ? decideLoginWithoutRecord({ identityCreatedAt: body.identity_created_at ?? null }, policy, now)
         : decideLogin(facts, policy, now);
     Object.assign(logFields, { identity_id: body.identity_id, decision: decision.reason });
+    context.metrics.countLoginDecision(decision.allow, decision.reason);
     if (decision.allow) {
       res.status(204).end();
       return;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { PrefillField } from '../config.js';
 import type { CompleteInquiry } from '../persona/inquiry.js';
-import type { Deadline } from '../outbound/retry.js';
+import type { CallOptions } from '../outbound/retry.js';
 import type { PersonaApi } from '../persona/personaClient.js';
 import { prefillFromTraits } from './prefill.js';
 import type { RecordStore, UpdateResult } from './recordStore.js';
@@ -22,9 +22,10 @@ export interface OpenInquiryRequest {
   previousInquiryId: string | null;
 }
 
+/** Call options (deadline, observer) for the Persona create and for the Kratos read and write. */
 export interface OpenInquiryBudget {
-  persona: Deadline;
-  kratos: Deadline;
+  persona: CallOptions;
+  kratos: CallOptions;
 }
 
 /**
@@ -57,12 +58,12 @@ export async function openInquiry(
       fields,
       idempotencyKey: idempotencyKeyFor({ ...request, templateId: deps.templateId, fields }),
     },
-    { deadline: budget.persona },
+    budget.persona,
   );
   const update = await deps.store.update(
     request.identityId,
     (current) => applyObservation(current, { inquiry, observedAt: inquiry.createdAt, eventId: null }, deps.rules),
-    { deadline: budget.kratos },
+    budget.kratos,
   );
   return { inquiry, update };
 }

@@ -1,7 +1,7 @@
 import { isIdentityId } from '../identityId.js';
 import type { PersonaEvent } from '../persona/event.js';
 import { OutboundError } from '../outbound/outboundError.js';
-import type { Deadline } from '../outbound/retry.js';
+import type { CallOptions } from '../outbound/retry.js';
 import { isCompleteInquiry, type Inquiry } from '../persona/inquiry.js';
 import type { PersonaApi } from '../persona/personaClient.js';
 import type { RecordStore } from './recordStore.js';
@@ -25,9 +25,9 @@ export interface ReceiveEventDeps {
  * Attribute blocklists can strip what a decision needs from a payload; only then is the inquiry
  * read from the API, and the payload's own values still win (they describe the event's moment).
  */
-async function completeInquiry(persona: PersonaApi, inquiry: Inquiry, deadline: Deadline): Promise<Inquiry> {
+async function completeInquiry(persona: PersonaApi, inquiry: Inquiry, options: CallOptions): Promise<Inquiry> {
   if (isCompleteInquiry(inquiry)) return inquiry;
-  const merged = { ...(await persona.getInquiry(inquiry.id, { deadline })) };
+  const merged = { ...(await persona.getInquiry(inquiry.id, options)) };
   for (const [key, value] of Object.entries(inquiry)) {
     if (value !== undefined) Object.assign(merged, { [key]: value });
   }
@@ -43,7 +43,7 @@ async function completeInquiry(persona: PersonaApi, inquiry: Inquiry, deadline: 
 export async function receiveEvent(
   deps: ReceiveEventDeps,
   event: PersonaEvent,
-  deadline: Deadline,
+  options: CallOptions,
 ): Promise<EventOutcome> {
   if (event.kind !== 'inquiry') return { outcome: 'ignored', reason: 'not_an_inquiry_event' };
   if (event.name === 'inquiry.redacted') return { outcome: 'ignored', reason: 'redaction_keeps_status' };
@@ -55,7 +55,7 @@ export async function receiveEvent(
     return { outcome: 'ignored', reason: 'foreign_reference' };
   }
 
-  const inquiry = await completeInquiry(deps.persona, event.inquiry, deadline);
+  const inquiry = await completeInquiry(deps.persona, event.inquiry, options);
   if (!ours(inquiry)) return { outcome: 'ignored', reason: 'foreign_template' };
   if (!isIdentityId(inquiry.referenceId)) return { outcome: 'ignored', reason: 'foreign_reference' };
   if (!isCompleteInquiry(inquiry)) throw new OutboundError('persona', 'getInquiry', { kind: 'invalid_response' });
@@ -64,7 +64,7 @@ export async function receiveEvent(
   const result = await deps.store.update(
     identityId,
     (current) => applyObservation(current, { inquiry, observedAt: event.createdAt, eventId: event.id }, deps.rules),
-    { deadline },
+    options,
   );
   if (result.outcome === 'identity_not_found') return { outcome: 'ignored', reason: 'unknown_identity', identityId };
   return { outcome: result.outcome, identityId, status: result.record?.status };

@@ -39,4 +39,21 @@ describe('the server process', () => {
     ]);
     expect(server.stderr()).not.toMatch(/too-short|eighty|allow-everyone/);
   });
+
+  it('serves /metrics on METRICS_PORT only, when set', async () => {
+    const [port, metricsPort] = [await freePort(), await freePort()];
+    const server = startServerProcess({
+      ...REQUIRED,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      METRICS_PORT: String(metricsPort),
+    });
+    await waitForAnswer(`http://127.0.0.1:${port}/healthz`);
+    const metrics = await waitForAnswer(`http://127.0.0.1:${metricsPort}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toContain('process_cpu_user_seconds_total');
+    expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(404);
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+  });
 });

@@ -4,6 +4,7 @@ import { createApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createKratosClient } from '../../src/kratos/kratosClient.js';
 import { createLogger } from '../../src/logger.js';
+import { createMetrics } from '../../src/metrics.js';
 import { createPersonaClient } from '../../src/persona/personaClient.js';
 import { reconcile, type ReconcileCounts } from '../../src/reconcile/reconcile.js';
 import { createServices } from '../../src/services.js';
@@ -69,8 +70,9 @@ export async function startHarness(
   const config = loadConfig({ ...baseEnv(kratos.url, persona.apiBase), ...env });
   const lines: string[] = [];
   const logger = createLogger({ level: config.logLevel }, { write: (line: string) => void lines.push(line) });
-  const kratosClient = createKratosClient(config.kratos);
-  const personaClient = createPersonaClient(config.persona);
+  const metrics = createMetrics();
+  const kratosClient = createKratosClient({ ...config.kratos, observe: metrics.observeOutbound });
+  const personaClient = createPersonaClient({ ...config.persona, observe: metrics.observeOutbound });
   const services = createServices(config, kratosClient);
   const app = createApp({
     config,
@@ -78,6 +80,7 @@ export async function startHarness(
     kratos: kratosClient,
     persona: personaClient,
     services,
+    metrics,
     now: () => clock.now,
   });
   return {

@@ -1,0 +1,81 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { OutboundCall } from './outbound/observe.js';
+
+/** What a webhook came to, as counted (README, "Metrics"). */
+export type WebhookResult = 'applied' | 'duplicate' | 'stale' | 'ignored' | 'rejected' | 'failed';
+
+const OUTBOUND_ERROR_REASON = (call: OutboundCall) => {
+  const failure = call.failure;
+  if (failure === undefined) return undefined;
+  if (failure.kind !== 'status') return failure.kind;
+  return failure.status === 429 ? 'rate_limited' : failure.status >= 500 ? 'server_error' : 'client_error';
+};
+
+/** Event names are Persona's (signed), but a label never takes an unchecked value. */
+const eventLabel = (name: string | undefined) =>
+  name !== undefined && /^[a-z][a-z0-9_./-]{0,63}$/.test(name) ? name : 'unknown';
+
+/**
+ * The service's Prometheus metrics, in a registry of its own (so several apps in one process, as
+ * in tests, never share counters), with Node's default process metrics.
+ */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+
+  const requestDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'Duration of HTTP requests served, by route and status.',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  const webhookEvents = new Counter({
+    name: 'persona_webhook_events_total',
+    help: 'Persona webhook deliveries by event name and result.',
+    labelNames: ['event', 'result'] as const,
+    registers: [registry],
+  });
+  const loginDecisions = new Counter({
+    name: 'login_gate_decisions_total',
+    help: 'Login gate decisions by decision (allow, block) and reason.',
+    labelNames: ['decision', 'reason'] as const,
+    registers: [registry],
+  });
+  const outboundDuration = new Histogram({
+    name: 'outbound_request_duration_seconds',
+    help: 'Duration of each attempt of a call to Kratos or Persona, by target, operation and outcome.',
+    labelNames: ['target', 'operation', 'outcome'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const outboundErrors = new Counter({
+    name: 'outbound_request_errors_total',
+    help: 'Failed attempts of calls to Kratos or Persona, by target, operation and reason.',
+    labelNames: ['target', 'operation', 'reason'] as const,
+    registers: [registry],
+  });
+
+  return {
+    registry,
+    observeRequest(method: string, route: string, status: number, durationSeconds: number) {
+      requestDuration.observe({ method, route, status: String(status) }, durationSeconds);
+    },
+    countWebhook(eventName: string | undefined, result: WebhookResult) {
+      webhookEvents.inc({ event: eventLabel(eventName), result });
+    },
+    countLoginDecision(allow: boolean, reason: string) {
+      loginDecisions.inc({ decision: allow ? 'allow' : 'block', reason });
+    },
+    observeOutbound(call: OutboundCall) {
+      const reason = OUTBOUND_ERROR_REASON(call);
+      outboundDuration.observe(
+        { target: call.target, operation: call.operation, outcome: reason === undefined ? 'ok' : 'error' },
+        call.durationMs / 1000,
+      );
+      if (reason !== undefined) outboundErrors.inc({ target: call.target, operation: call.operation, reason });
+    },
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

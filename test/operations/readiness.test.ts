@@ -1,0 +1,55 @@
+import request from 'supertest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startKratosStandIn, type KratosStandIn } from '../../sandbox/kratosStandIn.js';
+import { startHarness, type Harness } from '../support/harness.js';
+
+let harness: Harness;
+let restarted: KratosStandIn | undefined;
+afterEach(async () => {
+  await harness.close();
+  await restarted?.close();
+  restarted = undefined;
+});
+
+const probes = (kratos: KratosStandIn) =>
+  kratos.requests.filter((r) => r.path.includes('health') || r.path === '/admin/identities');
+
+describe('GET /healthz and /readyz', () => {
+  it('turns unready when Kratos stops and ready again when it returns, checking at most every 5 s', async () => {
+    harness = await startHarness();
+    const port = Number(new URL(harness.kratos.url).port);
+    await request(harness.app).get('/healthz').expect(200, { status: 'ok' });
+    await request(harness.app).get('/readyz').expect(200, { status: 'ready' });
+    expect(probes(harness.kratos).map((r) => r.path)).toEqual(['/admin/health/ready']);
+
+    await harness.kratos.close();
+    harness.clock.now += 4_999;
+    await request(harness.app).get('/readyz').expect(200);
+    harness.clock.now += 1;
+    await request(harness.app).get('/readyz').expect(503, { status: 'unready', reason: 'kratos_unavailable' });
+    await request(harness.app).get('/healthz').expect(200);
+
+    restarted = await startKratosStandIn({ port });
+    harness.clock.now += 5_000;
+    await request(harness.app).get('/readyz').expect(200, { status: 'ready' });
+  });
+
+  it('shares one check among concurrent probes', async () => {
+    harness = await startHarness();
+    await Promise.all(Array.from({ length: 20 }, () => request(harness.app).get('/readyz').expect(200)));
+    expect(probes(harness.kratos)).toHaveLength(1);
+  });
+
+  it('checks Ory Network with an authenticated call', async () => {
+    harness = await startHarness({ ORY_API_KEY: 'ory_pat_ready' }, { kratosApiKey: 'ory_pat_ready' });
+    await request(harness.app).get('/readyz').expect(200);
+    const [probe] = probes(harness.kratos);
+    expect(probe).toMatchObject({ method: 'GET', path: '/admin/identities', status: 200 });
+    expect(probe?.headers['authorization']).toBe('Bearer ory_pat_ready');
+  });
+
+  it('is unready when Ory Network refuses the API key', async () => {
+    harness = await startHarness({ ORY_API_KEY: 'ory_pat_revoked' }, { kratosApiKey: 'ory_pat_current' });
+    await request(harness.app).get('/readyz').expect(503);
+  });
+});
