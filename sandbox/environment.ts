@@ -1,6 +1,5 @@
 import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Express } from 'express';
 import { createApp } from '../src/app.js';
 import { loadConfig, type Config } from '../src/config.js';
 import { createKratosClient } from '../src/kratos/kratosClient.js';
@@ -31,7 +30,7 @@ export interface SandboxOptions {
   redeliveryDelaysMs?: number[];
   onDelivery?: (delivery: Delivery) => void;
   /** For tests of the demo itself: put something in front of the service. */
-  wrapService?: (app: Express) => RequestListener;
+  wrapService?: (app: RequestListener) => RequestListener;
 }
 
 export interface SandboxEnvironment {

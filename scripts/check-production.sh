@@ -25,7 +25,8 @@ as_user=()
 if [ "$(id -u)" = 0 ]; then as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups); fi
 
 echo "== start as $( [ ${#as_user[@]} -gt 0 ] && echo 'uid 65534' || echo "$(id -un)" ) on port $port"
-(cd "$work" && env -i PATH="$PATH" NODE_ENV=production PORT="$port" HOST=127.0.0.1 LOG_LEVEL=warn \
+node_options=$(sed -n 's/^ENV NODE_OPTIONS="\(.*\)"$/\1/p' Dockerfile)
+(cd "$work" && env -i PATH="$PATH" NODE_ENV=production NODE_OPTIONS="$node_options" PORT="$port" HOST=127.0.0.1 LOG_LEVEL=warn \
   ORY_WEBHOOK_SECRET=production-check-secret-0123456789 KRATOS_ADMIN_URL=http://127.0.0.1:9 \
   PERSONA_API_KEY=persona_sandbox_check PERSONA_TEMPLATE_ID=itmpl_check \
   PERSONA_WEBHOOK_SECRET=wbhsec_production_check_0123456789 \

@@ -1,4 +1,5 @@
-import express, { type Express } from 'express';
+import type { RequestListener } from 'node:http';
+import express from 'express';
 import type { Config } from './config.js';
 import { errorHandler } from './http/errorHandler.js';
 import { HttpError } from './http/httpError.js';
@@ -16,7 +17,7 @@ import { metricsRoute } from './routes/metrics.js';
 import { initiateRoute } from './routes/initiate.js';
 import { startRoute } from './routes/start.js';
 import { statusRoute } from './routes/status.js';
-import { validateRoute } from './routes/validate.js';
+import { LOGIN_GATE_PATH, loginGate } from './routes/validate.js';
 import { createServices, type Services } from './services.js';
 
 export interface AppDependencies {
@@ -31,7 +32,11 @@ export interface AppDependencies {
   now?: () => number;
 }
 
-export function createApp(deps: AppDependencies): Express {
+/**
+ * The service as a request listener: the login gate, which serves every login, goes straight to its
+ * plain handler; every other route goes through the Express app.
+ */
+export function createApp(deps: AppDependencies): RequestListener {
   const { config } = deps;
   const metrics = deps.metrics ?? createMetrics();
   const context: RouteContext = {
@@ -49,15 +54,21 @@ export function createApp(deps: AppDependencies): Express {
   app.disable('x-powered-by');
   app.disable('etag');
   app.use(requestLog(deps.logger, metrics));
-  app.use(healthRoute(deps.kratos, context.now));
+  callbackRoute(app, context);
+  initiateRoute(app, context);
+  startRoute(app, context);
+  statusRoute(app, context);
+  healthRoute(app, deps.kratos, context.now);
   // With METRICS_PORT, /metrics is served on its own port instead (server.ts).
-  if (config.metrics.port === undefined) app.use(metricsRoute(metrics, config.metrics.tokens));
-  app.use(initiateRoute(context));
-  app.use(callbackRoute(context));
-  app.use(validateRoute(context));
-  app.use(startRoute(context));
-  app.use(statusRoute(context));
+  if (config.metrics.port === undefined) metricsRoute(app, metrics, config.metrics.tokens);
   app.use((_req, _res, next) => next(new HttpError(404, 'not_found', 'no such route')));
   app.use(errorHandler);
-  return app;
+
+  const gate = loginGate(context, deps.logger);
+  return (req, res) => {
+    const url = req.url ?? '';
+    const isGate = req.method === 'POST' && (url === LOGIN_GATE_PATH || url.startsWith(`${LOGIN_GATE_PATH}?`));
+    if (isGate) gate(req, res);
+    else app(req, res);
+  };
 }

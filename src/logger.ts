@@ -35,10 +35,16 @@ export function createLogger(options: { level: string; pretty?: boolean }, desti
     base: { service: 'ory-persona-idv' },
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
   };
-  if (options.pretty && destination === undefined) {
-    return pino({ ...loggerOptions, transport: { target: 'pino-pretty' } });
-  }
-  return destination === undefined ? pino(loggerOptions) : pino(loggerOptions, destination);
+  if (destination !== undefined) return pino(loggerOptions, destination);
+  if (options.pretty) return pino({ ...loggerOptions, transport: { target: 'pino-pretty' } });
+  // Buffered writes to stdout: a write call per line costs the login gate a tenth of its time.
+  // Buffers are flushed on exit (see flushAndExit).
+  return pino(loggerOptions, pino.destination({ dest: 1, sync: false, minLength: 4096 }));
+}
+
+/** Writes out buffered log lines, then exits. */
+export function flushAndExit(logger: Logger, code: number): void {
+  logger.flush(() => process.exit(code));
 }
 
 /** What an error may contribute to a log line: its kind and our own message, never a peer's body. */

@@ -56,10 +56,19 @@ export function createMetrics() {
     registers: [registry],
   });
 
+  // Labelled children, looked up once per label set: prom-client hashes the labels on every call.
+  const requestSeries = new Map<string, ReturnType<typeof requestDuration.labels>>();
+
   return {
     registry,
     observeRequest(method: string, route: string, status: number, durationSeconds: number) {
-      requestDuration.observe({ method, route, status: String(status) }, durationSeconds);
+      const key = `${method} ${route} ${status}`;
+      let series = requestSeries.get(key);
+      if (series === undefined) {
+        series = requestDuration.labels(method, route, String(status));
+        requestSeries.set(key, series);
+      }
+      series.observe(durationSeconds);
     },
     countWebhook(eventName: string | undefined, result: WebhookResult) {
       webhookEvents.inc({ event: eventLabel(eventName), result });

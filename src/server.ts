@@ -1,11 +1,11 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { config as loadDotenv } from 'dotenv';
 import express from 'express';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createKratosClient } from './kratos/kratosClient.js';
-import { createLogger, type Logger } from './logger.js';
-import { createMetrics } from './metrics.js';
+import { createLogger, flushAndExit, type Logger } from './logger.js';
+import { createMetrics, type Metrics } from './metrics.js';
 import { createPersonaClient } from './persona/personaClient.js';
 import { scheduleReconciliation } from './reconcile/reconcile.js';
 import { metricsRoute } from './routes/metrics.js';
@@ -36,18 +36,24 @@ function drainOnSignals(server: Server, logger: Logger, stopBackgroundWork: () =
     stopBackgroundWork();
     setTimeout(() => {
       logger.warn('requests still in flight after the grace period; exiting');
-      process.exit(1);
+      flushAndExit(logger, 1);
     }, SHUTDOWN_GRACE_MS).unref();
     const closeIdle = setInterval(() => server.closeIdleConnections(), 50);
     server.close(() => {
       clearInterval(closeIdle);
       logger.info('stopped');
-      process.exit(0);
+      flushAndExit(logger, 0);
     });
     server.closeIdleConnections();
   };
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
+}
+
+function serveMetrics(metrics: Metrics, tokens: string[] | undefined) {
+  const app = express().disable('x-powered-by');
+  metricsRoute(app, metrics, tokens);
+  return app;
 }
 
 function start() {
@@ -61,10 +67,7 @@ function start() {
   const metricsServer =
     config.metrics.port === undefined
       ? undefined
-      : express()
-          .disable('x-powered-by')
-          .use(metricsRoute(metrics, config.metrics.tokens))
-          .listen(config.metrics.port, config.host);
+      : serveMetrics(metrics, config.metrics.tokens).listen(config.metrics.port, config.host);
 
   const reconciliation =
     config.reconcile.intervalMs === undefined
@@ -74,12 +77,12 @@ function start() {
           { intervalMs: config.reconcile.intervalMs, windowMs: config.reconcile.windowMs },
         );
 
-  const server = app.listen(config.port, config.host, () => {
+  const server = createServer(app).listen(config.port, config.host, () => {
     logger.info({ port: config.port, login_policy: config.login.policy }, 'ory-persona-idv listening');
   });
   server.on('error', (error) => {
     logger.fatal({ error: error.message }, 'server failed');
-    process.exit(1);
+    flushAndExit(logger, 1);
   });
   drainOnSignals(server, logger, () => {
     reconciliation?.stop();

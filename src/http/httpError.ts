@@ -10,13 +10,9 @@ export class HttpError extends Error {
   }
 }
 
-/** The statuses and codes body-parser's failures are answered with (its `type` values). */
-const BODY_PARSER_ERRORS: Record<string, [number, string, string]> = {
+/** The statuses and codes raw-body's failures are answered with (its `type` values). */
+const BODY_ERRORS: Record<string, [number, string, string]> = {
   'entity.too.large': [413, 'payload_too_large', 'request body is too large'],
-  'entity.parse.failed': [400, 'invalid_json', 'request body is not valid JSON'],
-  'entity.verify.failed': [400, 'invalid_encoding', 'request body is not valid UTF-8'],
-  'encoding.unsupported': [415, 'unsupported_encoding', 'request body encoding is not supported'],
-  'charset.unsupported': [415, 'unsupported_charset', 'request body must be UTF-8'],
   'request.aborted': [400, 'request_aborted', 'request was aborted'],
   'request.size.invalid': [400, 'invalid_request', 'request size did not match Content-Length'],
 };
@@ -28,7 +24,7 @@ const BODY_PARSER_ERRORS: Record<string, [number, string, string]> = {
 export function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
   const { type, status } = (error ?? {}) as { type?: unknown; status?: unknown };
-  const known = typeof type === 'string' ? BODY_PARSER_ERRORS[type] : undefined;
+  const known = typeof type === 'string' ? BODY_ERRORS[type] : undefined;
   if (known !== undefined) return new HttpError(...known);
   if (typeof status === 'number' && status >= 400 && status < 500)
     return new HttpError(status, 'invalid_request', 'invalid request');

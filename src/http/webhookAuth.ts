@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import { matchesAnySecret } from '../security/constantTimeEqual.js';
+import { secretMatcher } from '../security/constantTimeEqual.js';
 import { HttpError } from './httpError.js';
 
 export const WEBHOOK_SECRET_HEADER = 'x-webhook-secret';
@@ -9,9 +9,10 @@ export const WEBHOOK_SECRET_HEADER = 'x-webhook-secret';
  * X-Webhook-Secret}}`. Several secrets are accepted so the secret can be rotated without downtime.
  */
 export function requireWebhookSecret(secrets: readonly string[]): RequestHandler {
+  const matches = secretMatcher(secrets);
   return (req, _res, next) => {
     const received = req.get(WEBHOOK_SECRET_HEADER);
-    if (received === undefined || !matchesAnySecret(received, secrets)) {
+    if (received === undefined || !matches(received)) {
       next(new HttpError(401, 'unauthorized', 'missing or wrong X-Webhook-Secret header'));
       return;
     }

@@ -1,4 +1,4 @@
-import { Configuration, FrontendApi, IdentityApi } from '@ory/client';
+import type { FrontendApi, IdentityApi } from '@ory/client';
 import { OutboundError, type OutboundFailure } from '../outbound/outboundError.js';
 import { report, type CallObserver } from '../outbound/observe.js';
 import { withRetries, type CallOptions } from '../outbound/retry.js';
@@ -56,14 +56,15 @@ function toFailure(error: unknown): OutboundFailure {
 }
 
 export function createKratosClient(options: KratosClientOptions): KratosApi {
-  const identities = new IdentityApi(
-    new Configuration({
-      basePath: options.adminUrl,
-      accessToken: options.apiKey,
-    }),
-  );
-
-  const frontend = new FrontendApi(new Configuration({ basePath: options.publicUrl }));
+  // @ory/client is the heaviest module here (1.2 MB, a tenth of a second to load): it loads with
+  // the first Kratos call, so the service accepts connections sooner and the login gate, which
+  // seldom calls Kratos, does not carry it.
+  let sdk: Promise<{ identities: IdentityApi; frontend: FrontendApi }> | undefined;
+  const loadSdk = () =>
+    (sdk ??= import('@ory/client').then(({ Configuration, FrontendApi, IdentityApi }) => ({
+      identities: new IdentityApi(new Configuration({ basePath: options.adminUrl, accessToken: options.apiKey })),
+      frontend: new FrontendApi(new Configuration({ basePath: options.publicUrl })),
+    })));
 
   /** Runs one call with retries; a failure loses its axios error, which carries our headers. */
   const call = async <T>(operation: string, run: (signal: AbortSignal) => Promise<T>, callOptions?: CallOptions) =>
@@ -89,7 +90,11 @@ export function createKratosClient(options: KratosClientOptions): KratosApi {
   return {
     async getIdentity(id, callOptions) {
       try {
-        const { data } = await call('getIdentity', (signal) => identities.getIdentity({ id }, { signal }), callOptions);
+        const { data } = await call(
+          'getIdentity',
+          async (signal) => (await loadSdk()).identities.getIdentity({ id }, { signal }),
+          callOptions,
+        );
         return {
           id: data.id,
           traits: data.traits,
@@ -106,7 +111,7 @@ export function createKratosClient(options: KratosClientOptions): KratosApi {
     async patchIdentity(id, operations, callOptions) {
       await call(
         'patchIdentity',
-        (signal) => identities.patchIdentity({ id, jsonPatch: operations }, { signal }),
+        async (signal) => (await loadSdk()).identities.patchIdentity({ id, jsonPatch: operations }, { signal }),
         callOptions,
       );
     },
@@ -115,6 +120,7 @@ export function createKratosClient(options: KratosClientOptions): KratosApi {
       // Self-hosted Kratos has a health endpoint; on Ory Network the cheapest authenticated call
       // proves both reachability and the API key.
       if (options.apiKey !== undefined) {
+        const { identities } = await loadSdk();
         return identities.listIdentities({ pageSize: 1 }, { signal: AbortSignal.timeout(timeoutMs) }).then(
           () => true,
           () => false,
@@ -133,7 +139,11 @@ export function createKratosClient(options: KratosClientOptions): KratosApi {
       const parameters =
         'cookie' in credentials ? { cookie: credentials.cookie } : { xSessionToken: credentials.sessionToken };
       try {
-        const { data } = await call('toSession', (signal) => frontend.toSession(parameters, { signal }), callOptions);
+        const { data } = await call(
+          'toSession',
+          async (signal) => (await loadSdk()).frontend.toSession(parameters, { signal }),
+          callOptions,
+        );
         return data.active === false ? null : (data.identity?.id ?? null);
       } catch (error) {
         // 401: no active session; 403: a second factor is still missing. Neither is a session.

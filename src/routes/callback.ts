@@ -1,5 +1,5 @@
-import { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
-import { requireJson, rawBody } from '../http/bodyParsers.js';
+import { type IRouter, type ErrorRequestHandler, type RequestHandler } from 'express';
+import { parseJson, rawBody, requireJson } from '../http/body.js';
 import { HttpError, toHttpError } from '../http/httpError.js';
 import type { RouteContext } from '../http/routeContext.js';
 import { callOptions, requestLocals } from '../http/requestLog.js';
@@ -31,25 +31,8 @@ const SIGNATURE_PROBLEMS: Record<Exclude<SignatureVerification, { valid: true }>
     'no Persona-Signature matches: check PERSONA_WEBHOOK_SECRET (the whole wbhsec_ value) and that no proxy rewrites the body',
 };
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-function decodeJson(body: Buffer): unknown {
-  let text: string;
-  try {
-    text = utf8.decode(body);
-  } catch {
-    throw new HttpError(400, 'invalid_encoding', 'request body is not valid UTF-8');
-  }
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new HttpError(400, 'invalid_json', 'request body is not valid JSON');
-  }
-}
-
-export function callbackRoute(context: RouteContext): Router {
+export function callbackRoute(router: IRouter, context: RouteContext): void {
   const { config } = context;
-  const router = Router();
 
   const receive: RequestHandler = async (req, res) => {
     const { log, logFields } = requestLocals(res);
@@ -66,7 +49,7 @@ export function callbackRoute(context: RouteContext): Router {
       throw new HttpError(401, 'invalid_signature', SIGNATURE_PROBLEMS[verification.reason]);
     }
 
-    const parsed = parsePersonaEvent(decodeJson(body));
+    const parsed = parsePersonaEvent(parseJson(body));
     if (!parsed.ok) throw new HttpError(400, 'invalid_event', parsed.problem);
     const { event } = parsed;
     Object.assign(logFields, { persona_event_id: event.id, event_name: event.name });
@@ -112,6 +95,5 @@ export function callbackRoute(context: RouteContext): Router {
     next(error);
   };
 
-  router.post('/persona/callback', requireJson, rawBody('1mb'), receive, countFailure);
-  return router;
+  router.post('/persona/callback', requireJson, rawBody(1024 * 1024), receive, countFailure);
 }

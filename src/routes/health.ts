@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import type { IRouter } from 'express';
 import type { KratosApi } from '../kratos/kratosClient.js';
 
 /** Probes must not hammer Kratos: one check per this long at most, shared by concurrent probes. */
@@ -9,7 +9,7 @@ const READINESS_TIMEOUT_MS = 2_000;
  * `/healthz`: the process answers (liveness). `/readyz`: configuration loaded (or the process
  * would not run) and the Kratos admin API healthy (readiness).
  */
-export function healthRoute(kratos: KratosApi, now: () => number): Router {
+export function healthRoute(router: IRouter, kratos: KratosApi, now: () => number): void {
   let cached: { at: number; ready: boolean } | undefined;
   let checking: Promise<boolean> | undefined;
   const kratosReady = (): Promise<boolean> => {
@@ -22,7 +22,6 @@ export function healthRoute(kratos: KratosApi, now: () => number): Router {
     return checking;
   };
 
-  const router = Router();
   router.get('/healthz', (_req, res) => {
     res.status(200).json({ status: 'ok' });
   });
@@ -32,5 +31,4 @@ export function healthRoute(kratos: KratosApi, now: () => number): Router {
       .status(ready ? 200 : 503)
       .json(ready ? { status: 'ready' } : { status: 'unready', reason: 'kratos_unavailable' });
   });
-  return router;
 }

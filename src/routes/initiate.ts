@@ -1,7 +1,7 @@
-import { Router, type Response } from 'express';
+import { type IRouter, type Response } from 'express';
 import { z } from 'zod';
 import { NIL_UUID, isUuid } from '../identityId.js';
-import { jsonBody, requireJson } from '../http/bodyParsers.js';
+import { jsonBody, requireJson } from '../http/body.js';
 import type { RouteContext } from '../http/routeContext.js';
 import { callOptions, requestLocals } from '../http/requestLog.js';
 import { parseBody } from '../http/validation.js';
@@ -29,15 +29,14 @@ const MISCONFIGURED_HOOK =
   'registration hook runs before the identity is saved (identity id is the nil UUID): ' +
   'remove response.parse and can_interrupt from the /persona/initiate hook in selfservice.flows.registration.after';
 
-export function initiateRoute(context: RouteContext): Router {
+export function initiateRoute(router: IRouter, context: RouteContext): void {
   const { config } = context;
-  const router = Router();
 
   router.post(
     '/persona/initiate',
     requireWebhookSecret(config.oryWebhookSecrets),
     requireJson,
-    jsonBody('100kb'),
+    jsonBody(100 * 1024),
     async (req, res) => {
       const { log, logFields } = requestLocals(res);
       const body = parseBody(initiateBody, req.body);
@@ -79,7 +78,6 @@ export function initiateRoute(context: RouteContext): Router {
       res.status(200).json({ status: status ?? 'unknown', inquiry_id: inquiryId });
     },
   );
-  return router;
 }
 
 /** Persona failed: the record says `not_started`, and `/persona/start` creates the inquiry later. */

@@ -1,4 +1,4 @@
-import { Router, type Request, type RequestHandler, type Response } from 'express';
+import { type IRouter, type Request, type RequestHandler, type Response } from 'express';
 import { respondWith, userFacingHeaders, type PageContent } from '../http/pages.js';
 import type { RouteContext } from '../http/routeContext.js';
 import { callOptions, requestLocals } from '../http/requestLog.js';
@@ -15,9 +15,8 @@ const KRATOS_BUDGET_MS = 3_000;
 
 const continueLink = (returnTo: string | undefined) => (returnTo ? { href: returnTo, label: 'Continue' } : undefined);
 
-export function startRoute(context: RouteContext): Router {
+export function startRoute(router: IRouter, context: RouteContext): void {
   const { config } = context;
-  const router = Router();
 
   async function sendToPersona(res: Response, state: UserState, inquiry: Parameters<typeof enterPersona>[1]) {
     const entry = await enterPersona(
@@ -93,5 +92,4 @@ export function startRoute(context: RouteContext): Router {
   const crossOrigin = userCors(context.returnTo);
   router.options('/persona/start', crossOrigin);
   router.get('/persona/start', crossOrigin, userFacingHeaders, handle, userErrors(config.login.messages.unavailable));
-  return router;
 }

@@ -1,4 +1,4 @@
-import { Router, type RequestHandler } from 'express';
+import { type IRouter, type RequestHandler } from 'express';
 import { userFacingHeaders } from '../http/pages.js';
 import type { RouteContext } from '../http/routeContext.js';
 import { callOptions, requestLocals } from '../http/requestLog.js';
@@ -15,9 +15,8 @@ const PERSONA_BUDGET_MS = 5_000;
  * The user's verification state as JSON, for single-page apps: whether they must go through Persona
  * and the link that takes them there. With the embedded SDK it also carries what the SDK needs.
  */
-export function statusRoute(context: RouteContext): Router {
+export function statusRoute(router: IRouter, context: RouteContext): void {
   const { config } = context;
-  const router = Router();
 
   const handle: RequestHandler = async (req, res) => {
     const state = await readUserState(req, res, context);
@@ -51,5 +50,4 @@ export function statusRoute(context: RouteContext): Router {
   const crossOrigin = userCors(context.returnTo);
   router.options('/persona/status', crossOrigin);
   router.get('/persona/status', crossOrigin, userFacingHeaders, handle, userErrors(config.login.messages.unavailable));
-  return router;
 }

@@ -1,15 +1,15 @@
-import { Router, type ErrorRequestHandler, type RequestHandler, type Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import { isIdentityId } from '../identityId.js';
-import { jsonBody, requireJson } from '../http/bodyParsers.js';
-import { toHttpError } from '../http/httpError.js';
+import { UNSUPPORTED_MEDIA_TYPE, isJsonContentType, parseJson, readBody } from '../http/body.js';
+import { HttpError, toHttpError } from '../http/httpError.js';
 import type { RouteContext } from '../http/routeContext.js';
-import { callOptions, requestLocals } from '../http/requestLog.js';
+import { callOptions, requestLocals, trackRequest } from '../http/requestLog.js';
 import { parseBody } from '../http/validation.js';
-import { requireWebhookSecret } from '../http/webhookAuth.js';
+import { WEBHOOK_SECRET_HEADER } from '../http/webhookAuth.js';
 import { MESSAGE_IDS, kratosErrorBody, type MessageContext } from '../kratos/messages.js';
-import { errorFields } from '../logger.js';
+import { errorFields, type Logger } from '../logger.js';
 import {
   decideLogin,
   decideLoginWithoutRecord,
@@ -17,10 +17,14 @@ import {
   type LoginFacts,
   type LoginPolicy,
 } from '../policy/loginPolicy.js';
+import { secretMatcher } from '../security/constantTimeEqual.js';
 import { mirrorOf, publicMirror } from '../verification/record.js';
 
 /** Kratos waits 30 s per attempt, but a login should not: the admin fallback gets two seconds. */
 export const FALLBACK_BUDGET_MS = 2_000;
+
+export const LOGIN_GATE_PATH = '/persona/validate';
+const BODY_LIMIT_BYTES = 16 * 1024;
 
 const validateBody = z.object({
   identity_id: z.string().refine(isIdentityId, 'must be a non-nil UUID'),
@@ -54,7 +58,11 @@ const LINKED_REASONS: Record<BlockReason, boolean> = {
  * The facts for the decision: from the public mirror the Jsonnet sent (no outbound call), else from
  * the admin record. Undefined when the record cannot be read now.
  */
-async function loginFacts(context: RouteContext, body: ValidateBody, res: Response): Promise<LoginFacts | undefined> {
+async function loginFacts(
+  context: RouteContext,
+  body: ValidateBody,
+  res: ServerResponse,
+): Promise<LoginFacts | undefined> {
   const identityCreatedAt = body.identity_created_at ?? null;
   if (context.config.record.publicMirror) {
     const mirror = publicMirror.safeParse(body.persona);
@@ -79,14 +87,33 @@ async function loginFacts(context: RouteContext, body: ValidateBody, res: Respon
   }
 }
 
-export function validateRoute(context: RouteContext): Router {
-  const { config } = context;
+/** Answers with a JSON body, or none. */
+function send(res: ServerResponse, status: number, body?: object): void {
+  if (body === undefined) {
+    res.writeHead(status).end();
+    return;
+  }
+  const json = JSON.stringify(body);
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(json),
+  });
+  res.end(json);
+}
+
+/**
+ * `POST /persona/validate`, the login gate (Kratos login.after and recovery.after, response.parse).
+ * It serves every login, so it is a plain node:http handler in front of the Express app: the
+ * benchmark showed Express's routing and body parsing costing the gate most of its time.
+ */
+export function loginGate(context: RouteContext, logger: Logger): (req: IncomingMessage, res: ServerResponse) => void {
+  const { config, metrics } = context;
+  const secretMatches = secretMatcher(config.oryWebhookSecrets);
   const policy: LoginPolicy = {
     ...config.login,
     approvedStatuses: config.record.approvedStatuses,
     declinedStatuses: config.record.declinedStatuses,
   };
-  const router = Router();
 
   /** A signed link to /persona/start: a blocked user has no session to prove who they are. */
   const verifyLink = (body: ValidateBody, now: number) => {
@@ -94,36 +121,25 @@ export function validateRoute(context: RouteContext): Router {
     return context.links.signedFor(body.identity_id, now, returnTo);
   };
 
-  // Kratos shows our message only for 4xx bodies in its format; a 5xx or 429 becomes a bare error
-  // page after retries (reference/kratos-actions.md), so every failure here is answered that way.
-  const kratosFormatErrors: ErrorRequestHandler = (error, _req, res, _next) => {
-    const httpError = toHttpError(error);
-    const { log, logFields } = requestLocals(res);
-    logFields.error_code = httpError.code;
-    context.metrics.countLoginDecision(false, 'invalid_request');
-    if (httpError.status >= 500) log.error(errorFields(error), 'login gate failed unexpectedly');
-    const status = httpError.status >= 500 ? 403 : httpError.status;
-    res.status(status).json(
-      kratosErrorBody(MESSAGE_IDS.verificationUnavailable, config.login.messages.unavailable, {
-        reason: 'verification_unavailable',
-        error: httpError.code,
-      }),
-    );
-  };
-
-  const gate: RequestHandler = async (req, res) => {
+  async function decide(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const { logFields } = requestLocals(res);
-    const body = parseBody(validateBody, req.body);
+    const secret = req.headers[WEBHOOK_SECRET_HEADER];
+    if (typeof secret !== 'string' || !secretMatches(secret)) {
+      throw new HttpError(401, 'unauthorized', 'missing or wrong X-Webhook-Secret header');
+    }
+    if (!isJsonContentType(req.headers['content-type'])) throw UNSUPPORTED_MEDIA_TYPE;
+    const body = parseBody(validateBody, parseJson(await readBody(req, BODY_LIMIT_BYTES)));
     const facts = await loginFacts(context, body, res);
     const now = context.now();
     const decision =
       facts === undefined
         ? decideLoginWithoutRecord({ identityCreatedAt: body.identity_created_at ?? null }, policy, now)
         : decideLogin(facts, policy, now);
-    Object.assign(logFields, { identity_id: body.identity_id, decision: decision.reason });
-    context.metrics.countLoginDecision(decision.allow, decision.reason);
+    logFields['identity_id'] = body.identity_id;
+    logFields['decision'] = decision.reason;
+    metrics.countLoginDecision(decision.allow, decision.reason);
     if (decision.allow) {
-      res.status(204).end();
+      send(res, 204);
       return;
     }
     const block = BLOCKS[decision.reason];
@@ -131,16 +147,31 @@ export function validateRoute(context: RouteContext): Router {
     const linked = LINKED_REASONS[decision.reason] || (decision.reason === 'declined' && config.start.allowRetries);
     const verifyUrl = linked ? verifyLink(body, now) : undefined;
     if (verifyUrl !== undefined) messageContext['verify_url'] = verifyUrl;
-    res.status(403).json(kratosErrorBody(block.id, block.text(config.login.messages), messageContext));
-  };
+    send(res, 403, kratosErrorBody(block.id, block.text(config.login.messages), messageContext));
+  }
 
-  router.post(
-    '/persona/validate',
-    requireWebhookSecret(config.oryWebhookSecrets),
-    requireJson,
-    jsonBody('16kb'),
-    gate,
-    kratosFormatErrors,
-  );
-  return router;
+  // Kratos shows our message only for 4xx bodies in its format; a 5xx or 429 becomes a bare error
+  // page after retries (reference/kratos-actions.md), so every failure here is answered that way.
+  function refuse(req: IncomingMessage, res: ServerResponse, error: unknown): void {
+    req.resume();
+    const httpError = toHttpError(error);
+    const { log, logFields } = requestLocals(res);
+    logFields['error_code'] = httpError.code;
+    metrics.countLoginDecision(false, 'invalid_request');
+    if (httpError.status >= 500) log.error(errorFields(error), 'login gate failed unexpectedly');
+    if (res.headersSent) return;
+    send(
+      res,
+      httpError.status >= 500 ? 403 : httpError.status,
+      kratosErrorBody(MESSAGE_IDS.verificationUnavailable, config.login.messages.unavailable, {
+        reason: 'verification_unavailable',
+        error: httpError.code,
+      }),
+    );
+  }
+
+  return (req, res) => {
+    trackRequest(req, res, logger, metrics, () => LOGIN_GATE_PATH);
+    decide(req, res).catch((error: unknown) => refuse(req, res, error));
+  };
 }

@@ -24,6 +24,7 @@ describe('the production image', () => {
     expect(runtime).toContain('RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force');
     expect(runtime).toContain('COPY --from=build /app/dist ./dist');
     expect(runtime).toContain('USER node');
+    expect(runtime).toContain('ENV NODE_OPTIONS="--max-old-space-size=128"');
     expect(runtime.some((line) => line.startsWith('HEALTHCHECK ') && dockerfile.includes('/healthz'))).toBe(true);
     expect(runtime.at(-1)).toBe('CMD ["node", "dist/server.js"]');
     expect(dockerfile).not.toMatch(/\btsx\b/);

@@ -1,13 +1,14 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import express, { type Express } from 'express';
+import type { RequestListener } from 'node:http';
+import express from 'express';
 import { describe, expect, it } from 'vitest';
 import { demoCommand } from '../../sandbox/demo.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Puts a failure in front of one route of the service, as a broken deployment would. */
-const breaking = (path: string, status: number) => (app: Express) => {
+const breaking = (path: string, status: number) => (app: RequestListener) => {
   const front = express();
   front.use(path, (_req, res) => {
     res.status(status).json({ error: 'broken on purpose' });

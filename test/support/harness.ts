@@ -1,4 +1,4 @@
-import type { Express } from 'express';
+import type { RequestListener } from 'node:http';
 import request from 'supertest';
 import { createApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
@@ -20,7 +20,7 @@ export const TEMPLATE_ID = 'itmpl_Ours1234567890';
 export const FOREIGN_TEMPLATE_ID = 'itmpl_Foreign1234567890';
 
 export interface Harness {
-  app: Express;
+  app: RequestListener;
   config: Readonly<Config>;
   kratos: KratosStandIn;
   persona: PersonaStandIn;
