@@ -52,7 +52,7 @@ export interface SelfServiceResult {
 }
 
 /** The session cookie of a self-hosted Kratos (Ory Network names it ory_session_<slug>). */
-export const SESSION_COOKIE = 'ory_kratos_session';
+const SESSION_COOKIE = 'ory_kratos_session';
 
 /** Top-level identity members an admin patch may touch. */
 const PATCHABLE = new Set([

@@ -8,11 +8,11 @@ import type { RecordedRequest, Reply, Route } from './standInServer.js';
  * simulate-actions (so the same signed webhooks follow).
  */
 
-export const DECISIONS = ['start', 'complete', 'approve', 'decline', 'review', 'fail', 'expire'] as const;
+const DECISIONS = ['start', 'complete', 'approve', 'decline', 'review', 'fail', 'expire'] as const;
 export type Decision = (typeof DECISIONS)[number];
 
 /** The actions that take an inquiry from where it is to the decision, as a real user and Workflow would. */
-export function actionsFor(decision: Decision, status: string): SimulateAction[] {
+function actionsFor(decision: Decision, status: string): SimulateAction[] {
   const started: SimulateAction[] = status === 'created' ? ['start_inquiry'] : [];
   const completed: SimulateAction[] =
     status === 'created' || status === 'pending' ? [...started, 'complete_inquiry'] : [];

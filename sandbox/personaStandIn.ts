@@ -37,7 +37,7 @@ export const SIMULATE_ACTIONS = {
 export type SimulateAction = keyof typeof SIMULATE_ACTIONS;
 
 /** Persona's redelivery schedule: 3 s, 64 s, ~12 min, ~68 min, ~4.3 h, ~13 h, ~33 h. */
-export const PERSONA_REDELIVERY_DELAYS_MS = [3, 64, 720, 4_080, 15_480, 46_800, 118_800].map((s) => s * 1_000);
+const PERSONA_REDELIVERY_DELAYS_MS = [3, 64, 720, 4_080, 15_480, 46_800, 118_800].map((s) => s * 1_000);
 
 export interface PersonaStandIn extends StandInServer {
   /** What `PERSONA_API_BASE` points at. */

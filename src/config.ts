@@ -8,11 +8,11 @@ export type LoginPolicyName = (typeof LOGIN_POLICIES)[number];
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** How users meet Persona: redirected to the hosted flow, or through the embedded SDK in the app. */
-export const INQUIRY_TYPES = ['hosted', 'embedded'] as const;
+const INQUIRY_TYPES = ['hosted', 'embedded'] as const;
 export type InquiryType = (typeof INQUIRY_TYPES)[number];
 
 /** Persona's newest documented API version (reference/persona-api.md); pinned so payloads cannot change under us. */
-export const DEFAULT_PERSONA_VERSION = '2025-12-08';
+const DEFAULT_PERSONA_VERSION = '2025-12-08';
 
 export interface PrefillField {
   /** Persona template field, e.g. `name-first`. */

@@ -9,7 +9,7 @@ export interface PageContent {
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
 
 /** A minimal, accessible page: no scripts, no external assets. */
-export function renderPage(content: PageContent): string {
+function renderPage(content: PageContent): string {
   const link = content.link
     ? `<p><a href="${escapeHtml(content.link.href)}">${escapeHtml(content.link.label)}</a></p>`
     : '';
@@ -33,7 +33,7 @@ ${link}
 }
 
 /** Browsers navigating here get a page; everything else (fetch, curl, apps) gets JSON. */
-export const wantsHtml = (req: Request) => req.accepts(['json', 'html']) === 'html';
+const wantsHtml = (req: Request) => req.accepts(['json', 'html']) === 'html';
 
 export function respondWith(req: Request, res: Response, status: number, page: PageContent, json: object): void {
   if (wantsHtml(req)) res.status(status).type('html').send(renderPage(page));

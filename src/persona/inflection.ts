@@ -1,5 +1,5 @@
 /** `createdAt`, `created_at` and `created-at` all become `created-at`. */
-export function toKebabCase(key: string): string {
+function toKebabCase(key: string): string {
   return key
     .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
     .replace(/_/g, '-')

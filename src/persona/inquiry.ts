@@ -8,7 +8,7 @@ export const personaTime = z
   .transform((text) => new Date(text).toISOString());
 
 /** Statuses are open-ended (Persona adds new ones without notice); only their shape is checked. */
-export const inquiryStatus = z.string().regex(/^[a-z][a-z_]{0,39}$/, 'must be a Persona inquiry status');
+const inquiryStatus = z.string().regex(/^[a-z][a-z_]{0,39}$/, 'must be a Persona inquiry status');
 
 const relationship = z
   .object({ data: z.object({ id: z.string().optional() }).nullable().optional() })

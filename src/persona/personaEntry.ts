@@ -3,7 +3,7 @@ import type { CallOptions } from '../outbound/retry.js';
 import type { PersonaApi } from './personaClient.js';
 
 /** How long a one-time link into a pending inquiry stays valid: set, since Persona's default varies. */
-export const ONE_TIME_LINK_EXPIRY_SECONDS = 15 * 60;
+const ONE_TIME_LINK_EXPIRY_SECONDS = 15 * 60;
 
 export interface PersonaEntry {
   inquiryId: string;

@@ -21,7 +21,7 @@ const RESULTS: Record<TransitionOutcome | 'ignored', WebhookResult> = {
 };
 
 /** Persona waits 5 s for an answer (reference/persona-api.md); the Kratos read and write fit in 4. */
-export const CALLBACK_BUDGET_MS = 4_000;
+const CALLBACK_BUDGET_MS = 4_000;
 
 const SIGNATURE_PROBLEMS: Record<Exclude<SignatureVerification, { valid: true }>['reason'], string> = {
   missing_header: 'missing Persona-Signature header',

@@ -2,7 +2,7 @@ import type { IRouter } from 'express';
 import type { KratosApi } from '../kratos/kratosClient.js';
 
 /** Probes must not hammer Kratos: one check per this long at most, shared by concurrent probes. */
-export const READINESS_CACHE_MS = 5_000;
+const READINESS_CACHE_MS = 5_000;
 const READINESS_TIMEOUT_MS = 2_000;
 
 /**

@@ -17,8 +17,8 @@ import { markNotStarted } from '../verification/transition.js';
  * (reference/kratos-actions.md), so initiate answers within about two seconds whatever happens:
  * Persona gets most of that, the two Kratos calls the rest.
  */
-export const PERSONA_BUDGET_MS = 1_200;
-export const KRATOS_BUDGET_MS = 700;
+const PERSONA_BUDGET_MS = 1_200;
+const KRATOS_BUDGET_MS = 700;
 
 const initiateBody = z.object({
   identity_id: z.string().refine(isUuid, 'must be a UUID'),

@@ -21,7 +21,7 @@ import { secretMatcher } from '../security/constantTimeEqual.js';
 import { mirrorOf, publicMirror } from '../verification/record.js';
 
 /** Kratos waits 30 s per attempt, but a login should not: the admin fallback gets two seconds. */
-export const FALLBACK_BUDGET_MS = 2_000;
+const FALLBACK_BUDGET_MS = 2_000;
 
 export const LOGIN_GATE_PATH = '/persona/validate';
 const BODY_LIMIT_BYTES = 16 * 1024;

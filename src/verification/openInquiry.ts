@@ -34,7 +34,7 @@ export interface OpenInquiryBudget {
  * and `/persona/start` after a failed initiate finds the inquiry initiate may have created. The
  * prefill is part of it because Persona refuses a key reused with other parameters.
  */
-export function idempotencyKeyFor(request: {
+function idempotencyKeyFor(request: {
   identityId: string;
   templateId: string;
   previousInquiryId: string | null;

@@ -16,7 +16,7 @@ const historyEntry = z.object({
  * `metadata_admin.persona`, the source of truth (product.md, "The record on the identity").
  * Ids, statuses and times only: never names, birthdates, documents, payloads or error bodies.
  */
-export const personaRecord = z.object({
+const personaRecord = z.object({
   inquiry_id: z.string().nullable(),
   status: z.string(),
   template_id: z.string().nullable(),
