@@ -135,8 +135,8 @@ export function loginGate(context: RouteContext, logger: Logger): (req: Incoming
       facts === undefined
         ? decideLoginWithoutRecord({ identityCreatedAt: body.identity_created_at ?? null }, policy, now)
         : decideLogin(facts, policy, now);
-    logFields['identity_id'] = body.identity_id;
-    logFields['decision'] = decision.reason;
+    logFields.identity_id = body.identity_id;
+    logFields.decision = decision.reason;
     metrics.countLoginDecision(decision.allow, decision.reason);
     if (decision.allow) {
       send(res, 204);
@@ -156,7 +156,7 @@ export function loginGate(context: RouteContext, logger: Logger): (req: Incoming
     req.resume();
     const httpError = toHttpError(error);
     const { log, logFields } = requestLocals(res);
-    logFields['error_code'] = httpError.code;
+    logFields.error_code = httpError.code;
     metrics.countLoginDecision(false, 'invalid_request');
     if (httpError.status >= 500) log.error(errorFields(error), 'login gate failed unexpectedly');
     if (res.headersSent) return;

@@ -47,9 +47,15 @@ describe('the server process', () => {
       PORT: String(port),
       HOST: '127.0.0.1',
       METRICS_PORT: String(metricsPort),
+      METRICS_TOKEN: 'metrics-token-0123456789abcdef',
     });
     await waitForAnswer(`http://127.0.0.1:${port}/healthz`);
-    const metrics = await waitForAnswer(`http://127.0.0.1:${metricsPort}/metrics`);
+    const refused = await waitForAnswer(`http://127.0.0.1:${metricsPort}/metrics`);
+    expect(refused.status).toBe(401);
+    expect(await refused.json()).toEqual({ error: { code: 'unauthorized', message: 'missing or wrong bearer token' } });
+    const metrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`, {
+      headers: { Authorization: 'Bearer metrics-token-0123456789abcdef' },
+    });
     expect(metrics.status).toBe(200);
     expect(await metrics.text()).toContain('process_cpu_user_seconds_total');
     expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(404);
