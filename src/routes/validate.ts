@@ -3,11 +3,11 @@ import { z } from 'zod';
 import type { Config } from '../config.js';
 import { isIdentityId } from '../identityId.js';
 import { UNSUPPORTED_MEDIA_TYPE, isJsonContentType, parseJson, readBody } from '../http/body.js';
-import { HttpError, toHttpError } from '../http/httpError.js';
+import { toHttpError } from '../http/httpError.js';
 import type { RouteContext } from '../http/routeContext.js';
 import { callOptions, requestLocals, trackRequest } from '../http/requestLog.js';
 import { parseBody } from '../http/validation.js';
-import { WEBHOOK_SECRET_HEADER } from '../http/webhookAuth.js';
+import { webhookSecretCheck } from '../http/webhookAuth.js';
 import { MESSAGE_IDS, kratosErrorBody, type MessageContext } from '../kratos/messages.js';
 import { errorFields, type Logger } from '../logger.js';
 import {
@@ -17,7 +17,6 @@ import {
   type LoginFacts,
   type LoginPolicy,
 } from '../policy/loginPolicy.js';
-import { secretMatcher } from '../security/constantTimeEqual.js';
 import { mirrorOf, publicMirror } from '../verification/record.js';
 
 /** Kratos waits 30 s per attempt, but a login should not: the admin fallback gets two seconds. */
@@ -108,7 +107,7 @@ function send(res: ServerResponse, status: number, body?: object): void {
  */
 export function loginGate(context: RouteContext, logger: Logger): (req: IncomingMessage, res: ServerResponse) => void {
   const { config, metrics } = context;
-  const secretMatches = secretMatcher(config.oryWebhookSecrets);
+  const checkWebhookSecret = webhookSecretCheck(config.oryWebhookSecrets);
   const policy: LoginPolicy = {
     ...config.login,
     approvedStatuses: config.record.approvedStatuses,
@@ -123,10 +122,7 @@ export function loginGate(context: RouteContext, logger: Logger): (req: Incoming
 
   async function decide(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const { logFields } = requestLocals(res);
-    const secret = req.headers[WEBHOOK_SECRET_HEADER];
-    if (typeof secret !== 'string' || !secretMatches(secret)) {
-      throw new HttpError(401, 'unauthorized', 'missing or wrong X-Webhook-Secret header');
-    }
+    checkWebhookSecret(req.headers);
     if (!isJsonContentType(req.headers['content-type'])) throw UNSUPPORTED_MEDIA_TYPE;
     const body = parseBody(validateBody, parseJson(await readBody(req, BODY_LIMIT_BYTES)));
     const facts = await loginFacts(context, body, res);
