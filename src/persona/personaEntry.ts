@@ -1,5 +1,6 @@
-import type { InquiryType } from '../config.js';
+import type { Config } from '../config.js';
 import type { CallOptions } from '../outbound/retry.js';
+import type { NextStep } from '../verification/nextStep.js';
 import type { PersonaApi } from './personaClient.js';
 
 /** How long a one-time link into a pending inquiry stays valid: set, since Persona's default varies. */
@@ -13,11 +14,8 @@ export interface PersonaEntry {
   url: string;
 }
 
-export interface PersonaEntryOptions {
-  persona: PersonaApi;
-  hostedFlowUrl: string;
-  inquiryType: InquiryType;
-}
+/** The steps that take the user into an inquiry that exists. */
+export type EntryStep = Extract<NextStep, { kind: 'open' | 'resume' }>;
 
 const withQuery = (base: string, parameters: Record<string, string | undefined>) => {
   const url = new URL(base);
@@ -31,24 +29,30 @@ const withQuery = (base: string, parameters: Record<string, string | undefined>)
  * an `expired` one must be resumed first, which returns a session token.
  */
 export async function enterPersona(
-  options: PersonaEntryOptions,
-  inquiry: { id: string; status: 'created' | 'pending' | 'expired' },
+  persona: PersonaApi,
+  flow: Pick<Config['persona'], 'hostedFlowUrl' | 'inquiryType'>,
+  step: EntryStep,
   redirectUri: string | undefined,
   callOptions: CallOptions,
 ): Promise<PersonaEntry> {
+  const inquiryId = step.inquiryId;
   const hosted = (sessionToken?: string) =>
-    withQuery(`${options.hostedFlowUrl}/verify`, {
-      'inquiry-id': inquiry.id,
+    withQuery(`${flow.hostedFlowUrl}/verify`, {
+      'inquiry-id': inquiryId,
       'redirect-uri': redirectUri,
       'session-token': sessionToken,
     });
 
-  if (inquiry.status === 'created') return { inquiryId: inquiry.id, sessionToken: null, url: hosted() };
-  if (inquiry.status === 'pending' && options.inquiryType === 'hosted') {
+  if (step.kind === 'open') return { inquiryId, sessionToken: null, url: hosted() };
+  if (!step.expired && flow.inquiryType === 'hosted') {
     // Persona prefers single-use links for handing a pending inquiry to a browser.
-    const { link } = await options.persona.generateOneTimeLink(inquiry.id, ONE_TIME_LINK_EXPIRY_SECONDS, callOptions);
-    return { inquiryId: inquiry.id, sessionToken: null, url: withQuery(link, { 'redirect-uri': redirectUri }) };
+    const { link } = await persona.generateOneTimeLink(inquiryId, ONE_TIME_LINK_EXPIRY_SECONDS, callOptions);
+    return { inquiryId, sessionToken: null, url: withQuery(link, { 'redirect-uri': redirectUri }) };
   }
-  const { sessionToken } = await options.persona.resumeInquiry(inquiry.id, callOptions);
-  return { inquiryId: inquiry.id, sessionToken, url: hosted(sessionToken) };
+  const { sessionToken } = await persona.resumeInquiry(inquiryId, callOptions);
+  return { inquiryId, sessionToken, url: hosted(sessionToken) };
 }
+
+/** The inquiry status a step enters: what start and status report to the embedded SDK. */
+export const entryStatus = (step: EntryStep) =>
+  step.kind === 'open' ? 'created' : step.expired ? 'expired' : 'pending';

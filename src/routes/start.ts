@@ -5,7 +5,7 @@ import { callOptions, requestLocals } from '../http/requestLog.js';
 import { userCors } from '../http/userCors.js';
 import { userErrors } from '../http/userErrors.js';
 import { readUserState, type UserState } from '../http/userState.js';
-import { enterPersona } from '../persona/personaEntry.js';
+import { enterPersona, entryStatus, type EntryStep } from '../persona/personaEntry.js';
 import { openInquiry } from '../verification/openInquiry.js';
 import { NOT_STARTED } from '../verification/record.js';
 
@@ -18,19 +18,18 @@ const continueLink = (returnTo: string | undefined) => (returnTo ? { href: retur
 export function startRoute(router: IRouter, context: RouteContext): void {
   const { config } = context;
 
-  async function sendToPersona(res: Response, state: UserState, inquiry: Parameters<typeof enterPersona>[1]) {
+  async function sendToPersona(res: Response, state: UserState, step: EntryStep) {
     const entry = await enterPersona(
-      {
-        persona: context.persona,
-        hostedFlowUrl: config.persona.hostedFlowUrl,
-        inquiryType: config.persona.inquiryType,
-      },
-      inquiry,
+      context.persona,
+      config.persona,
+      step,
       state.returnTo,
       callOptions(res, PERSONA_BUDGET_MS),
     );
     if (config.persona.inquiryType === 'embedded') {
-      res.status(200).json({ status: inquiry.status, inquiry_id: entry.inquiryId, session_token: entry.sessionToken });
+      res
+        .status(200)
+        .json({ status: entryStatus(step), inquiry_id: entry.inquiryId, session_token: entry.sessionToken });
     } else {
       res.redirect(303, entry.url);
     }
@@ -63,12 +62,11 @@ export function startRoute(router: IRouter, context: RouteContext): void {
             kratos: callOptions(res, PERSONA_BUDGET_MS + KRATOS_BUDGET_MS),
           },
         );
-        return sendToPersona(res, state, { id: inquiry.id, status: 'created' });
+        return sendToPersona(res, state, { kind: 'open', inquiryId: inquiry.id });
       }
       case 'open':
-        return sendToPersona(res, state, { id: step.inquiryId, status: 'created' });
       case 'resume':
-        return sendToPersona(res, state, { id: step.inquiryId, status: step.expired ? 'expired' : 'pending' });
+        return sendToPersona(res, state, step);
       case 'verified':
         if (state.returnTo !== undefined) return res.redirect(303, state.returnTo);
         return inform(req, res, state, { title: 'Identity verified', message: 'Your identity is verified.' });

@@ -37,8 +37,9 @@ export function statusRoute(router: IRouter, context: RouteContext): void {
     };
     if (config.persona.inquiryType === 'embedded' && (step.kind === 'open' || step.kind === 'resume')) {
       const entry = await enterPersona(
-        { persona: context.persona, hostedFlowUrl: config.persona.hostedFlowUrl, inquiryType: 'embedded' },
-        { id: step.inquiryId, status: step.kind === 'open' ? 'created' : step.expired ? 'expired' : 'pending' },
+        context.persona,
+        config.persona,
+        step,
         state.returnTo,
         callOptions(res, PERSONA_BUDGET_MS),
       );
