@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../sandbox/freePort.js';
 import { startKratosStandIn } from '../sandbox/kratosStandIn.js';
 import { startPersonaStandIn } from '../sandbox/personaStandIn.js';
 import { signPersonaWebhook } from '../sandbox/personaWebhooks.js';
@@ -50,16 +51,6 @@ const accepts = (port: number) =>
     });
     socket.once('error', () => resolve(false));
   });
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Starts a server process; resolves with it and the time to its first accepted connection. */
 async function startProcess(args: string[], env: Record<string, string>, port: number) {

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { isObject } from './standInServer.js';
 
 export const JSONNET_DIR = fileURLToPath(new URL('../jsonnet/', import.meta.url));
 
@@ -27,9 +28,6 @@ export function renderJsonnet(template: HookTemplate, ctx: unknown): Promise<unk
     );
   });
 }
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === 'object' && !Array.isArray(value);
 
 /** Jsonnet's `std.get(object, key, default)`: the member when present (even null), else the default. */
 const get = (object: Record<string, unknown>, key: string, fallback: unknown) =>

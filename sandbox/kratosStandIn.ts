@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { applyJsonPatch, PatchError, type PatchOperation } from './jsonPatch.js';
 import { loginContext, registrationContext } from './kratosContext.js';
 import { callHook, type HookCall, type HookTarget } from './kratosHooks.js';
-import { startStandInServer, type RecordedRequest, type Reply, type StandInServer } from './standInServer.js';
+import { isObject, startStandInServer, type RecordedRequest, type Reply, type StandInServer } from './standInServer.js';
 
 /**
  * A Kratos admin API on loopback that holds identities in memory and enforces what the real one
@@ -64,9 +64,6 @@ const PATCHABLE = new Set([
   'external_id',
   'organization_id',
 ]);
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === 'object' && !Array.isArray(value);
 
 /** The sandbox's answer to a self-service call: what Kratos would have done, and why. */
 const selfServiceReply = (result: SelfServiceResult): Reply => ({
@@ -206,7 +203,7 @@ export async function startKratosStandIn(
         handle: async (request) => {
           const traits = (request.body as { traits?: unknown } | undefined)?.traits;
           return selfServiceReply(
-            await register(isRecord(traits) ? traits : { email: `user-${identities.size + 1}@example.com` }),
+            await register(isObject(traits) ? traits : { email: `user-${identities.size + 1}@example.com` }),
           );
         },
       },

@@ -1,3 +1,4 @@
+import { escapeHtml } from '../src/http/pages.js';
 import type { StandInInquiry } from './personaResources.js';
 import type { SimulateAction } from './personaStandIn.js';
 import type { RecordedRequest, Reply, Route } from './standInServer.js';
@@ -33,8 +34,6 @@ function actionsFor(decision: Decision, status: string): SimulateAction[] {
       return ['expire_inquiry'];
   }
 }
-
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
 
 const page = (inquiry: StandInInquiry, redirectUri: string) => {
   const button = (decision: Decision, label: string) =>

@@ -20,6 +20,3 @@ export const personaError = (status: number, title: string, details?: string): R
   status,
   body: { errors: [{ title, ...(details !== undefined && { details }) }] },
 });
-
-export const isObject = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === 'object' && !Array.isArray(value);

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { hostedFlowRoutes } from './personaHostedFlow.js';
-import { isObject, personaError, randomId, type StandInInquiry } from './personaResources.js';
+import { personaError, randomId, type StandInInquiry } from './personaResources.js';
 import { WebhookSender, type Delivery, type WebhookTarget } from './personaWebhooks.js';
 import {
+  isObject,
   startStandInServer,
   type RecordedRequest,
   type Reply,

@@ -16,6 +16,10 @@ export interface RecordedRequest {
   receivedAt: number;
 }
 
+/** A JSON object (not null, not an array): what request bodies are checked with. */
+export const isObject = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+
 export interface Reply {
   status: number;
   /** Sent as JSON. */

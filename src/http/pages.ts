@@ -6,7 +6,7 @@ export interface PageContent {
   link?: { href: string; label: string };
 }
 
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
+export const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
 
 /** A minimal, accessible page: no scripts, no external assets. */
 function renderPage(content: PageContent): string {
