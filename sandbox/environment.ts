@@ -7,6 +7,7 @@ import { createLogger, type Logger } from '../src/logger.js';
 import { createPersonaClient } from '../src/persona/personaClient.js';
 import { startKratosStandIn, type KratosStandIn } from './kratosStandIn.js';
 import { startPersonaStandIn, type PersonaStandIn } from './personaStandIn.js';
+import { oryActionsSnippetFor, registersWithSession } from './oryActions.js';
 import type { Delivery } from './personaWebhooks.js';
 
 /** The sandbox's made-up credentials: they only open the stand-ins. */
@@ -36,6 +37,8 @@ export interface SandboxOptions {
 export interface SandboxEnvironment {
   serviceUrl: string;
   config: Readonly<Config>;
+  /** The ory-actions snippet this configuration needs; the Kratos stand-in behaves as it says. */
+  snippet: string;
   /** Absent when a real Kratos is used. */
   kratos: KratosStandIn | undefined;
   persona: PersonaStandIn;
@@ -89,11 +92,17 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   server.on('request', options.wrapService ? options.wrapService(app) : app);
 
   persona.setWebhook({ url: `${serviceUrl}/persona/callback`, secrets: [SANDBOX.personaWebhookSecret] });
-  kratos?.setHooks({ serviceUrl, secret: SANDBOX.oryWebhookSecret });
+  const snippet = oryActionsSnippetFor(config);
+  kratos?.setHooks({
+    serviceUrl,
+    secret: SANDBOX.oryWebhookSecret,
+    registrationSession: registersWithSession(snippet),
+  });
 
   return {
     serviceUrl,
     config,
+    snippet,
     kratos,
     persona,
     async close() {

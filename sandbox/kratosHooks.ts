@@ -7,6 +7,11 @@ export interface HookTarget {
   serviceUrl: string;
   /** The X-Webhook-Secret value of ory-actions.yaml. */
   secret: string;
+  /**
+   * Whether registration ends with Kratos's `session` hook (ory-actions.yaml), or leaves the new
+   * user signed out (ory-actions.require-approved.yaml). Default: signed in.
+   */
+  registrationSession?: boolean;
 }
 
 export interface HookCall {

@@ -65,6 +65,26 @@ const PATCHABLE = new Set([
   'organization_id',
 ]);
 
+/**
+ * What Kratos shows when an inactive identity tries to log in: its own message, before any hook
+ * runs (Kratos's text/id.go, ErrorValidationIdentityDisabled).
+ */
+const inactiveLogin = (): HookCall => ({
+  url: '',
+  body: null,
+  renderedBy: 'equivalent',
+  status: 0,
+  responseBody: undefined,
+  reading: {
+    kind: 'interrupt',
+    id: 4010011,
+    text: 'This account has been disabled. Please contact support for assistance.',
+    type: 'error',
+    context: {},
+    formLevel: true,
+  },
+});
+
 /** The sandbox's answer to a self-service call: what Kratos would have done, and why. */
 const selfServiceReply = (result: SelfServiceResult): Reply => ({
   status: 200,
@@ -86,7 +106,12 @@ const kratosError = (code: number, status: string, reason: string): Reply => ({
 });
 
 export async function startKratosStandIn(
-  options: { apiKey?: string; port?: number; host?: string; hooks?: HookTarget } = {},
+  options: {
+    apiKey?: string;
+    port?: number;
+    host?: string;
+    hooks?: HookTarget;
+  } = {},
 ): Promise<KratosStandIn> {
   let hooks = options.hooks;
   const identities = new Map<string, StandInIdentity>();
@@ -106,6 +131,9 @@ export async function startKratosStandIn(
       return kratosError(401, 'Unauthorized', 'No active session was found in this request.');
     }
     if (session.aal2Required) return kratosError(403, 'Forbidden', 'session_aal2_required');
+    // An inactive identity's sessions are refused (reference/kratos-actions.md, "Sessions").
+    if (identity.state !== 'active')
+      return kratosError(401, 'Unauthorized', 'No active session was found in this request.');
     const { metadata_admin: _admin, ...publicIdentity } = identity;
     const now = new Date();
     return {
@@ -157,6 +185,10 @@ export async function startKratosStandIn(
     try {
       const patched = applyJsonPatch(identity as unknown as Record<string, unknown>, operations as PatchOperation[]);
       const updated = { ...(patched as unknown as StandInIdentity), updated_at: new Date().toISOString() };
+      if (updated.state !== 'active' && updated.state !== 'inactive') {
+        return kratosError(400, 'Bad Request', 'state must be active or inactive');
+      }
+      if (updated.state !== identity.state) updated.state_changed_at = updated.updated_at;
       identities.set(id, updated);
       return { status: 200, body: updated };
     } catch (error) {
@@ -196,6 +228,16 @@ export async function startKratosStandIn(
         }),
       },
       { method: 'PATCH', pattern: /^\/admin\/identities\/([^/]+)$/, handle: admin(patchIdentity) },
+      {
+        method: 'DELETE',
+        pattern: /^\/admin\/identities\/([^/]+)\/sessions$/,
+        handle: admin((_request, [id = '']) => {
+          // Kratos answers 404 when the identity has no session to delete, as when it does not exist.
+          const revoked = [...sessions].filter(([, session]) => session.identityId === id);
+          for (const [token] of revoked) sessions.delete(token);
+          return revoked.length > 0 ? { status: 204 } : kratosError(404, 'Not Found', 'Unable to locate the resource');
+        }),
+      },
       { method: 'GET', pattern: /^\/sessions\/whoami$/, handle: whoami },
       {
         method: 'POST',
@@ -239,12 +281,15 @@ export async function startKratosStandIn(
     return {
       identityId: identity.id,
       hook,
-      session: hook.reading.kind === 'continue' ? createSession(identity.id) : null,
+      session:
+        hook.reading.kind === 'continue' && hooks?.registrationSession !== false ? createSession(identity.id) : null,
     };
   };
 
   const login = async (identityId: string, returnTo?: string): Promise<SelfServiceResult> => {
     const identity = identities.get(identityId) as StandInIdentity;
+    // Kratos refuses an inactive identity before any hook runs.
+    if (identity.state !== 'active') return { identityId, hook: inactiveLogin(), session: null };
     const hook = await runHook('validate', loginContext(identity, returnTo));
     return { identityId, hook, session: hook.reading.kind === 'continue' ? createSession(identityId) : null };
   };

@@ -65,6 +65,7 @@ async function everything() {
   print(`  service           ${service}   X-Webhook-Secret: ${SANDBOX.oryWebhookSecret}`);
   print(`  Kratos ${sandbox.kratos ? 'stand-in  ' : '(yours)   '} ${kratosUrl}`);
   print(`  Persona stand-in  ${persona}   API ${sandbox.persona.apiBase}, hosted flow ${persona}/verify`);
+  print(`  Kratos hooks      as in ${sandbox.snippet} (LOGIN_POLICY=${sandbox.config.login.policy})`);
   print();
   if (sandbox.kratos) {
     print('Try it:');

@@ -5,6 +5,10 @@ import { parseDuration } from './duration.js';
 export const LOGIN_POLICIES = ['block-declined', 'require-approved'] as const;
 export type LoginPolicyName = (typeof LOGIN_POLICIES)[number];
 
+/** What happens to the account when a decline becomes the identity's standing decision. */
+export const DECLINE_ACTIONS = ['revoke_sessions', 'deactivate', 'none'] as const;
+export type DeclineAction = (typeof DECLINE_ACTIONS)[number];
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** How users meet Persona: redirected to the hosted flow, or through the embedded SDK in the app. */
@@ -52,6 +56,8 @@ export interface Config {
     publicMirror: boolean;
     approvedStatuses: ReadonlySet<string>;
     declinedStatuses: ReadonlySet<string>;
+    /** ON_DECLINE: revoke the identity's sessions, set it inactive. */
+    onDecline: { revokeSessions: boolean; deactivate: boolean };
   };
   login: {
     policy: LoginPolicyName;
@@ -223,6 +229,19 @@ const envSchema = z
       .transform((type): InquiryType => (type === 'embedded' ? 'embedded' : 'hosted')),
     PERSONA_HOSTED_FLOW_URL: httpUrl.default('https://inquiry.withpersona.com'),
     METADATA_PUBLIC_MIRROR: flag('true'),
+    ON_DECLINE: z
+      .string()
+      .transform(splitList)
+      .refine(
+        (actions) =>
+          actions.length > 0 && actions.every((action) => (DECLINE_ACTIONS as readonly string[]).includes(action)),
+        `must be a comma-separated list of ${DECLINE_ACTIONS.join(', ')}`,
+      )
+      .refine(
+        (actions) => !actions.includes('none') || actions.length === 1,
+        'none cannot be combined with other actions',
+      )
+      .prefault('revoke_sessions'),
     LOGIN_POLICY: z
       .enum(LOGIN_POLICIES, { message: `must be one of ${LOGIN_POLICIES.join(', ')}` })
       .default('block-declined'),
@@ -322,6 +341,10 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
       publicMirror: vars.METADATA_PUBLIC_MIRROR,
       approvedStatuses: new Set(vars.PERSONA_APPROVED_STATUSES),
       declinedStatuses: new Set(vars.PERSONA_DECLINED_STATUSES),
+      onDecline: {
+        revokeSessions: vars.ON_DECLINE.includes('revoke_sessions'),
+        deactivate: vars.ON_DECLINE.includes('deactivate'),
+      },
     },
     login: {
       policy: vars.LOGIN_POLICY,

@@ -3,6 +3,7 @@ import type { KratosApi } from './kratos/kratosClient.js';
 import type { NextStepRules } from './verification/nextStep.js';
 import { IdentityLocks } from './verification/identityLocks.js';
 import { createRecordStore, type RecordStore } from './verification/recordStore.js';
+import type { DecisionStatuses } from './verification/record.js';
 import type { TransitionRules } from './verification/transition.js';
 
 /** What the routes and the reconciliation share; one record store, so one set of identity locks. */
@@ -12,20 +13,24 @@ export interface Services {
   nextStepRules: NextStepRules;
 }
 
-export function createServices(config: Readonly<Config>, kratos: KratosApi): Services {
+export function decisionStatuses(config: Readonly<Config>): DecisionStatuses {
+  return { approved: config.record.approvedStatuses, declined: config.record.declinedStatuses };
+}
+
+export function createServices(config: Readonly<Config>, kratos: KratosApi, now: () => number = Date.now): Services {
+  const statuses = decisionStatuses(config);
   return {
     store: createRecordStore({
       kratos,
       locks: new IdentityLocks(),
       publicMirror: config.record.publicMirror,
-      approvedStatuses: config.record.approvedStatuses,
+      statuses,
+      now,
     }),
-    rules: { decidedStatuses: new Set([...config.record.approvedStatuses, ...config.record.declinedStatuses]) },
+    rules: { statuses, purposeTemplates: {}, onDecline: config.record.onDecline },
     nextStepRules: {
       allowRetries: config.start.allowRetries,
       reverifyAfterMs: config.login.reverifyAfterMs,
-      approvedStatuses: config.record.approvedStatuses,
-      declinedStatuses: config.record.declinedStatuses,
     },
   };
 }

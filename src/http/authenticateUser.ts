@@ -1,7 +1,7 @@
 import type { Request } from 'express';
-import type { KratosApi } from '../kratos/kratosClient.js';
+import type { KratosApi, SessionCredentials } from '../kratos/kratosClient.js';
 import type { CallOptions } from '../outbound/retry.js';
-import { verifyStartToken } from '../security/signedLink.js';
+import { verifyStartToken, type LinkPurpose } from '../security/signedLink.js';
 import { HttpError } from './httpError.js';
 
 export interface UserAuthentication {
@@ -12,14 +12,23 @@ export interface UserAuthentication {
   callOptions: CallOptions;
 }
 
+export type AuthenticatedUser =
+  { identityId: string; via: 'session' } | { identityId: string; via: 'link'; token: string; purpose: LinkPurpose };
+
+const sessionCredentials = (req: Request): SessionCredentials | undefined => {
+  const sessionToken = req.get('x-session-token');
+  const cookie = req.get('cookie');
+  return sessionToken !== undefined ? { sessionToken } : cookie !== undefined ? { cookie } : undefined;
+};
+
 /**
  * Who is asking: the identity of a signed link (a user the login gate blocked has no session), or
- * of the Kratos session the request carries, checked with Kratos's toSession.
+ * of the Kratos session the request carries, checked with Kratos's toSession. A link for one
+ * identity opened in a browser signed in as another is refused: the person behind that session
+ * would otherwise verify the link's identity with their own documents.
  */
-export async function authenticateUser(
-  req: Request,
-  auth: UserAuthentication,
-): Promise<{ identityId: string; via: 'link' | 'session' }> {
+export async function authenticateUser(req: Request, auth: UserAuthentication): Promise<AuthenticatedUser> {
+  const credentials = sessionCredentials(req);
   const token = req.query['token'];
   if (token !== undefined) {
     if (typeof token !== 'string') throw new HttpError(400, 'invalid_request', 'token must be given once');
@@ -29,12 +38,17 @@ export async function authenticateUser(
         ? new HttpError(401, 'link_expired', 'This link has expired. Sign in again to continue.')
         : new HttpError(401, 'invalid_link', 'This link is not valid. Sign in again to continue.');
     }
-    return { identityId: verification.identityId, via: 'link' };
+    const signedIn = credentials === undefined ? null : await auth.kratos.whoami(credentials, auth.callOptions);
+    if (signedIn !== null && signedIn !== verification.identityId) {
+      throw new HttpError(
+        409,
+        'link_for_another_account',
+        'This link belongs to another account. Sign out first, or open the link in the account it was sent to.',
+      );
+    }
+    return { identityId: verification.identityId, via: 'link', token, purpose: verification.purpose };
   }
 
-  const sessionToken = req.get('x-session-token');
-  const cookie = req.get('cookie');
-  const credentials = sessionToken !== undefined ? { sessionToken } : cookie !== undefined ? { cookie } : undefined;
   if (credentials === undefined) throw new HttpError(401, 'unauthenticated', 'Sign in to continue.');
   const identityId = await auth.kratos.whoami(credentials, auth.callOptions);
   if (identityId === null) throw new HttpError(401, 'unauthenticated', 'Sign in to continue.');

@@ -1,5 +1,5 @@
 import type { Config } from '../config.js';
-import { signStartToken } from '../security/signedLink.js';
+import { signStartToken, type LinkPurpose } from '../security/signedLink.js';
 
 /**
  * Links to `/persona/start` that this service hands out, built on PUBLIC_BASE_URL. A signed token
@@ -18,10 +18,21 @@ export class StartLinks {
   }
 
   /** For a user without a session, valid for SIGNED_LINK_TTL; undefined without PUBLIC_BASE_URL. */
-  signedFor(identityId: string, nowMs: number, returnTo: string | undefined): string | undefined {
+  signedFor(
+    identityId: string,
+    nowMs: number,
+    returnTo: string | undefined,
+    purpose: LinkPurpose = 'verification',
+  ): string | undefined {
     if (!this.available) return undefined;
     const expiresAt = Math.floor((nowMs + this.start.linkTtlMs) / 1000);
-    return this.build(signStartToken(identityId, expiresAt, this.start.linkSigningKeys[0] as Buffer), returnTo);
+    const token = signStartToken(identityId, expiresAt, this.start.linkSigningKeys[0] as Buffer, purpose);
+    return this.build(token, returnTo);
+  }
+
+  /** The link again for a caller who came with `token`: the same token, so the same expiry. */
+  withToken(token: string, returnTo: string | undefined): string {
+    return this.build(token, returnTo);
   }
 
   private build(token: string | undefined, returnTo: string | undefined): string {

@@ -2,8 +2,9 @@ import type { Request, Response } from 'express';
 import type { KratosIdentity } from '../kratos/kratosClient.js';
 import { callOptions } from './requestLog.js';
 import { planNextStep, type NextStep } from '../verification/nextStep.js';
+import type { RecordReading } from '../verification/readRecord.js';
 import type { PersonaRecord } from '../verification/record.js';
-import { authenticateUser } from './authenticateUser.js';
+import { authenticateUser, type AuthenticatedUser } from './authenticateUser.js';
 import { HttpError } from './httpError.js';
 import type { RouteContext } from './routeContext.js';
 
@@ -11,35 +12,37 @@ import type { RouteContext } from './routeContext.js';
 const SESSION_CHECK_BUDGET_MS = 3_000;
 const RECORD_READ_BUDGET_MS = 3_000;
 
-export interface UserState {
-  identityId: string;
-  via: 'link' | 'session';
+export type UserState = AuthenticatedUser & {
   identity: KratosIdentity;
+  reading: RecordReading;
   record: PersonaRecord | null;
   step: NextStep;
   /** Where to send the user back to, already checked against the allowlist. */
   returnTo: string | undefined;
-}
+};
 
 /** Who is asking, where they may go back to, what their record says and what comes next. */
 export async function readUserState(req: Request, res: Response, context: RouteContext): Promise<UserState> {
   const returnTo = context.returnTo.resolve(req.query['return_to']);
   if (!returnTo.ok)
     throw new HttpError(400, 'invalid_return_to', 'return_to is not an address this service may send you to.');
-  const { identityId, via } = await authenticateUser(req, {
+  const user = await authenticateUser(req, {
     kratos: context.kratos,
     linkSigningKeys: context.config.start.linkSigningKeys,
     now: context.now,
     callOptions: callOptions(res, SESSION_CHECK_BUDGET_MS),
   });
-  const stored = await context.store.read(identityId, callOptions(res, RECORD_READ_BUDGET_MS));
+  if (user.via === 'link' && user.purpose !== 'verification') {
+    throw new HttpError(403, 'link_purpose', 'This link cannot be used here.');
+  }
+  const stored = await context.store.read(user.identityId, callOptions(res, RECORD_READ_BUDGET_MS));
   if (!stored.found) throw new HttpError(404, 'unknown_identity', 'This account no longer exists.');
   return {
-    identityId,
-    via,
+    ...user,
     identity: stored.identity,
-    record: stored.record,
-    step: planNextStep(stored.record, context.nextStepRules, context.now()),
+    reading: stored.reading,
+    record: stored.reading.kind === 'record' ? stored.reading.record : null,
+    step: planNextStep(stored.reading, context.nextStepRules, context.now()),
     returnTo: returnTo.url,
   };
 }

@@ -17,6 +17,8 @@ export interface KratosIdentity {
   metadataAdmin: unknown;
   metadataPublic: unknown;
   createdAt: string | null;
+  /** `active` or `inactive`; an inactive identity can neither log in nor use its sessions. */
+  state: string | null;
 }
 
 /** How a user proves a Kratos session: the browser's cookies, or a native app's session token. */
@@ -26,6 +28,8 @@ export interface KratosApi {
   /** The identity with its `metadata_admin`, or null when Kratos has no such identity. */
   getIdentity(id: string, options?: CallOptions): Promise<KratosIdentity | null>;
   patchIdentity(id: string, operations: JsonPatchOperation[], options?: CallOptions): Promise<void>;
+  /** Revokes every session of the identity; an identity Kratos no longer has has none to revoke. */
+  revokeSessions(id: string, options?: CallOptions): Promise<void>;
   /** The identity id of an active session (Kratos's toSession), or null when there is none. */
   whoami(credentials: SessionCredentials, options?: CallOptions): Promise<string | null>;
   /** Whether the admin API answers: for readiness probes, one attempt, no retries. */
@@ -101,6 +105,7 @@ export function createKratosClient(options: KratosClientOptions): KratosApi {
           metadataAdmin: data.metadata_admin,
           metadataPublic: data.metadata_public,
           createdAt: data.created_at ?? null,
+          state: data.state ?? null,
         };
       } catch (error) {
         if (error instanceof OutboundError && error.status === 404) return null;
@@ -114,6 +119,18 @@ export function createKratosClient(options: KratosClientOptions): KratosApi {
         async (signal) => (await loadSdk()).identities.patchIdentity({ id, jsonPatch: operations }, { signal }),
         callOptions,
       );
+    },
+
+    async revokeSessions(id, callOptions) {
+      try {
+        await call(
+          'deleteIdentitySessions',
+          async (signal) => (await loadSdk()).identities.deleteIdentitySessions({ id }, { signal }),
+          callOptions,
+        );
+      } catch (error) {
+        if (!(error instanceof OutboundError && error.status === 404)) throw error;
+      }
     },
 
     async ready(timeoutMs) {

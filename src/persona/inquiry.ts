@@ -24,6 +24,8 @@ export interface Inquiry {
   templateId?: string | undefined;
   createdAt?: string | undefined;
   updatedAt?: string | undefined;
+  /** When the inquiry was last approved or declined (`decisioned-at`); the same on every redelivery. */
+  decisionedAt?: string | undefined;
 }
 
 /** An inquiry resource with kebab keys, from a webhook payload or an API response. */
@@ -37,6 +39,7 @@ export const inquiryResource = z
         'reference-id': z.string().nullable().optional(),
         'created-at': personaTime.optional(),
         'updated-at': personaTime.nullable().optional(),
+        'decisioned-at': personaTime.nullable().optional(),
       })
       .optional(),
     relationships: z.object({ 'inquiry-template': relationship, template: relationship }).nullable().optional(),
@@ -49,6 +52,7 @@ export const inquiryResource = z
       resource.relationships?.['inquiry-template']?.data?.id ?? resource.relationships?.template?.data?.id ?? undefined,
     createdAt: resource.attributes?.['created-at'],
     updatedAt: resource.attributes?.['updated-at'] ?? undefined,
+    decisionedAt: resource.attributes?.['decisioned-at'] ?? undefined,
   }));
 
 /** An inquiry with everything a decision needs (a `null` reference id means the inquiry is not ours). */

@@ -3,7 +3,7 @@ import type { LoginPolicyName } from '../config.js';
 export type BlockReason = 'declined' | 'verification_required' | 'reverification_required' | 'verification_unavailable';
 
 export type LoginDecision = { allow: true; reason: AllowReason } | { allow: false; reason: BlockReason };
-export type AllowReason = 'approved' | 'not_declined' | 'grace_period' | 'status_unknown';
+export type AllowReason = 'approved' | 'not_declined' | 'grace_period' | 'status_unknown' | 'record_unreadable';
 
 export interface LoginPolicy {
   policy: LoginPolicyName;
@@ -55,4 +55,15 @@ export function decideLoginWithoutRecord(
   if (policy.policy === 'block-declined') return { allow: true, reason: 'status_unknown' };
   if (withinGracePeriod(facts, policy, nowMs)) return { allow: true, reason: 'grace_period' };
   return { allow: false, reason: 'verification_unavailable' };
+}
+
+/**
+ * The decision when the record is present but cannot be interpreted (readRecord.ts): never "no
+ * record". Under `block-declined` the login proceeds (and is logged and counted as such); under
+ * `require-approved` it is blocked, grace period or not.
+ */
+export function decideLoginUnreadable(policy: LoginPolicy): LoginDecision {
+  return policy.policy === 'block-declined'
+    ? { allow: true, reason: 'record_unreadable' }
+    : { allow: false, reason: 'verification_unavailable' };
 }

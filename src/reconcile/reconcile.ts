@@ -80,9 +80,9 @@ async function applyCurrentState(deps: ReconcileDeps, inquiry: Inquiry): Promise
     inquiry.referenceId,
     // The inquiry's last change is its `updated-at`: a webhook for that change, if one was applied,
     // is at least as recent, so a healthy record is left alone.
-    (current) =>
+    ({ record }) =>
       applyObservation(
-        current,
+        record,
         { inquiry, observedAt: inquiry.updatedAt ?? inquiry.createdAt, eventId: null },
         deps.rules,
       ),

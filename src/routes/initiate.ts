@@ -57,17 +57,17 @@ export function initiateRoute(router: IRouter, context: RouteContext): void {
       let status: string | undefined;
       let inquiryId: string | null = null;
       try {
-        const { inquiry, update } = await openInquiry(
+        const opened = await openInquiry(
           { ...context, templateId, prefillFields: config.persona.prefillFields },
-          { identityId, traits: body.traits ?? {}, previousInquiryId: null },
+          { identityId, traits: body.traits ?? {}, previousInquiryId: null, purpose: 'onboarding' },
           {
             persona: callOptions(res, PERSONA_BUDGET_MS),
             kratos: callOptions(res, PERSONA_BUDGET_MS + KRATOS_BUDGET_MS),
           },
         );
-        inquiryId = inquiry.id;
-        status = update.record?.status ?? inquiry.status;
-        logFields.outcome = update.outcome;
+        inquiryId = opened.inquiryId;
+        status = opened.update.record?.status ?? opened.status ?? undefined;
+        logFields.outcome = opened.update.outcome;
       } catch (error) {
         if (!(error instanceof OutboundError)) throw error;
         log.warn({ identity_id: identityId, ...errorFields(error) }, 'verification not started at registration');
@@ -90,7 +90,7 @@ async function recordNotStarted(
   try {
     const update = await context.store.update(
       identityId,
-      (current) => markNotStarted(current, templateId),
+      ({ record }) => markNotStarted(record, templateId),
       callOptions(res, KRATOS_BUDGET_MS),
     );
     return update.record?.status;

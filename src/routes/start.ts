@@ -5,18 +5,29 @@ import { callOptions, requestLocals } from '../http/requestLog.js';
 import { userCors } from '../http/userCors.js';
 import { userErrors } from '../http/userErrors.js';
 import { readUserState, type UserState } from '../http/userState.js';
+import { HttpError } from '../http/httpError.js';
 import { enterPersona, entryStatus, type EntryStep } from '../persona/personaEntry.js';
 import { openInquiry } from '../verification/openInquiry.js';
-import { NOT_STARTED } from '../verification/record.js';
+import { publicStatus } from '../verification/publicStatus.js';
 
 /** A user is waiting: Persona gets a few seconds to create or resume, Kratos the rest. */
 const PERSONA_BUDGET_MS = 5_000;
 const KRATOS_BUDGET_MS = 3_000;
 
+/** How to enter an inquiry that exists, by its status; undefined when it cannot be entered. */
+const entryStep = (inquiryId: string, status: string | null): EntryStep | undefined =>
+  status === 'created'
+    ? { kind: 'open', inquiryId }
+    : status === 'pending' || status === 'expired'
+      ? { kind: 'resume', inquiryId, expired: status === 'expired' }
+      : undefined;
+
 const continueLink = (returnTo: string | undefined) => (returnTo ? { href: returnTo, label: 'Continue' } : undefined);
 
 export function startRoute(router: IRouter, context: RouteContext): void {
   const { config } = context;
+  /** The record cannot be interpreted, or the inquiry cannot be entered: nothing is started. */
+  const unavailable = () => new HttpError(503, 'verification_unavailable', config.login.messages.unavailable);
 
   async function sendToPersona(res: Response, state: UserState, step: EntryStep) {
     const entry = await enterPersona(
@@ -36,11 +47,7 @@ export function startRoute(router: IRouter, context: RouteContext): void {
   }
 
   function inform(req: Request, res: Response, state: UserState, page: PageContent) {
-    respondWith(req, res, 200, page, {
-      status: state.record?.status ?? NOT_STARTED,
-      verification_required: false,
-      verify_url: null,
-    });
+    respondWith(req, res, 200, page, { ...publicStatus(state.record), verification_required: false, verify_url: null });
   }
 
   const handle: RequestHandler = async (req, res) => {
@@ -50,19 +57,29 @@ export function startRoute(router: IRouter, context: RouteContext): void {
 
     switch (step.kind) {
       case 'create': {
-        const { inquiry } = await openInquiry(
+        const opened = await openInquiry(
           {
             ...context,
             templateId: config.persona.templateIds[0] as string,
             prefillFields: config.persona.prefillFields,
           },
-          { identityId: state.identityId, traits: state.identity.traits, previousInquiryId: step.previousInquiryId },
+          {
+            identityId: state.identityId,
+            traits: state.identity.traits,
+            previousInquiryId: step.previousInquiryId,
+            purpose: step.purpose,
+          },
           {
             persona: callOptions(res, PERSONA_BUDGET_MS),
             kratos: callOptions(res, PERSONA_BUDGET_MS + KRATOS_BUDGET_MS),
           },
         );
-        return sendToPersona(res, state, { kind: 'open', inquiryId: inquiry.id });
+        if (opened.update.outcome === 'identity_not_found') {
+          throw new HttpError(404, 'unknown_identity', 'This account no longer exists.');
+        }
+        const entry = opened.inquiryId === null ? undefined : entryStep(opened.inquiryId, opened.status);
+        if (entry === undefined) throw unavailable();
+        return sendToPersona(res, state, entry);
       }
       case 'open':
       case 'resume':
@@ -84,6 +101,8 @@ export function startRoute(router: IRouter, context: RouteContext): void {
           title: 'Verification failed',
           message: 'Your identity could not be verified. Please contact support.',
         });
+      case 'unavailable':
+        throw unavailable();
     }
   };
 

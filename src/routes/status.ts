@@ -7,7 +7,7 @@ import { userErrors } from '../http/userErrors.js';
 import { readUserState } from '../http/userState.js';
 import { enterPersona } from '../persona/personaEntry.js';
 import { needsUser } from '../verification/nextStep.js';
-import { NOT_STARTED } from '../verification/record.js';
+import { publicStatus } from '../verification/publicStatus.js';
 
 const PERSONA_BUDGET_MS = 5_000;
 
@@ -24,13 +24,14 @@ export function statusRoute(router: IRouter, context: RouteContext): void {
     Object.assign(requestLocals(res).logFields, { identity_id: state.identityId, via: state.via, step: step.kind });
 
     const required = needsUser(step);
+    // A caller who came with a signed link gets the same link back: its expiry is never extended.
     const verifyUrl = !required
       ? null
       : state.via === 'link'
-        ? (context.links.signedFor(state.identityId, context.now(), state.returnTo) ?? null)
+        ? context.links.withToken(state.token, state.returnTo)
         : context.links.forSession(state.returnTo);
     const body: Record<string, unknown> = {
-      status: state.record?.status ?? NOT_STARTED,
+      ...publicStatus(state.record),
       verification_required: required,
       verify_url: verifyUrl,
       inquiry_id: state.record?.inquiry_id ?? null,

@@ -12,12 +12,14 @@ import { MESSAGE_IDS, kratosErrorBody, type MessageContext } from '../kratos/mes
 import { errorFields, type Logger } from '../logger.js';
 import {
   decideLogin,
+  decideLoginUnreadable,
   decideLoginWithoutRecord,
   type BlockReason,
+  type LoginDecision,
   type LoginFacts,
   type LoginPolicy,
 } from '../policy/loginPolicy.js';
-import { mirrorOf, publicMirror } from '../verification/record.js';
+import { mirrorOf, readMirror } from '../verification/record.js';
 
 /** Kratos waits 30 s per attempt, but a login should not: the admin fallback gets two seconds. */
 const FALLBACK_BUDGET_MS = 2_000;
@@ -53,36 +55,41 @@ const LINKED_REASONS: Record<BlockReason, boolean> = {
   verification_unavailable: false,
 };
 
+/** What the gate knows: the mirror's facts, or that the record cannot be read now or interpreted at all. */
+type GateFacts =
+  { kind: 'facts'; facts: LoginFacts } | { kind: 'unreadable'; reason: string } | { kind: 'unavailable' };
+
 /**
  * The facts for the decision: from the public mirror the Jsonnet sent (no outbound call), else from
- * the admin record. Undefined when the record cannot be read now.
+ * the admin record. A mirror written by version 1 that shows no decision may hide a decline that
+ * version kept only in `history`: the admin record, replayed, tells (readRecord.ts).
  */
-async function loginFacts(
-  context: RouteContext,
-  body: ValidateBody,
-  res: ServerResponse,
-): Promise<LoginFacts | undefined> {
+async function loginFacts(context: RouteContext, body: ValidateBody, res: ServerResponse): Promise<GateFacts> {
   const identityCreatedAt = body.identity_created_at ?? null;
-  if (context.config.record.publicMirror) {
-    const mirror = publicMirror.safeParse(body.persona);
-    if (mirror.success)
-      return { status: mirror.data.status, verifiedAt: mirror.data.verified_at ?? null, identityCreatedAt };
+  const { record: rules } = context.config;
+  if (rules.publicMirror) {
+    const mirror = readMirror(body.persona);
+    const decided =
+      mirror !== undefined && (rules.approvedStatuses.has(mirror.status) || rules.declinedStatuses.has(mirror.status));
+    if (mirror !== undefined && (decided || !mirror.fromVersion1)) {
+      return { kind: 'facts', facts: { status: mirror.status, verifiedAt: mirror.verified_at, identityCreatedAt } };
+    }
   }
   try {
     const stored = await context.store.read(body.identity_id, callOptions(res, FALLBACK_BUDGET_MS));
-    const record = stored.found ? stored.record : null;
+    const reading = stored.found ? stored.reading : ({ kind: 'none' } as const);
+    if (reading.kind === 'unreadable') return { kind: 'unreadable', reason: reading.reason };
+    const mirror = reading.kind === 'record' ? mirrorOf(reading.record) : undefined;
     return {
-      status: record?.status ?? null,
-      verifiedAt:
-        record === null ? null : (mirrorOf(record, context.config.record.approvedStatuses).verified_at ?? null),
-      identityCreatedAt,
+      kind: 'facts',
+      facts: { status: mirror?.status ?? null, verifiedAt: mirror?.verified_at ?? null, identityCreatedAt },
     };
   } catch (error) {
     requestLocals(res).log.warn(
       { identity_id: body.identity_id, ...errorFields(error) },
       'login gate could not read the verification record',
     );
-    return undefined;
+    return { kind: 'unavailable' };
   }
 }
 
@@ -125,12 +132,20 @@ export function loginGate(context: RouteContext, logger: Logger): (req: Incoming
     checkWebhookSecret(req.headers);
     if (!isJsonContentType(req.headers['content-type'])) throw UNSUPPORTED_MEDIA_TYPE;
     const body = parseBody(validateBody, parseJson(await readBody(req, BODY_LIMIT_BYTES)));
-    const facts = await loginFacts(context, body, res);
+    const known = await loginFacts(context, body, res);
     const now = context.now();
-    const decision =
-      facts === undefined
-        ? decideLoginWithoutRecord({ identityCreatedAt: body.identity_created_at ?? null }, policy, now)
-        : decideLogin(facts, policy, now);
+    let decision: LoginDecision;
+    if (known.kind === 'facts') decision = decideLogin(known.facts, policy, now);
+    else if (known.kind === 'unavailable')
+      decision = decideLoginWithoutRecord({ identityCreatedAt: body.identity_created_at ?? null }, policy, now);
+    else {
+      requestLocals(res).log.error(
+        { identity_id: body.identity_id, reason: known.reason },
+        'verification record cannot be interpreted; fix or remove metadata_admin.persona',
+      );
+      decision = decideLoginUnreadable(policy);
+    }
+    const facts = known.kind === 'facts' ? known.facts : undefined;
     logFields.identity_id = body.identity_id;
     logFields.decision = decision.reason;
     metrics.countLoginDecision(decision.allow, decision.reason);

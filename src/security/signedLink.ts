@@ -4,36 +4,51 @@ import { constantTimeEqual } from './constantTimeEqual.js';
 
 /**
  * The token of a link to `/persona/start` for a user who has no session (the login gate blocked
- * them): `<identity id>.<expiry, unix seconds>.<HMAC-SHA256, base64url>`. It proves only that this
- * service issued it for that identity, until then.
+ * them, or a help-desk agent sent it): `<identity id>.<expiry, unix seconds>.<purpose>.<HMAC-SHA256,
+ * base64url>`. It proves only that this service issued it for that identity and that purpose,
+ * until then; it grants nothing else.
  */
 
-const mac = (key: Buffer, identityId: string, expiresAt: number) =>
-  createHmac('sha256', key).update(`persona-start:${identityId}:${expiresAt}`).digest('base64url');
+/** What a link may be used for: the identity's verification, or a step-up or recovery inquiry. */
+export const LINK_PURPOSES = ['verification', 'step_up', 'recovery'] as const;
+export type LinkPurpose = (typeof LINK_PURPOSES)[number];
 
-export function signStartToken(identityId: string, expiresAtSeconds: number, key: Buffer): string {
-  return `${identityId}.${expiresAtSeconds}.${mac(key, identityId, expiresAtSeconds)}`;
+const mac = (key: Buffer, identityId: string, expiresAt: number, purpose: LinkPurpose) =>
+  createHmac('sha256', key).update(`persona-start:${purpose}:${identityId}:${expiresAt}`).digest('base64url');
+
+export function signStartToken(
+  identityId: string,
+  expiresAtSeconds: number,
+  key: Buffer,
+  purpose: LinkPurpose = 'verification',
+): string {
+  return `${identityId}.${expiresAtSeconds}.${purpose}.${mac(key, identityId, expiresAtSeconds, purpose)}`;
 }
 
 export type StartTokenVerification =
-  { valid: true; identityId: string } | { valid: false; reason: 'malformed' | 'bad_signature' | 'expired' };
+  | { valid: true; identityId: string; purpose: LinkPurpose; expiresAtSeconds: number }
+  | { valid: false; reason: 'malformed' | 'bad_signature' | 'expired' };
 
 export function verifyStartToken(token: string, keys: readonly Buffer[], nowSeconds: number): StartTokenVerification {
-  const [identityId, expiry, signature, ...rest] = token.split('.');
+  const [identityId, expiry, purpose, signature, ...rest] = token.split('.');
   if (
     rest.length > 0 ||
     !isIdentityId(identityId) ||
     expiry === undefined ||
     !/^\d{1,12}$/.test(expiry) ||
+    !LINK_PURPOSES.includes(purpose as LinkPurpose) ||
     signature === undefined ||
     !/^[A-Za-z0-9_-]{43}$/.test(signature)
   ) {
     return { valid: false, reason: 'malformed' };
   }
   const expiresAt = Number(expiry);
+  const linkPurpose = purpose as LinkPurpose;
   let matched = false;
-  for (const key of keys) matched = constantTimeEqual(signature, mac(key, identityId, expiresAt)) || matched;
+  for (const key of keys) {
+    matched = constantTimeEqual(signature, mac(key, identityId, expiresAt, linkPurpose)) || matched;
+  }
   if (!matched) return { valid: false, reason: 'bad_signature' };
   if (expiresAt <= nowSeconds) return { valid: false, reason: 'expired' };
-  return { valid: true, identityId };
+  return { valid: true, identityId, purpose: linkPurpose, expiresAtSeconds: expiresAt };
 }

@@ -1,9 +1,11 @@
-import type { PersonaRecord } from './record.js';
+import type { RecordReading } from './readRecord.js';
+import type { PersonaRecord, Purpose } from './record.js';
+import { instantOf } from './standingDecision.js';
 
 /** What `/persona/start` does for an identity, decided from its record alone. */
 export type NextStep =
-  /** No usable inquiry: create one. `previousInquiryId` keys the create, so retries share it. */
-  | { kind: 'create'; previousInquiryId: string | null }
+  /** No usable inquiry: create one, for `purpose`, following `previousInquiryId`. */
+  | { kind: 'create'; previousInquiryId: string | null; purpose: Extract<Purpose, 'onboarding' | 'reverification'> }
   /** `created`: the hosted flow opens it with its id alone. */
   | { kind: 'open'; inquiryId: string }
   /** `pending` or `expired`: needs a session token or a one-time link; expired ones are resumed first. */
@@ -12,38 +14,58 @@ export type NextStep =
   | { kind: 'in_review'; status: string }
   | { kind: 'verified' }
   | { kind: 'declined' }
-  | { kind: 'failed' };
+  | { kind: 'failed' }
+  /** The record cannot be interpreted: nothing is started until someone looks at it. */
+  | { kind: 'unavailable' };
 
 export interface NextStepRules {
   allowRetries: boolean;
   reverifyAfterMs: number | undefined;
-  approvedStatuses: ReadonlySet<string>;
-  declinedStatuses: ReadonlySet<string>;
 }
 
 /** True when the step sends the user into Persona. */
 export const needsUser = (step: NextStep) => step.kind === 'create' || step.kind === 'open' || step.kind === 'resume';
 
-export function planNextStep(record: PersonaRecord | null, rules: NextStepRules, nowMs: number): NextStep {
-  if (record === null || record.inquiry_id === null) return { kind: 'create', previousInquiryId: null };
-  const again = { kind: 'create', previousInquiryId: record.inquiry_id } as const;
-
-  if (rules.approvedStatuses.has(record.status)) {
-    const decidedAt = record.decided_at === null ? Number.NaN : Date.parse(record.decided_at);
-    const reverificationDue = rules.reverifyAfterMs !== undefined && nowMs - decidedAt > rules.reverifyAfterMs;
-    return reverificationDue ? again : { kind: 'verified' };
-  }
-  if (rules.declinedStatuses.has(record.status)) return rules.allowRetries ? again : { kind: 'declined' };
+/** The way into the inquiry in progress, when it is one the user can go on with or wait for. */
+function continueInquiry(record: PersonaRecord & { inquiry_id: string }): NextStep | undefined {
   switch (record.status) {
-    case 'failed':
-      return rules.allowRetries ? again : { kind: 'failed' };
     case 'created':
       return { kind: 'open', inquiryId: record.inquiry_id };
     case 'pending':
       return { kind: 'resume', inquiryId: record.inquiry_id, expired: false };
     case 'expired':
       return { kind: 'resume', inquiryId: record.inquiry_id, expired: true };
+    case 'failed':
+    case 'approved':
+    case 'declined':
+      return undefined;
     default:
       return { kind: 'in_review', status: record.status };
   }
+}
+
+/**
+ * The standing decision comes first: a declined identity starts again only with ALLOW_RETRIES,
+ * an approved one only when the approval is older than REVERIFY_AFTER; an inquiry opened after
+ * the decision is continued rather than doubled.
+ */
+export function planNextStep(reading: RecordReading, rules: NextStepRules, nowMs: number): NextStep {
+  if (reading.kind === 'unreadable') return { kind: 'unavailable' };
+  const record = reading.kind === 'record' ? reading.record : null;
+  if (record === null) return { kind: 'create', previousInquiryId: null, purpose: 'onboarding' };
+
+  const { decision } = record;
+  const again = { kind: 'create', previousInquiryId: record.inquiry_id, purpose: 'reverification' } as const;
+  const afterDecision =
+    record.inquiry_id !== null && record.inquiry_id !== decision?.inquiry_id
+      ? continueInquiry({ ...record, inquiry_id: record.inquiry_id })
+      : undefined;
+
+  if (decision?.outcome === 'declined') return rules.allowRetries ? (afterDecision ?? again) : { kind: 'declined' };
+  if (decision?.outcome === 'approved') {
+    const due = rules.reverifyAfterMs !== undefined && nowMs - instantOf(decision.decided_at) > rules.reverifyAfterMs;
+    return due ? (afterDecision ?? again) : { kind: 'verified' };
+  }
+  if (record.inquiry_id === null) return { kind: 'create', previousInquiryId: null, purpose: 'onboarding' };
+  return afterDecision ?? (rules.allowRetries ? again : { kind: 'failed' });
 }

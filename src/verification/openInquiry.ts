@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { PrefillField } from '../config.js';
-import type { CompleteInquiry } from '../persona/inquiry.js';
 import type { CallOptions } from '../outbound/retry.js';
 import type { PersonaApi } from '../persona/personaClient.js';
 import { prefillFromTraits } from './prefill.js';
+import type { Purpose } from './record.js';
 import type { RecordStore, UpdateResult } from './recordStore.js';
 import { applyObservation, type TransitionRules } from './transition.js';
 
@@ -20,6 +20,7 @@ export interface OpenInquiryRequest {
   traits: unknown;
   /** The inquiry this one follows (re-verification, retry); null for the identity's first. */
   previousInquiryId: string | null;
+  purpose: Purpose;
 }
 
 /** Call options (deadline, observer) for the Persona create and for the Kratos read and write. */
@@ -28,42 +29,72 @@ export interface OpenInquiryBudget {
   kratos: CallOptions;
 }
 
+export interface OpenedInquiry {
+  /** The inquiry the identity now has: the one created, or one a concurrent request created first. */
+  inquiryId: string | null;
+  status: string | null;
+  update: UpdateResult;
+}
+
 /**
- * Stable for one identity, template and predecessor, so every retry of the same step (Kratos calls
- * initiate up to three times; a user may click twice) gets Persona's replay of the first inquiry,
- * and `/persona/start` after a failed initiate finds the inquiry initiate may have created. The
- * prefill is part of it because Persona refuses a key reused with other parameters.
+ * Stable for one identity, template, purpose and predecessor, so every retry of the same step
+ * (Kratos calls initiate up to three times; a user may click twice) gets Persona's replay of the
+ * first inquiry. The prefill is part of it because Persona refuses a key reused with other
+ * parameters.
  */
 function idempotencyKeyFor(request: {
   identityId: string;
   templateId: string;
+  purpose: Purpose;
   previousInquiryId: string | null;
   fields: object;
 }) {
-  const material = JSON.stringify([request.identityId, request.templateId, request.previousInquiryId, request.fields]);
+  const material = JSON.stringify([
+    request.identityId,
+    request.templateId,
+    request.purpose,
+    request.previousInquiryId,
+    request.fields,
+  ]);
   return `ory-persona-idv-${createHash('sha256').update(material).digest('hex').slice(0, 40)}`;
 }
 
-/** Creates the identity's inquiry at Persona and records it on the identity. */
+/**
+ * Creates the identity's inquiry at Persona and records it, under the identity's lock: a request
+ * that finds an inquiry newer than the one it meant to follow (a concurrent request created it)
+ * uses that one instead of creating a second.
+ */
 export async function openInquiry(
   deps: OpenInquiryDeps,
   request: OpenInquiryRequest,
   budget: OpenInquiryBudget,
-): Promise<{ inquiry: CompleteInquiry; update: UpdateResult }> {
+): Promise<OpenedInquiry> {
   const fields = prefillFromTraits(request.traits, deps.prefillFields);
-  const inquiry = await deps.persona.createInquiry(
-    {
-      templateId: deps.templateId,
-      referenceId: request.identityId,
-      fields,
-      idempotencyKey: idempotencyKeyFor({ ...request, templateId: deps.templateId, fields }),
-    },
-    budget.persona,
-  );
+  let opened: { id: string; status: string } | undefined;
   const update = await deps.store.update(
     request.identityId,
-    (current) => applyObservation(current, { inquiry, observedAt: inquiry.createdAt, eventId: null }, deps.rules),
+    async ({ record }) => {
+      if (record?.inquiry_id != null && record.inquiry_id !== request.previousInquiryId) {
+        opened = { id: record.inquiry_id, status: record.status };
+        return { outcome: 'unchanged', record };
+      }
+      const inquiry = await deps.persona.createInquiry(
+        {
+          templateId: deps.templateId,
+          referenceId: request.identityId,
+          fields,
+          idempotencyKey: idempotencyKeyFor({ ...request, templateId: deps.templateId, fields }),
+        },
+        budget.persona,
+      );
+      opened = inquiry;
+      return applyObservation(
+        record,
+        { inquiry, observedAt: inquiry.updatedAt ?? inquiry.createdAt, eventId: null, purpose: request.purpose },
+        deps.rules,
+      );
+    },
     budget.kratos,
   );
-  return { inquiry, update };
+  return { inquiryId: opened?.id ?? null, status: opened?.status ?? null, update };
 }

@@ -8,7 +8,12 @@ import type { RecordStore } from './recordStore.js';
 import { applyObservation, type TransitionOutcome, type TransitionRules } from './transition.js';
 
 export type IgnoredReason =
-  'not_an_inquiry_event' | 'redaction_keeps_status' | 'foreign_template' | 'foreign_reference' | 'unknown_identity';
+  | 'not_an_inquiry_event'
+  | 'redaction_keeps_status'
+  | 'foreign_template'
+  | 'foreign_reference'
+  | 'unknown_identity'
+  | 'record_unreadable';
 
 export type EventOutcome =
   | { outcome: TransitionOutcome; identityId: string; status: string | undefined }
@@ -23,11 +28,19 @@ export interface ReceiveEventDeps {
 
 /**
  * Attribute blocklists can strip what a decision needs from a payload; only then is the inquiry
- * read from the API, and the payload's own values still win (they describe the event's moment).
+ * read from the API. The payload's own state wins (it describes the event's moment): its status is
+ * kept with its own times, and the API's status and times are taken together only when the
+ * payload has no status, so a state is never dated by a later one.
  */
 async function completeInquiry(persona: PersonaApi, inquiry: Inquiry, options: CallOptions): Promise<Inquiry> {
   if (isCompleteInquiry(inquiry)) return inquiry;
-  const merged = { ...(await persona.getInquiry(inquiry.id, options)) };
+  const current = await persona.getInquiry(inquiry.id, options);
+  const stable = { referenceId: current.referenceId, templateId: current.templateId, createdAt: current.createdAt };
+  const state =
+    inquiry.status === undefined
+      ? { status: current.status, updatedAt: current.updatedAt, decisionedAt: current.decisionedAt }
+      : { status: inquiry.status, updatedAt: inquiry.updatedAt, decisionedAt: inquiry.decisionedAt };
+  const merged: Inquiry = { ...inquiry, ...stable, ...state };
   for (const [key, value] of Object.entries(inquiry)) {
     if (value !== undefined) Object.assign(merged, { [key]: value });
   }
@@ -61,11 +74,13 @@ export async function receiveEvent(
   if (!isCompleteInquiry(inquiry)) throw new OutboundError('persona', 'getInquiry', { kind: 'invalid_response' });
 
   const identityId = inquiry.referenceId;
+  const observedAt = inquiry.updatedAt ?? event.createdAt;
   const result = await deps.store.update(
     identityId,
-    (current) => applyObservation(current, { inquiry, observedAt: event.createdAt, eventId: event.id }, deps.rules),
+    ({ record }) => applyObservation(record, { inquiry, observedAt, eventId: event.id }, deps.rules),
     options,
   );
   if (result.outcome === 'identity_not_found') return { outcome: 'ignored', reason: 'unknown_identity', identityId };
+  if (result.outcome === 'record_unreadable') return { outcome: 'ignored', reason: 'record_unreadable', identityId };
   return { outcome: result.outcome, identityId, status: result.record?.status };
 }

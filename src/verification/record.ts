@@ -1,4 +1,14 @@
-import { z } from 'zod';
+/**
+ * `metadata_admin.persona`, the source of truth (product.md, "The record on the identity"). Ids,
+ * statuses and Persona times only: never names, birthdates, documents, payloads or error bodies.
+ *
+ * The first fields describe the inquiry in progress, exactly as version 1 of the record did. The
+ * standing decision is kept apart from it (`decision`), so that a new inquiry, whoever opened it,
+ * never lifts a decline by merely existing (issue "Decisions that hold").
+ */
+
+/** The record version this code writes; records without `version` are version 1. */
+export const RECORD_VERSION = 2;
 
 /** The status of a record whose inquiry could not be created yet; `/persona/start` creates it later. */
 export const NOT_STARTED = 'not_started';
@@ -6,61 +16,152 @@ export const NOT_STARTED = 'not_started';
 /** How many earlier inquiries `history` keeps: enough to audit, small enough for identity metadata. */
 export const HISTORY_LIMIT = 5;
 
-const historyEntry = z.object({
-  inquiry_id: z.string(),
-  status: z.string(),
-  decided_at: z.string().nullable(),
-});
+/** Why an inquiry was opened. Each keeps its own latest result on the record. */
+export const PURPOSES = ['onboarding', 'reverification', 'step_up', 'recovery'] as const;
+export type Purpose = (typeof PURPOSES)[number];
 
-/**
- * `metadata_admin.persona`, the source of truth (product.md, "The record on the identity").
- * Ids, statuses and times only: never names, birthdates, documents, payloads or error bodies.
- */
-const personaRecord = z.object({
-  inquiry_id: z.string().nullable(),
-  status: z.string(),
-  template_id: z.string().nullable(),
-  created_at: z.string().nullable(),
-  updated_at: z.string().nullable(),
-  decided_at: z.string().nullable().default(null),
-  last_event_id: z.string().nullable().default(null),
-  history: z.array(historyEntry).max(50).default([]),
-});
+/** The purposes whose decisions make the identity's standing decision. */
+export const DECIDING_PURPOSES: ReadonlySet<Purpose> = new Set(['onboarding', 'reverification']);
 
-export type PersonaRecord = z.output<typeof personaRecord>;
-export type HistoryEntry = z.output<typeof historyEntry>;
+export type Outcome = 'approved' | 'declined';
 
-/** `metadata_public.persona`: what the login gate and the UI may read without an admin call. */
-export const publicMirror = z.object({
-  status: z.string(),
-  verified_at: z.string().nullable().optional(),
-});
-
-export type PublicMirror = z.output<typeof publicMirror>;
-
-/** The record stored in `metadata_admin`, or null when there is none or it is not ours to read. */
-export function readRecord(metadataAdmin: unknown): PersonaRecord | null {
-  if (metadataAdmin === null || typeof metadataAdmin !== 'object') return null;
-  const parsed = personaRecord.safeParse((metadataAdmin as Record<string, unknown>)['persona']);
-  return parsed.success ? parsed.data : null;
+/** Which Persona statuses are decisions (PERSONA_APPROVED_STATUSES, PERSONA_DECLINED_STATUSES). */
+export interface DecisionStatuses {
+  approved: ReadonlySet<string>;
+  declined: ReadonlySet<string>;
 }
 
-export function mirrorOf(record: PersonaRecord, approvedStatuses: ReadonlySet<string>): PublicMirror {
-  return {
-    status: record.status,
-    verified_at: approvedStatuses.has(record.status) ? record.decided_at : null,
-  };
+export function outcomeOf(status: string, statuses: DecisionStatuses): Outcome | null {
+  if (statuses.declined.has(status)) return 'declined';
+  if (statuses.approved.has(status)) return 'approved';
+  return null;
 }
 
-export function notStartedRecord(templateId: string): PersonaRecord {
+/** A decision of one inquiry: which, how and when (Persona time). */
+export interface Decision {
+  outcome: Outcome;
+  /** The Persona status that decided it (`approved`, `declined` or a configured equivalent). */
+  status: string;
+  /** Null only for a decision read from a record that did not name its inquiry. */
+  inquiry_id: string | null;
+  /** Null when unknown; for inquiries of a version 1 record's history, a time known to be later. */
+  inquiry_created_at: string | null;
+  /**
+   * When Persona made it (the inquiry's `decisioned-at`, else the time it was seen); null only for
+   * a decision read from a record that did not say when.
+   */
+  decided_at: string | null;
+  purpose: Purpose;
+}
+
+/** The latest inquiry of one purpose and where it stands. */
+export interface PurposeResult {
+  inquiry_id: string;
+  status: string;
+  created_at: string | null;
+  updated_at: string | null;
+  decided_at: string | null;
+}
+
+export interface HistoryEntry {
+  inquiry_id: string;
+  status: string;
+  decided_at: string | null;
+  purpose?: Purpose;
+}
+
+/** Account actions that must still run for the standing decision (ON_DECLINE). */
+export type PendingAction = 'revoke_sessions';
+
+export interface AccountActions {
+  /** Set while this service holds the identity inactive; only then does an approval reactivate it. */
+  deactivated_at: string | null;
+  sessions_revoked_at: string | null;
+  /** Written with the decision, cleared once done: a failure is repeated by redelivery or reconciliation. */
+  pending: PendingAction[];
+}
+
+export interface PersonaRecord {
+  version: typeof RECORD_VERSION;
+  inquiry_id: string | null;
+  /** A Persona status, or `not_started`. */
+  status: string;
+  template_id: string | null;
+  created_at: string | null;
+  updated_at: string | null;
+  decided_at: string | null;
+  last_event_id: string | null;
+  history: HistoryEntry[];
+  /** Why the inquiry in progress was opened. */
+  purpose: Purpose | null;
+  /** The identity's standing decision (standingDecision.ts), derived from `decisions`. */
+  decision: Decision | null;
+  /** The latest decision of each deciding inquiry that can still matter. */
+  decisions: Decision[];
+  purposes: Partial<Record<Purpose, PurposeResult>>;
+  actions: AccountActions;
+}
+
+export const noActions = (): AccountActions => ({ deactivated_at: null, sessions_revoked_at: null, pending: [] });
+
+export function emptyRecord(): PersonaRecord {
   return {
+    version: RECORD_VERSION,
     inquiry_id: null,
     status: NOT_STARTED,
-    template_id: templateId,
+    template_id: null,
     created_at: null,
     updated_at: null,
     decided_at: null,
     last_event_id: null,
     history: [],
+    purpose: null,
+    decision: null,
+    decisions: [],
+    purposes: {},
+    actions: noActions(),
+  };
+}
+
+export function notStartedRecord(templateId: string): PersonaRecord {
+  return { ...emptyRecord(), template_id: templateId, purpose: 'onboarding' };
+}
+
+/**
+ * `metadata_public.persona`: what the login gate and the UI may read without an admin call. While
+ * a decision stands, `status` is that decision's status, even when a newer inquiry is in progress
+ * (`inquiry_status`); without one, it is the inquiry's status.
+ */
+export interface PublicMirror {
+  status: string;
+  verified_at: string | null;
+  inquiry_status: string;
+}
+
+export function mirrorOf(record: PersonaRecord): PublicMirror {
+  const { decision } = record;
+  return {
+    status: decision?.status ?? record.status,
+    verified_at: decision?.outcome === 'approved' ? decision.decided_at : null,
+    inquiry_status: record.status,
+  };
+}
+
+/**
+ * The mirror as the login gate receives it (the Jsonnet sends `metadata_public.persona`), read
+ * without an admin call. Undefined when it is absent or not a mirror; `fromVersion1` when it was
+ * written by version 1, which kept no standing decision apart from the inquiry in progress.
+ */
+export function readMirror(value: unknown): (PublicMirror & { fromVersion1: boolean }) | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const { status, verified_at: verifiedAt, inquiry_status: inquiryStatus } = value as Record<string, unknown>;
+  if (typeof status !== 'string' || status === '') return undefined;
+  if (verifiedAt !== undefined && verifiedAt !== null && typeof verifiedAt !== 'string') return undefined;
+  if (inquiryStatus !== undefined && typeof inquiryStatus !== 'string') return undefined;
+  return {
+    status,
+    verified_at: verifiedAt ?? null,
+    inquiry_status: inquiryStatus ?? status,
+    fromVersion1: inquiryStatus === undefined,
   };
 }

@@ -1,64 +1,110 @@
 import type { JsonPatchOperation, KratosApi, KratosIdentity } from '../kratos/kratosClient.js';
 import type { CallOptions } from '../outbound/retry.js';
 import type { IdentityLocks } from './identityLocks.js';
-import { mirrorOf, readRecord, type PersonaRecord } from './record.js';
+import { readRecord, type RecordReading } from './readRecord.js';
+import { mirrorOf, type DecisionStatuses, type PersonaRecord } from './record.js';
 import type { TransitionResult } from './transition.js';
 
 export interface RecordStoreOptions {
   kratos: KratosApi;
   locks: IdentityLocks;
   publicMirror: boolean;
-  approvedStatuses: ReadonlySet<string>;
+  statuses: DecisionStatuses;
+  now: () => number;
 }
 
-export type StoredRecord = { found: false } | { found: true; identity: KratosIdentity; record: PersonaRecord | null };
+export type StoredRecord = { found: false } | { found: true; identity: KratosIdentity; reading: RecordReading };
 
-export type UpdateResult = TransitionResult | { outcome: 'identity_not_found'; record: null };
+export type UpdateResult =
+  | TransitionResult
+  | { outcome: 'identity_not_found'; record: null }
+  /** The stored record cannot be interpreted: nothing was decided or written (readRecord.ts). */
+  | { outcome: 'record_unreadable'; record: null };
+
+/** What a change sees: the identity and its record (null when it has none yet). */
+export interface CurrentRecord {
+  identity: KratosIdentity;
+  record: PersonaRecord | null;
+}
 
 export interface RecordStore {
   read(identityId: string, options?: CallOptions): Promise<StoredRecord>;
-  /** Reads the record, lets `decide` transition it and writes the result when it was applied. */
+  /**
+   * Reads the record, lets `change` transition it (it may call Persona first) and writes what it
+   * applied, all under the identity's lock; then carries out the account actions still pending.
+   */
   update(
     identityId: string,
-    decide: (current: PersonaRecord | null) => TransitionResult,
+    change: (current: CurrentRecord) => TransitionResult | Promise<TransitionResult>,
     options?: CallOptions,
   ): Promise<UpdateResult>;
 }
 
+/** `replace` on `/state` when this service deactivated the identity, or lifted its own deactivation. */
+function stateChange(before: PersonaRecord | null, after: PersonaRecord): JsonPatchOperation[] {
+  const wasDeactivated = before?.actions.deactivated_at != null;
+  const isDeactivated = after.actions.deactivated_at !== null;
+  if (wasDeactivated === isDeactivated) return [];
+  return [{ op: 'replace', path: '/state', value: isDeactivated ? 'inactive' : 'active' }];
+}
+
 /**
  * Keeps the record in `metadata_admin.persona` and its mirror in `metadata_public.persona`. One
- * JSON Patch of exactly those paths: other metadata keys survive, and `replace` creates missing
- * parents when the metadata is still null (reference/kratos-actions.md, "Admin API").
+ * JSON Patch of exactly those paths (and `/state` for ON_DECLINE=deactivate): other metadata keys
+ * survive, and `replace` creates missing parents when the metadata is still null
+ * (reference/kratos-actions.md, "Admin API").
+ *
+ * A decline's session revocation runs after the decision is written, so the login gate already
+ * blocks when the sessions go; it is recorded as pending with the decision and cleared once done,
+ * so a failure is repeated by Persona's redelivery or by reconciliation, never lost.
  */
 export function createRecordStore(options: RecordStoreOptions): RecordStore {
-  const patchFor = (record: PersonaRecord): JsonPatchOperation[] => {
+  const { kratos } = options;
+  const patchFor = (record: PersonaRecord, before: PersonaRecord | null): JsonPatchOperation[] => {
     const operations: JsonPatchOperation[] = [{ op: 'replace', path: '/metadata_admin/persona', value: record }];
     if (options.publicMirror) {
-      operations.push({
-        op: 'replace',
-        path: '/metadata_public/persona',
-        value: mirrorOf(record, options.approvedStatuses),
-      });
+      operations.push({ op: 'replace', path: '/metadata_public/persona', value: mirrorOf(record) });
     }
-    return operations;
+    return [...operations, ...stateChange(before, record)];
   };
 
   const read = async (identityId: string, callOptions?: CallOptions): Promise<StoredRecord> => {
-    const identity = await options.kratos.getIdentity(identityId, callOptions);
-    return identity === null ? { found: false } : { found: true, identity, record: readRecord(identity.metadataAdmin) };
+    const identity = await kratos.getIdentity(identityId, callOptions);
+    return identity === null
+      ? { found: false }
+      : { found: true, identity, reading: readRecord(identity.metadataAdmin, options.statuses) };
   };
+
+  async function finishPendingActions(identityId: string, record: PersonaRecord, callOptions?: CallOptions) {
+    if (!record.actions.pending.includes('revoke_sessions')) return record;
+    await kratos.revokeSessions(identityId, callOptions);
+    const done: PersonaRecord = {
+      ...record,
+      actions: { ...record.actions, pending: [], sessions_revoked_at: new Date(options.now()).toISOString() },
+    };
+    await kratos.patchIdentity(
+      identityId,
+      [{ op: 'replace', path: '/metadata_admin/persona', value: done }],
+      callOptions,
+    );
+    return done;
+  }
 
   return {
     read,
-    update(identityId, decide, callOptions) {
-      return options.locks.run(identityId, async () => {
+    update(identityId, change, callOptions) {
+      return options.locks.run(identityId, async (): Promise<UpdateResult> => {
         const stored = await read(identityId, callOptions);
         if (!stored.found) return { outcome: 'identity_not_found', record: null };
-        const result = decide(stored.record);
-        if (result.outcome === 'applied' && result.record !== null) {
-          await options.kratos.patchIdentity(identityId, patchFor(result.record), callOptions);
+        if (stored.reading.kind === 'unreadable') return { outcome: 'record_unreadable', record: null };
+        const before = stored.reading.kind === 'record' ? stored.reading.record : null;
+        const result = await change({ identity: stored.identity, record: before });
+        let record = result.outcome === 'applied' ? result.record : before;
+        if (result.outcome === 'applied' && record !== null) {
+          await kratos.patchIdentity(identityId, patchFor(record, before), callOptions);
         }
-        return result;
+        if (record !== null) record = await finishPendingActions(identityId, record, callOptions);
+        return { ...result, record };
       });
     },
   };

@@ -1,13 +1,32 @@
 import type { CompleteInquiry } from '../persona/inquiry.js';
-import { HISTORY_LIMIT, notStartedRecord, type PersonaRecord } from './record.js';
+import { decisionOf } from './readRecord.js';
+import {
+  DECIDING_PURPOSES,
+  HISTORY_LIMIT,
+  emptyRecord,
+  notStartedRecord,
+  type AccountActions,
+  type DecisionStatuses,
+  type PersonaRecord,
+  type Purpose,
+  type PurposeResult,
+  type Decision,
+} from './record.js';
+import { instantOf, standingDecision, withDecision } from './standingDecision.js';
 
 /** What we learnt about an inquiry, and when Persona says it was so. */
 export interface Observation {
   inquiry: CompleteInquiry;
-  /** Persona time of this state: the event's `created-at`, or the inquiry's `created-at` at creation. */
+  /**
+   * Persona time of this state of the inquiry: its `updated-at` as the payload or the API gave it
+   * (the event's `created-at` when a payload lacks it). Webhooks, creation and reconciliation
+   * all order by it, so a state read by reconciliation is never undone by an older event.
+   */
   observedAt: string;
   /** The webhook event id; null for a state read from the API. */
   eventId: string | null;
+  /** Why the service opened this inquiry; absent for events, where the record tells. */
+  purpose?: Purpose;
 }
 
 export type TransitionOutcome =
@@ -17,7 +36,7 @@ export type TransitionOutcome =
   | 'duplicate'
   /** Not newer than what the record already holds. */
   | 'stale'
-  /** About an inquiry older than the record's one. */
+  /** About an inquiry older than the record's one, and deciding nothing. */
   | 'superseded'
   /** Nothing to do. */
   | 'unchanged';
@@ -28,17 +47,23 @@ export interface TransitionResult {
   record: PersonaRecord | null;
 }
 
-export interface TransitionRules {
-  /** Statuses that are decisions (approved and declined, plus their configured equivalents). */
-  decidedStatuses: ReadonlySet<string>;
+/** What ON_DECLINE asks for when a decline becomes the standing decision. */
+export interface DeclineActions {
+  revokeSessions: boolean;
+  deactivate: boolean;
 }
 
-const instant = (time: string) => Date.parse(time);
+export interface TransitionRules {
+  statuses: DecisionStatuses;
+  /** Templates whose inquiries verify for step-up or recovery (and not for the standing decision). */
+  purposeTemplates: Partial<Record<'step_up' | 'recovery', ReadonlySet<string>>>;
+  onDecline: DeclineActions;
+}
 
 /**
  * How far along an inquiry is (reference/persona-api.md, "Statuses and events"). Used only to break
- * an exact tie of event times, so a decision made in the same millisecond as the completion it
- * follows is not lost; unknown statuses rank lowest.
+ * an exact tie of times, so a decision made in the same millisecond as the completion it follows
+ * is not lost; unknown statuses rank lowest.
  */
 const PROGRESS: Record<string, number> = {
   created: 1,
@@ -52,68 +77,165 @@ const PROGRESS: Record<string, number> = {
 };
 const progress = (status: string) => PROGRESS[status] ?? 0;
 
-/** Newer than the record: a later event time, or the same time and a status further along. */
-function isNewer(current: PersonaRecord, observation: Observation): boolean {
-  if (current.updated_at === null) return true;
-  const difference = instant(observation.observedAt) - instant(current.updated_at);
-  return difference > 0 || (difference === 0 && progress(observation.inquiry.status) > progress(current.status));
+/** Newer than what is held: a later time, or the same time and a status further along. */
+function isNewer(held: { updated_at: string | null; status: string }, observation: Observation): boolean {
+  if (held.updated_at === null) return true;
+  const difference = instantOf(observation.observedAt) - instantOf(held.updated_at);
+  return difference > 0 || (difference === 0 && progress(observation.inquiry.status) > progress(held.status));
 }
 
-function startRecord(current: PersonaRecord | null, observation: Observation, rules: TransitionRules): PersonaRecord {
-  const { inquiry, observedAt, eventId } = observation;
-  const earlier = current?.inquiry_id
-    ? [{ inquiry_id: current.inquiry_id, status: current.status, decided_at: current.decided_at }, ...current.history]
-    : (current?.history ?? []);
+/** The purpose of an observed inquiry: as opened, as recorded, or by its template. */
+function purposeOf(record: PersonaRecord, observation: Observation, rules: TransitionRules): Purpose {
+  if (observation.purpose !== undefined) return observation.purpose;
+  const { id, templateId } = observation.inquiry;
+  for (const [purpose, result] of Object.entries(record.purposes)) {
+    if (result.inquiry_id === id) return purpose as Purpose;
+  }
+  if (record.inquiry_id === id && record.purpose !== null) return record.purpose;
+  const earlier = record.history.find((entry) => entry.inquiry_id === id)?.purpose;
+  if (earlier !== undefined) return earlier;
+  if (rules.purposeTemplates.step_up?.has(templateId)) return 'step_up';
+  if (rules.purposeTemplates.recovery?.has(templateId)) return 'recovery';
+  return record.decision === null ? 'onboarding' : 'reverification';
+}
+
+/** When Persona decided the observed state: its `decisioned-at`, else the time it was seen. */
+const decisionTimeOf = (observation: Observation) => observation.inquiry.decisionedAt ?? observation.observedAt;
+
+const resultOf = (observation: Observation, rules: TransitionRules, held?: PurposeResult): PurposeResult => {
+  const { inquiry, observedAt } = observation;
+  const decided = rules.statuses.approved.has(inquiry.status) || rules.statuses.declined.has(inquiry.status);
+  const sameDecision = decided && held?.inquiry_id === inquiry.id && held.status === inquiry.status;
+  const decidedAt = sameDecision ? (held?.decided_at ?? decisionTimeOf(observation)) : decisionTimeOf(observation);
   return {
     inquiry_id: inquiry.id,
     status: inquiry.status,
-    template_id: inquiry.templateId,
     created_at: inquiry.createdAt,
     updated_at: observedAt,
-    decided_at: rules.decidedStatuses.has(inquiry.status) ? observedAt : null,
-    last_event_id: eventId,
-    history: earlier.slice(0, HISTORY_LIMIT),
+    decided_at: decided ? decidedAt : null,
   };
+};
+
+/** The latest result of a purpose: another inquiry replaces it only when created later. */
+function nextPurposeResult(
+  held: PurposeResult | undefined,
+  observation: Observation,
+  rules: TransitionRules,
+): PurposeResult | undefined {
+  const { inquiry } = observation;
+  if (held === undefined) return resultOf(observation, rules);
+  if (held.inquiry_id !== inquiry.id) {
+    return instantOf(inquiry.createdAt) > instantOf(held.created_at) ? resultOf(observation, rules) : undefined;
+  }
+  return isNewer(held, observation) ? resultOf(observation, rules, held) : undefined;
 }
 
-function advanceRecord(current: PersonaRecord, observation: Observation, rules: TransitionRules): PersonaRecord {
-  const { inquiry, observedAt, eventId } = observation;
-  const decided = rules.decidedStatuses.has(inquiry.status);
-  const sameDecision = decided && inquiry.status === current.status && current.decided_at !== null;
-  return {
-    ...current,
-    status: inquiry.status,
-    updated_at: observedAt,
-    decided_at: decided ? (sameDecision ? current.decided_at : observedAt) : null,
-    last_event_id: eventId ?? current.last_event_id,
+/** The inquiry in progress: the same one moves on, a later-created one takes its place. */
+function nextInProgress(
+  record: PersonaRecord,
+  observation: Observation,
+  purpose: Purpose,
+  rules: TransitionRules,
+): PersonaRecord | TransitionOutcome {
+  const { inquiry } = observation;
+  const held = {
+    inquiry_id: record.inquiry_id ?? '',
+    status: record.status,
+    created_at: record.created_at,
+    updated_at: record.updated_at,
+    decided_at: record.decided_at,
   };
+  const moved = (result: PurposeResult) => ({
+    ...record,
+    status: result.status,
+    updated_at: result.updated_at,
+    decided_at: result.decided_at,
+  });
+
+  if (record.inquiry_id === null) {
+    return { ...moved(resultOf(observation, rules)), ...started(record, observation, purpose) };
+  }
+  if (inquiry.id !== record.inquiry_id) {
+    if (record.created_at !== null && instantOf(inquiry.createdAt) <= instantOf(record.created_at)) return 'superseded';
+    const earlier = { inquiry_id: record.inquiry_id, status: record.status, decided_at: record.decided_at };
+    return {
+      ...moved(resultOf(observation, rules)),
+      ...started(record, observation, purpose),
+      history: [{ ...earlier, ...(record.purpose !== null && { purpose: record.purpose }) }, ...record.history].slice(
+        0,
+        HISTORY_LIMIT,
+      ),
+    };
+  }
+  if (!isNewer(held, observation)) return 'stale';
+  return moved(resultOf(observation, rules, held));
+}
+
+const started = (record: PersonaRecord, observation: Observation, purpose: Purpose) => ({
+  inquiry_id: observation.inquiry.id,
+  template_id: observation.inquiry.templateId,
+  created_at: observation.inquiry.createdAt,
+  purpose,
+  history: record.history,
+});
+
+/** ON_DECLINE when a decline comes to stand; reactivation when an approval lifts it. */
+function nextActions(
+  actions: AccountActions,
+  previous: Decision | null,
+  next: Decision | null,
+  rules: TransitionRules,
+): AccountActions {
+  if (next?.outcome === previous?.outcome) return actions;
+  if (next?.outcome === 'declined') {
+    return {
+      ...actions,
+      deactivated_at: rules.onDecline.deactivate ? (actions.deactivated_at ?? next.decided_at) : actions.deactivated_at,
+      pending: rules.onDecline.revokeSessions ? ['revoke_sessions'] : actions.pending,
+    };
+  }
+  // Only an identity this service deactivated is reactivated, and pending revocations lapse.
+  return previous?.outcome === 'declined' ? { ...actions, deactivated_at: null, pending: [] } : actions;
 }
 
 /**
  * The one place the record changes. Persona delivers out of order and more than once
- * (reference/persona-api.md, "Webhooks"), so an observation of the stored inquiry applies only when
- * it is newer than `updated_at` (see `isNewer`) and is not the last event again; an observation of another inquiry
- * of the same identity replaces the record only when that inquiry was created later.
+ * (reference/persona-api.md, "Webhooks"): an observation of an inquiry applies to what the record
+ * holds of it only when it is newer and not the last event again; another inquiry of the same
+ * purpose takes the place of the held one only when it was created later. The standing decision
+ * follows its own rules (standingDecision.ts): only decisions of the deciding purposes count, and
+ * nothing but a decision ever changes it.
  */
 export function applyObservation(
   current: PersonaRecord | null,
   observation: Observation,
   rules: TransitionRules,
 ): TransitionResult {
-  if (current === null || current.inquiry_id === null) {
-    return { outcome: 'applied', record: startRecord(current, observation, rules) };
-  }
-  if (observation.inquiry.id !== current.inquiry_id) {
-    const newer = current.created_at === null || instant(observation.inquiry.createdAt) > instant(current.created_at);
-    return newer
-      ? { outcome: 'applied', record: startRecord(current, observation, rules) }
-      : { outcome: 'superseded', record: current };
-  }
-  if (observation.eventId !== null && observation.eventId === current.last_event_id) {
+  const record = current ?? emptyRecord();
+  if (observation.eventId !== null && observation.eventId === record.last_event_id) {
     return { outcome: 'duplicate', record: current };
   }
-  if (!isNewer(current, observation)) return { outcome: 'stale', record: current };
-  return { outcome: 'applied', record: advanceRecord(current, observation, rules) };
+  const purpose = purposeOf(record, observation, rules);
+  const purposeResult = nextPurposeResult(record.purposes[purpose], observation, rules);
+  let next: PersonaRecord = record;
+  let outcome: TransitionOutcome = 'stale';
+
+  if (DECIDING_PURPOSES.has(purpose)) {
+    const inProgress = nextInProgress(record, observation, purpose, rules);
+    if (typeof inProgress === 'string') outcome = inProgress;
+    // `last_event_id` names the last event applied to the inquiry in progress, as in version 1.
+    else next = { ...inProgress, last_event_id: observation.eventId ?? record.last_event_id };
+    const { inquiry } = observation;
+    const decidedAt = decisionTimeOf(observation);
+    const candidate = decisionOf(inquiry.id, inquiry.status, inquiry.createdAt, decidedAt, purpose, rules.statuses);
+    const decisions = candidate === null ? null : withDecision(record.decisions, candidate);
+    if (decisions !== null) {
+      const decision = standingDecision(decisions);
+      next = { ...next, decisions, decision, actions: nextActions(record.actions, record.decision, decision, rules) };
+    }
+  }
+  if (purposeResult !== undefined) next = { ...next, purposes: { ...next.purposes, [purpose]: purposeResult } };
+  return next === record ? { outcome, record: current } : { outcome: 'applied', record: next };
 }
 
 /** Initiate could not create the inquiry: say so, unless something is already recorded. */

@@ -4,17 +4,25 @@ import { deepMerge, kratosConfigProblems, minimalKratosConfig, readYaml } from '
 type Hook = { hook: string; config?: Record<string, unknown> & { response?: Record<string, unknown>; auth?: unknown } };
 type Flows = Record<string, { after: Record<string, { hooks: Hook[] }> }>;
 
-const snippet = readYaml(new URL('../../ory-actions.yaml', import.meta.url)) as { selfservice: { flows: Flows } };
-const merged = () => deepMerge(minimalKratosConfig(), snippet);
-const flows = snippet.selfservice.flows;
+type Snippet = { selfservice: { flows: Flows } };
+const read = (file: string) => readYaml(new URL(`../../${file}`, import.meta.url)) as Snippet;
 
 const REGISTRATION_METHODS = ['password', 'oidc', 'code', 'webauthn', 'passkey'];
 const LOGIN_METHODS = ['password', 'oidc', 'code', 'webauthn', 'passkey', 'totp', 'lookup_secret'];
 
-const personaHooks = (flow: string, method: string) =>
-  (flows[flow]?.after[method]?.hooks ?? []).filter((hook) => hook.hook === 'web_hook');
+/** Every hook of every list of a flow, named by where it sits. */
+const hooksOf = (snippet: Snippet, flow: string) =>
+  Object.entries(snippet.selfservice.flows[flow]?.after ?? {}).flatMap(([list, value]) =>
+    (Array.isArray(value) ? (value as Hook[]) : value.hooks).map((hook) => ({ list, hook })),
+  );
 
-describe('ory-actions.yaml', () => {
+describe.each(['ory-actions.yaml', 'ory-actions.require-approved.yaml'])('%s', (file) => {
+  const snippet = read(file);
+  const merged = () => deepMerge(minimalKratosConfig(), snippet);
+  const flows = snippet.selfservice.flows;
+  const personaHooks = (flow: string, method: string) =>
+    (flows[flow]?.after[method]?.hooks ?? []).filter((hook) => hook.hook === 'web_hook');
+
   it('validates against Kratos’s configuration schema when merged into a minimal config', () => {
     expect(kratosConfigProblems(merged())).toEqual([]);
   });
@@ -50,4 +58,22 @@ describe('ory-actions.yaml', () => {
       expect(hook?.config?.auth).toMatchObject({ config: { name: 'X-Webhook-Secret', in: 'header' } });
     },
   );
+});
+
+describe('ory-actions.require-approved.yaml', () => {
+  const withSession = read('ory-actions.yaml');
+  const withoutSession = read('ory-actions.require-approved.yaml');
+
+  it('signs nobody in at registration, so an unverified user never holds a session', () => {
+    expect(hooksOf(withoutSession, 'registration').filter(({ hook }) => hook.hook === 'session')).toEqual([]);
+    expect(hooksOf(withSession, 'registration').some(({ hook }) => hook.hook === 'session')).toBe(true);
+  });
+
+  it('is ory-actions.yaml without its session hooks, so the two cannot drift apart', () => {
+    const strip = (snippet: Snippet) =>
+      JSON.parse(JSON.stringify(snippet), (_key, value: unknown) =>
+        Array.isArray(value) ? value.filter((hook: Hook) => hook?.hook !== 'session') : value,
+      ) as Snippet;
+    expect(withoutSession).toEqual(strip(withSession));
+  });
 });

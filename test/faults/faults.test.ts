@@ -89,7 +89,9 @@ describe('concurrent and repeated events', () => {
     expect(record(harness.kratos, identity.id)).toMatchObject({
       status: statuses[49 % statuses.length],
       last_event_id: newest?.data.id,
-      updated_at: newest?.data.attributes['created-at'],
+      updated_at: (newest?.data.attributes.payload as { data: { attributes: Record<string, string> } }).data.attributes[
+        'updated-at'
+      ],
     });
   });
 
@@ -200,6 +202,7 @@ describe('reconciliation', () => {
     expect(harness.kratos.identity(lost.id)?.metadata_public?.['persona']).toEqual({
       status: 'declined',
       verified_at: null,
+      inquiry_status: 'declined',
     });
     expect(harness.kratos.patchesOf(healthy.id)).toHaveLength(healthyPatches);
     expect(await harness.reconcile(lastTwoDays(harness))).toMatchObject({ changed: 0, unchanged: 2 });
@@ -233,9 +236,15 @@ describe('reconciliation', () => {
 
     const counts = await harness.reconcile(lastTwoDays(harness));
 
-    expect(counts).toEqual({ checked: 122, changed: 120, unchanged: 2, failed: 0, incomplete: false });
+    // The older inquiry's approval is applied too: it is the identity's decision, while the newer
+    // inquiry stays the one in progress.
+    expect(counts).toEqual({ checked: 122, changed: 121, unchanged: 1, failed: 0, incomplete: false });
     expect(harness.persona.requests.filter((r) => r.method === 'GET')).toHaveLength(2);
-    expect(record(harness.kratos, twice.id)).toMatchObject({ inquiry_id: newer.id, status: 'pending' });
+    expect(record(harness.kratos, twice.id)).toMatchObject({
+      inquiry_id: newer.id,
+      status: 'pending',
+      decision: { outcome: 'approved' },
+    });
   });
 
   it('counts identities Kratos cannot update as failed, and reports an unreadable listing', async () => {

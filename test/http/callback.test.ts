@@ -138,16 +138,19 @@ describe('POST /persona/callback: statuses', () => {
 
     await harness.postEvent(event).expect(200, { outcome: 'applied' });
 
-    const eventTime = event.data.attributes['created-at'];
+    // Changes are dated by the inquiry's own `updated-at` in the payload, as reconciliation dates them.
+    const changedAt = (event.data.attributes.payload as { data: { attributes: Record<string, string> } }).data
+      .attributes['updated-at'];
     expect(record(harness, identityId)).toMatchObject({
       status,
-      updated_at: eventTime,
+      updated_at: changedAt,
       last_event_id: event.data.id,
-      decided_at: decided ? eventTime : null,
+      decided_at: decided ? changedAt : null,
     });
     expect(harness.kratos.identity(identityId)?.metadata_public?.['persona']).toEqual({
       status,
-      verified_at: status === 'approved' ? eventTime : null,
+      verified_at: status === 'approved' ? changedAt : null,
+      inquiry_status: status,
     });
   });
 
@@ -171,6 +174,10 @@ describe('POST /persona/callback: statuses', () => {
     const event = structuredClone(example);
     event.data.id = 'evt_DocsExampleDeclined1';
     event.data.attributes['created-at'] = new Date(harness.clock.now + 5_000).toISOString();
+    // The docs' example dates its inquiry years back: date it as this identity's inquiry.
+    const attributes = event.data.attributes.payload.data.attributes;
+    attributes['created-at'] = harness.persona.inquiry(inquiryId)?.createdAt as string;
+    attributes['updated-at'] = new Date(harness.clock.now + 4_000).toISOString();
     event.data.attributes.payload.data.id = inquiryId;
     event.data.attributes.payload.data.attributes['reference-id'] = identityId;
     event.data.attributes.payload.data.relationships['inquiry-template'].data.id = TEMPLATE_ID;
@@ -238,9 +245,22 @@ describe('POST /persona/callback: ordering, duplicates and supersession', () => 
       history: [{ inquiry_id: first, status: 'created', decided_at: null }],
     });
 
-    const lateFirst = personaMoves(harness, first, 'declined');
-    await harness.postEvent(lateFirst).expect(200, { outcome: 'superseded' });
+    const lateFirstCompleted = personaMoves(harness, first, 'completed');
+    await harness.postEvent(lateFirstCompleted).expect(200, { outcome: 'superseded' });
     expect(record(harness, identityId)).toMatchObject({ inquiry_id: second.id, status: 'created' });
+
+    // A decline is different: whichever inquiry it belongs to, it stands (a review found fraud).
+    const lateFirstDeclined = personaMoves(harness, first, 'declined');
+    await harness.postEvent(lateFirstDeclined).expect(200, { outcome: 'applied' });
+    expect(record(harness, identityId)).toMatchObject({
+      inquiry_id: second.id,
+      status: 'created',
+      decision: { outcome: 'declined', inquiry_id: first },
+    });
+    expect(harness.kratos.identity(identityId)?.metadata_public?.['persona']).toMatchObject({
+      status: 'declined',
+      inquiry_status: 'created',
+    });
   });
 
   it("ignores another template's inquiry without touching Kratos", async () => {

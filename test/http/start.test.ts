@@ -123,7 +123,12 @@ describe('GET /persona/start: each state', () => {
     const { identityId } = harness.identityInState('approved');
     const response = await start(harness, signedIn(harness, identityId), {}, 'application/json');
     expect(response.status).toBe(200);
-    expect(response.body).toEqual({ status: 'approved', verification_required: false, verify_url: null });
+    expect(response.body).toEqual({
+      status: 'approved',
+      inquiry_status: 'approved',
+      verification_required: false,
+      verify_url: null,
+    });
   });
 
   it.each(['completed', 'needs_review'])(
@@ -136,7 +141,7 @@ describe('GET /persona/start: each state', () => {
       expect(page.headers['content-type']).toMatch(/^text\/html/);
       expect(page.text).toContain('<h1>Verification in review</h1>');
       const json = await start(harness, signedIn(harness, identityId), {}, 'application/json');
-      expect(json.body).toEqual({ status, verification_required: false, verify_url: null });
+      expect(json.body).toEqual({ status, inquiry_status: status, verification_required: false, verify_url: null });
       expect(personaCalls(harness)).toEqual([]);
     },
   );
@@ -189,11 +194,21 @@ describe('GET /persona/start: re-verification', () => {
     expect(due.status).toBe(303);
     const renewed = record(harness, identityId);
     expect(renewed?.['inquiry_id']).not.toBe(inquiryId);
-    expect(renewed).toMatchObject({ status: 'created', history: [{ inquiry_id: inquiryId, status: 'approved' }] });
-    expect(harness.kratos.identity(identityId)?.metadata_public?.['persona']).toEqual({
+    expect(renewed).toMatchObject({
       status: 'created',
-      verified_at: null,
+      purpose: 'reverification',
+      history: [{ inquiry_id: inquiryId, status: 'approved' }],
+      decision: { outcome: 'approved', inquiry_id: inquiryId },
     });
+    // The old approval still stands (and is still too old for the gate) until the new one decides.
+    const approvedAt = (renewed?.['decision'] as { decided_at: string }).decided_at;
+    expect(harness.kratos.identity(identityId)?.metadata_public?.['persona']).toEqual({
+      status: 'approved',
+      verified_at: approvedAt,
+      inquiry_status: 'created',
+    });
+    const again = await start(harness, signedIn(harness, identityId));
+    expect(location(again).searchParams.get('inquiry-id')).toBe(renewed?.['inquiry_id']);
   });
 });
 

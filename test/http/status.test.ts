@@ -21,6 +21,7 @@ describe('GET /persona/status', () => {
     expect(response.status).toBe(200);
     expect(response.body).toEqual({
       status: 'not_started',
+      inquiry_status: 'not_started',
       verification_required: true,
       verify_url: 'https://idv.example.com/persona/start?return_to=https%3A%2F%2Fapp.example.com%2Fspa',
       inquiry_id: null,
@@ -44,6 +45,7 @@ describe('GET /persona/status', () => {
     const response = await status(harness, identityId);
     expect(response.body).toEqual({
       status: state,
+      inquiry_status: state,
       verification_required: required,
       verify_url: required ? 'https://idv.example.com/persona/start' : null,
       inquiry_id: inquiryId,
@@ -60,7 +62,15 @@ describe('GET /persona/status', () => {
     });
     const link = new URL(blocked.body.messages[0].messages[0].context.verify_url);
     const response = await request(harness.app).get(`/persona/status${link.search}`);
-    expect(response.body.verify_url).toMatch(/^https:\/\/idv\.example\.com\/persona\/start\?token=/);
+    // The same link, so the same expiry: asking again never keeps a link alive longer.
+    expect(response.body.verify_url).toBe(link.href);
+    harness.clock.now += 14 * 60_000;
+    const later = await request(harness.app).get(`/persona/status${new URL(response.body.verify_url).search}`);
+    expect(later.body.verify_url).toBe(link.href);
+    harness.clock.now += 60_000;
+    const expired = await request(harness.app).get(`/persona/status${link.search}`).set('Accept', 'application/json');
+    expect(expired.status).toBe(401);
+    expect(expired.body.error.code).toBe('link_expired');
   });
 
   it('gives the embedded SDK a session token for a pending inquiry', async () => {

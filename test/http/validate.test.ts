@@ -14,11 +14,17 @@ function gate(h: Harness, body: Record<string, unknown>) {
   return h.postHook('/persona/validate', body);
 }
 
-/** What the login Jsonnet sends for an identity whose public mirror says `persona`. */
+/**
+ * What the login Jsonnet sends for an identity whose public mirror says `persona`: a mirror as this
+ * version writes it (with `inquiry_status`) unless the test gives one.
+ */
 const loginBody = (identityId: string, persona: unknown, identityCreatedAt = new Date().toISOString()) => ({
   identity_id: identityId,
   identity_created_at: identityCreatedAt,
-  persona,
+  persona:
+    persona !== null && typeof persona === 'object' && 'status' in persona && !('inquiry_status' in persona)
+      ? { ...persona, inquiry_status: (persona as { status: unknown }).status }
+      : persona,
 });
 
 /** An identity whose admin record says `status` (decided one hour ago). */
@@ -249,7 +255,9 @@ describe('POST /persona/validate: the way back to Persona', () => {
     });
     const link = new URL(String(contextOf(response)['verify_url']));
     expect(link.origin + link.pathname).toBe('https://idv.example.com/persona/start');
-    expect(link.searchParams.get('token')).toMatch(new RegExp(`^${identity.id}\\.\\d+\\.[A-Za-z0-9_-]{43}$`));
+    expect(link.searchParams.get('token')).toMatch(
+      new RegExp(`^${identity.id}\\.\\d+\\.verification\\.[A-Za-z0-9_-]{43}$`),
+    );
     expect(link.searchParams.get('return_to')).toBe('https://app.example.com/x');
   });
 

@@ -8,6 +8,8 @@ import { createMetrics } from '../../src/metrics.js';
 import { createPersonaClient } from '../../src/persona/personaClient.js';
 import { reconcile, type ReconcileCounts } from '../../src/reconcile/reconcile.js';
 import { createServices } from '../../src/services.js';
+import { mirrorOf, type PersonaRecord } from '../../src/verification/record.js';
+import { applyObservation } from '../../src/verification/transition.js';
 import { startKratosStandIn, type KratosStandIn } from '../../sandbox/kratosStandIn.js';
 import { startPersonaStandIn, type PersonaStandIn } from '../../sandbox/personaStandIn.js';
 import { signPersonaWebhook } from '../../sandbox/personaWebhooks.js';
@@ -73,7 +75,7 @@ export async function startHarness(
   const metrics = createMetrics();
   const kratosClient = createKratosClient({ ...config.kratos, observe: metrics.observeOutbound });
   const personaClient = createPersonaClient({ ...config.persona, observe: metrics.observeOutbound });
-  const services = createServices(config, kratosClient);
+  const services = createServices(config, kratosClient, () => clock.now);
   const app = createApp({
     config,
     logger,
@@ -123,24 +125,23 @@ export async function startHarness(
       const identity = kratos.createIdentity();
       const createdAt = new Date(clock.now - (stateOptions.decidedAgoMs ?? 0) - 60_000).toISOString();
       const inquiry = persona.addInquiry({ referenceId: identity.id, status, createdAt });
-      const decidedAt = new Date(clock.now - (stateOptions.decidedAgoMs ?? 0)).toISOString();
-      const decided = config.record.approvedStatuses.has(status) || config.record.declinedStatuses.has(status);
-      const record = {
-        inquiry_id: inquiry.id,
-        status,
-        template_id: TEMPLATE_ID,
-        created_at: createdAt,
-        updated_at: decidedAt,
-        decided_at: decided ? decidedAt : null,
-        last_event_id: null,
-        history: [],
-      };
-      const verifiedAt = config.record.approvedStatuses.has(status) ? decidedAt : null;
+      const seenAt = new Date(clock.now - (stateOptions.decidedAgoMs ?? 0)).toISOString();
+      // The record the service itself would have written on seeing the inquiry in that state.
+      const record = applyObservation(
+        null,
+        {
+          inquiry: { id: inquiry.id, status, referenceId: identity.id, templateId: TEMPLATE_ID, createdAt },
+          observedAt: seenAt,
+          eventId: null,
+          purpose: 'onboarding',
+        },
+        services.rules,
+      ).record as PersonaRecord;
       kratos.createIdentity({
         id: identity.id,
         traits: identity.traits,
-        metadata_admin: { persona: record },
-        metadata_public: { persona: { status, verified_at: verifiedAt } },
+        metadata_admin: { persona: { ...record, actions: { ...record.actions, pending: [] } } },
+        metadata_public: { persona: mirrorOf(record) },
       });
       return { identityId: identity.id, inquiryId: inquiry.id };
     },

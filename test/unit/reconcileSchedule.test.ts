@@ -23,7 +23,11 @@ describe('scheduleReconciliation', () => {
       {
         persona,
         store: {} as RecordStore,
-        rules: { decidedStatuses: new Set() },
+        rules: {
+          statuses: { approved: new Set(), declined: new Set() },
+          purposeTemplates: {},
+          onDecline: { revokeSessions: false, deactivate: false },
+        },
         templateIds: ['itmpl_A'],
         logger: createLogger({ level: 'silent' }),
       },

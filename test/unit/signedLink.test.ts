@@ -10,26 +10,26 @@ const now = 1_800_000_000;
 describe('signed start links', () => {
   it('verifies its own token until it expires, and not at or after its expiry', () => {
     const token = signStartToken(identityId, now + 60, key);
-    expect(verifyStartToken(token, [key], now)).toEqual({ valid: true, identityId });
-    expect(verifyStartToken(token, [key], now + 59)).toEqual({ valid: true, identityId });
+    const valid = { valid: true, identityId, purpose: 'verification', expiresAtSeconds: now + 60 };
+    expect(verifyStartToken(token, [key], now)).toEqual(valid);
+    expect(verifyStartToken(token, [key], now + 59)).toEqual(valid);
     expect(verifyStartToken(token, [key], now + 60)).toEqual({ valid: false, reason: 'expired' });
   });
 
   it('matches an HMAC computed independently', () => {
-    const expected = createHmac('sha256', key).update(`persona-start:${identityId}:${now}`).digest('base64url');
-    expect(signStartToken(identityId, now, key)).toBe(`${identityId}.${now}.${expected}`);
+    const expected = createHmac('sha256', key).update(`persona-start:step_up:${identityId}:${now}`).digest('base64url');
+    expect(signStartToken(identityId, now, key, 'step_up')).toBe(`${identityId}.${now}.step_up.${expected}`);
   });
 
-  it('refuses a token moved to another identity or given a later expiry', () => {
-    const [, expiry, signature] = signStartToken(identityId, now + 60, key).split('.');
-    expect(verifyStartToken(`${otherIdentity}.${expiry}.${signature}`, [key], now)).toEqual({
-      valid: false,
-      reason: 'bad_signature',
-    });
-    expect(verifyStartToken(`${identityId}.${now + 86_400}.${signature}`, [key], now)).toEqual({
-      valid: false,
-      reason: 'bad_signature',
-    });
+  it('refuses a token moved to another identity, given a later expiry or another purpose', () => {
+    const [, expiry, purpose, signature] = signStartToken(identityId, now + 60, key).split('.');
+    for (const forged of [
+      `${otherIdentity}.${expiry}.${purpose}.${signature}`,
+      `${identityId}.${now + 86_400}.${purpose}.${signature}`,
+      `${identityId}.${expiry}.recovery.${signature}`,
+    ]) {
+      expect(verifyStartToken(forged, [key], now)).toEqual({ valid: false, reason: 'bad_signature' });
+    }
   });
 
   it('accepts any key of a rotation list and refuses other keys', () => {
@@ -46,9 +46,11 @@ describe('signed start links', () => {
     'garbage',
     `${identityId}.${now}`,
     `00000000-0000-0000-0000-000000000000.${now}.${'a'.repeat(43)}`,
-    `${identityId}.soon.${'a'.repeat(43)}`,
-    `${identityId}.${now}.${'a'.repeat(42)}`,
-    `${identityId}.${now}.${'a'.repeat(43)}.extra`,
+    `${identityId}.soon.verification.${'a'.repeat(43)}`,
+    `${identityId}.${now}.verification.${'a'.repeat(42)}`,
+    `${identityId}.${now}.verification.${'a'.repeat(43)}.extra`,
+    `${identityId}.${now}.admin.${'a'.repeat(43)}`,
+    `${identityId}.${now}.${'a'.repeat(43)}`,
   ])('refuses the malformed token %j', (token) => {
     expect(verifyStartToken(token, [key], now)).toEqual({ valid: false, reason: 'malformed' });
   });

@@ -1,20 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import type { CompleteInquiry } from '../../src/persona/inquiry.js';
-import { HISTORY_LIMIT, notStartedRecord, type PersonaRecord } from '../../src/verification/record.js';
+import { HISTORY_LIMIT, mirrorOf, notStartedRecord, type PersonaRecord } from '../../src/verification/record.js';
 import { applyObservation, markNotStarted, type Observation } from '../../src/verification/transition.js';
+import { at, defaultRules, inquiry, recordAfter, type Step } from '../support/records.js';
 
-const rules = { decidedStatuses: new Set(['approved', 'declined']) };
-const at = (minute: number) => new Date(Date.UTC(2026, 6, 1, 10, minute)).toISOString();
+const rules = defaultRules();
 
-const inquiry = (id: string, status: string, createdMinute = 0): CompleteInquiry => ({
-  id,
-  status,
-  referenceId: '5e1b3c7a-2f4d-4a9e-b8c6-0d7f1e2a9b34',
-  templateId: 'itmpl_A',
-  createdAt: at(createdMinute),
-});
-
-const observe = (i: CompleteInquiry, minute: number, eventId: string | null = `evt_${minute}`): Observation => ({
+const observe = (
+  i: ReturnType<typeof inquiry>,
+  minute: number,
+  eventId: string | null = `evt_${minute}`,
+): Observation => ({
   inquiry: i,
   observedAt: at(minute),
   eventId,
@@ -22,9 +17,28 @@ const observe = (i: CompleteInquiry, minute: number, eventId: string | null = `e
 
 const created = applyObservation(null, observe(inquiry('inq_1', 'created'), 0, null), rules).record as PersonaRecord;
 
-describe('applyObservation', () => {
+/** Every order of `items`. */
+function permutations<T>(items: T[]): T[][] {
+  if (items.length <= 1) return [items];
+  return items.flatMap((item, index) =>
+    permutations([...items.slice(0, index), ...items.slice(index + 1)]).map((rest) => [item, ...rest]),
+  );
+}
+
+/** What the login gate and operators see of a record after the steps. */
+const standing = (steps: Step[], options: { duplicated?: boolean } = {}) => {
+  const applied = options.duplicated ? steps.flatMap((step) => [step, step]) : steps;
+  const record = recordAfter(applied) as PersonaRecord;
+  return {
+    decision: record.decision === null ? null : `${record.decision.status}:${record.decision.inquiry_id}`,
+    mirror: mirrorOf(record).status,
+  };
+};
+
+describe('applyObservation: the inquiry in progress', () => {
   it('starts a record from the first observation', () => {
-    expect(created).toEqual({
+    expect(created).toMatchObject({
+      version: 2,
       inquiry_id: 'inq_1',
       status: 'created',
       template_id: 'itmpl_A',
@@ -33,23 +47,32 @@ describe('applyObservation', () => {
       decided_at: null,
       last_event_id: null,
       history: [],
+      purpose: 'onboarding',
+      decision: null,
+      purposes: { onboarding: { inquiry_id: 'inq_1', status: 'created' } },
     });
   });
 
   it('applies newer observations and stamps decisions', () => {
     const approved = applyObservation(created, observe(inquiry('inq_1', 'approved'), 5), rules);
-    expect(approved).toEqual({
-      outcome: 'applied',
-      record: { ...created, status: 'approved', updated_at: at(5), decided_at: at(5), last_event_id: 'evt_5' },
+    expect(approved.outcome).toBe('applied');
+    expect(approved.record).toMatchObject({
+      status: 'approved',
+      updated_at: at(5),
+      decided_at: at(5),
+      last_event_id: 'evt_5',
+      decision: { outcome: 'approved', status: 'approved', inquiry_id: 'inq_1', decided_at: at(5) },
     });
   });
 
-  it('keeps the decision time when the same decision is seen again, and clears it when undecided', () => {
-    const approved = applyObservation(created, observe(inquiry('inq_1', 'approved'), 5), rules).record as PersonaRecord;
-    const again = applyObservation(approved, observe(inquiry('inq_1', 'approved'), 6), rules).record;
-    expect(again?.decided_at).toBe(at(5));
-    const review = applyObservation(approved, observe(inquiry('inq_1', 'needs_review'), 7), rules).record;
-    expect(review?.decided_at).toBeNull();
+  it("keeps Persona's decision time when the same decision is seen again later", () => {
+    const decided = { ...inquiry('inq_1', 'approved'), decisionedAt: at(4) };
+    const approved = applyObservation(created, observe(decided, 5), rules).record as PersonaRecord;
+    expect(approved.decision?.decided_at).toBe(at(4));
+    const again = applyObservation(approved, observe(decided, 30), rules).record;
+    expect(again?.decided_at).toBe(at(4));
+    expect(again?.decision?.decided_at).toBe(at(4));
+    expect(again?.updated_at).toBe(at(30));
   });
 
   it('calls the last event again a duplicate, and anything not newer stale', () => {
@@ -61,19 +84,16 @@ describe('applyObservation', () => {
     );
   });
 
-  it('breaks an exact tie of event times in favour of the status further along', () => {
+  it('breaks an exact tie of times in favour of the status further along', () => {
     const completed = applyObservation(created, observe(inquiry('inq_1', 'completed'), 5), rules)
       .record as PersonaRecord;
-    expect(applyObservation(completed, observe(inquiry('inq_1', 'approved'), 5, 'evt_a'), rules).outcome).toBe(
-      'applied',
-    );
-    const approved = applyObservation(completed, observe(inquiry('inq_1', 'approved'), 5, 'evt_a'), rules)
-      .record as PersonaRecord;
-    expect(applyObservation(approved, observe(inquiry('inq_1', 'completed'), 5, 'evt_c'), rules).outcome).toBe('stale');
-    expect(applyObservation(approved, observe(inquiry('inq_1', 'declined'), 5, 'evt_d'), rules).outcome).toBe('stale');
+    const approved = applyObservation(completed, observe(inquiry('inq_1', 'approved'), 5, 'evt_a'), rules);
+    expect(approved.outcome).toBe('applied');
+    const record = approved.record as PersonaRecord;
+    expect(applyObservation(record, observe(inquiry('inq_1', 'completed'), 5, 'evt_c'), rules).outcome).toBe('stale');
   });
 
-  it('lets a later-created inquiry replace the record and keeps the old one in history', () => {
+  it('lets a later-created inquiry take the place of the one in progress and keeps that one in history', () => {
     const declined = applyObservation(created, observe(inquiry('inq_1', 'declined'), 5), rules).record as PersonaRecord;
     const next = applyObservation(declined, observe(inquiry('inq_2', 'created', 10), 10), rules);
     expect(next.outcome).toBe('applied');
@@ -81,15 +101,18 @@ describe('applyObservation', () => {
       inquiry_id: 'inq_2',
       status: 'created',
       created_at: at(10),
-      history: [{ inquiry_id: 'inq_1', status: 'declined', decided_at: at(5) }],
+      purpose: 'reverification',
+      history: [{ inquiry_id: 'inq_1', status: 'declined', decided_at: at(5), purpose: 'onboarding' }],
+      decision: { outcome: 'declined', inquiry_id: 'inq_1' },
     });
   });
 
-  it('ignores an inquiry created before the recorded one, whatever its event time', () => {
+  it('ignores a non-decision of an inquiry created before the one in progress', () => {
     const newer = applyObservation(created, observe(inquiry('inq_2', 'created', 10), 10), rules)
       .record as PersonaRecord;
-    const late = applyObservation(newer, observe(inquiry('inq_1', 'approved', 0), 30), rules);
-    expect(late).toEqual({ outcome: 'superseded', record: newer });
+    const late = applyObservation(newer, observe(inquiry('inq_1', 'pending', 0), 30), rules);
+    expect(late.outcome).toBe('superseded');
+    expect(late.record).toBe(newer);
   });
 
   it(`keeps at most ${HISTORY_LIMIT} earlier inquiries`, () => {
@@ -105,6 +128,154 @@ describe('applyObservation', () => {
     const result = applyObservation(notStartedRecord('itmpl_A'), observe(inquiry('inq_1', 'pending'), 3), rules);
     expect(result.outcome).toBe('applied');
     expect(result.record).toMatchObject({ inquiry_id: 'inq_1', status: 'pending', history: [] });
+  });
+});
+
+describe('applyObservation: the standing decision', () => {
+  it.each([
+    ['created', 'created'],
+    ['pending', 'pending'],
+    ['completed', 'completed'],
+    ['needs_review', 'needs_review'],
+    ['expired', 'expired'],
+    ['failed', 'failed'],
+  ])('a new inquiry that is %s never lifts a decline', (status) => {
+    const result = standing([
+      ['inq_1', 'declined', 5, 0],
+      ['inq_2', status, 10, 8],
+    ]);
+    expect(result).toEqual({ decision: 'declined:inq_1', mirror: 'declined' });
+  });
+
+  it('a later-created inquiry that is approved lifts a decline', () => {
+    expect(
+      standing([
+        ['inq_1', 'declined', 5, 0],
+        ['inq_2', 'created', 8, 8],
+        ['inq_2', 'approved', 12, 8],
+      ]),
+    ).toEqual({ decision: 'approved:inq_2', mirror: 'approved' });
+  });
+
+  it('an approval of an inquiry created before the declined one never lifts the decline', () => {
+    const steps: Step[] = [
+      ['inq_1', 'created', 0, 0],
+      ['inq_2', 'declined', 5, 2],
+      ['inq_1', 'approved', 9, 0],
+    ];
+    for (const order of permutations(steps))
+      expect(standing(order)).toEqual({ decision: 'declined:inq_2', mirror: 'declined' });
+  });
+
+  it('a manual review flips a decision of the same inquiry both ways', () => {
+    const approved: Step = ['inq_1', 'approved', 5, 0];
+    const declinedOnReview: Step = ['inq_1', 'declined', 20, 0];
+    const approvedAgain: Step = ['inq_1', 'approved', 40, 0];
+    expect(standing([approved, declinedOnReview])).toEqual({ decision: 'declined:inq_1', mirror: 'declined' });
+    expect(standing([approved, declinedOnReview, approvedAgain])).toEqual({
+      decision: 'approved:inq_1',
+      mirror: 'approved',
+    });
+  });
+
+  it('a review that finds fraud in an earlier inquiry blocks the person despite a later approval', () => {
+    const steps: Step[] = [
+      ['inq_1', 'approved', 5, 0],
+      ['inq_2', 'approved', 30, 20],
+      ['inq_1', 'declined', 50, 0],
+    ];
+    for (const order of permutations(steps))
+      expect(standing(order)).toEqual({ decision: 'declined:inq_1', mirror: 'declined' });
+  });
+
+  it('a late redelivery of an older decision changes nothing', () => {
+    const steps: Step[] = [
+      ['inq_1', 'approved', 5, 0],
+      ['inq_1', 'declined', 20, 0],
+      ['inq_1', 'approved', 5, 0],
+    ];
+    expect(standing(steps)).toEqual({ decision: 'declined:inq_1', mirror: 'declined' });
+  });
+
+  it.each([
+    ['approved', ['created', 'pending', 'completed', 'approved']],
+    ['declined', ['created', 'pending', 'completed', 'needs_review', 'declined']],
+  ])('one inquiry ends %s whatever the order and however often its events arrive', (final, statuses) => {
+    const steps = statuses.map((status, minute): Step => ['inq_1', status, minute, 0]);
+    for (const order of permutations(steps)) {
+      for (const duplicated of [false, true]) {
+        const record = recordAfter(duplicated ? order.flatMap((step) => [step, step]) : order) as PersonaRecord;
+        expect(record.decision?.status).toBe(final);
+        expect(record.status).toBe(final);
+        expect(mirrorOf(record).status).toBe(final);
+      }
+    }
+  });
+
+  it('two inquiries interleaved in any order end in the same decision', () => {
+    const steps: Step[] = [
+      ['inq_1', 'completed', 2, 0],
+      ['inq_1', 'declined', 4, 0],
+      ['inq_2', 'created', 6, 6],
+      ['inq_2', 'completed', 8, 6],
+      ['inq_2', 'approved', 9, 6],
+    ];
+    for (const order of permutations(steps)) {
+      expect(standing(order, { duplicated: true })).toEqual({ decision: 'approved:inq_2', mirror: 'approved' });
+      const record = recordAfter(order) as PersonaRecord;
+      expect(record.inquiry_id).toBe('inq_2');
+    }
+  });
+
+  it('an approval and a decline at the same instant keep the decline', () => {
+    const steps: Step[] = [
+      ['inq_1', 'approved', 5, 0],
+      ['inq_2', 'declined', 5, 1],
+    ];
+    for (const order of permutations(steps)) expect(standing(order).decision).toBe('declined:inq_2');
+  });
+
+  it('a step-up inquiry is recorded under its purpose and never touches the standing decision', () => {
+    const approved = recordAfter([['inq_1', 'approved', 5, 0]]) as PersonaRecord;
+    const stepUp = recordAfter([['inq_9', 'declined', 30, 25]], defaultRules(), approved, 'step_up') as PersonaRecord;
+    expect(stepUp.decision).toEqual(approved.decision);
+    expect(stepUp.inquiry_id).toBe('inq_1');
+    expect(stepUp.purposes.step_up).toMatchObject({ inquiry_id: 'inq_9', status: 'declined', decided_at: at(30) });
+    const byTemplate = applyObservation(
+      approved,
+      observe(inquiry('inq_8', 'declined', 25, 'itmpl_StepUp'), 30),
+      defaultRules({ purposeTemplates: { step_up: new Set(['itmpl_StepUp']) } }),
+    ).record as PersonaRecord;
+    expect(byTemplate.decision).toEqual(approved.decision);
+    expect(byTemplate.purposes.step_up?.inquiry_id).toBe('inq_8');
+  });
+});
+
+describe('applyObservation: account actions (ON_DECLINE)', () => {
+  it('asks for the sessions to be revoked when a decline comes to stand, and not again for the same decline', () => {
+    const declined = recordAfter([['inq_1', 'declined', 5, 0]]) as PersonaRecord;
+    expect(declined.actions.pending).toEqual(['revoke_sessions']);
+    const done = { ...declined, actions: { ...declined.actions, pending: [] } };
+    const again = applyObservation(done, observe(inquiry('inq_1', 'declined'), 9, 'evt_again'), rules).record;
+    expect(again?.actions.pending).toEqual([]);
+  });
+
+  it('deactivates on decline and reactivates only what it deactivated', () => {
+    const deactivating = defaultRules({ onDecline: { revokeSessions: false, deactivate: true } });
+    const declined = recordAfter([['inq_1', 'declined', 5, 0]], deactivating) as PersonaRecord;
+    expect(declined.actions).toEqual({ deactivated_at: at(5), sessions_revoked_at: null, pending: [] });
+    const lifted = recordAfter([['inq_2', 'approved', 20, 10]], deactivating, declined) as PersonaRecord;
+    expect(lifted.actions.deactivated_at).toBeNull();
+    const neverDeactivated = recordAfter([['inq_1', 'approved', 5, 0]], deactivating) as PersonaRecord;
+    expect(neverDeactivated.actions.deactivated_at).toBeNull();
+  });
+
+  it('does nothing to the account with ON_DECLINE=none', () => {
+    const declined = recordAfter(
+      [['inq_1', 'declined', 5, 0]],
+      defaultRules({ onDecline: { revokeSessions: false, deactivate: false } }),
+    ) as PersonaRecord;
+    expect(declined.actions).toEqual({ deactivated_at: null, sessions_revoked_at: null, pending: [] });
   });
 });
 

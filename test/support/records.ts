@@ -1,0 +1,52 @@
+import type { CompleteInquiry } from '../../src/persona/inquiry.js';
+import type { PersonaRecord, Purpose } from '../../src/verification/record.js';
+import { applyObservation, type TransitionRules } from '../../src/verification/transition.js';
+
+export const IDENTITY_ID = '5e1b3c7a-2f4d-4a9e-b8c6-0d7f1e2a9b34';
+
+export const defaultRules = (overrides: Partial<TransitionRules> = {}): TransitionRules => ({
+  statuses: { approved: new Set(['approved']), declined: new Set(['declined']) },
+  purposeTemplates: {},
+  onDecline: { revokeSessions: true, deactivate: false },
+  ...overrides,
+});
+
+/** Persona times on one day, by minute. */
+export const at = (minute: number) => new Date(Date.UTC(2026, 6, 1, 10, minute)).toISOString();
+
+export const inquiry = (id: string, status: string, createdMinute = 0, templateId = 'itmpl_A'): CompleteInquiry => ({
+  id,
+  status,
+  referenceId: IDENTITY_ID,
+  templateId,
+  createdAt: at(createdMinute),
+});
+
+/** One step of an inquiry's life: `[inquiry id, status, minute seen, minute created]`. */
+export type Step = [id: string, status: string, minute: number, createdMinute: number];
+
+/**
+ * The record after the steps, each applied as a webhook event (event id `evt_<id>_<status>_<minute>`)
+ * through the real transition, so tests start from records the service itself would write.
+ */
+export function recordAfter(
+  steps: Step[],
+  rules: TransitionRules = defaultRules(),
+  start: PersonaRecord | null = null,
+  purpose?: Purpose,
+): PersonaRecord | null {
+  let record = start;
+  for (const [id, status, minute, createdMinute] of steps) {
+    record = applyObservation(
+      record,
+      {
+        inquiry: inquiry(id, status, createdMinute),
+        observedAt: at(minute),
+        eventId: `evt_${id}_${status}_${minute}`,
+        ...(purpose !== undefined && { purpose }),
+      },
+      rules,
+    ).record;
+  }
+  return record;
+}

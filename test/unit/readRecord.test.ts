@@ -1,0 +1,153 @@
+import { describe, expect, it } from 'vitest';
+import { readRecord, type RecordReading } from '../../src/verification/readRecord.js';
+import { mirrorOf, type PersonaRecord } from '../../src/verification/record.js';
+import { at, recordAfter } from '../support/records.js';
+
+const statuses = { approved: new Set(['approved']), declined: new Set(['declined']) };
+const read = (metadataAdmin: unknown) => readRecord(metadataAdmin, statuses);
+const recordOf = (reading: RecordReading) => {
+  if (reading.kind !== 'record') throw new Error(`not a record: ${JSON.stringify(reading)}`);
+  return reading.record;
+};
+const gateStatus = (reading: RecordReading) => mirrorOf(recordOf(reading)).status;
+
+/** A record exactly as version 1 (0.1.0) wrote it; its fields are taken from that version's tests. */
+const version1 = (fields: Record<string, unknown> = {}) => ({
+  inquiry_id: 'inq_1',
+  status: 'approved',
+  template_id: 'itmpl_A',
+  created_at: at(0),
+  updated_at: at(5),
+  decided_at: at(5),
+  last_event_id: 'evt_5',
+  history: [],
+  ...fields,
+});
+
+describe('readRecord: this version', () => {
+  it('reads what the transitions write, unchanged', () => {
+    const written = recordAfter([
+      ['inq_1', 'declined', 5, 0],
+      ['inq_2', 'pending', 10, 8],
+    ]) as PersonaRecord;
+    expect(read({ persona: JSON.parse(JSON.stringify(written)), other: 1 })).toEqual({
+      kind: 'record',
+      record: written,
+    });
+  });
+
+  it('has no record when there is none', () => {
+    for (const metadata of [null, undefined, {}, { persona: null }, { crm: 'x' }, 'text', [1]]) {
+      expect(read(metadata)).toEqual({ kind: 'none' });
+    }
+  });
+});
+
+describe('readRecord: records of version 1', () => {
+  it.each([
+    ['created', null],
+    ['pending', null],
+    ['approved', 'approved'],
+    ['declined', 'declined'],
+  ])('reads a %s record with its meaning', (status, decision) => {
+    const record = recordOf(read({ persona: version1({ status, decided_at: decision ? at(5) : null }) }));
+    expect(record).toMatchObject({
+      version: 2,
+      inquiry_id: 'inq_1',
+      status,
+      updated_at: at(5),
+      last_event_id: 'evt_5',
+    });
+    expect(record.decision?.status ?? null).toBe(decision);
+    expect(record.purposes.onboarding).toMatchObject({ inquiry_id: 'inq_1', status });
+  });
+
+  it('finds the decline version 1 pushed into history when a new inquiry was opened', () => {
+    const hidden = version1({
+      inquiry_id: 'inq_2',
+      status: 'created',
+      created_at: at(10),
+      decided_at: null,
+      history: [{ inquiry_id: 'inq_1', status: 'declined', decided_at: at(5) }],
+    });
+    expect(gateStatus(read({ persona: hidden }))).toBe('declined');
+  });
+
+  it('keeps a decline lifted by a later approval lifted', () => {
+    const lifted = version1({
+      inquiry_id: 'inq_3',
+      status: 'created',
+      created_at: at(20),
+      decided_at: null,
+      history: [
+        { inquiry_id: 'inq_2', status: 'approved', decided_at: at(15) },
+        { inquiry_id: 'inq_1', status: 'declined', decided_at: at(5) },
+      ],
+    });
+    const record = recordOf(read({ persona: lifted }));
+    expect(record.decision).toMatchObject({ outcome: 'approved', inquiry_id: 'inq_2' });
+    // A new inquiry created after the upgrade can still lift a decline that came from history.
+    const declinedInHistory = version1({
+      inquiry_id: 'inq_2',
+      status: 'created',
+      created_at: at(10),
+      decided_at: null,
+      history: [{ inquiry_id: 'inq_1', status: 'declined', decided_at: at(5) }],
+    });
+    const upgraded = recordOf(read({ persona: declinedInHistory }));
+    const retried = recordAfter([['inq_9', 'approved', 30, 25]], undefined, upgraded) as PersonaRecord;
+    expect(retried.decision).toMatchObject({ outcome: 'approved', inquiry_id: 'inq_9' });
+  });
+
+  it('reads a record with more history than it ever kept, and keeps a decline anywhere in it', () => {
+    const history = Array.from({ length: 60 }, (_, n) => ({
+      inquiry_id: `inq_h${n}`,
+      status: n === 40 ? 'declined' : 'expired',
+      decided_at: n === 40 ? at(1) : null,
+    }));
+    const record = recordOf(read({ persona: version1({ status: 'pending', decided_at: null, history }) }));
+    expect(record.history).toHaveLength(5);
+    expect(mirrorOf(record).status).toBe('declined');
+  });
+});
+
+describe('readRecord: partial, legacy and corrupt records fail safe', () => {
+  it.each([
+    ['a hand-written decline', { persona: { inquiry_id: 'inq_x', status: 'declined' } }],
+    ['a decline with nothing else', { persona: { status: 'declined' } }],
+    ['a decline as a bare string', { persona: 'declined' }],
+    ['the community integration’s status key', { persona_verification_status: 'declined' }],
+    ['the community integration’s inquiry key', { persona_inquiry_status: 'declined', persona_inquiry_id: 'inq_y' }],
+    ['a legacy decline beside an approved record', { persona: version1(), persona_inquiry_status: 'declined' }],
+    ['a newer version that says declined', { persona: { version: 7, status: 'declined' } }],
+    [
+      'a record whose standing decision is declined but unreadable otherwise',
+      { persona: { version: 2, decision: { outcome: 'declined' } } },
+    ],
+    [
+      'a record whose decision cannot be read but whose status declines',
+      { persona: { version: 2, status: 'declined', decision: 'x' } },
+    ],
+  ])('blocks on %s', (_name, metadata) => {
+    expect(gateStatus(read(metadata))).toBe('declined');
+  });
+
+  it.each([
+    ['a string', { persona: 'verified' }, 'not_an_object'],
+    ['a number', { persona: 42 }, 'not_an_object'],
+    ['an object without a status', { persona: { inquiry_id: 'inq_1' } }, 'no_status'],
+    ['a status that is not text', { persona: { status: 1 } }, 'no_status'],
+    ['a version we do not know', { persona: { version: 7, status: 'approved' } }, 'unknown_version'],
+    [
+      'a decision we cannot read',
+      { persona: { version: 2, status: 'approved', decision: { outcome: 'maybe' } } },
+      'decision_unreadable',
+    ],
+  ])('calls %s unreadable, never "no record"', (_name, metadata, reason) => {
+    expect(read(metadata)).toEqual({ kind: 'unreadable', reason });
+  });
+
+  it('ignores a legacy status that is not a decline, rather than trusting it as an approval', () => {
+    expect(read({ persona_verification_status: 'approved' })).toEqual({ kind: 'none' });
+  });
+});
