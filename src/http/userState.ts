@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import type { KratosIdentity } from '../kratos/kratosClient.js';
-import { callOptions } from './requestLog.js';
+import { callOptions, requestLocals } from './requestLog.js';
 import { planNextStep, type NextStep } from '../verification/nextStep.js';
 import type { RecordReading } from '../verification/readRecord.js';
 import type { PersonaRecord } from '../verification/record.js';
@@ -37,6 +37,12 @@ export async function readUserState(req: Request, res: Response, context: RouteC
   }
   const stored = await context.store.read(user.identityId, callOptions(res, RECORD_READ_BUDGET_MS));
   if (!stored.found) throw new HttpError(404, 'unknown_identity', 'This account no longer exists.');
+  if (stored.reading.kind === 'unreadable') {
+    requestLocals(res).log.error(
+      { identity_id: user.identityId, reason: stored.reading.reason },
+      'verification record cannot be interpreted; fix or remove metadata_admin.persona',
+    );
+  }
   return {
     ...user,
     identity: stored.identity,

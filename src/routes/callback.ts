@@ -65,6 +65,14 @@ export function callbackRoute(router: IRouter, context: RouteContext): void {
         ...(result.outcome === 'ignored' && { reason: result.reason }),
         ...(result.identityId !== undefined && { identity_id: result.identityId }),
       });
+      if (result.outcome === 'ignored' && result.reason === 'record_unreadable') {
+        // Not acknowledged: Persona delivers again for about two days, while someone fixes the record.
+        log.error(
+          { identity_id: result.identityId, persona_event_id: event.id },
+          'verification record cannot be interpreted; fix or remove metadata_admin.persona',
+        );
+        throw new HttpError(503, 'record_unreadable', "the identity's verification record cannot be interpreted now");
+      }
       context.metrics.countWebhook(event.name, RESULTS[result.outcome]);
       res
         .status(200)

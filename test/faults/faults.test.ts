@@ -264,4 +264,44 @@ describe('reconciliation', () => {
     harness.persona.inject({ path: '/api/v1/inquiries', method: 'GET', status: 401, times: 1 });
     expect(await harness.reconcile(lastTwoDays(harness))).toMatchObject({ checked: 0, incomplete: true });
   });
+
+  it('keeps a reconciled decision when a late event of the same inquiry arrives', async () => {
+    harness = await startHarness();
+    const identity = harness.kratos.createIdentity();
+    const { body } = await harness.postHook('/persona/initiate', { identity_id: identity.id }).expect(200);
+    harness.clock.now += 1_000;
+    harness.persona.setStatus(body.inquiry_id, 'completed');
+    const lateCompleted = harness.persona.eventFor(body.inquiry_id, 'inquiry.completed');
+    harness.clock.now += 1_000;
+    harness.persona.setStatus(body.inquiry_id, 'declined');
+
+    expect(await harness.reconcile(lastTwoDays(harness))).toMatchObject({ changed: 1 });
+    expect(record(harness.kratos, identity.id)).toMatchObject({ status: 'declined' });
+    harness.clock.now += 60_000;
+    await harness.postEvent(lateCompleted).expect(200, { outcome: 'stale' });
+    expect(record(harness.kratos, identity.id)).toMatchObject({
+      status: 'declined',
+      decision: { outcome: 'declined' },
+    });
+  });
+
+  it('repeats the account actions of a decline that Persona gave up delivering', async () => {
+    harness = await startHarness();
+    const identity = harness.kratos.createIdentity();
+    const session = harness.kratos.createSession(identity.id);
+    const { body } = await harness.postHook('/persona/initiate', { identity_id: identity.id }).expect(200);
+    harness.clock.now += 1_000;
+    harness.persona.setStatus(body.inquiry_id, 'declined');
+    harness.kratos.inject({ method: 'DELETE', status: 503, times: 100 });
+    await harness.postEvent(harness.persona.eventFor(body.inquiry_id, 'inquiry.declined')).expect(503);
+    expect(record(harness.kratos, identity.id)).toMatchObject({ actions: { pending: ['revoke_sessions'] } });
+
+    harness.kratos.clearFaults();
+    expect(await harness.reconcile(lastTwoDays(harness))).toMatchObject({ failed: 0 });
+    expect(record(harness.kratos, identity.id)).toMatchObject({ actions: { pending: [] } });
+    const whoami = await fetch(`${harness.kratos.url}/sessions/whoami`, {
+      headers: { 'X-Session-Token': session.token },
+    });
+    expect(whoami.status).toBe(401);
+  });
 });

@@ -154,6 +154,23 @@ describe('POST /persona/callback: statuses', () => {
     });
   });
 
+  it('does not acknowledge an event for a record it cannot interpret, so Persona delivers it again', async () => {
+    harness = await startHarness();
+    const { identityId, inquiryId } = await registered(harness);
+    const identity = harness.kratos.identity(identityId);
+    harness.kratos.createIdentity({ id: identityId, traits: identity?.traits, metadata_admin: { persona: { x: 1 } } });
+    const event = personaMoves(harness, inquiryId, 'approved');
+    const writesBefore = harness.kratos.patchesOf(identityId).length;
+    const refused = await harness.postEvent(event).expect(503);
+    expect(refused.body).toEqual({ error: { code: 'record_unreadable', message: expect.any(String) } });
+    expect(harness.kratos.patchesOf(identityId)).toHaveLength(writesBefore);
+
+    // An operator removes the broken record; the redelivery applies.
+    harness.kratos.createIdentity({ id: identityId, traits: identity?.traits, metadata_admin: null });
+    await harness.postEvent(event).expect(200, { outcome: 'applied' });
+    expect(record(harness, identityId)).toMatchObject({ status: 'approved', decision: { outcome: 'approved' } });
+  });
+
   it('keeps the status on inquiry.redacted', async () => {
     harness = await startHarness();
     const { identityId, inquiryId } = await registered(harness);

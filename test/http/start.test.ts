@@ -384,6 +384,20 @@ describe('GET /persona/start: failures and pages', () => {
     expect(harness.kratos.requests.filter((r) => r.method === 'PATCH')).toHaveLength(0);
   });
 
+  it('starts nothing for a record it cannot interpret, and says so without its content', async () => {
+    harness = await startHarness(ENV);
+    const identity = harness.kratos.createIdentity({ metadata_admin: { persona: { owner: 'Jane Doe' } } });
+    const response = await start(harness, signedIn(harness, identity.id));
+    expect(response.status).toBe(503);
+    expect(response.text).toContain('Identity verification is temporarily unavailable');
+    expect(harness.persona.requests).toHaveLength(0);
+    expect(harness.kratos.requests.filter((r) => r.method === 'PATCH')).toHaveLength(0);
+    expect(harness.logText()).not.toContain('Jane Doe');
+    expect(harness.logs).toContainEqual(
+      expect.objectContaining({ identity_id: identity.id, reason: 'no_status', level: 50 }),
+    );
+  });
+
   it('serves minimal, self-contained, escaped pages', async () => {
     harness = await startHarness({ ...ENV, LOGIN_MESSAGE_DECLINED: 'Declined <script>alert(1)</script> & done' });
     const { identityId } = harness.identityInState('declined');

@@ -72,4 +72,31 @@ describe('Kratos stand-in', () => {
     kratos = await startKratosStandIn();
     expect((await fetch(`${kratos.url}/admin/identities/5e1b3c7a-2f4d-4a9e-b8c6-0d7f1e2a9b34`)).status).toBe(404);
   });
+
+  it('revokes all sessions of an identity, and answers 404 when it has none, as Kratos does', async () => {
+    kratos = await startKratosStandIn();
+    const identity = kratos.createIdentity();
+    const other = kratos.createIdentity();
+    const sessions = [kratos.createSession(identity.id), kratos.createSession(identity.id)];
+    const kept = kratos.createSession(other.id);
+    const whoami = (token: string) =>
+      fetch(`${kratos.url}/sessions/whoami`, { headers: { 'X-Session-Token': token } }).then((r) => r.status);
+    const revoke = () => fetch(`${kratos.url}/admin/identities/${identity.id}/sessions`, { method: 'DELETE' });
+
+    expect((await revoke()).status).toBe(204);
+    for (const session of sessions) expect(await whoami(session.token)).toBe(401);
+    expect(await whoami(kept.token)).toBe(200);
+    expect((await revoke()).status).toBe(404);
+  });
+
+  it('accepts only active and inactive as state, and refuses the sessions of an inactive identity', async () => {
+    kratos = await startKratosStandIn();
+    const identity = kratos.createIdentity();
+    const session = kratos.createSession(identity.id);
+    expect((await patch(identity.id, [{ op: 'replace', path: '/state', value: 'banned' }])).status).toBe(400);
+    expect(kratos.identity(identity.id)?.state).toBe('active');
+    expect((await patch(identity.id, [{ op: 'replace', path: '/state', value: 'inactive' }])).status).toBe(200);
+    const whoami = await fetch(`${kratos.url}/sessions/whoami`, { headers: { 'X-Session-Token': session.token } });
+    expect(whoami.status).toBe(401);
+  });
 });
