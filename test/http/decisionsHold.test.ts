@@ -257,13 +257,13 @@ describe('ON_DECLINE', () => {
   });
 
   it('answers 503 while the sessions cannot be revoked, and finishes on redelivery', async () => {
-    sandbox = await startSandbox({ redeliveryDelaysMs: [50, 50, 50] });
+    sandbox = await startSandbox({ redeliveryDelaysMs: [100, 100, 100, 100, 100, 100] });
     const jane = await registered(sandbox);
     kratosOf(sandbox).inject({
       method: 'DELETE',
       path: `/admin/identities/${jane.identityId}/sessions`,
       status: 500,
-      times: 3,
+      times: 1_000,
     });
     await decide(sandbox, jane.inquiryId, ['start_inquiry', 'complete_inquiry', 'decline_inquiry']);
     const declined = sandbox.persona.deliveries.find((delivery) => delivery.name === 'inquiry.declined');
@@ -272,6 +272,7 @@ describe('ON_DECLINE', () => {
     expect(await login(sandbox, jane.identityId)).toMatchObject({ kind: 'interrupt', id: 4100001 });
     expect(recordOf(sandbox, jane.identityId)).toMatchObject({ actions: { pending: ['revoke_sessions'] } });
 
+    kratosOf(sandbox).clearFaults();
     for (let waited = 0; declined?.state !== 'delivered' && waited < 5_000; waited += 25) {
       await new Promise((resolve) => setTimeout(resolve, 25));
       await sandbox.persona.settled();
