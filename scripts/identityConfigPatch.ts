@@ -72,13 +72,15 @@ function firstMissingParent(current: unknown, path: string[]): string[] | undefi
 }
 
 /**
- * The hooks Kratos runs today where the snippet puts a list. A method without a list of its own
- * runs the flow-wide `after.hooks`, and stops doing so once it has one (reference/kratos-actions.md):
- * a new method list starts from the flow-wide hooks, so none of them is silently dropped.
+ * The hooks Kratos runs today where the snippet puts a list. A method whose own list is missing or
+ * empty runs the flow-wide `after.hooks`, and stops doing so once its list has a hook (ory/kratos
+ * driver/registry_default_login.go and registry_default_registration.go: "global hooks are added
+ * only if no strategy specific hooks are defined"): a method list we fill starts from the
+ * flow-wide hooks, so none of them is silently dropped.
  */
 function currentHooks(current: unknown, path: string[]): { hooks: unknown[]; from?: string } {
   const own = valueAt(current, path);
-  if (Array.isArray(own)) return { hooks: own };
+  if (Array.isArray(own) && own.length > 0) return { hooks: own };
   const [method, phase] = [path.at(-2), path.at(-3)];
   if (method === undefined || (phase !== 'after' && phase !== 'before')) return { hooks: [] };
   const flowWidePath = [...path.slice(0, -2), 'hooks'];

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { config as loadDotenv } from 'dotenv';
@@ -106,7 +106,10 @@ await runCommand(COMMAND, async ({ values, positionals }) => {
     throw new UsageError(`${snippetPath}: ${(error as Error).message}`);
   }
   const out = String(values['out']);
-  writeFileSync(fromCaller(out), `${JSON.stringify(patch.operations, null, 2)}\n`, { mode: 0o600 });
+  // The file holds the secret: readable by its owner only, also when it existed before.
+  writeFileSync(fromCaller(out), '', { mode: 0o600 });
+  chmodSync(fromCaller(out), 0o600);
+  writeFileSync(fromCaller(out), `${JSON.stringify(patch.operations, null, 2)}\n`);
 
   for (const change of patch.changes) {
     const notes = [
