@@ -29,6 +29,12 @@ const FEATURES: Record<string, (config: Settings) => string> = {
     config.record.publicMirror
       ? on('the login gate decides from metadata_public, without calling Kratos')
       : off('METADATA_PUBLIC_MIRROR=false: the login gate reads the admin record on every login'),
+  revoke_sessions_on_decline: (config) =>
+    config.record.onDecline.revokeSessions
+      ? on('ON_DECLINE includes revoke_sessions')
+      : off('ON_DECLINE leaves out revoke_sessions: a declined user keeps a session already open'),
+  deactivate_on_decline: (config) =>
+    config.record.onDecline.deactivate ? on('ON_DECLINE includes deactivate') : off('ON_DECLINE leaves out deactivate'),
   verify_links: (config) =>
     config.start.publicBaseUrl !== undefined
       ? on('PUBLIC_BASE_URL is set: block messages link to /persona/start')

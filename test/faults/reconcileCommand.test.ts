@@ -24,11 +24,24 @@ function reconcileCommand(args: string[], env: Record<string, string>) {
   });
 }
 
+/** The stand-ins, and the service's configuration pointing at them. */
+async function startStandIns() {
+  kratos = await startKratosStandIn();
+  persona = await startPersonaStandIn({ apiKey: 'persona_sandbox_cli', templateIds: ['itmpl_Cli'] });
+  running.push(kratos, persona);
+  return {
+    ORY_WEBHOOK_SECRET: 'reconcile-cli-secret-0123456789',
+    KRATOS_ADMIN_URL: kratos.url,
+    PERSONA_API_KEY: 'persona_sandbox_cli',
+    PERSONA_API_BASE: persona.apiBase,
+    PERSONA_TEMPLATE_ID: 'itmpl_Cli',
+    PERSONA_WEBHOOK_SECRET: 'wbhsec_cli_0123456789abcdef',
+  };
+}
+
 describe('npm run reconcile', () => {
   it('applies the current state of the window and prints the counts', async () => {
-    kratos = await startKratosStandIn();
-    persona = await startPersonaStandIn({ apiKey: 'persona_sandbox_cli', templateIds: ['itmpl_Cli'] });
-    running.push(kratos, persona);
+    const env = await startStandIns();
     const identity = kratos.createIdentity();
     persona.addInquiry({
       referenceId: identity.id,
@@ -40,15 +53,6 @@ describe('npm run reconcile', () => {
       status: 'created',
       createdAt: new Date(Date.now() - 72 * 3_600_000).toISOString(),
     });
-    const env = {
-      ORY_WEBHOOK_SECRET: 'reconcile-cli-secret-0123456789',
-      KRATOS_ADMIN_URL: kratos.url,
-      PERSONA_API_KEY: 'persona_sandbox_cli',
-      PERSONA_API_BASE: persona.apiBase,
-      PERSONA_TEMPLATE_ID: 'itmpl_Cli',
-      PERSONA_WEBHOOK_SECRET: 'wbhsec_cli_0123456789abcdef',
-    };
-
     const result = await reconcileCommand(['--since', '48h'], env);
 
     expect(result.stdout).toMatch(/checked 1, changed 1, unchanged 0, failed 0\n$/);
@@ -59,21 +63,12 @@ describe('npm run reconcile', () => {
   });
 
   it("reports each page and each wait for Persona's rate limit on stderr, the summary on stdout", async () => {
-    kratos = await startKratosStandIn();
-    persona = await startPersonaStandIn({ apiKey: 'persona_sandbox_cli', templateIds: ['itmpl_Cli'] });
-    running.push(kratos, persona);
+    const env = await startStandIns();
     // Two pages of 100, for inquiries no identity is behind (another app's, say).
     for (let index = 0; index < 150; index += 1) persona.addInquiry({ referenceId: null, status: 'approved' });
     persona.inject({ method: 'GET', path: '/api/v1/inquiries', status: 429, headers: { 'RateLimit-Reset': '1' } });
 
-    const result = await reconcileCommand([], {
-      ORY_WEBHOOK_SECRET: 'reconcile-cli-secret-0123456789',
-      KRATOS_ADMIN_URL: kratos.url,
-      PERSONA_API_KEY: 'persona_sandbox_cli',
-      PERSONA_API_BASE: persona.apiBase,
-      PERSONA_TEMPLATE_ID: 'itmpl_Cli',
-      PERSONA_WEBHOOK_SECRET: 'wbhsec_cli_0123456789abcdef',
-    });
+    const result = await reconcileCommand([], env);
 
     expect(result.stderr.split('\n').slice(1, -1)).toEqual([
       "reconcile: Persona's rate limit is reached, which resets in 1 s: waiting before listInquiries is tried again",

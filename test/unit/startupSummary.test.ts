@@ -37,6 +37,12 @@ describe('startupSummary', () => {
       grace_period: 'off: only with LOGIN_POLICY=require-approved',
       reconcile_schedule: expect.stringMatching(/^off: RECONCILE_INTERVAL is unset/),
       metrics_auth: 'off: METRICS_TOKEN is unset',
+      revoke_sessions_on_decline: 'on: ON_DECLINE includes revoke_sessions',
+      deactivate_on_decline: 'off: ON_DECLINE leaves out deactivate',
+    });
+    expect(summarize({ ...REQUIRED, ON_DECLINE: 'none' }).features).toMatchObject({
+      revoke_sessions_on_decline: expect.stringMatching(/^off: /),
+      deactivate_on_decline: expect.stringMatching(/^off: /),
     });
     expect(warnedSettings(REQUIRED)).toEqual(['RETURN_TO_ALLOWLIST', 'METRICS_TOKEN']);
   });
@@ -72,7 +78,10 @@ describe('startupSummary', () => {
       REVERIFY_AFTER: '365d',
     });
     expect(strict.warnings).toEqual([]);
-    expect(strict.features).toMatchObject({ grace_period: 'on: LOGIN_GRACE_PERIOD is set', reverification: expect.stringMatching(/^on: /) });
+    expect(strict.features).toMatchObject({
+      grace_period: 'on: LOGIN_GRACE_PERIOD is set',
+      reverification: expect.stringMatching(/^on: /),
+    });
   });
 
   it('warns when reconciliation windows leave gaps between runs', () => {
