@@ -1,3 +1,5 @@
+import { isObject } from '../sandbox/standInServer.js';
+
 /**
  * Turns an ory-actions snippet into the JSON Patch that `ory patch project --file` sends to Ory
  * Network: every hook list of the snippet, merged into the project's current list, with the service's
@@ -35,9 +37,6 @@ export interface ListChange {
 }
 
 type Hook = { hook: string; config?: Record<string, unknown> };
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === 'object' && !Array.isArray(value);
 
 /** RFC 6901: `~` and `/` in a member name are escaped. */
 const pointer = (path: string[]) =>
