@@ -50,3 +50,5 @@ set +e
 status=$?
 set -e
 [ "$status" = 2 ] || { echo "dist/reconcile.js answered $status to a bad --since, not 2" >&2; exit 1; }
+(cd "$work" && "${as_user[@]}" node dist/reconcile.js --help >/dev/null) || { echo "dist/reconcile.js --help did not exit 0" >&2; exit 1; }
+echo "== reconcile answers --help and a wrong argument as documented"

@@ -1,30 +1,57 @@
-import { parseArgs } from 'node:util';
 import { config as loadDotenv } from 'dotenv';
+import { runCommand, UsageError, type CommandSpec } from './commandLine.js';
 import { ConfigError, loadConfig } from './config.js';
 import { parseDuration } from './duration.js';
 import { createKratosClient } from './kratos/kratosClient.js';
 import { createLogger } from './logger.js';
+import type { CallObserver } from './outbound/observe.js';
 import { createPersonaClient } from './persona/personaClient.js';
-import { reconcile } from './reconcile/reconcile.js';
+import { reconcile, type ReconcileProgress } from './reconcile/reconcile.js';
 import { createServices } from './services.js';
 
-/**
- * `npm run reconcile -- --since 48h`: applies the current status of every inquiry created in the
- * window to its identity. Exits 0 when everything was checked and no update failed.
- */
-async function main(): Promise<number> {
+const COMMAND: CommandSpec = {
+  name: 'reconcile',
+  usage: `usage: reconcile [--since <duration>]
+
+Applies the current Persona status of every inquiry created in the window to its Kratos identity,
+by the same rules as a webhook: a healthy identity stays unchanged, an older inquiry never undoes
+a newer one. Reads the service's configuration from the environment (and a .env file).
+
+  npm run reconcile -- --since 48h      from a checkout (compiles first)
+  node dist/reconcile.js --since 48h    in the container
+
+Options:
+  --since <duration>  how far back to look: 90m, 48h, 7d, 1h30m (default 48h)
+  -h, --help          this text
+
+Progress (pages read, waits for Persona's rate limit) goes to stderr, the summary to stdout.
+Exit status: 0 when every inquiry was checked and no update failed; 1 when an update failed or a
+page could not be read (run it again); 2 for a wrong argument.
+`,
+  options: { since: { type: 'string', default: '48h' } },
+};
+
+const progress = (line: string) => process.stderr.write(`reconcile: ${line}\n`);
+
+const reportPage = ({ templateId, pages, counts }: ReconcileProgress) =>
+  progress(
+    `${templateId}: page ${pages} read; so far checked ${counts.checked}, changed ${counts.changed}, failed ${counts.failed}`,
+  );
+
+/** Persona's 429 carries when its window resets; the retry waits that long, so say so. */
+const reportRateLimit: CallObserver = (call) => {
+  if (call.failure?.kind === 'status' && call.failure.status === 429) {
+    const reset = call.rateLimitResetSeconds === undefined ? '' : `, which resets in ${call.rateLimitResetSeconds} s`;
+    progress(`Persona's rate limit is reached${reset}: waiting before ${call.operation} is tried again`);
+  }
+};
+
+await runCommand(COMMAND, async ({ values }) => {
+  const since = String(values['since']);
+  const windowMs = parseDuration(since);
+  if (windowMs === undefined) throw new UsageError(`--since: "${since}" is not a duration such as 48h, 7d or 1h30m`);
+
   loadDotenv({ quiet: true });
-  let since: number | undefined;
-  try {
-    const { values } = parseArgs({ options: { since: { type: 'string', default: '48h' } } });
-    since = parseDuration(values.since);
-  } catch {
-    since = undefined;
-  }
-  if (since === undefined) {
-    process.stderr.write('usage: reconcile [--since <duration, e.g. 48h or 7d>]\n');
-    return 2;
-  }
   let config;
   try {
     config = loadConfig(process.env);
@@ -36,14 +63,16 @@ async function main(): Promise<number> {
   const logger = createLogger({ level: config.logLevel });
   const kratos = createKratosClient(config.kratos);
   const services = createServices(config, kratos);
-  const from = new Date(Date.now() - since);
+  const from = new Date(Date.now() - windowMs);
+  progress(`reading the inquiries created since ${from.toISOString()}`);
   const counts = await reconcile(
     {
-      persona: createPersonaClient(config.persona),
+      persona: createPersonaClient({ ...config.persona, observe: reportRateLimit }),
       store: services.store,
       rules: services.rules,
       templateIds: config.persona.templateIds,
       logger,
+      onPage: reportPage,
     },
     from,
   );
@@ -52,6 +81,4 @@ async function main(): Promise<number> {
       `unchanged ${counts.unchanged}, failed ${counts.failed}${counts.incomplete ? ' (incomplete: a page could not be read)' : ''}\n`,
   );
   return counts.failed > 0 || counts.incomplete ? 1 : 0;
-}
-
-process.exitCode = await main();
+});

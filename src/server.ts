@@ -10,9 +10,12 @@ import { createPersonaClient } from './persona/personaClient.js';
 import { scheduleReconciliation } from './reconcile/reconcile.js';
 import { metricsRoute } from './routes/metrics.js';
 import { createServices } from './services.js';
+import { startupSummary } from './startupSummary.js';
 
 /** Requests in flight get this long to finish after SIGTERM; longer than any route's own budget. */
 const SHUTDOWN_GRACE_MS = 10_000;
+/** One look at Kratos at start, so a wrong KRATOS_ADMIN_URL or ORY_API_KEY shows in the first lines. */
+const KRATOS_START_CHECK_MS = 2_000;
 
 function configure(): Readonly<Config> {
   // A .env file is for development; in containers the environment is set by the orchestrator.
@@ -78,7 +81,23 @@ function start() {
         );
 
   const server = createServer(app).listen(config.port, config.host, () => {
-    logger.info({ port: config.port, login_policy: config.login.policy }, 'ory-persona-idv listening');
+    const summary = startupSummary(config);
+    logger.info(
+      {
+        port: config.port,
+        mode: summary.mode,
+        login_policy: summary.loginPolicy,
+        inquiry_type: summary.inquiryType,
+        persona_environment: summary.personaEnvironment,
+        features: summary.features,
+      },
+      'ory-persona-idv listening',
+    );
+    for (const warning of summary.warnings) logger.warn({ setting: warning.setting }, warning.message);
+    void kratos.ready(KRATOS_START_CHECK_MS).then((ready) => {
+      if (!ready)
+        logger.warn('Kratos admin API unreachable or unhealthy at start: /readyz answers 503 until it answers');
+    });
   });
   server.on('error', (error) => {
     logger.fatal({ error: error.message }, 'server failed');

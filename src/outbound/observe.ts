@@ -11,6 +11,8 @@ export interface OutboundCall {
   failure?: OutboundFailure | undefined;
   /** Persona's `Request-Id`, for support requests. */
   requestId?: string | undefined;
+  /** With a 429: seconds until the rate window resets (`RateLimit-Reset`), which the retry waits out. */
+  rateLimitResetSeconds?: number | undefined;
 }
 
 export type CallObserver = (call: OutboundCall) => void;

@@ -113,6 +113,7 @@ export function createPersonaClient(options: PersonaClientOptions): PersonaApi {
             status: failure.kind === 'status' ? failure.status : undefined,
             failure,
             requestId: details.requestId,
+            rateLimitResetSeconds: details.rateLimitResetSeconds,
           });
           throw error;
         }

@@ -19,6 +19,15 @@ export interface ReconcileDeps {
   rules: TransitionRules;
   templateIds: readonly string[];
   logger: Logger;
+  /** Told after each page, for a command's progress lines. */
+  onPage?: (progress: ReconcileProgress) => void;
+}
+
+export interface ReconcileProgress {
+  templateId: string;
+  /** Pages of this template read so far. */
+  pages: number;
+  counts: Readonly<ReconcileCounts>;
 }
 
 export interface ReconcileCounts {
@@ -39,6 +48,7 @@ export async function reconcile(deps: ReconcileDeps, since: Date): Promise<Recon
   const counts: ReconcileCounts = { checked: 0, changed: 0, unchanged: 0, failed: 0, incomplete: false };
   for (const templateId of deps.templateIds) {
     let after: string | undefined;
+    let pages = 0;
     do {
       let page;
       try {
@@ -67,6 +77,8 @@ export async function reconcile(deps: ReconcileDeps, since: Date): Promise<Recon
           );
         }
       }
+      pages += 1;
+      deps.onPage?.({ templateId, pages, counts: { ...counts } });
       after = page.next;
     } while (after !== undefined);
   }

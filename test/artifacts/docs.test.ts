@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_VARIABLES } from '../../src/config.js';
 import { MESSAGE_IDS } from '../../src/kratos/messages.js';
@@ -15,6 +15,21 @@ describe('documentation agrees with the code', () => {
   it('the README configuration table lists every variable', () => {
     const rows = [...readme.matchAll(/^\| `([A-Z][A-Z0-9_]+)` \|/gm)].map((match) => match[1]);
     expect(rows.sort()).toEqual([...CONFIG_VARIABLES].sort());
+  });
+
+  it('the README layout tree names only what exists, each under its own parent', () => {
+    const tree = /## Development\n\n```\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+    let parent = '';
+    const paths = tree.split('\n').flatMap((line) => {
+      const names = /^( *)([^\s,]+(?:, [^\s,]+)*)/.exec(line);
+      if (names === null) return [];
+      const nested = (names[1] ?? '').length > 0;
+      const entries = (names[2] ?? '').split(', ').map((name) => (nested ? `${parent}${name}` : name));
+      if (!nested) parent = entries[0] ?? '';
+      return entries;
+    });
+    expect(paths.length).toBeGreaterThan(20);
+    expect(paths.filter((path) => !existsSync(new URL(`../../${path}`, import.meta.url)))).toEqual([]);
   });
 
   it('the README message table lists exactly the message ids the service sends', () => {

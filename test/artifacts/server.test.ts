@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { freePort, startServerProcess, waitForAnswer } from '../support/serverProcess.js';
 
 const REQUIRED = {
@@ -18,6 +18,35 @@ describe('the server process', () => {
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
     expect(server.stdout()).not.toContain(REQUIRED.ORY_WEBHOOK_SECRET);
+  });
+
+  it('says at start how it runs, what is off and why, and that Kratos does not answer', async () => {
+    const port = await freePort();
+    const server = startServerProcess({ ...REQUIRED, PORT: String(port), HOST: '127.0.0.1' });
+    await waitForAnswer(`http://127.0.0.1:${port}/healthz`);
+    await vi.waitFor(() => expect(server.stdout()).toContain('Kratos admin API unreachable'), { timeout: 5_000 });
+    server.child.kill('SIGTERM');
+    await server.exited;
+
+    const lines = server
+      .stdout()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.find((line) => line['msg'] === 'ory-persona-idv listening')).toMatchObject({
+      level: 30,
+      port,
+      mode: 'single-instance',
+      login_policy: 'block-declined',
+      persona_environment: 'sandbox',
+      features: { verify_links: 'off: PUBLIC_BASE_URL is unset' },
+    });
+    const warnings = lines.filter((line) => line['level'] === 40);
+    expect(warnings.map((line) => line['setting'] ?? line['msg'])).toEqual([
+      'RETURN_TO_ALLOWLIST',
+      'METRICS_TOKEN',
+      expect.stringMatching(/^Kratos admin API unreachable or unhealthy at start/),
+    ]);
   });
 
   it('lists every configuration problem by name, without values, and exits 1', async () => {

@@ -28,7 +28,9 @@ describe('graceful shutdown', () => {
       headers: { 'Content-Type': 'application/json', 'X-Webhook-Secret': 'shutdown-test-secret-0123456789' },
       body: JSON.stringify({ identity_id: identity.id, persona: null }),
     });
-    while (kratos.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    // Kratos has seen the start-up check already: wait for the gate's read of this identity.
+    const gateRead = () => kratos.requests.some((request) => request.path === `/admin/identities/${identity.id}`);
+    while (!gateRead()) await new Promise((resolve) => setTimeout(resolve, 10));
     server.child.kill('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 200));
 

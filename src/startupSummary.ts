@@ -1,0 +1,142 @@
+import type { Config, InquiryType, LoginPolicyName } from './config.js';
+
+/** A setting that quietly switches something off or has no effect, named so an operator can fix it. */
+export interface StartupWarning {
+  setting: string;
+  message: string;
+}
+
+export interface StartupSummary {
+  mode: 'single-instance';
+  loginPolicy: LoginPolicyName;
+  inquiryType: InquiryType;
+  /** From the API key's prefix: Persona's keys say which environment they belong to. */
+  personaEnvironment: 'sandbox' | 'production' | 'unknown';
+  /** Each optional feature, `on: <why>` or `off: <why>`, naming the setting that decided it. */
+  features: Record<string, string>;
+  warnings: StartupWarning[];
+}
+
+type Settings = Readonly<Config>;
+
+const on = (why: string) => `on: ${why}`;
+const off = (why: string) => `off: ${why}`;
+const requireApproved = (config: Settings) => config.login.policy === 'require-approved';
+
+/** One line per optional feature: add yours here. */
+const FEATURES: Record<string, (config: Settings) => string> = {
+  public_mirror: (config) =>
+    config.record.publicMirror
+      ? on('the login gate decides from metadata_public, without calling Kratos')
+      : off('METADATA_PUBLIC_MIRROR=false: the login gate reads the admin record on every login'),
+  revoke_sessions_on_decline: (config) =>
+    config.record.onDecline.revokeSessions
+      ? on('ON_DECLINE includes revoke_sessions')
+      : off('ON_DECLINE leaves out revoke_sessions: a declined user keeps a session already open'),
+  deactivate_on_decline: (config) =>
+    config.record.onDecline.deactivate ? on('ON_DECLINE includes deactivate') : off('ON_DECLINE leaves out deactivate'),
+  verify_links: (config) =>
+    config.start.publicBaseUrl !== undefined
+      ? on('PUBLIC_BASE_URL is set: block messages link to /persona/start')
+      : off('PUBLIC_BASE_URL is unset'),
+  return_to: (config) =>
+    config.start.returnToAllowlist.length > 0 || config.start.defaultReturnTo !== undefined
+      ? on('RETURN_TO_ALLOWLIST or DEFAULT_RETURN_TO is set')
+      : off('RETURN_TO_ALLOWLIST and DEFAULT_RETURN_TO are unset'),
+  grace_period: (config) =>
+    !requireApproved(config)
+      ? off('only with LOGIN_POLICY=require-approved')
+      : config.login.gracePeriodMs !== undefined
+        ? on('LOGIN_GRACE_PERIOD is set')
+        : off('LOGIN_GRACE_PERIOD is unset'),
+  reverification: (config) =>
+    config.login.reverifyAfterMs !== undefined ? on('REVERIFY_AFTER is set') : off('REVERIFY_AFTER is unset'),
+  retries: (config) =>
+    config.start.allowRetries
+      ? on('ALLOW_RETRIES=true: declined and failed users may start a new inquiry')
+      : off('ALLOW_RETRIES is not true'),
+  reconcile_schedule: (config) =>
+    config.reconcile.intervalMs !== undefined
+      ? on('RECONCILE_INTERVAL is set')
+      : off('RECONCILE_INTERVAL is unset: run `node dist/reconcile.js` from a scheduler'),
+  metrics_auth: (config) =>
+    config.metrics.tokens !== undefined ? on('METRICS_TOKEN is set') : off('METRICS_TOKEN is unset'),
+};
+
+/** One line per setting that can silently disable something: add yours here. */
+const WARNINGS: ((config: Settings) => StartupWarning | undefined)[] = [
+  (config) =>
+    requireApproved(config) && config.start.publicBaseUrl === undefined
+      ? {
+          setting: 'PUBLIC_BASE_URL',
+          message: 'PUBLIC_BASE_URL is unset: blocked users get messages 4100002 and 4100003 without a link to verify',
+        }
+      : undefined,
+  (config) =>
+    config.start.returnToAllowlist.length === 0
+      ? {
+          setting: 'RETURN_TO_ALLOWLIST',
+          message:
+            config.start.defaultReturnTo === undefined
+              ? 'RETURN_TO_ALLOWLIST is empty: /persona/start refuses every return_to and users who finish stay on this service'
+              : 'RETURN_TO_ALLOWLIST is empty: /persona/start refuses every return_to but DEFAULT_RETURN_TO',
+        }
+      : undefined,
+  (config) =>
+    !requireApproved(config) && config.login.gracePeriodMs !== undefined
+      ? {
+          setting: 'LOGIN_GRACE_PERIOD',
+          message: 'LOGIN_GRACE_PERIOD has no effect: it applies only with LOGIN_POLICY=require-approved',
+        }
+      : undefined,
+  (config) =>
+    !requireApproved(config) && config.login.reverifyAfterMs !== undefined
+      ? {
+          setting: 'REVERIFY_AFTER',
+          message:
+            'REVERIFY_AFTER is not enforced at login with LOGIN_POLICY=block-declined: only /persona/start asks for a new verification',
+        }
+      : undefined,
+  (config) =>
+    config.reconcile.intervalMs !== undefined && config.reconcile.windowMs < config.reconcile.intervalMs
+      ? {
+          setting: 'RECONCILE_WINDOW',
+          message:
+            'RECONCILE_WINDOW is shorter than RECONCILE_INTERVAL: inquiries created between runs are never reconciled',
+        }
+      : undefined,
+  (config) =>
+    config.metrics.tokens === undefined && config.metrics.port === undefined
+      ? {
+          setting: 'METRICS_TOKEN',
+          message:
+            '/metrics is open to anyone who reaches the service: set METRICS_TOKEN, or METRICS_PORT on a private port',
+        }
+      : undefined,
+  (config) =>
+    config.kratos.apiKey === undefined && new URL(config.kratos.adminUrl).hostname.endsWith('.oryapis.com')
+      ? {
+          setting: 'ORY_API_KEY',
+          message: 'ORY_API_KEY is unset but KRATOS_ADMIN_URL is on Ory Network: Kratos will refuse every admin call',
+        }
+      : undefined,
+];
+
+const personaEnvironment = (apiKey: string): StartupSummary['personaEnvironment'] =>
+  apiKey.startsWith('persona_sandbox_')
+    ? 'sandbox'
+    : apiKey.startsWith('persona_production_')
+      ? 'production'
+      : 'unknown';
+
+/** What the service runs with, for the line it logs at start: no secrets, no addresses. */
+export function startupSummary(config: Settings): StartupSummary {
+  return {
+    mode: 'single-instance',
+    loginPolicy: config.login.policy,
+    inquiryType: config.persona.inquiryType,
+    personaEnvironment: personaEnvironment(config.persona.apiKey),
+    features: Object.fromEntries(Object.entries(FEATURES).map(([name, describe]) => [name, describe(config)])),
+    warnings: WARNINGS.map((warn) => warn(config)).filter((warning) => warning !== undefined),
+  };
+}

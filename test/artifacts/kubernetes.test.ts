@@ -1,0 +1,183 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { IContainer, IPodSpec } from 'kubernetes-models/v1';
+import { ConfigMap, Secret, Service } from 'kubernetes-models/v1';
+import { Deployment } from 'kubernetes-models/apps/v1';
+import { CronJob } from 'kubernetes-models/batch/v1';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { CONFIG_VARIABLES, ConfigError, loadConfig } from '../../src/config.js';
+import { parseDuration } from '../../src/duration.js';
+
+const DIR = new URL('../../deploy/kubernetes/', import.meta.url);
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const files = readdirSync(DIR).filter((file) => file.endsWith('.yaml'));
+type Manifest = Record<string, unknown> & { file: string };
+const read = (file: string) => parse(readFileSync(new URL(file, DIR), 'utf8')) as Record<string, unknown>;
+
+/** Each kind with its model from the Kubernetes API schema; validate() throws on a violation. */
+const MODELS: Record<string, new (data: never) => { validate(): void }> = {
+  ConfigMap,
+  Secret,
+  Service,
+  Deployment,
+  CronJob,
+  PodDisruptionBudget,
+};
+const manifests: Manifest[] = files
+  .filter((file) => file !== 'kustomization.yaml')
+  .map((file) => ({ ...read(file), file }));
+const only = <T>(kind: string) => {
+  const found = manifests.filter((manifest) => manifest['kind'] === kind);
+  expect(found).toHaveLength(1);
+  return found[0] as unknown as T;
+};
+
+const configMap = only<ConfigMap>('ConfigMap');
+const secret = only<Secret & { file: string }>('Secret');
+const deployment = only<Deployment>('Deployment');
+const cronJob = only<CronJob>('CronJob');
+const workloads: [string, IPodSpec][] = [
+  ['Deployment', deployment.spec?.template.spec as IPodSpec],
+  ['CronJob', cronJob.spec?.jobTemplate.spec?.template.spec as IPodSpec],
+];
+
+/** The variables a container gets: its own env and what envFrom brings from the ConfigMap and Secret. */
+function environment(container: IContainer): Record<string, string> {
+  const variables: Record<string, string> = {};
+  for (const source of container.envFrom ?? []) {
+    if (source.configMapRef) {
+      expect(source.configMapRef.name).toBe(configMap.metadata?.name);
+      Object.assign(variables, configMap.data);
+    }
+    if (source.secretRef) {
+      expect(source.secretRef.name).toBe(secret.metadata?.name);
+      Object.assign(variables, secret.stringData);
+    }
+  }
+  for (const variable of container.env ?? []) variables[variable.name] = variable.value ?? '';
+  return variables;
+}
+
+/** What the schema itself requires: the problems loadConfig reports for an empty environment. */
+const REQUIRED = (() => {
+  try {
+    loadConfig({});
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      return error.problems
+        .filter((problem) => problem.endsWith(': is required'))
+        .map((problem) => problem.split(':')[0]);
+    }
+    throw error;
+  }
+  return [];
+})();
+
+/** The Dockerfile's own environment, which every container of the image starts with. */
+const IMAGE_ENV = Object.fromEntries(
+  [...readFileSync(new URL('Dockerfile', `file://${ROOT}`), 'utf8').matchAll(/^ENV (\w+)=(\S+)$/gm)].map((match) => [
+    match[1],
+    match[2]?.replace(/^"|"$/g, ''),
+  ]),
+);
+
+describe('deploy/kubernetes', () => {
+  it.each(manifests.map((manifest) => [manifest.file, manifest] as const))(
+    '%s is valid against the Kubernetes API schema',
+    (_file, { file: _name, ...manifest }: Manifest) => {
+      const Model = MODELS[String(manifest['kind'])];
+      expect(Model).toBeDefined();
+      expect(() => new (Model as new (data: unknown) => { validate(): void })(manifest).validate()).not.toThrow();
+    },
+  );
+
+  it('kustomization.yaml applies every manifest but the Secret template', () => {
+    const { resources } = read('kustomization.yaml') as { resources: string[] };
+    expect(resources.sort()).toEqual(
+      manifests
+        .map((manifest) => manifest.file)
+        .filter((file) => file !== secret.file)
+        .sort(),
+    );
+    expect(Object.values(secret.stringData ?? {}).every((value) => value === 'CHANGE-ME')).toBe(true);
+  });
+
+  it.each(workloads)(
+    'the %s sets only variables the configuration schema has, and every required one',
+    (_kind, pod) => {
+      expect(REQUIRED.length).toBeGreaterThan(0);
+      const [container] = pod.containers;
+      const variables = Object.keys(environment(container as IContainer));
+      expect(variables.filter((name) => !CONFIG_VARIABLES.includes(name))).toEqual([]);
+      expect(REQUIRED.filter((name) => !variables.includes(name as string))).toEqual([]);
+    },
+  );
+
+  it('its settings load, with real secrets in place of the placeholders, in the image’s environment', () => {
+    const secrets = Object.fromEntries(
+      Object.keys(secret.stringData ?? {}).map((name) => [name, randomBytes(24).toString('hex')]),
+    );
+    const config = loadConfig({ ...IMAGE_ENV, ...configMap.data, ...secrets });
+    const ports = deployment.spec?.template.spec?.containers[0]?.ports ?? [];
+    expect(ports.find((port) => port.name === 'http')?.containerPort).toBe(config.port);
+    expect(ports.find((port) => port.name === 'metrics')?.containerPort).toBe(config.metrics.port);
+  });
+
+  it.each(workloads)(
+    'the %s runs as the image’s unprivileged user, read-only, with requests and limits',
+    (_kind, pod) => {
+      expect(readFileSync(new URL('Dockerfile', `file://${ROOT}`), 'utf8')).toMatch(/^USER node$/m);
+      // The official Node.js images give their `node` user uid and gid 1000.
+      expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000 });
+      expect(pod.automountServiceAccountToken).toBe(false);
+      for (const container of pod.containers) {
+        expect(container.securityContext).toEqual({
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: true,
+          capabilities: { drop: ['ALL'] },
+        });
+        expect(container.resources).toMatchObject({
+          requests: { cpu: expect.any(String), memory: expect.any(String) },
+          limits: { cpu: expect.any(String), memory: expect.any(String) },
+        });
+        expect(container.image).toBe(deployment.spec?.template.spec?.containers[0]?.image);
+      }
+    },
+  );
+
+  it('the Deployment probes /healthz and /readyz, and survives a rollout and a disruption with a pod to spare', () => {
+    const spec = deployment.spec;
+    const container = spec?.template.spec?.containers[0];
+    const portNames = (container?.ports ?? []).map((port) => port.name);
+    expect(container?.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'http' });
+    expect(container?.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'http' });
+    expect(portNames).toContain('http');
+
+    expect(spec?.replicas).toBeGreaterThanOrEqual(2);
+    expect(spec?.strategy?.rollingUpdate?.maxUnavailable).toBe(0);
+    const pdb = only<PodDisruptionBudget>('PodDisruptionBudget');
+    expect(pdb.spec?.minAvailable).toBeLessThan(spec?.replicas ?? 0);
+
+    const podLabels = spec?.template.metadata?.labels;
+    expect(spec?.selector.matchLabels).toEqual(podLabels);
+    expect(pdb.spec?.selector?.matchLabels).toEqual(podLabels);
+    const service = only<Service>('Service');
+    expect(service.spec?.selector).toEqual(podLabels);
+    expect(portNames).toContain(service.spec?.ports?.[0]?.targetPort);
+  });
+
+  it('the CronJob runs the compiled reconcile command, one run at a time, with a window it accepts', () => {
+    const spec = cronJob.spec;
+    const [node, script, ...args] = spec?.jobTemplate.spec?.template.spec?.containers[0]?.command ?? [];
+    expect([node, script]).toEqual(['node', 'dist/reconcile.js']);
+    // tsconfig.build.json compiles src/ into dist/.
+    expect(existsSync(new URL('src/reconcile.ts', `file://${ROOT}`))).toBe(true);
+    expect(args[0]).toBe('--since');
+    expect(parseDuration(args[1] ?? '')).toBeGreaterThan(3_600_000);
+    expect(spec?.concurrencyPolicy).toBe('Forbid');
+    expect(configMap.data?.['RECONCILE_INTERVAL']).toBeUndefined();
+  });
+});

@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { startupSummary } from '../../src/startupSummary.js';
+
+const REQUIRED = {
+  ORY_WEBHOOK_SECRET: 'kratos-hook-secret-0123456789',
+  KRATOS_ADMIN_URL: 'http://kratos:4434',
+  PERSONA_API_KEY: 'persona_sandbox_abc',
+  PERSONA_TEMPLATE_ID: 'itmpl_abc123',
+  PERSONA_WEBHOOK_SECRET: 'wbhsec_0123456789abcdef',
+};
+
+/** Everything optional set so that nothing is off by accident. */
+const COMPLETE = {
+  ...REQUIRED,
+  PUBLIC_BASE_URL: 'https://idv.example.com',
+  RETURN_TO_ALLOWLIST: 'https://app.example.com',
+  METRICS_TOKEN: 'metrics-token-0123456789abcdef',
+};
+
+const summarize = (env: Record<string, string>) => startupSummary(loadConfig(env));
+const warnedSettings = (env: Record<string, string>) => summarize(env).warnings.map((warning) => warning.setting);
+
+describe('startupSummary', () => {
+  it('with only the required variables: the mode, the policy, what is off and why', () => {
+    const summary = summarize(REQUIRED);
+    expect(summary).toMatchObject({
+      mode: 'single-instance',
+      loginPolicy: 'block-declined',
+      inquiryType: 'hosted',
+      personaEnvironment: 'sandbox',
+    });
+    expect(summary.features).toMatchObject({
+      public_mirror: expect.stringMatching(/^on: /),
+      verify_links: 'off: PUBLIC_BASE_URL is unset',
+      return_to: 'off: RETURN_TO_ALLOWLIST and DEFAULT_RETURN_TO are unset',
+      grace_period: 'off: only with LOGIN_POLICY=require-approved',
+      reconcile_schedule: expect.stringMatching(/^off: RECONCILE_INTERVAL is unset/),
+      metrics_auth: 'off: METRICS_TOKEN is unset',
+      revoke_sessions_on_decline: 'on: ON_DECLINE includes revoke_sessions',
+      deactivate_on_decline: 'off: ON_DECLINE leaves out deactivate',
+    });
+    expect(summarize({ ...REQUIRED, ON_DECLINE: 'none' }).features).toMatchObject({
+      revoke_sessions_on_decline: expect.stringMatching(/^off: /),
+      deactivate_on_decline: expect.stringMatching(/^off: /),
+    });
+    expect(warnedSettings(REQUIRED)).toEqual(['RETURN_TO_ALLOWLIST', 'METRICS_TOKEN']);
+  });
+
+  it('warns of nothing when every optional setting that matters is there', () => {
+    expect(summarize({ ...COMPLETE, LOGIN_POLICY: 'require-approved' }).warnings).toEqual([]);
+  });
+
+  it('warns that blocked users get no link under require-approved without PUBLIC_BASE_URL', () => {
+    const { PUBLIC_BASE_URL: _unset, ...env } = COMPLETE;
+    expect(warnedSettings({ ...env, LOGIN_POLICY: 'require-approved' })).toEqual(['PUBLIC_BASE_URL']);
+    expect(warnedSettings(env)).toEqual([]);
+  });
+
+  it('says what DEFAULT_RETURN_TO leaves when the allowlist is empty', () => {
+    const { RETURN_TO_ALLOWLIST: _unset, ...env } = COMPLETE;
+    const [warning] = summarize({ ...env, DEFAULT_RETURN_TO: 'https://app.example.com/home' }).warnings;
+    expect(warning?.message).toMatch(/refuses every return_to but DEFAULT_RETURN_TO/);
+    expect(summarize({ ...env, DEFAULT_RETURN_TO: 'https://app.example.com/home' }).features['return_to']).toMatch(
+      /^on: /,
+    );
+  });
+
+  it('warns of policy settings that have no effect under block-declined', () => {
+    expect(warnedSettings({ ...COMPLETE, LOGIN_GRACE_PERIOD: '24h', REVERIFY_AFTER: '365d' })).toEqual([
+      'LOGIN_GRACE_PERIOD',
+      'REVERIFY_AFTER',
+    ]);
+    const strict = summarize({
+      ...COMPLETE,
+      LOGIN_POLICY: 'require-approved',
+      LOGIN_GRACE_PERIOD: '24h',
+      REVERIFY_AFTER: '365d',
+    });
+    expect(strict.warnings).toEqual([]);
+    expect(strict.features).toMatchObject({
+      grace_period: 'on: LOGIN_GRACE_PERIOD is set',
+      reverification: expect.stringMatching(/^on: /),
+    });
+  });
+
+  it('warns when reconciliation windows leave gaps between runs', () => {
+    expect(warnedSettings({ ...COMPLETE, RECONCILE_INTERVAL: '24h', RECONCILE_WINDOW: '12h' })).toEqual([
+      'RECONCILE_WINDOW',
+    ]);
+    expect(warnedSettings({ ...COMPLETE, RECONCILE_INTERVAL: '1h' })).toEqual([]);
+  });
+
+  it('warns that /metrics is open only when it is served on the public port without a token', () => {
+    const { METRICS_TOKEN: _unset, ...env } = COMPLETE;
+    expect(warnedSettings(env)).toEqual(['METRICS_TOKEN']);
+    expect(warnedSettings({ ...env, METRICS_PORT: '9464' })).toEqual([]);
+  });
+
+  it('warns that Ory Network refuses admin calls without ORY_API_KEY', () => {
+    const network = { ...COMPLETE, KRATOS_ADMIN_URL: 'https://brave-wozniak-abc123.projects.oryapis.com' };
+    expect(warnedSettings(network)).toEqual(['ORY_API_KEY']);
+    expect(warnedSettings({ ...network, ORY_API_KEY: 'ory_pat_0123456789' })).toEqual([]);
+  });
+
+  it('tells the Persona environment from the key prefix, and never carries a secret', () => {
+    const env = { ...COMPLETE, PERSONA_API_KEY: 'persona_production_0123456789', ORY_API_KEY: 'ory_pat_0123456789' };
+    const summary = summarize(env);
+    expect(summary.personaEnvironment).toBe('production');
+    expect(summarize({ ...env, PERSONA_API_KEY: 'key_without_prefix' }).personaEnvironment).toBe('unknown');
+    const text = JSON.stringify(summary);
+    for (const secret of [
+      env.PERSONA_API_KEY,
+      env.ORY_API_KEY,
+      env.ORY_WEBHOOK_SECRET,
+      env.PERSONA_WEBHOOK_SECRET,
+      env.METRICS_TOKEN,
+    ]) {
+      expect(text).not.toContain(secret);
+    }
+  });
+});
