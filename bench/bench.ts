@@ -8,6 +8,7 @@ import { freePort } from '../sandbox/freePort.js';
 import { startKratosStandIn } from '../sandbox/kratosStandIn.js';
 import { startPersonaStandIn } from '../sandbox/personaStandIn.js';
 import { signPersonaWebhook } from '../sandbox/personaWebhooks.js';
+import { serviceNote } from '../src/persona/inquiry.js';
 import type { LoadRequest, LoadResult, LoadSpec } from './load.js';
 import { summarizeProfile, type CpuProfile, type ProfileShare } from './profile.js';
 
@@ -229,6 +230,7 @@ const inquiries = Array.from({ length: IDENTITIES }, () => {
   const inquiry = persona.addInquiry({
     referenceId: identity.id,
     createdAt: new Date(Date.now() - 3_600_000).toISOString(),
+    note: serviceNote('onboarding'),
   });
   return inquiry.id;
 });

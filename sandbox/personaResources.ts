@@ -11,6 +11,8 @@ export interface StandInInquiry {
   createdAt: string;
   updatedAt: string;
   fields: Record<string, unknown>;
+  /** Set by the API or the dashboard only; the hosted flow cannot set it. */
+  note: string | null;
 }
 
 /** Persona-style ids: a prefix and letters and digits (`inq_...`, `evt_...`). */

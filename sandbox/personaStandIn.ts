@@ -53,6 +53,8 @@ export interface PersonaStandIn extends StandInServer {
     templateId?: string;
     status?: string;
     createdAt?: string;
+    /** Only the API and the dashboard set a note; an inquiry opened from a template link has none. */
+    note?: string | null;
   }): StandInInquiry;
   /** Moves an inquiry to a status, as the user, Persona or a reviewer would, without an event. */
   setStatus(id: string, status: string): StandInInquiry;
@@ -107,7 +109,7 @@ export async function startPersonaStandIn(options: PersonaStandInOptions): Promi
     attributes: {
       status: inquiry.status,
       'reference-id': inquiry.referenceId,
-      note: null,
+      note: inquiry.note,
       tags: [],
       creator: 'API',
       'created-at': inquiry.createdAt,
@@ -141,7 +143,9 @@ export async function startPersonaStandIn(options: PersonaStandInOptions): Promi
     },
   });
 
-  const store = (input: Pick<StandInInquiry, 'status' | 'referenceId' | 'templateId' | 'createdAt' | 'fields'>) => {
+  const store = (
+    input: Pick<StandInInquiry, 'status' | 'referenceId' | 'templateId' | 'createdAt' | 'fields' | 'note'>,
+  ) => {
     const account = input.referenceId === null ? randomId('act') : (accounts.get(input.referenceId) ?? randomId('act'));
     if (input.referenceId !== null) accounts.set(input.referenceId, account);
     const inquiry: StandInInquiry = { ...input, id: randomId('inq'), accountId: account, updatedAt: input.createdAt };
@@ -197,12 +201,17 @@ export async function startPersonaStandIn(options: PersonaStandInOptions): Promi
       return personaError(422, 'Unprocessable Entity', 'auto-create-account-reference-id must be a string');
     }
 
+    const note = attributes['note'];
+    if (note !== undefined && note !== null && typeof note !== 'string') {
+      return personaError(422, 'Unprocessable Entity', 'note must be a string');
+    }
     const inquiry = store({
       status: 'created',
       referenceId: referenceId ?? null,
       templateId,
       createdAt: iso(),
       fields,
+      note: note ?? null,
     });
     webhooks.send(eventFor(inquiry, 'inquiry.created'), inquiry.id);
     const replyMeta: Record<string, unknown> = {};
@@ -392,6 +401,7 @@ export async function startPersonaStandIn(options: PersonaStandInOptions): Promi
         templateId: input.templateId ?? (options.templateIds[0] as string),
         createdAt: input.createdAt ?? iso(),
         fields: {},
+        note: input.note ?? null,
       }),
     setStatus(id, status) {
       move(found(id), status);

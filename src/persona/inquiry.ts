@@ -15,6 +15,16 @@ const relationship = z
   .nullable()
   .optional();
 
+/**
+ * The start of the `note` this service gives every inquiry it creates. Persona's hosted flow cannot
+ * set a note (only the API and the dashboard can), so it tells the service's inquiries from ones
+ * anybody could open with a template link and a guessed reference id.
+ */
+export const SERVICE_NOTE_PREFIX = 'Opened by ory-persona-idv';
+
+/** The note of an inquiry this service opens for `purpose`. */
+export const serviceNote = (purpose: string) => `${SERVICE_NOTE_PREFIX} (purpose: ${purpose})`;
+
 /** What this service reads of an inquiry; anything may be missing where blocklists removed it. */
 export interface Inquiry {
   id: string;
@@ -26,6 +36,8 @@ export interface Inquiry {
   updatedAt?: string | undefined;
   /** When the inquiry was last approved or declined (`decisioned-at`); the same on every redelivery. */
   decisionedAt?: string | undefined;
+  /** Whether its `note` says this service opened it; undefined when the payload did not say. */
+  openedByService?: boolean | undefined;
 }
 
 /** An inquiry resource with kebab keys, from a webhook payload or an API response. */
@@ -40,6 +52,7 @@ export const inquiryResource = z
         'created-at': personaTime.optional(),
         'updated-at': personaTime.nullable().optional(),
         'decisioned-at': personaTime.nullable().optional(),
+        note: z.string().max(2000).nullable().optional(),
       })
       .optional(),
     relationships: z.object({ 'inquiry-template': relationship, template: relationship }).nullable().optional(),
@@ -53,6 +66,10 @@ export const inquiryResource = z
     createdAt: resource.attributes?.['created-at'],
     updatedAt: resource.attributes?.['updated-at'] ?? undefined,
     decisionedAt: resource.attributes?.['decisioned-at'] ?? undefined,
+    openedByService:
+      resource.attributes?.note === undefined
+        ? undefined
+        : (resource.attributes.note?.startsWith(SERVICE_NOTE_PREFIX) ?? false),
   }));
 
 /** An inquiry with everything a decision needs (a `null` reference id means the inquiry is not ours). */

@@ -12,6 +12,8 @@ export interface CreateInquiryInput {
   /** The Kratos identity id: one Persona account per identity (reference/persona-api.md). */
   referenceId: string;
   fields: PrefillValues;
+  /** Shown in Persona's dashboard; starts with SERVICE_NOTE_PREFIX (inquiry.ts). */
+  note: string;
   /** Replayed by Persona for 24 h, so a retried create returns the same inquiry. */
   idempotencyKey: string;
 }
@@ -180,7 +182,10 @@ export function createPersonaClient(options: PersonaClientOptions): PersonaApi {
 
   return {
     async createInquiry(input, callOptions) {
-      const attributes: Record<string, unknown> = { [templateAttribute(input.templateId)]: input.templateId };
+      const attributes: Record<string, unknown> = {
+        [templateAttribute(input.templateId)]: input.templateId,
+        note: input.note,
+      };
       if (Object.keys(input.fields).length > 0) attributes['fields'] = input.fields;
       const body = await call(
         'createInquiry',
@@ -197,6 +202,7 @@ export function createPersonaClient(options: PersonaClientOptions): PersonaApi {
         ...inquiry,
         templateId: inquiry.templateId ?? input.templateId,
         referenceId: inquiry.referenceId ?? input.referenceId,
+        openedByService: true,
       };
       if (!isCompleteInquiry(complete))
         throw new OutboundError('persona', 'createInquiry', { kind: 'invalid_response' });

@@ -17,6 +17,7 @@ const RESULTS: Record<TransitionOutcome | 'ignored', WebhookResult> = {
   stale: 'stale',
   superseded: 'stale',
   unchanged: 'stale',
+  unrecognised: 'ignored',
   ignored: 'ignored',
 };
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { PrefillField } from '../config.js';
 import type { CallOptions } from '../outbound/retry.js';
+import { serviceNote } from '../persona/inquiry.js';
 import type { PersonaApi } from '../persona/personaClient.js';
 import { prefillFromTraits } from './prefill.js';
 import type { Purpose } from './record.js';
@@ -83,6 +84,7 @@ export async function openInquiry(
           templateId: deps.templateId,
           referenceId: request.identityId,
           fields,
+          note: serviceNote(request.purpose),
           idempotencyKey: idempotencyKeyFor({ ...request, templateId: deps.templateId, fields }),
         },
         budget.persona,

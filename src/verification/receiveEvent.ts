@@ -13,7 +13,8 @@ export type IgnoredReason =
   | 'foreign_template'
   | 'foreign_reference'
   | 'unknown_identity'
-  | 'record_unreadable';
+  | 'record_unreadable'
+  | 'not_opened_by_service';
 
 export type EventOutcome =
   | { outcome: TransitionOutcome; identityId: string; status: string | undefined }
@@ -35,7 +36,12 @@ export interface ReceiveEventDeps {
 async function completeInquiry(persona: PersonaApi, inquiry: Inquiry, options: CallOptions): Promise<Inquiry> {
   if (isCompleteInquiry(inquiry)) return inquiry;
   const current = await persona.getInquiry(inquiry.id, options);
-  const stable = { referenceId: current.referenceId, templateId: current.templateId, createdAt: current.createdAt };
+  const stable = {
+    referenceId: current.referenceId,
+    templateId: current.templateId,
+    createdAt: current.createdAt,
+    openedByService: current.openedByService,
+  };
   const state =
     inquiry.status === undefined
       ? { status: current.status, updatedAt: current.updatedAt, decisionedAt: current.decisionedAt }
@@ -82,5 +88,6 @@ export async function receiveEvent(
   );
   if (result.outcome === 'identity_not_found') return { outcome: 'ignored', reason: 'unknown_identity', identityId };
   if (result.outcome === 'record_unreadable') return { outcome: 'ignored', reason: 'record_unreadable', identityId };
+  if (result.outcome === 'unrecognised') return { outcome: 'ignored', reason: 'not_opened_by_service', identityId };
   return { outcome: result.outcome, identityId, status: result.record?.status };
 }

@@ -38,6 +38,8 @@ export type TransitionOutcome =
   | 'stale'
   /** About an inquiry older than the record's one, and deciding nothing. */
   | 'superseded'
+  /** About an inquiry the service neither opened nor knows: it counts for nothing. */
+  | 'unrecognised'
   /** Nothing to do. */
   | 'unchanged';
 
@@ -215,6 +217,9 @@ export function applyObservation(
   if (observation.eventId !== null && observation.eventId === record.last_event_id) {
     return { outcome: 'duplicate', record: current };
   }
+  if (observation.purpose === undefined && !observation.inquiry.openedByService && !knows(record, observation)) {
+    return { outcome: 'unrecognised', record: current };
+  }
   const purpose = purposeOf(record, observation, rules);
   const purposeResult = nextPurposeResult(record.purposes[purpose], observation, rules);
   let next: PersonaRecord = record;
@@ -236,6 +241,22 @@ export function applyObservation(
   }
   if (purposeResult !== undefined) next = { ...next, purposes: { ...next.purposes, [purpose]: purposeResult } };
   return next === record ? { outcome, record: current } : { outcome: 'applied', record: next };
+}
+
+/**
+ * Whether the record already holds the observed inquiry. Anyone who can start the template in
+ * Persona's hosted flow can open an inquiry with an identity's id as reference (the id is no
+ * secret); such an inquiry, neither opened by this service (its note) nor recorded, must neither
+ * decline a person nor lift their decline.
+ */
+function knows(record: PersonaRecord, observation: Observation): boolean {
+  const { id } = observation.inquiry;
+  return (
+    record.inquiry_id === id ||
+    record.history.some((entry) => entry.inquiry_id === id) ||
+    record.decisions.some((decision) => decision.inquiry_id === id) ||
+    Object.values(record.purposes).some((result) => result.inquiry_id === id)
+  );
 }
 
 /** Initiate could not create the inquiry: say so, unless something is already recorded. */

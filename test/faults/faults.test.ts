@@ -1,3 +1,4 @@
+import { serviceNote } from '../../src/persona/inquiry.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox, type SandboxEnvironment } from '../../sandbox/environment.js';
 import type { KratosStandIn } from '../../sandbox/kratosStandIn.js';
@@ -162,7 +163,11 @@ describe('Persona rate limits', () => {
   it('waits out RateLimit-Reset during reconciliation and checks every inquiry', async () => {
     harness = await startHarness();
     const identity = harness.kratos.createIdentity();
-    const inquiry = harness.persona.addInquiry({ referenceId: identity.id, status: 'approved' });
+    const inquiry = harness.persona.addInquiry({
+      referenceId: identity.id,
+      status: 'approved',
+      note: serviceNote('onboarding'),
+    });
     harness.persona.inject({
       path: '/api/v1/inquiries',
       method: 'GET',
@@ -228,10 +233,16 @@ describe('reconciliation', () => {
   it('pages through many inquiries, applying each newest-first without undoing a newer inquiry', async () => {
     harness = await startHarness();
     const identities = Array.from({ length: 120 }, () => harness.kratos.createIdentity());
-    for (const identity of identities) harness.persona.addInquiry({ referenceId: identity.id, status: 'approved' });
+    for (const identity of identities) {
+      harness.persona.addInquiry({ referenceId: identity.id, status: 'approved', note: serviceNote('onboarding') });
+    }
     const twice = identities[0] as { id: string };
     harness.clock.now += 60_000;
-    const newer = harness.persona.addInquiry({ referenceId: twice.id, status: 'pending' });
+    const newer = harness.persona.addInquiry({
+      referenceId: twice.id,
+      status: 'pending',
+      note: serviceNote('reverification'),
+    });
     harness.persona.addInquiry({ referenceId: null, status: 'approved' });
 
     const counts = await harness.reconcile(lastTwoDays(harness));
@@ -250,7 +261,7 @@ describe('reconciliation', () => {
   it('counts identities Kratos cannot update as failed, and reports an unreadable listing', async () => {
     harness = await startHarness();
     const identity = harness.kratos.createIdentity();
-    harness.persona.addInquiry({ referenceId: identity.id, status: 'approved' });
+    harness.persona.addInquiry({ referenceId: identity.id, status: 'approved', note: serviceNote('onboarding') });
     harness.kratos.inject({ method: 'PATCH', status: 500, times: 10 });
     expect(await harness.reconcile(lastTwoDays(harness))).toEqual({
       checked: 1,

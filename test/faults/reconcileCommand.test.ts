@@ -1,3 +1,4 @@
+import { serviceNote } from '../../src/persona/inquiry.js';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -47,11 +48,13 @@ describe('npm run reconcile', () => {
       referenceId: identity.id,
       status: 'approved',
       createdAt: new Date(Date.now() - 3_600_000).toISOString(),
+      note: serviceNote('onboarding'),
     });
     persona.addInquiry({
       referenceId: identity.id,
       status: 'created',
       createdAt: new Date(Date.now() - 72 * 3_600_000).toISOString(),
+      note: serviceNote('onboarding'),
     });
     const result = await reconcileCommand(['--since', '48h'], env);
 

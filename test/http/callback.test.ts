@@ -1,3 +1,4 @@
+import { serviceNote } from '../../src/persona/inquiry.js';
 import { createHmac } from 'node:crypto';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -251,7 +252,7 @@ describe('POST /persona/callback: ordering, duplicates and supersession', () => 
     harness = await startHarness();
     const { identityId, inquiryId: first } = await registered(harness);
     harness.clock.now += 60_000;
-    const second = harness.persona.addInquiry({ referenceId: identityId });
+    const second = harness.persona.addInquiry({ referenceId: identityId, note: serviceNote('reverification') });
 
     const secondCreated = personaMoves(harness, second.id, 'created', 'inquiry.created');
     await harness.postEvent(secondCreated).expect(200, { outcome: 'applied' });

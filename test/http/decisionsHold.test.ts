@@ -1,5 +1,6 @@
+import { serviceNote } from '../../src/persona/inquiry.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startSandbox, type SandboxEnvironment } from '../../sandbox/environment.js';
+import { SANDBOX, startSandbox, type SandboxEnvironment } from '../../sandbox/environment.js';
 import type { KratosStandIn } from '../../sandbox/kratosStandIn.js';
 import { signPersonaWebhook } from '../../sandbox/personaWebhooks.js';
 import type { SimulateAction } from '../../sandbox/personaStandIn.js';
@@ -69,26 +70,49 @@ describe('a declined person stays out', () => {
     sandbox = await startSandbox();
     const john = await registered(sandbox);
     await decide(sandbox, john.inquiryId, ['start_inquiry', 'complete_inquiry', 'decline_inquiry']);
+    const recordBefore = recordOf(sandbox, john.identityId);
 
+    // A template link with John's id as reference-id: Persona opens it, with no note of ours.
     const opened = sandbox.persona.addInquiry({ referenceId: john.identityId });
-    const rawBody = JSON.stringify(sandbox.persona.eventFor(opened.id, 'inquiry.created'));
-    const delivered = await fetch(`${sandbox.serviceUrl}/persona/callback`, {
-      method: 'POST',
-      headers: {
-        'Content-Type': 'application/json',
-        'Persona-Signature': signPersonaWebhook(
-          rawBody,
-          ['wbhsec_sandbox_0123456789abcdef'],
-          Math.floor(Date.now() / 1000),
-        ),
-      },
-      body: rawBody,
+    const post = (name: string) => {
+      const rawBody = JSON.stringify(sandbox.persona.eventFor(opened.id, name));
+      return fetch(`${sandbox.serviceUrl}/persona/callback`, {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/json',
+          'Persona-Signature': signPersonaWebhook(
+            rawBody,
+            [SANDBOX.personaWebhookSecret],
+            Math.floor(Date.now() / 1000),
+          ),
+        },
+        body: rawBody,
+      });
+    };
+    const created = await post('inquiry.created');
+    expect(created.status).toBe(200);
+    expect(await created.json()).toEqual({ outcome: 'ignored', reason: 'not_opened_by_service' });
+    expect(await login(sandbox, john.identityId)).toMatchObject({ kind: 'interrupt', id: 4100001 });
+
+    // Nor can such an inquiry lift the decline, or decline anybody.
+    sandbox.persona.setStatus(opened.id, 'approved');
+    expect(await (await post('inquiry.approved')).json()).toEqual({
+      outcome: 'ignored',
+      reason: 'not_opened_by_service',
     });
-    expect(delivered.status).toBe(200);
-    expect(recordOf(sandbox, john.identityId)).toMatchObject({ inquiry_id: opened.id, status: 'created' });
     expect(await login(sandbox, john.identityId)).toMatchObject({ kind: 'interrupt', id: 4100001 });
-    await decide(sandbox, opened.id, ['start_inquiry', 'complete_inquiry', 'mark_for_review_inquiry']);
-    expect(await login(sandbox, john.identityId)).toMatchObject({ kind: 'interrupt', id: 4100001 });
+    expect(recordOf(sandbox, john.identityId)).toEqual(recordBefore);
+  });
+
+  it('and nobody is declined by an inquiry a stranger opened with their reference id', async () => {
+    sandbox = await startSandbox({ env: { ON_DECLINE: 'revoke_sessions,deactivate' } });
+    const jane = await registered(sandbox);
+    await decide(sandbox, jane.inquiryId, ['start_inquiry', 'complete_inquiry', 'approve_inquiry']);
+    const stranger = sandbox.persona.addInquiry({ referenceId: jane.identityId });
+    await decide(sandbox, stranger.id, ['start_inquiry', 'complete_inquiry', 'decline_inquiry']);
+    expect(kratosOf(sandbox).identity(jane.identityId)?.state).toBe('active');
+    expect(await whoami(sandbox, jane.session?.token as string)).toBe(200);
+    expect(await login(sandbox, jane.identityId)).toEqual({ kind: 'continue' });
   });
 
   it.each([
@@ -235,7 +259,7 @@ describe('ON_DECLINE', () => {
     expect(await whoami(sandbox, jane.session?.token as string)).toBe(401);
     expect(await login(sandbox, jane.identityId)).toMatchObject({ kind: 'interrupt', id: 4010011 });
 
-    const second = sandbox.persona.addInquiry({ referenceId: jane.identityId });
+    const second = sandbox.persona.addInquiry({ referenceId: jane.identityId, note: serviceNote('reverification') });
     await decide(sandbox, second.id, ['start_inquiry', 'complete_inquiry', 'approve_inquiry']);
     expect(kratosOf(sandbox).identity(jane.identityId)?.state).toBe('active');
     expect(await login(sandbox, jane.identityId)).toEqual({ kind: 'continue' });
@@ -251,7 +275,7 @@ describe('ON_DECLINE', () => {
       body: JSON.stringify([{ op: 'replace', path: '/state', value: 'inactive' }]),
     });
     expect(patched.status).toBe(200);
-    const second = sandbox.persona.addInquiry({ referenceId: jane.identityId });
+    const second = sandbox.persona.addInquiry({ referenceId: jane.identityId, note: serviceNote('reverification') });
     await decide(sandbox, second.id, ['start_inquiry', 'complete_inquiry', 'approve_inquiry']);
     expect(kratosOf(sandbox).identity(jane.identityId)?.state).toBe('inactive');
   });

@@ -27,7 +27,9 @@ describe('POST /persona/initiate', () => {
     expect(create?.headers['persona-version']).toBe('2025-12-08');
     expect(create?.headers['idempotency-key']).toMatch(/^ory-persona-idv-[0-9a-f]{40}$/);
     expect(create?.body).toEqual({
-      data: { attributes: { 'inquiry-template-id': TEMPLATE_ID } },
+      data: {
+        attributes: { 'inquiry-template-id': TEMPLATE_ID, note: 'Opened by ory-persona-idv (purpose: onboarding)' },
+      },
       meta: { 'auto-create-account-reference-id': identity.id },
     });
 

@@ -14,12 +14,14 @@ export const defaultRules = (overrides: Partial<TransitionRules> = {}): Transiti
 /** Persona times on one day, by minute. */
 export const at = (minute: number) => new Date(Date.UTC(2026, 6, 1, 10, minute)).toISOString();
 
+/** An inquiry this service opened (its note says so), unless the test says otherwise. */
 export const inquiry = (id: string, status: string, createdMinute = 0, templateId = 'itmpl_A'): CompleteInquiry => ({
   id,
   status,
   referenceId: IDENTITY_ID,
   templateId,
   createdAt: at(createdMinute),
+  openedByService: true,
 });
 
 /** One step of an inquiry's life: `[inquiry id, status, minute seen, minute created]`. */
