@@ -25,9 +25,10 @@ export function createServices(config: Readonly<Config>, kratos: KratosApi, now:
       locks: new IdentityLocks(),
       publicMirror: config.record.publicMirror,
       statuses,
+      onDecline: config.record.onDecline,
       now,
     }),
-    rules: { statuses, purposeTemplates: {}, onDecline: config.record.onDecline },
+    rules: { statuses, purposeTemplates: {} },
     nextStepRules: {
       allowRetries: config.start.allowRetries,
       reverifyAfterMs: config.login.reverifyAfterMs,

@@ -7,14 +7,14 @@ import {
   noActions,
   outcomeOf,
   type AccountActions,
+  type Decision,
   type DecisionStatuses,
   type HistoryEntry,
   type PersonaRecord,
   type Purpose,
   type PurposeResult,
-  type Decision,
 } from './record.js';
-import { instantOf, standingDecision, withDecision } from './standingDecision.js';
+import { standingDecision, withDecision } from './standingDecision.js';
 
 /**
  * What `metadata_admin` says about the identity's verification. Records are read leniently and
@@ -22,15 +22,31 @@ import { instantOf, standingDecision, withDecision } from './standingDecision.js
  * write); any recognisable decline blocks, also in a partial record or in the keys the community
  * integration wrote; a record that is present but cannot be interpreted is `unreadable`, never
  * "no record".
+ *
+ * `storedDecision` is the decision the stored record itself said (null for records of version 1,
+ * partial and legacy ones): account actions are planned against it (accountActions.ts).
  */
 export type RecordReading =
-  { kind: 'none' } | { kind: 'record'; record: PersonaRecord } | { kind: 'unreadable'; reason: UnreadableReason };
+  | { kind: 'none' }
+  | { kind: 'record'; record: PersonaRecord; storedDecision: Decision | null }
+  | { kind: 'unreadable'; reason: UnreadableReason };
 
-export type UnreadableReason = 'not_an_object' | 'no_status' | 'unknown_version' | 'decision_unreadable';
+export type UnreadableReason =
+  'metadata_not_an_object' | 'not_an_object' | 'no_status' | 'unknown_version' | 'decision_unreadable' | 'too_large';
 
 /** Keys the community Persona integration (reference/pitfalls.md) kept in `metadata_admin`. */
 const LEGACY_STATUS_KEYS = ['persona_verification_status', 'persona_inquiry_status'] as const;
 const LEGACY_INQUIRY_KEY = 'persona_inquiry_id';
+
+/** Keys only version 2 writes: a record that has one is read as version 2 even without `version`. */
+const VERSION_2_KEYS = ['decision', 'decisions', 'purposes', 'actions'] as const;
+
+/**
+ * More entries than the service ever writes (history keeps 5; decisions keep what can matter):
+ * such a record is not read entry by entry (that costs every request of the process), only
+ * scanned for a decline.
+ */
+const MAX_ENTRIES = 100;
 
 type Fields = Record<string, unknown>;
 
@@ -42,17 +58,19 @@ const time = (value: unknown): string | null => {
   return candidate !== null && !Number.isNaN(Date.parse(candidate)) ? candidate : null;
 };
 const purposeOf = (value: unknown): Purpose | null => (PURPOSES.includes(value as Purpose) ? (value as Purpose) : null);
+const arrayOf = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
 
 export function readRecord(metadataAdmin: unknown, statuses: DecisionStatuses): RecordReading {
-  const metadata = isFields(metadataAdmin) ? metadataAdmin : {};
-  const legacy = legacyDecline(metadata, statuses);
-  const stored = metadata['persona'];
+  if (metadataAdmin === null || metadataAdmin === undefined) return { kind: 'none' };
+  if (!isFields(metadataAdmin)) return { kind: 'unreadable', reason: 'metadata_not_an_object' };
+  const legacy = legacyDecline(metadataAdmin, statuses);
+  const stored = metadataAdmin['persona'];
   if (stored === undefined || stored === null) return legacy === null ? { kind: 'none' } : declinedOnly(legacy);
 
   const reading = readStored(stored, statuses);
   if (legacy === null) return reading;
   if (reading.kind !== 'record') return declinedOnly(legacy);
-  return { kind: 'record', record: withDecisions(reading.record, withDecision(reading.record.decisions, legacy)) };
+  return { ...reading, record: withDecisions(reading.record, withDecision(reading.record.decisions, legacy)) };
 }
 
 const withDecisions = (record: PersonaRecord, decisions: Decision[] | null): PersonaRecord =>
@@ -60,12 +78,13 @@ const withDecisions = (record: PersonaRecord, decisions: Decision[] | null): Per
 
 function readStored(stored: unknown, statuses: DecisionStatuses): RecordReading {
   if (!isFields(stored)) {
-    const decline = typeof stored === 'string' ? declineFrom(stored, null, statuses) : null;
+    const decline = declineFrom(stored, null, statuses);
     return decline === null ? { kind: 'unreadable', reason: 'not_an_object' } : declinedOnly(decline);
   }
-  const version = stored['version'];
-  if (version !== undefined && version !== 1 && version !== RECORD_VERSION) {
-    return failSafe(stored, statuses, 'unknown_version');
+  const version = stored['version'] ?? (VERSION_2_KEYS.some((key) => key in stored) ? RECORD_VERSION : 1);
+  if (version !== 1 && version !== RECORD_VERSION) return failSafe(stored, statuses, 'unknown_version');
+  if (arrayOf(stored['history']).length > MAX_ENTRIES || arrayOf(stored['decisions']).length > MAX_ENTRIES) {
+    return failSafe(stored, statuses, 'too_large');
   }
   const status = text(stored['status']);
   if (status === null) return failSafe(stored, statuses, 'no_status');
@@ -89,31 +108,27 @@ function readStored(stored: unknown, statuses: DecisionStatuses): RecordReading 
     actions: readActions(stored['actions']),
   };
 
-  if (version !== RECORD_VERSION) {
-    const decisions = replayVersion1(history, current, statuses);
+  if (version === 1) {
     if (current.inquiry_id !== null) record.purposes = { onboarding: { ...current, inquiry_id: current.inquiry_id } };
-    return { kind: 'record', record: withDecisions(record, decisions) };
+    return {
+      kind: 'record',
+      record: withDecisions(record, replayVersion1(history, current, statuses)),
+      storedDecision: null,
+    };
   }
-  const storedDecision = stored['decision'];
-  const standing = storedDecision === null || storedDecision === undefined ? null : readDecision(storedDecision);
-  if (standing === undefined) return failSafe(stored, statuses, 'decision_unreadable');
+  const standing = stored['decision'] == null ? null : readDecision(stored['decision']);
   let decisions = readDecisions(stored['decisions']);
+  if (standing === undefined || decisions === undefined) return failSafe(stored, statuses, 'decision_unreadable');
   // A standing decision the list does not hold (a hand edit), and the inquiry in progress, are
   // held to the same rules: a record that says "declined" anywhere blocks.
-  const own = DECIDING_PURPOSES.has(record.purpose ?? 'onboarding')
-    ? decisionOf(
-        current.inquiry_id,
-        status,
-        current.created_at,
-        current.decided_at,
-        record.purpose ?? 'onboarding',
-        statuses,
-      )
+  const purpose = record.purpose ?? 'onboarding';
+  const own = DECIDING_PURPOSES.has(purpose)
+    ? decisionOf(current.inquiry_id, status, current.created_at, current.decided_at, purpose, statuses)
     : null;
   for (const extra of [standing, own]) {
     if (extra !== null) decisions = withDecision(decisions, extra) ?? decisions;
   }
-  return { kind: 'record', record: withDecisions(record, decisions) };
+  return { kind: 'record', record: withDecisions(record, decisions), storedDecision: standing };
 }
 
 /**
@@ -121,15 +136,17 @@ function readStored(stored: unknown, statuses: DecisionStatuses): RecordReading 
  * decline a later inquiry pushed into history (which version 1 allowed) stands again. Version 1
  * replaced its inquiry only with one created later, so the order of `history` is the order of
  * creation: an approval lifts the declines before it that it decided after. Entries of the
- * history carry the current inquiry's creation time as what it is, a time they were created
- * before, so that a later inquiry can still lift them and none of them can lift another.
+ * history are dated just before the current inquiry's creation (when they were created, at the
+ * latest), so the current inquiry and any later one can lift them, and none of them another.
  */
 function replayVersion1(
   history: HistoryEntry[],
   current: { inquiry_id: string | null; status: string; created_at: string | null; decided_at: string | null },
   statuses: DecisionStatuses,
 ): Decision[] {
-  const oldestFirst = [...history].reverse().map((entry) => ({ ...entry, created_at: current.created_at }));
+  const currentCreated = current.created_at === null ? Number.NaN : Date.parse(current.created_at);
+  const before = Number.isNaN(currentCreated) ? null : new Date(currentCreated - 1).toISOString();
+  const oldestFirst = [...history].reverse().map((entry) => ({ ...entry, created_at: before }));
   let decisions: Decision[] = [];
   for (const entry of [...oldestFirst, current]) {
     const candidate = decisionOf(
@@ -142,8 +159,9 @@ function replayVersion1(
     );
     if (candidate === null) continue;
     if (candidate.outcome === 'approved') {
+      const decidedAt = candidate.decided_at === null ? Number.NEGATIVE_INFINITY : Date.parse(candidate.decided_at);
       decisions = decisions.filter(
-        (held) => held.outcome !== 'declined' || instantOf(held.decided_at) >= instantOf(candidate.decided_at),
+        (held) => held.outcome !== 'declined' || (held.decided_at !== null && Date.parse(held.decided_at) >= decidedAt),
       );
     }
     decisions = withDecision(decisions, candidate) ?? decisions;
@@ -171,6 +189,15 @@ export function decisionOf(
   };
 }
 
+const declinedBy = (status: string, inquiryId: string | null): Decision => ({
+  outcome: 'declined',
+  status,
+  inquiry_id: inquiryId,
+  inquiry_created_at: null,
+  decided_at: null,
+  purpose: 'onboarding',
+});
+
 function declineFrom(status: unknown, inquiryId: string | null, statuses: DecisionStatuses): Decision | null {
   const value = text(status);
   return value !== null && outcomeOf(value, statuses) === 'declined' ? declinedBy(value, inquiryId) : null;
@@ -184,25 +211,26 @@ function legacyDecline(metadata: Fields, statuses: DecisionStatuses): Decision |
   return null;
 }
 
-/** A record we cannot interpret: a decline anywhere in it still blocks; otherwise it is unreadable. */
+/**
+ * A record we cannot interpret: a decline anywhere in it (its status, its standing decision, its
+ * decisions, its history) still blocks; otherwise it is unreadable. One pass, however large.
+ */
 function failSafe(stored: Fields, statuses: DecisionStatuses, reason: UnreadableReason): RecordReading {
-  const storedDecision = isFields(stored['decision']) ? stored['decision'] : {};
-  const inquiryId = text(stored['inquiry_id']);
-  const decline =
-    declineFrom(stored['status'], inquiryId, statuses) ??
-    declineFrom(storedDecision['status'], text(storedDecision['inquiry_id']), statuses) ??
-    (storedDecision['outcome'] === 'declined' ? declinedBy('declined', text(storedDecision['inquiry_id'])) : null);
-  return decline === null ? { kind: 'unreadable', reason } : declinedOnly(decline);
+  const said = (entry: unknown): Decision | null => {
+    if (!isFields(entry)) return null;
+    const inquiryId = text(entry['inquiry_id']);
+    return (
+      declineFrom(entry['status'], inquiryId, statuses) ??
+      (entry['outcome'] === 'declined' ? declinedBy('declined', inquiryId) : null)
+    );
+  };
+  const candidates = [stored, stored['decision'], ...arrayOf(stored['decisions']), ...arrayOf(stored['history'])];
+  for (const candidate of candidates) {
+    const decline = said(candidate);
+    if (decline !== null) return declinedOnly(decline);
+  }
+  return { kind: 'unreadable', reason };
 }
-
-const declinedBy = (status: string, inquiryId: string | null): Decision => ({
-  outcome: 'declined',
-  status,
-  inquiry_id: inquiryId,
-  inquiry_created_at: null,
-  decided_at: null,
-  purpose: 'onboarding',
-});
 
 function declinedOnly(decision: Decision): RecordReading {
   return {
@@ -215,6 +243,7 @@ function declinedOnly(decision: Decision): RecordReading {
       decision,
       decisions: [decision],
     },
+    storedDecision: null,
   };
 }
 
@@ -222,11 +251,12 @@ function declinedOnly(decision: Decision): RecordReading {
 function readDecision(value: unknown): Decision | undefined {
   if (!isFields(value)) return undefined;
   const outcome = value['outcome'];
+  if (outcome !== 'approved' && outcome !== 'declined') return undefined;
   const status = text(value['status']);
-  if ((outcome !== 'approved' && outcome !== 'declined') || status === null) return undefined;
+  if (status === null && outcome === 'approved') return undefined;
   return {
     outcome,
-    status,
+    status: status ?? 'declined',
     inquiry_id: text(value['inquiry_id']),
     inquiry_created_at: time(value['inquiry_created_at']),
     decided_at: time(value['decided_at']),
@@ -234,15 +264,20 @@ function readDecision(value: unknown): Decision | undefined {
   };
 }
 
-function readDecisions(value: unknown): Decision[] {
-  if (!Array.isArray(value)) return [];
-  return value.map(readDecision).filter((decision): decision is Decision => decision !== undefined);
+/** Undefined when any entry cannot be interpreted: it might have been a decline. */
+function readDecisions(value: unknown): Decision[] | undefined {
+  const decisions: Decision[] = [];
+  for (const entry of arrayOf(value)) {
+    const decision = readDecision(entry);
+    if (decision === undefined) return undefined;
+    decisions.push(decision);
+  }
+  return decisions;
 }
 
 function readHistory(value: unknown): HistoryEntry[] {
-  if (!Array.isArray(value)) return [];
   const entries: HistoryEntry[] = [];
-  for (const item of value) {
+  for (const item of arrayOf(value)) {
     if (!isFields(item)) continue;
     const inquiryId = text(item['inquiry_id']);
     const status = text(item['status']);
@@ -281,10 +316,9 @@ function readPurposes(value: unknown): PersonaRecord['purposes'] {
 
 function readActions(value: unknown): AccountActions {
   if (!isFields(value)) return noActions();
-  const pending = Array.isArray(value['pending']) ? value['pending'] : [];
   return {
     deactivated_at: time(value['deactivated_at']),
     sessions_revoked_at: time(value['sessions_revoked_at']),
-    pending: pending.includes('revoke_sessions') ? ['revoke_sessions'] : [],
+    pending: arrayOf(value['pending']).includes('revoke_sessions') ? ['revoke_sessions'] : [],
   };
 }

@@ -87,7 +87,15 @@ export async function receiveEvent(
     options,
   );
   if (result.outcome === 'identity_not_found') return { outcome: 'ignored', reason: 'unknown_identity', identityId };
-  if (result.outcome === 'record_unreadable') return { outcome: 'ignored', reason: 'record_unreadable', identityId };
+  if (result.outcome === 'record_unreadable') {
+    // The record waits for someone to fix it (the callback answers 503 meanwhile), but a decline of
+    // an inquiry this service opened blocks at once.
+    if (inquiry.openedByService === true && deps.rules.statuses.declined.has(inquiry.status)) {
+      const mirror = { status: inquiry.status, verified_at: null, inquiry_status: inquiry.status };
+      await deps.store.blockWhileUnreadable(identityId, mirror, options);
+    }
+    return { outcome: 'ignored', reason: 'record_unreadable', identityId };
+  }
   if (result.outcome === 'unrecognised') return { outcome: 'ignored', reason: 'not_opened_by_service', identityId };
   return { outcome: result.outcome, identityId, status: result.record?.status };
 }

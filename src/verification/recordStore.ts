@@ -1,16 +1,27 @@
 import type { JsonPatchOperation, KratosApi, KratosIdentity } from '../kratos/kratosClient.js';
 import type { CallOptions } from '../outbound/retry.js';
+import { withAccountActions, type DeclineActions } from './accountActions.js';
 import type { IdentityLocks } from './identityLocks.js';
 import { readRecord, type RecordReading } from './readRecord.js';
-import { mirrorOf, type DecisionStatuses, type PersonaRecord } from './record.js';
+import { mirrorOf, type DecisionStatuses, type PersonaRecord, type PublicMirror } from './record.js';
 import type { TransitionResult } from './transition.js';
+
+/**
+ * A login already past the gate when a decline is written gets its session a moment after the
+ * revocation (Kratos stores it after the hook answered). A second revocation this long after the
+ * first ends those too: longer than the gate takes to answer, shorter than any session is useful.
+ */
+const LATE_LOGIN_REVOCATION_MS = 10_000;
 
 export interface RecordStoreOptions {
   kratos: KratosApi;
   locks: IdentityLocks;
   publicMirror: boolean;
   statuses: DecisionStatuses;
+  onDecline: DeclineActions;
   now: () => number;
+  /** Tests shorten it. */
+  lateLoginRevocationMs?: number;
 }
 
 export type StoredRecord = { found: false } | { found: true; identity: KratosIdentity; reading: RecordReading };
@@ -38,6 +49,11 @@ export interface RecordStore {
     change: (current: CurrentRecord) => TransitionResult | Promise<TransitionResult>,
     options?: CallOptions,
   ): Promise<UpdateResult>;
+  /**
+   * Writes only the mirror: the login gate blocks a decline that came for a record that cannot
+   * be interpreted, while the record itself waits for someone to fix it.
+   */
+  blockWhileUnreadable(identityId: string, mirror: PublicMirror, options?: CallOptions): Promise<void>;
 }
 
 /** `replace` on `/state` when this service deactivated the identity, or lifted its own deactivation. */
@@ -60,13 +76,13 @@ function stateChange(before: PersonaRecord | null, after: PersonaRecord): JsonPa
  */
 export function createRecordStore(options: RecordStoreOptions): RecordStore {
   const { kratos } = options;
-  const patchFor = (record: PersonaRecord, before: PersonaRecord | null): JsonPatchOperation[] => {
-    const operations: JsonPatchOperation[] = [{ op: 'replace', path: '/metadata_admin/persona', value: record }];
-    if (options.publicMirror) {
-      operations.push({ op: 'replace', path: '/metadata_public/persona', value: mirrorOf(record) });
-    }
-    return [...operations, ...stateChange(before, record)];
-  };
+  const mirrorPatch = (mirror: PublicMirror): JsonPatchOperation[] =>
+    options.publicMirror ? [{ op: 'replace', path: '/metadata_public/persona', value: mirror }] : [];
+  const patchFor = (record: PersonaRecord, before: PersonaRecord | null): JsonPatchOperation[] => [
+    { op: 'replace', path: '/metadata_admin/persona', value: record },
+    ...mirrorPatch(mirrorOf(record)),
+    ...stateChange(before, record),
+  ];
 
   const read = async (identityId: string, callOptions?: CallOptions): Promise<StoredRecord> => {
     const identity = await kratos.getIdentity(identityId, callOptions);
@@ -87,6 +103,10 @@ export function createRecordStore(options: RecordStoreOptions): RecordStore {
       [{ op: 'replace', path: '/metadata_admin/persona', value: done }],
       callOptions,
     );
+    setTimeout(() => {
+      // Best effort: what it would end is a session that passed the gate just before the decline.
+      kratos.revokeSessions(identityId).catch(() => undefined);
+    }, options.lateLoginRevocationMs ?? LATE_LOGIN_REVOCATION_MS).unref();
     return done;
   }
 
@@ -97,15 +117,26 @@ export function createRecordStore(options: RecordStoreOptions): RecordStore {
         const stored = await read(identityId, callOptions);
         if (!stored.found) return { outcome: 'identity_not_found', record: null };
         if (stored.reading.kind === 'unreadable') return { outcome: 'record_unreadable', record: null };
-        const before = stored.reading.kind === 'record' ? stored.reading.record : null;
+        const [before, storedDecision] =
+          stored.reading.kind === 'record' ? [stored.reading.record, stored.reading.storedDecision] : [null, null];
         const result = await change({ identity: stored.identity, record: before });
-        let record = result.outcome === 'applied' ? result.record : before;
-        if (result.outcome === 'applied' && record !== null) {
+        let record = before;
+        if (result.outcome === 'applied' && result.record !== null) {
+          record = withAccountActions(
+            result.record,
+            storedDecision,
+            { state: stored.identity.state, now: new Date(options.now()).toISOString() },
+            options.onDecline,
+          );
           await kratos.patchIdentity(identityId, patchFor(record, before), callOptions);
         }
         if (record !== null) record = await finishPendingActions(identityId, record, callOptions);
         return { ...result, record };
       });
+    },
+    async blockWhileUnreadable(identityId, mirror, callOptions) {
+      const patch = mirrorPatch(mirror);
+      if (patch.length > 0) await kratos.patchIdentity(identityId, patch, callOptions);
     },
   };
 }

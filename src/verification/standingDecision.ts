@@ -10,6 +10,10 @@ export const instantOf = (time: string | null | undefined): number => {
 const sameInquiry = (a: Decision, b: Decision) =>
   a.inquiry_id === null ? b.inquiry_id === null && a.status === b.status : a.inquiry_id === b.inquiry_id;
 
+/** Whether `later`'s inquiry is known to be created after `earlier`'s. */
+const createdAfter = (later: Decision, earlier: Decision) =>
+  earlier.inquiry_created_at !== null && instantOf(later.inquiry_created_at) > instantOf(earlier.inquiry_created_at);
+
 /**
  * Whether `approval` lifts `decline`: it decided later, about an inquiry known to be created after
  * the declined one. An approval of an older inquiry, of one whose age cannot be compared, or made
@@ -19,8 +23,7 @@ export const lifts = (approval: Decision, decline: Decision) =>
   approval.outcome === 'approved' &&
   decline.outcome === 'declined' &&
   !sameInquiry(approval, decline) &&
-  decline.inquiry_created_at !== null &&
-  instantOf(approval.inquiry_created_at) > instantOf(decline.inquiry_created_at) &&
+  createdAfter(approval, decline) &&
   instantOf(approval.decided_at) > instantOf(decline.decided_at);
 
 const latest = (decisions: Decision[]) =>
@@ -43,22 +46,27 @@ export function standingDecision(decisions: Decision[]): Decision | null {
 }
 
 /**
- * Only what can still matter is kept: a lifted decline cannot block again (whatever later undoes
- * its lifter blocks by itself), and an approval is dropped when another of a later-created
- * inquiry decided no earlier, because that one lifts everything it could.
+ * Only what can still matter is kept, so the list stays small however many inquiries an identity
+ * goes through:
+ * - a lifted decline cannot block again (whatever later undoes its lifter blocks by itself);
+ * - a decline another decline dominates (of an inquiry created later, decided no earlier) is lifted
+ *   by whatever lifts that one;
+ * - an approval is dropped when another, of an inquiry created later and decided no earlier, lifts
+ *   everything it could.
  */
 function pruned(decisions: Decision[]): Decision[] {
-  return decisions.filter((decision) =>
-    decision.outcome === 'declined'
-      ? !decisions.some((approval) => lifts(approval, decision))
-      : !decisions.some(
-          (other) =>
-            other !== decision &&
-            other.outcome === 'approved' &&
-            decision.inquiry_created_at !== null &&
-            instantOf(other.inquiry_created_at) > instantOf(decision.inquiry_created_at) &&
-            instantOf(other.decided_at) >= instantOf(decision.decided_at),
-        ),
+  const dominated = (decision: Decision) =>
+    decisions.some(
+      (other) =>
+        other !== decision &&
+        other.outcome === decision.outcome &&
+        createdAfter(other, decision) &&
+        instantOf(other.decided_at) >= instantOf(decision.decided_at),
+    );
+  return decisions.filter(
+    (decision) =>
+      !dominated(decision) &&
+      !(decision.outcome === 'declined' && decisions.some((approval) => lifts(approval, decision))),
   );
 }
 

@@ -5,12 +5,10 @@ import {
   HISTORY_LIMIT,
   emptyRecord,
   notStartedRecord,
-  type AccountActions,
   type DecisionStatuses,
   type PersonaRecord,
   type Purpose,
   type PurposeResult,
-  type Decision,
 } from './record.js';
 import { instantOf, standingDecision, withDecision } from './standingDecision.js';
 
@@ -49,17 +47,10 @@ export interface TransitionResult {
   record: PersonaRecord | null;
 }
 
-/** What ON_DECLINE asks for when a decline becomes the standing decision. */
-export interface DeclineActions {
-  revokeSessions: boolean;
-  deactivate: boolean;
-}
-
 export interface TransitionRules {
   statuses: DecisionStatuses;
   /** Templates whose inquiries verify for step-up or recovery (and not for the standing decision). */
   purposeTemplates: Partial<Record<'step_up' | 'recovery', ReadonlySet<string>>>;
-  onDecline: DeclineActions;
 }
 
 /**
@@ -181,25 +172,6 @@ const started = (record: PersonaRecord, observation: Observation, purpose: Purpo
   history: record.history,
 });
 
-/** ON_DECLINE when a decline comes to stand; reactivation when an approval lifts it. */
-function nextActions(
-  actions: AccountActions,
-  previous: Decision | null,
-  next: Decision | null,
-  rules: TransitionRules,
-): AccountActions {
-  if (next?.outcome === previous?.outcome) return actions;
-  if (next?.outcome === 'declined') {
-    return {
-      ...actions,
-      deactivated_at: rules.onDecline.deactivate ? (actions.deactivated_at ?? next.decided_at) : actions.deactivated_at,
-      pending: rules.onDecline.revokeSessions ? ['revoke_sessions'] : actions.pending,
-    };
-  }
-  // Only an identity this service deactivated is reactivated, and pending revocations lapse.
-  return previous?.outcome === 'declined' ? { ...actions, deactivated_at: null, pending: [] } : actions;
-}
-
 /**
  * The one place the record changes. Persona delivers out of order and more than once
  * (reference/persona-api.md, "Webhooks"): an observation of an inquiry applies to what the record
@@ -235,8 +207,7 @@ export function applyObservation(
     const candidate = decisionOf(inquiry.id, inquiry.status, inquiry.createdAt, decidedAt, purpose, rules.statuses);
     const decisions = candidate === null ? null : withDecision(record.decisions, candidate);
     if (decisions !== null) {
-      const decision = standingDecision(decisions);
-      next = { ...next, decisions, decision, actions: nextActions(record.actions, record.decision, decision, rules) };
+      next = { ...next, decisions, decision: standingDecision(decisions) };
     }
   }
   if (purposeResult !== undefined) next = { ...next, purposes: { ...next.purposes, [purpose]: purposeResult } };

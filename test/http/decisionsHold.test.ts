@@ -280,6 +280,69 @@ describe('ON_DECLINE', () => {
     expect(kratosOf(sandbox).identity(jane.identityId)?.state).toBe('inactive');
   });
 
+  it('never claims, so never reactivates, an identity someone deactivated before the decline', async () => {
+    sandbox = await startSandbox({ env: { ON_DECLINE: 'deactivate' } });
+    const jane = await registered(sandbox);
+    await fetch(`${kratosOf(sandbox).url}/admin/identities/${jane.identityId}`, {
+      method: 'PATCH',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify([{ op: 'replace', path: '/state', value: 'inactive' }]),
+    });
+    await decide(sandbox, jane.inquiryId, ['start_inquiry', 'complete_inquiry', 'decline_inquiry']);
+    expect(recordOf(sandbox, jane.identityId)).toMatchObject({ actions: { deactivated_at: null } });
+    const second = sandbox.persona.addInquiry({ referenceId: jane.identityId, note: serviceNote('reverification') });
+    await decide(sandbox, second.id, ['start_inquiry', 'complete_inquiry', 'approve_inquiry']);
+    expect(kratosOf(sandbox).identity(jane.identityId)?.state).toBe('inactive');
+  });
+
+  it('acts on a decline found when a record of the previous version is upgraded', async () => {
+    sandbox = await startSandbox();
+    const jane = await registered(sandbox);
+    const retry = sandbox.persona.addInquiry({ referenceId: jane.identityId, note: serviceNote('reverification') });
+    // What 0.1.0 wrote after a retry: the decline moved into history, the retry in progress.
+    const identity = kratosOf(sandbox).identity(jane.identityId);
+    kratosOf(sandbox).createIdentity({
+      id: jane.identityId,
+      traits: identity?.traits,
+      metadata_admin: {
+        persona: {
+          inquiry_id: retry.id,
+          status: 'created',
+          template_id: retry.templateId,
+          created_at: retry.createdAt,
+          updated_at: retry.createdAt,
+          decided_at: null,
+          last_event_id: null,
+          history: [{ inquiry_id: jane.inquiryId, status: 'declined', decided_at: '2026-01-01T00:00:00.000Z' }],
+        },
+      },
+      metadata_public: { persona: { status: 'created', verified_at: null } },
+    });
+    const session = kratosOf(sandbox).createSession(jane.identityId);
+    expect(await login(sandbox, jane.identityId)).toMatchObject({ kind: 'interrupt', id: 4100001 });
+    await decide(sandbox, retry.id, ['start_inquiry']);
+    expect(recordOf(sandbox, jane.identityId)).toMatchObject({ version: 2, decision: { outcome: 'declined' } });
+    expect(await whoami(sandbox, session.token)).toBe(401);
+  });
+
+  it('blocks a decline that comes for a record nobody can interpret, while the record waits to be fixed', async () => {
+    sandbox = await startSandbox();
+    const jane = await registered(sandbox);
+    const identity = kratosOf(sandbox).identity(jane.identityId);
+    kratosOf(sandbox).createIdentity({
+      id: jane.identityId,
+      traits: identity?.traits,
+      metadata_admin: { persona: { broken: true } },
+      metadata_public: null,
+    });
+    expect(await login(sandbox, jane.identityId)).toEqual({ kind: 'continue' });
+    await decide(sandbox, jane.inquiryId, ['start_inquiry', 'complete_inquiry', 'decline_inquiry']);
+    const declined = sandbox.persona.deliveries.find((delivery) => delivery.name === 'inquiry.declined');
+    expect(declined?.lastStatus).toBe(503);
+    expect(await login(sandbox, jane.identityId)).toMatchObject({ kind: 'interrupt', id: 4100001 });
+    expect(kratosOf(sandbox).identity(jane.identityId)?.metadata_admin).toEqual({ persona: { broken: true } });
+  });
+
   it('answers 503 while the sessions cannot be revoked, and finishes on redelivery', async () => {
     sandbox = await startSandbox({ redeliveryDelaysMs: [100, 100, 100, 100, 100, 100] });
     const jane = await registered(sandbox);

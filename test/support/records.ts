@@ -7,7 +7,6 @@ export const IDENTITY_ID = '5e1b3c7a-2f4d-4a9e-b8c6-0d7f1e2a9b34';
 export const defaultRules = (overrides: Partial<TransitionRules> = {}): TransitionRules => ({
   statuses: { approved: new Set(['approved']), declined: new Set(['declined']) },
   purposeTemplates: {},
-  onDecline: { revokeSessions: true, deactivate: false },
   ...overrides,
 });
 

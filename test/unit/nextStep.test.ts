@@ -12,7 +12,7 @@ const rules = (overrides: Partial<NextStepRules> = {}): NextStepRules => ({
   ...overrides,
 });
 const reading = (record: PersonaRecord | null): RecordReading =>
-  record === null ? { kind: 'none' } : { kind: 'record', record };
+  record === null ? { kind: 'none' } : { kind: 'record', record, storedDecision: record.decision };
 const after = (...steps: Step[]) => reading(recordAfter(steps));
 
 describe('planNextStep', () => {

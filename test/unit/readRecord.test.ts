@@ -33,13 +33,42 @@ describe('readRecord: this version', () => {
     expect(read({ persona: JSON.parse(JSON.stringify(written)), other: 1 })).toEqual({
       kind: 'record',
       record: written,
+      storedDecision: written.decision,
     });
   });
 
   it('has no record when there is none', () => {
-    for (const metadata of [null, undefined, {}, { persona: null }, { crm: 'x' }, 'text', [1]]) {
+    for (const metadata of [null, undefined, {}, { persona: null }, { crm: 'x' }]) {
       expect(read(metadata)).toEqual({ kind: 'none' });
     }
+  });
+
+  it('calls metadata that is not an object unreadable: it might be a record encoded twice', () => {
+    for (const metadata of ['{"persona":{"status":"declined"}}', [1], 7]) {
+      expect(read(metadata)).toEqual({ kind: 'unreadable', reason: 'metadata_not_an_object' });
+    }
+  });
+
+  it('reads a record of this version that lost its version key as this version', () => {
+    const written = recordAfter([
+      ['inq_1', 'declined', 5, 0],
+      ['inq_2', 'approved', 10, 8],
+      ['inq_3', 'pending', 20, 15],
+    ]) as PersonaRecord;
+    const { version: _version, ...withoutVersion } = JSON.parse(JSON.stringify(written)) as Record<string, unknown>;
+    expect(recordOf(read({ persona: withoutVersion })).decision).toEqual(written.decision);
+  });
+
+  it('never lets its decisions grow, however many declined retries an identity goes through', () => {
+    const steps = Array.from({ length: 40 }, (_, n): [string, string, number, number] => [
+      `inq_${n}`,
+      'declined',
+      2 * n + 1,
+      2 * n,
+    ]);
+    const record = recordAfter(steps) as PersonaRecord;
+    expect(record.decisions).toHaveLength(1);
+    expect(mirrorOf(record).status).toBe('declined');
   });
 });
 
@@ -145,6 +174,59 @@ describe('readRecord: partial, legacy and corrupt records fail safe', () => {
     ],
   ])('calls %s unreadable, never "no record"', (_name, metadata, reason) => {
     expect(read(metadata)).toEqual({ kind: 'unreadable', reason });
+  });
+
+  it.each([
+    [
+      'a decline in a list too long to read',
+      {
+        persona: {
+          version: 2,
+          status: 'approved',
+          decisions: Array.from({ length: 5_000 }, (_, n) => ({
+            outcome: n === 4_000 ? 'declined' : 'approved',
+            status: 'x',
+            inquiry_id: `inq_${n}`,
+          })),
+        },
+      },
+    ],
+    [
+      'a decline in a history too long to read',
+      {
+        persona: {
+          status: 'created',
+          history: Array.from({ length: 5_000 }, (_, n) => ({
+            inquiry_id: `inq_${n}`,
+            status: n === 10 ? 'declined' : 'expired',
+          })),
+        },
+      },
+    ],
+    [
+      'a decline whose status is missing',
+      { persona: { version: 2, status: 'pending', decisions: [{ outcome: 'declined', inquiry_id: 'inq_1' }] } },
+    ],
+    [
+      'a list beside a decision that is not an object',
+      {
+        persona: {
+          version: 2,
+          status: 'pending',
+          decision: 'declined',
+          decisions: [{ outcome: 'declined', status: 'declined' }],
+        },
+      },
+    ],
+  ])('blocks on %s', (_name, metadata) => {
+    expect(gateStatus(read(metadata))).toBe('declined');
+  });
+
+  it('calls an entry of the decisions it cannot interpret unreadable: it might have been a decline', () => {
+    expect(read({ persona: { version: 2, status: 'approved', decisions: [{ outcome: 'maybe' }] } })).toEqual({
+      kind: 'unreadable',
+      reason: 'decision_unreadable',
+    });
   });
 
   it('ignores a legacy status that is not a decline, rather than trusting it as an approval', () => {

@@ -26,7 +26,6 @@ describe('scheduleReconciliation', () => {
         rules: {
           statuses: { approved: new Set(), declined: new Set() },
           purposeTemplates: {},
-          onDecline: { revokeSessions: false, deactivate: false },
         },
         templateIds: ['itmpl_A'],
         logger: createLogger({ level: 'silent' }),

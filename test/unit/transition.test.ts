@@ -251,34 +251,6 @@ describe('applyObservation: the standing decision', () => {
   });
 });
 
-describe('applyObservation: account actions (ON_DECLINE)', () => {
-  it('asks for the sessions to be revoked when a decline comes to stand, and not again for the same decline', () => {
-    const declined = recordAfter([['inq_1', 'declined', 5, 0]]) as PersonaRecord;
-    expect(declined.actions.pending).toEqual(['revoke_sessions']);
-    const done = { ...declined, actions: { ...declined.actions, pending: [] } };
-    const again = applyObservation(done, observe(inquiry('inq_1', 'declined'), 9, 'evt_again'), rules).record;
-    expect(again?.actions.pending).toEqual([]);
-  });
-
-  it('deactivates on decline and reactivates only what it deactivated', () => {
-    const deactivating = defaultRules({ onDecline: { revokeSessions: false, deactivate: true } });
-    const declined = recordAfter([['inq_1', 'declined', 5, 0]], deactivating) as PersonaRecord;
-    expect(declined.actions).toEqual({ deactivated_at: at(5), sessions_revoked_at: null, pending: [] });
-    const lifted = recordAfter([['inq_2', 'approved', 20, 10]], deactivating, declined) as PersonaRecord;
-    expect(lifted.actions.deactivated_at).toBeNull();
-    const neverDeactivated = recordAfter([['inq_1', 'approved', 5, 0]], deactivating) as PersonaRecord;
-    expect(neverDeactivated.actions.deactivated_at).toBeNull();
-  });
-
-  it('does nothing to the account with ON_DECLINE=none', () => {
-    const declined = recordAfter(
-      [['inq_1', 'declined', 5, 0]],
-      defaultRules({ onDecline: { revokeSessions: false, deactivate: false } }),
-    ) as PersonaRecord;
-    expect(declined.actions).toEqual({ deactivated_at: null, sessions_revoked_at: null, pending: [] });
-  });
-});
-
 describe('markNotStarted', () => {
   it('writes not_started only over nothing', () => {
     expect(markNotStarted(null, 'itmpl_A')).toEqual({ outcome: 'applied', record: notStartedRecord('itmpl_A') });
