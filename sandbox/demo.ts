@@ -31,23 +31,30 @@ export async function runDemo(
   options: { write?: (line: string) => void; sandbox?: SandboxOptions } = {},
 ): Promise<DemoResult> {
   const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const sandbox = await startSandbox({ ...options.sandbox, redeliveryDelaysMs: [] });
+  const sandbox = await startSandbox({ ...options.sandbox, redelivery: { count: 0 } });
   const kratos = sandbox.kratos as KratosStandIn;
   const { persona } = sandbox;
 
   write('ory-persona-idv demo: registration, verification and login on this machine, against stand-ins.');
   write(`  service           ${sandbox.serviceUrl}`);
-  write(`  Kratos stand-in   ${kratos.url}`);
+  write(`  Kratos stand-in   ${kratos.adminUrl} (admin), ${kratos.public.url} (public)`);
   write(`  Persona stand-in  ${persona.url}`);
 
   /** What the service asked of the stand-ins during a step, and what Persona delivered to it. */
-  const seen = { kratos: 0, persona: 0, deliveries: 0 };
+  const seen = { kratos: 0, kratosPublic: 0, persona: 0, deliveries: 0 };
+  const counts = () => ({
+    kratos: kratos.requests.length,
+    kratosPublic: kratos.public.requests.length,
+    persona: persona.requests.length,
+    deliveries: persona.deliveries.length,
+  });
   const printTraffic = () => {
     // The demo's own calls to the stand-ins' sandbox shortcuts are not the service's traffic.
     const fromService = (who: string) => (request: RecordedRequest) =>
       request.path.startsWith('/sandbox/') ? [] : [{ who, request }];
     const traffic = [
       ...kratos.requests.slice(seen.kratos).flatMap(fromService('Kratos')),
+      ...kratos.public.requests.slice(seen.kratosPublic).flatMap(fromService('Kratos (public)')),
       ...persona.requests.slice(seen.persona).flatMap(fromService('Persona')),
     ].sort((a, b) => a.request.receivedAt - b.request.receivedAt);
     for (const { who, request } of traffic) {
@@ -56,11 +63,7 @@ export async function runDemo(
     for (const delivery of persona.deliveries.slice(seen.deliveries)) {
       write(`     Persona -> service: webhook ${delivery.name} (${delivery.eventId}) <- ${delivery.lastStatus}`);
     }
-    Object.assign(seen, {
-      kratos: kratos.requests.length,
-      persona: persona.requests.length,
-      deliveries: persona.deliveries.length,
-    });
+    Object.assign(seen, counts());
   };
   const printHook = (hook: HookCall, template: string) => {
     write(
@@ -171,11 +174,7 @@ export async function runDemo(
   try {
     for (const [index, [name, run]] of steps.entries()) {
       write(`\n${index + 1}. ${name}`);
-      Object.assign(seen, {
-        kratos: kratos.requests.length,
-        persona: persona.requests.length,
-        deliveries: persona.deliveries.length,
-      });
+      Object.assign(seen, counts());
       try {
         await run();
         await persona.settled();

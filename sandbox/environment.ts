@@ -8,7 +8,7 @@ import { createPersonaClient } from '../src/persona/personaClient.js';
 import { startKratosStandIn, type KratosStandIn } from './kratosStandIn.js';
 import { startPersonaStandIn, type PersonaStandIn } from './personaStandIn.js';
 import { oryActionsSnippetFor, registersWithSession } from './oryActions.js';
-import type { Delivery } from './personaWebhooks.js';
+import type { Delivery, RedeliveryOptions } from './personaWebhooks.js';
 
 /** The sandbox's made-up credentials: they only open the stand-ins. */
 export const SANDBOX = {
@@ -20,15 +20,16 @@ export const SANDBOX = {
 } as const;
 
 export interface SandboxOptions {
-  ports?: { service?: number; kratos?: number; persona?: number };
+  ports?: { service?: number; kratos?: number; kratosPublic?: number; persona?: number };
   /** Loopback unless a container must reach the servers. */
   host?: string;
   /** More service configuration, e.g. LOGIN_POLICY. */
   env?: Record<string, string>;
-  /** A real Kratos admin API to use instead of the stand-in. */
+  /** A real Kratos to use instead of the stand-in: its admin API, and its public API. */
   kratosAdminUrl?: string;
+  kratosPublicUrl?: string;
   logger?: Logger;
-  redeliveryDelaysMs?: number[];
+  redelivery?: RedeliveryOptions;
   onDelivery?: (delivery: Delivery) => void;
   /** For tests of the demo itself: put something in front of the service. */
   wrapService?: (app: RequestListener) => RequestListener;
@@ -57,11 +58,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     templateIds: [SANDBOX.templateId],
     port: options.ports?.persona,
     host,
-    ...(options.redeliveryDelaysMs !== undefined && { redeliveryDelaysMs: options.redeliveryDelaysMs }),
+    ...(options.redelivery !== undefined && { redelivery: options.redelivery }),
     ...(options.onDelivery !== undefined && { onDelivery: options.onDelivery }),
   });
   const kratos =
-    options.kratosAdminUrl === undefined ? await startKratosStandIn({ port: options.ports?.kratos, host }) : undefined;
+    options.kratosAdminUrl === undefined
+      ? await startKratosStandIn({ port: options.ports?.kratos, publicPort: options.ports?.kratosPublic, host })
+      : undefined;
 
   const server = createServer();
   await new Promise<void>((resolve, reject) => {
@@ -72,7 +75,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
   const config = loadConfig({
     ORY_WEBHOOK_SECRET: SANDBOX.oryWebhookSecret,
-    KRATOS_ADMIN_URL: options.kratosAdminUrl ?? (kratos as KratosStandIn).url,
+    KRATOS_ADMIN_URL: options.kratosAdminUrl ?? (kratos as KratosStandIn).adminUrl,
+    KRATOS_PUBLIC_URL: options.kratosPublicUrl ?? kratos?.public.url,
     PERSONA_API_KEY: SANDBOX.personaApiKey,
     PERSONA_API_BASE: persona.apiBase,
     PERSONA_HOSTED_FLOW_URL: persona.hostedFlowUrl,

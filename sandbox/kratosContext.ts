@@ -1,4 +1,4 @@
-import type { StandInIdentity } from './kratosStandIn.js';
+import type { StandInIdentity } from './kratosIdentity.js';
 
 /**
  * The `ctx` Kratos gives a web hook's Jsonnet (reference/kratos-actions.md, "The Jsonnet ctx"),

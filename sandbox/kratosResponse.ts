@@ -26,17 +26,39 @@ export type KratosReading =
   | { kind: 'interrupt'; id: number; text: string; type: string; context: Record<string, unknown>; formLevel: boolean }
   | { kind: 'error_page'; why: string };
 
-/** `parse` is the hook's `response.parse`; without it only the status counts (>= 400: an error page). */
-export function readAsKratos(status: number, body: unknown, hook: { parse: boolean } = { parse: true }): KratosReading {
-  if (!hook.parse)
-    return status < 300
-      ? { kind: 'continue' }
-      : { kind: 'error_page', why: `status ${status} of a hook without parse` };
+const parseJson = (text: string): { ok: true; value: unknown } | { ok: false } => {
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch {
+    return { ok: false };
+  }
+};
+
+/**
+ * `parse` is the hook's `response.parse`; without it only the status counts (>= 400: an error page).
+ * `rawBody` is the answer's bytes as text: Kratos unmarshals them itself (selfservice/hook/web_hook.go,
+ * parseWebhookResponse), so a 200 whose body is not a JSON object (or null) fails the flow.
+ */
+export function readAsKratos(
+  status: number,
+  rawBody: string,
+  hook: { parse: boolean } = { parse: true },
+): KratosReading {
   if (status === 429 || (status >= 500 && status !== 501))
     return { kind: 'error_page', why: `retried status ${status}` };
-  if (status < 300) return { kind: 'continue' };
-  if (status < 400) return { kind: 'error_page', why: `unexpected status ${status}` };
-  const parsed = interruption.safeParse(body);
+  if (!hook.parse)
+    return status < 400
+      ? { kind: 'continue' }
+      : { kind: 'error_page', why: `status ${status} of a hook without parse` };
+  if (status === 200) {
+    const json = parseJson(rawBody);
+    const decodable =
+      json.ok && (json.value === null || (typeof json.value === 'object' && !Array.isArray(json.value)));
+    return decodable ? { kind: 'continue' } : { kind: 'error_page', why: 'a 200 body that is not a JSON object' };
+  }
+  if (status < 400) return { kind: 'continue' };
+  const json = parseJson(rawBody);
+  const parsed = interruption.safeParse(json.ok ? json.value : undefined);
   if (!parsed.success) return { kind: 'error_page', why: 'body is not a Kratos message list' };
   const group = parsed.data.messages[0];
   const message = group?.messages[0];

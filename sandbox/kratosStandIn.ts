@@ -1,33 +1,28 @@
 import { randomUUID } from 'node:crypto';
+import type { ExchangeInspector } from './exchangeInspection.js';
 import { applyJsonPatch, PatchError, type PatchOperation } from './jsonPatch.js';
 import { loginContext, registrationContext } from './kratosContext.js';
-import { callHook, type HookCall, type HookTarget } from './kratosHooks.js';
+import { kratosError, kratosStatus } from './kratosError.js';
+import { callHook, KRATOS_HOOK_CLIENT, type HookCall, type HookClientTiming, type HookTarget } from './kratosHooks.js';
+import type { StandInIdentity } from './kratosIdentity.js';
+import { kratosSessions } from './kratosSessions.js';
 import { isObject, startStandInServer, type RecordedRequest, type Reply, type StandInServer } from './standInServer.js';
 
 /**
- * A Kratos admin API on loopback that holds identities in memory and enforces what the real one
- * does (reference/kratos-actions.md): JSON Patch with add, remove and replace only, no patching of
- * `id` or `credentials`, the bearer key when one is configured (Ory Network), and `metadata_admin`
- * only on admin reads.
+ * Kratos on loopback, with its two listeners as Kratos serves them (reference/kratos-actions.md):
+ * the admin API holds identities in memory and enforces what the real one does (JSON Patch with
+ * add, remove and replace only, no patching of `id` or `credentials`, the bearer key when one is
+ * configured as on Ory Network, `metadata_admin` only on admin reads); the public API checks
+ * sessions. Each redirects the other's routes, as Kratos does.
  */
 
-export interface StandInIdentity {
-  id: string;
-  schema_id: string;
-  schema_url: string;
-  state: 'active' | 'inactive';
-  state_changed_at: string;
-  traits: Record<string, unknown>;
-  verifiable_addresses: unknown[];
-  recovery_addresses: unknown[];
-  metadata_public: Record<string, unknown> | null;
-  metadata_admin: Record<string, unknown> | null;
-  created_at: string;
-  updated_at: string;
-  organization_id: string | null;
-}
+export type { StandInIdentity } from './kratosIdentity.js';
 
 export interface KratosStandIn extends StandInServer {
+  /** The admin listener's address (what `KRATOS_ADMIN_URL` points at); `url` is the same. */
+  adminUrl: string;
+  /** The public listener: what `KRATOS_PUBLIC_URL` points at, with its own requests and faults. */
+  public: StandInServer;
   createIdentity(
     input?: Partial<Pick<StandInIdentity, 'id' | 'traits' | 'metadata_public' | 'metadata_admin' | 'created_at'>>,
   ): StandInIdentity;
@@ -44,15 +39,25 @@ export interface KratosStandIn extends StandInServer {
   login(identityId: string, returnTo?: string): Promise<SelfServiceResult>;
 }
 
+export interface KratosStandInOptions {
+  apiKey?: string;
+  /** The admin listener's port. */
+  port?: number;
+  publicPort?: number;
+  host?: string;
+  hooks?: HookTarget;
+  /** Kratos's web hook client; tests shorten its waits and timeout. */
+  hookClient?: HookClientTiming;
+  /** Told about every exchange with either listener; the suite-wide default when absent. */
+  inspect?: ExchangeInspector;
+}
+
 export interface SelfServiceResult {
   identityId: string;
   hook: HookCall;
   /** Issued when the hook let the flow continue. */
   session: { token: string; cookie: string } | null;
 }
-
-/** The session cookie of a self-hosted Kratos (Ory Network names it ory_session_<slug>). */
-const SESSION_COOKIE = 'ory_kratos_session';
 
 /** Top-level identity members an admin patch may touch. */
 const PATCHABLE = new Set([
@@ -74,6 +79,7 @@ const inactiveLogin = (): HookCall => ({
   body: null,
   renderedBy: 'equivalent',
   status: 0,
+  statuses: [],
   responseBody: undefined,
   reading: {
     kind: 'interrupt',
@@ -100,55 +106,23 @@ const selfServiceReply = (result: SelfServiceResult): Reply => ({
   },
 });
 
-const kratosError = (code: number, status: string, reason: string): Reply => ({
-  status: code,
-  body: { error: { code, status, reason, message: status } },
-});
+/**
+ * Kratos's x/redir: a route of the other listener answers 307 to the same path and query there. The
+ * admin port serves `/sessions/whoami` that way (session/handler.go, getSession: "for
+ * /admin/sessions/whoami redirect to the public route"), the public port the identity routes
+ * (identity/handler.go, RegisterPublicRoutes: RedirectToAdminRoute).
+ */
+const redirectTo = (base: () => string, path: (requested: string) => string) => (request: RecordedRequest) => {
+  const query = request.query.size > 0 ? `?${request.query}` : '';
+  return { status: 307, headers: { Location: `${base()}${path(request.path)}${query}` } };
+};
+const withoutAdminPrefix = (path: string) => path.replace(/^\/admin(?=\/)/, '');
 
-export async function startKratosStandIn(
-  options: {
-    apiKey?: string;
-    port?: number;
-    host?: string;
-    hooks?: HookTarget;
-  } = {},
-): Promise<KratosStandIn> {
+export async function startKratosStandIn(options: KratosStandInOptions = {}): Promise<KratosStandIn> {
   let hooks = options.hooks;
   const identities = new Map<string, StandInIdentity>();
-  const sessions = new Map<string, { identityId: string; aal2Required: boolean }>();
-
-  /** Kratos's toSession reads the X-Session-Token header, a bearer token, or the session cookie. */
-  const whoami = (request: RecordedRequest): Reply => {
-    const bearer = /^Bearer (.+)$/.exec(String(request.headers.authorization ?? ''))?.[1];
-    const cookie = String(request.headers.cookie ?? '')
-      .split(';')
-      .map((pair) => pair.trim().split('='))
-      .find(([name]) => name === SESSION_COOKIE)?.[1];
-    const token = request.headers['x-session-token'] ?? bearer ?? cookie;
-    const session = typeof token === 'string' ? sessions.get(token) : undefined;
-    const identity = session === undefined ? undefined : identities.get(session.identityId);
-    if (session === undefined || identity === undefined) {
-      return kratosError(401, 'Unauthorized', 'No active session was found in this request.');
-    }
-    if (session.aal2Required) return kratosError(403, 'Forbidden', 'session_aal2_required');
-    // An inactive identity's sessions are refused (reference/kratos-actions.md, "Sessions").
-    if (identity.state !== 'active')
-      return kratosError(401, 'Unauthorized', 'No active session was found in this request.');
-    const { metadata_admin: _admin, ...publicIdentity } = identity;
-    const now = new Date();
-    return {
-      status: 200,
-      body: {
-        id: randomUUID(),
-        active: true,
-        authenticator_assurance_level: 'aal1',
-        authenticated_at: now.toISOString(),
-        issued_at: now.toISOString(),
-        expires_at: new Date(now.getTime() + 86_400_000).toISOString(),
-        identity: publicIdentity,
-      },
-    };
-  };
+  const sessions = kratosSessions((id) => identities.get(id));
+  const common = { host: options.host, inspect: options.inspect, api: 'kratos', faultReply: kratosStatus } as const;
 
   const authorized = (request: RecordedRequest) =>
     options.apiKey === undefined || request.headers.authorization === `Bearer ${options.apiKey}`;
@@ -159,6 +133,10 @@ export async function startKratosStandIn(
         ? handle(request, params)
         : kratosError(401, 'Unauthorized', 'The request could not be authorized');
 
+  /**
+   * Kratos applies the patch with jsonx.ApplyJSONPatch (identity/handler.go, patch): any JSON Patch
+   * array, the empty one included (it changes nothing and answers 200), with add, remove and replace.
+   */
   const patchIdentity = (request: RecordedRequest, [id = '']: string[]): Reply => {
     const identity = identities.get(id);
     if (identity === undefined) return kratosError(404, 'Not Found', 'Unable to locate the resource');
@@ -166,9 +144,7 @@ export async function startKratosStandIn(
       return kratosError(415, 'Unsupported Media Type', 'Content-Type must be application/json');
     }
     const operations = request.body;
-    if (!Array.isArray(operations) || operations.length === 0) {
-      return kratosError(400, 'Bad Request', 'The body must be a non-empty JSON Patch array');
-    }
+    if (!Array.isArray(operations)) return kratosError(400, 'Bad Request', 'The body must be a JSON Patch array');
     for (const operation of operations as PatchOperation[]) {
       if (typeof operation !== 'object' || operation === null || typeof operation.path !== 'string') {
         return kratosError(400, 'Bad Request', 'Every patch operation needs op and path');
@@ -197,14 +173,39 @@ export async function startKratosStandIn(
     }
   };
 
-  const server = await startStandInServer({
-    port: options.port,
-    host: options.host,
+  const health = {
+    method: 'GET',
+    pattern: /^\/(?:admin\/)?health\/(?:ready|alive)$/,
+    handle: () => ({ status: 200, body: { status: 'ok' } }),
+  };
+  const identityRoutes = /^\/admin\/identities(?:\/[^/]+)?$/;
+
+  const publicServer = await startStandInServer({
+    ...common,
+    port: options.publicPort,
     routes: [
+      health,
+      { method: 'GET', pattern: /^\/sessions\/whoami$/, handle: sessions.whoami },
+      ...['GET', 'PATCH'].map((method) => ({
+        method,
+        pattern: identityRoutes,
+        handle: redirectTo(
+          () => adminServer.url,
+          (path) => path,
+        ),
+      })),
+    ],
+  });
+
+  const adminServer = await startStandInServer({
+    ...common,
+    port: options.port,
+    routes: [
+      health,
       {
         method: 'GET',
-        pattern: /^\/(?:admin\/)?health\/(?:ready|alive)$/,
-        handle: () => ({ status: 200, body: { status: 'ok' } }),
+        pattern: /^\/(?:admin\/)?sessions\/whoami$/,
+        handle: redirectTo(() => publicServer.url, withoutAdminPrefix),
       },
       {
         method: 'GET',
@@ -231,17 +232,15 @@ export async function startKratosStandIn(
       {
         method: 'DELETE',
         pattern: /^\/admin\/identities\/([^/]+)\/sessions$/,
-        handle: admin((_request, [id = '']) => {
+        handle: admin((_request, [id = '']) =>
           // Kratos answers 404 when the identity has no session to delete, as when it does not exist.
-          const revoked = [...sessions].filter(([, session]) => session.identityId === id);
-          for (const [token] of revoked) sessions.delete(token);
-          return revoked.length > 0 ? { status: 204 } : kratosError(404, 'Not Found', 'Unable to locate the resource');
-        }),
+          sessions.revokeAll(id) > 0 ? { status: 204 } : kratosError(404, 'Not Found', 'Unable to locate the resource'),
+        ),
       },
-      { method: 'GET', pattern: /^\/sessions\/whoami$/, handle: whoami },
       {
         method: 'POST',
         pattern: /^\/sandbox\/registrations$/,
+        sandboxOnly: true,
         handle: async (request) => {
           const traits = (request.body as { traits?: unknown } | undefined)?.traits;
           return selfServiceReply(
@@ -252,6 +251,7 @@ export async function startKratosStandIn(
       {
         method: 'POST',
         pattern: /^\/sandbox\/logins$/,
+        sandboxOnly: true,
         handle: async (request) => {
           const { identity_id: identityId, return_to: returnTo } = (request.body ?? {}) as Record<string, unknown>;
           if (typeof identityId !== 'string' || !identities.has(identityId)) {
@@ -263,15 +263,9 @@ export async function startKratosStandIn(
     ],
   });
 
-  const createSession = (identityId: string, sessionOptions: { aal2Required?: boolean } = {}) => {
-    const token = `ory_st_${randomUUID().replace(/-/g, '')}`;
-    sessions.set(token, { identityId, aal2Required: sessionOptions.aal2Required ?? false });
-    return { token, cookie: `${SESSION_COOKIE}=${token}` };
-  };
-
   const runHook = (template: 'initiate' | 'validate', ctx: Parameters<typeof callHook>[2]) => {
     if (hooks === undefined) throw new Error('the Kratos stand-in has no hook target: call setHooks first');
-    return callHook(hooks, template, ctx);
+    return callHook(hooks, template, ctx, options.hookClient ?? KRATOS_HOOK_CLIENT);
   };
 
   const register = async (traits: Record<string, unknown>): Promise<SelfServiceResult> => {
@@ -282,7 +276,7 @@ export async function startKratosStandIn(
       identityId: identity.id,
       hook,
       session:
-        hook.reading.kind === 'continue' && hooks?.registrationSession !== false ? createSession(identity.id) : null,
+        hook.reading.kind === 'continue' && hooks?.registrationSession !== false ? sessions.create(identity.id) : null,
     };
   };
 
@@ -291,7 +285,7 @@ export async function startKratosStandIn(
     // Kratos refuses an inactive identity before any hook runs.
     if (identity.state !== 'active') return { identityId, hook: inactiveLogin(), session: null };
     const hook = await runHook('validate', loginContext(identity, returnTo));
-    return { identityId, hook, session: hook.reading.kind === 'continue' ? createSession(identityId) : null };
+    return { identityId, hook, session: hook.reading.kind === 'continue' ? sessions.create(identityId) : null };
   };
 
   const createIdentity = (input: Parameters<KratosStandIn['createIdentity']>[0] = {}) => {
@@ -316,20 +310,23 @@ export async function startKratosStandIn(
   };
 
   return {
-    ...server,
+    ...adminServer,
+    adminUrl: adminServer.url,
+    public: publicServer,
+    close: () => Promise.all([adminServer.close(), publicServer.close()]).then(() => undefined),
     createIdentity,
     identity(id) {
       const identity = identities.get(id);
       return identity === undefined ? undefined : structuredClone(identity);
     },
-    createSession,
+    createSession: sessions.create,
     setHooks(target) {
       hooks = target;
     },
     register,
     login,
     patchesOf(id) {
-      return server.requests
+      return adminServer.requests
         .filter((request) => request.method === 'PATCH' && request.path === `/admin/identities/${id}`)
         .map((request) => request.body as PatchOperation[]);
     },

@@ -1,6 +1,6 @@
 import { escapeHtml } from '../src/http/pages.js';
 import type { StandInInquiry } from './personaResources.js';
-import type { SimulateAction } from './personaStandIn.js';
+import type { SimulateAction } from './personaSimulation.js';
 import type { RecordedRequest, Reply, Route } from './standInServer.js';
 
 /**
@@ -72,6 +72,11 @@ export function hostedFlowRoutes(state: HostedFlowState): Route[] {
     };
   };
 
+  const shortLink = (_request: RecordedRequest, [code = '']: string[]): Reply => ({
+    status: 302,
+    headers: { Location: `/verify?code=${encodeURIComponent(code)}` },
+  });
+
   const decide = (request: RecordedRequest, [id = '', decision = '']: string[]): Reply => {
     const inquiry = state.inquiry(id);
     if (inquiry === undefined) return { status: 404, body: { errors: [{ title: 'Not Found' }] } };
@@ -89,7 +94,14 @@ export function hostedFlowRoutes(state: HostedFlowState): Route[] {
   };
 
   return [
-    { method: 'GET', pattern: /^\/verify$/, handle: verify },
-    { method: 'POST', pattern: new RegExp(`^/sandbox/inquiries/([^/]+)/(${DECISIONS.join('|')})$`), handle: decide },
+    { method: 'GET', pattern: /^\/verify$/, handle: verify, sandboxOnly: true },
+    // The short form of a one-time link (`one-time-link-short`).
+    { method: 'GET', pattern: /^\/v\/([^/]+)$/, handle: shortLink, sandboxOnly: true },
+    {
+      method: 'POST',
+      pattern: new RegExp(`^/sandbox/inquiries/([^/]+)/(${DECISIONS.join('|')})$`),
+      handle: decide,
+      sandboxOnly: true,
+    },
   ];
 }

@@ -1,7 +1,19 @@
-import { createHash } from 'node:crypto';
+import { defaultInspector, type ExchangeInspector } from './exchangeInspection.js';
 import { hostedFlowRoutes } from './personaHostedFlow.js';
-import { personaError, randomId, type StandInInquiry } from './personaResources.js';
-import { WebhookSender, type Delivery, type WebhookTarget } from './personaWebhooks.js';
+import { IdempotencyLayer } from './personaIdempotency.js';
+import { cursorPage } from './personaPages.js';
+import { SIMULATE_ACTIONS, type SimulateAction } from './personaSimulation.js';
+import {
+  accountResource,
+  inquiryResource,
+  personaError,
+  randomId,
+  statusTime,
+  type ReferenceIds,
+  type StandInAccount,
+  type StandInInquiry,
+} from './personaResources.js';
+import { WebhookSender, type Delivery, type RedeliveryOptions, type WebhookTarget } from './personaWebhooks.js';
 import {
   isObject,
   startStandInServer,
@@ -12,39 +24,28 @@ import {
 } from './standInServer.js';
 
 /**
- * A Persona API on loopback, faithful to reference/persona-api.md: bearer key, JSON:API bodies with
- * kebab keys, no unknown `data.attributes` or `meta` keys on create, `Idempotency-Key` replay (and
- * refusal of a key reused with other parameters), `Request-Id` and rate-limit headers, and webhook
- * events signed and redelivered the way Persona does. The sandbox adds a hosted-flow page and
- * shortcuts to decide inquiries (see personaHostedFlow.ts).
+ * A Persona API on loopback, faithful to reference/persona-api.md and Persona's OpenAPI document for
+ * 2025-12-08 (the test suite holds every exchange to it): bearer key, JSON:API bodies with kebab
+ * keys and every attribute the document requires, no unknown `data.attributes` or `meta` keys on
+ * create, Persona's idempotency layer, `Request-Id`, `Persona-Environment-Id` and rate-limit
+ * headers, accounts carrying the reference ids, and webhook events signed and redelivered the way
+ * Persona does. The sandbox adds a hosted-flow page and shortcuts to decide inquiries (see
+ * personaHostedFlow.ts).
  */
 
-export type { StandInInquiry } from './personaResources.js';
+export type { ReferenceIds, StandInInquiry } from './personaResources.js';
 
 export interface PersonaEventBody {
   data: { type: 'event'; id: string; attributes: { name: string; 'created-at': string; payload: unknown } };
 }
-
-/** Persona's sandbox simulate-actions (reference/persona-api.md), with the status and event of each. */
-export const SIMULATE_ACTIONS = {
-  start_inquiry: { status: 'pending', event: 'inquiry.started' },
-  complete_inquiry: { status: 'completed', event: 'inquiry.completed' },
-  fail_inquiry: { status: 'failed', event: 'inquiry.failed' },
-  expire_inquiry: { status: 'expired', event: 'inquiry.expired' },
-  mark_for_review_inquiry: { status: 'needs_review', event: 'inquiry.marked-for-review' },
-  approve_inquiry: { status: 'approved', event: 'inquiry.approved' },
-  decline_inquiry: { status: 'declined', event: 'inquiry.declined' },
-} as const;
-export type SimulateAction = keyof typeof SIMULATE_ACTIONS;
-
-/** Persona's redelivery schedule: 3 s, 64 s, ~12 min, ~68 min, ~4.3 h, ~13 h, ~33 h. */
-const PERSONA_REDELIVERY_DELAYS_MS = [3, 64, 720, 4_080, 15_480, 46_800, 118_800].map((s) => s * 1_000);
 
 export interface PersonaStandIn extends StandInServer {
   /** What `PERSONA_API_BASE` points at. */
   apiBase: string;
   /** What `PERSONA_HOSTED_FLOW_URL` points at. */
   hostedFlowUrl: string;
+  /** The `Persona-Environment-Id` every authenticated answer carries. */
+  environmentId: string;
   inquiry(id: string): StandInInquiry | undefined;
   inquiries(): StandInInquiry[];
   /** An inquiry created outside this service (dashboard, another app). */
@@ -75,8 +76,13 @@ export interface PersonaStandInOptions {
   host?: string;
   now?: () => number;
   webhook?: WebhookTarget;
-  redeliveryDelaysMs?: number[];
+  /** Persona's redelivery schedule, scaled or cut short. */
+  redelivery?: RedeliveryOptions;
   onDelivery?: (delivery: Delivery) => void;
+  /** Whether inquiries carry their reference id or leave it to their account. Default `echoed`. */
+  referenceIds?: ReferenceIds;
+  /** Told about every API exchange and webhook delivery; the suite-wide default when absent. */
+  inspect?: ExchangeInspector;
 }
 
 const ALLOWED_CREATE_ATTRIBUTES = new Set(['inquiry-template-id', 'template-id', 'fields', 'redirect-uri', 'note']);
@@ -86,46 +92,50 @@ const ALLOWED_CREATE_META = new Set([
   'one-time-link-expiration-seconds',
   'expiration-after-create-interval-seconds',
 ]);
+const INQUIRY_FILTERS = new Set([
+  'inquiry-template-id',
+  'template-id',
+  'reference-id',
+  'account-id',
+  'status',
+  'created-at-start',
+  'created-at-end',
+]);
+
+/** The filters of a list request (`filter[name]=value`); unknown parameters are an error. */
+function filtersOf(request: RecordedRequest, known: ReadonlySet<string>): Map<string, string> | Reply {
+  const filters = new Map<string, string>();
+  for (const [key, value] of request.query) {
+    const filter = /^filter\[([a-z-]+)\]$/.exec(key)?.[1];
+    if (filter !== undefined && known.has(filter)) filters.set(filter, value);
+    else if (filter !== undefined) return personaError(400, 'Bad Request', `Unknown filter ${filter}`);
+    else if (key !== 'page[size]' && key !== 'page[after]')
+      return personaError(400, 'Bad Request', `Unknown parameter ${key}`);
+  }
+  return filters;
+}
 
 export async function startPersonaStandIn(options: PersonaStandInOptions): Promise<PersonaStandIn> {
   const clock = options.now ?? Date.now;
+  const referenceIds = options.referenceIds ?? 'echoed';
   // Persona's times only move forward; successive changes never share a millisecond here.
   let latest = 0;
   const iso = () => new Date((latest = Math.max(clock(), latest + 1))).toISOString();
   const inquiries = new Map<string, StandInInquiry>();
-  const idempotency = new Map<string, { fingerprint: string; reply: Reply }>();
-  const accounts = new Map<string, string>();
+  const accounts = new Map<string, StandInAccount>();
+  const accountByReference = new Map<string, StandInAccount>();
   const oneTimeCodes = new Map<string, string>();
-  const webhooks = new WebhookSender(
-    options.webhook,
-    clock,
-    options.redeliveryDelaysMs ?? PERSONA_REDELIVERY_DELAYS_MS,
-    options.onDelivery,
-  );
-
-  const resource = (inquiry: StandInInquiry) => ({
-    type: 'inquiry',
-    id: inquiry.id,
-    attributes: {
-      status: inquiry.status,
-      'reference-id': inquiry.referenceId,
-      note: inquiry.note,
-      tags: [],
-      creator: 'API',
-      'created-at': inquiry.createdAt,
-      'updated-at': inquiry.updatedAt,
-      'redacted-at': null,
-      fields: Object.fromEntries(
-        Object.entries(inquiry.fields).map(([key, value]) => [key, { type: 'string', value }]),
-      ),
-    },
-    relationships: {
-      account: { data: { type: 'account', id: inquiry.accountId } },
-      template: { data: {} },
-      'inquiry-template': { data: { type: 'inquiry-template', id: inquiry.templateId } },
-      verifications: { data: [] },
-    },
+  const idempotency = new IdempotencyLayer(clock);
+  const environmentId = randomId('env');
+  const organizationId = randomId('org');
+  const inspect = options.inspect ?? defaultInspector();
+  const webhooks = new WebhookSender(options.webhook, clock, {
+    redelivery: options.redelivery,
+    onDelivery: options.onDelivery,
+    inspect,
   });
+
+  const resource = (inquiry: StandInInquiry) => inquiryResource(inquiry, referenceIds);
 
   const eventFor = (
     inquiry: StandInInquiry,
@@ -143,12 +153,28 @@ export async function startPersonaStandIn(options: PersonaStandInOptions): Promi
     },
   });
 
+  /** One account per reference id (reference/persona-api.md); an inquiry without one gets its own. */
+  const accountFor = (referenceId: string | null, createdAt: string): StandInAccount => {
+    const existing = referenceId === null ? undefined : accountByReference.get(referenceId);
+    if (existing !== undefined) return existing;
+    const account = { id: randomId('act'), referenceId, createdAt };
+    accounts.set(account.id, account);
+    if (referenceId !== null) accountByReference.set(referenceId, account);
+    return account;
+  };
+
   const store = (
     input: Pick<StandInInquiry, 'status' | 'referenceId' | 'templateId' | 'createdAt' | 'fields' | 'note'>,
   ) => {
-    const account = input.referenceId === null ? randomId('act') : (accounts.get(input.referenceId) ?? randomId('act'));
-    if (input.referenceId !== null) accounts.set(input.referenceId, account);
-    const inquiry: StandInInquiry = { ...input, id: randomId('inq'), accountId: account, updatedAt: input.createdAt };
+    const inquiry: StandInInquiry = {
+      ...input,
+      id: randomId('inq'),
+      accountId: accountFor(input.referenceId, input.createdAt).id,
+      updatedAt: input.createdAt,
+      times: {},
+    };
+    const time = statusTime(input.status);
+    if (time !== undefined) inquiry.times[time] = input.createdAt;
     inquiries.set(inquiry.id, inquiry);
     return inquiry;
   };
@@ -156,6 +182,8 @@ export async function startPersonaStandIn(options: PersonaStandInOptions): Promi
   const move = (inquiry: StandInInquiry, status: string) => {
     inquiry.status = status;
     inquiry.updatedAt = iso();
+    const time = statusTime(status);
+    if (time !== undefined) inquiry.times[time] ??= inquiry.updatedAt;
   };
 
   const simulate = (inquiry: StandInInquiry, actions: SimulateAction[]) => {
@@ -164,6 +192,12 @@ export async function startPersonaStandIn(options: PersonaStandInOptions): Promi
       webhooks.send(eventFor(inquiry, SIMULATE_ACTIONS[action].event), inquiry.id);
     }
     return inquiry;
+  };
+
+  const oneTimeLinks = (inquiry: StandInInquiry) => {
+    const code = randomId('otl');
+    oneTimeCodes.set(code, inquiry.id);
+    return { 'one-time-link': `${server.url}/verify?code=${code}`, 'one-time-link-short': `${server.url}/v/${code}` };
   };
 
   const createInquiry = (request: RecordedRequest): Reply => {
@@ -214,17 +248,14 @@ export async function startPersonaStandIn(options: PersonaStandInOptions): Promi
       note: note ?? null,
     });
     webhooks.send(eventFor(inquiry, 'inquiry.created'), inquiry.id);
-    const replyMeta: Record<string, unknown> = {};
-    if (meta['auto-create-one-time-link'] === true) replyMeta['one-time-link'] = oneTimeLinkFor(inquiry);
-    return { status: 201, body: { data: resource(inquiry), meta: replyMeta } };
+    const links =
+      meta['auto-create-one-time-link'] === true
+        ? oneTimeLinks(inquiry)
+        : { 'one-time-link': null, 'one-time-link-short': null };
+    return { status: 201, body: { data: resource(inquiry), meta: { 'session-token': null, ...links } } };
   };
 
-  const oneTimeLinkFor = (inquiry: StandInInquiry) => {
-    const code = randomId('otl');
-    oneTimeCodes.set(code, inquiry.id);
-    return `${server.url}/verify?code=${code}`;
-  };
-
+  /** Resume takes no body (2025-12-08 documents none) and sets an expired inquiry back to pending. */
   const resume = (inquiry: StandInInquiry): Reply => {
     if (inquiry.status !== 'pending' && inquiry.status !== 'expired') {
       return personaError(409, 'Conflict', 'Only pending or expired inquiries can be resumed');
@@ -240,7 +271,7 @@ export async function startPersonaStandIn(options: PersonaStandInOptions): Promi
     if (expiresIn !== undefined && (!Number.isInteger(expiresIn) || (expiresIn as number) <= 0)) {
       return personaError(422, 'Unprocessable Entity', 'expires-in-seconds must be a positive integer');
     }
-    return { status: 200, body: { data: resource(inquiry), meta: { 'one-time-link': oneTimeLinkFor(inquiry) } } };
+    return { status: 200, body: { data: resource(inquiry), meta: oneTimeLinks(inquiry) } };
   };
 
   const performSimulateActions = (inquiry: StandInInquiry, request: RecordedRequest): Reply => {
@@ -263,27 +294,8 @@ export async function startPersonaStandIn(options: PersonaStandInOptions): Promi
    * for the next page. Unknown filters are refused rather than ignored, to catch misspellings.
    */
   const listInquiries = (request: RecordedRequest): Reply => {
-    const filters = new Map<string, string>();
-    for (const [key, value] of request.query) {
-      const filter = /^filter\[([a-z-]+)\]$/.exec(key)?.[1];
-      if (filter !== undefined) filters.set(filter, value);
-      else if (key !== 'page[size]' && key !== 'page[after]')
-        return personaError(400, 'Bad Request', `Unknown parameter ${key}`);
-    }
-    const known = new Set([
-      'inquiry-template-id',
-      'template-id',
-      'reference-id',
-      'status',
-      'created-at-start',
-      'created-at-end',
-    ]);
-    const unknown = [...filters.keys()].filter((filter) => !known.has(filter));
-    if (unknown.length > 0) return personaError(400, 'Bad Request', `Unknown filter ${unknown.join(', ')}`);
-    const size = Number(request.query.get('page[size]') ?? 10);
-    if (!Number.isInteger(size) || size < 1 || size > 100)
-      return personaError(400, 'Bad Request', 'page[size] must be 1 to 100');
-
+    const filters = filtersOf(request, INQUIRY_FILTERS);
+    if (!(filters instanceof Map)) return filters;
     const template = filters.get('inquiry-template-id') ?? filters.get('template-id');
     const statuses = filters.get('status')?.split(',');
     const start = filters.has('created-at-start') ? Date.parse(filters.get('created-at-start') as string) : -Infinity;
@@ -291,43 +303,34 @@ export async function startPersonaStandIn(options: PersonaStandInOptions): Promi
     const matching = [...inquiries.values()]
       .filter(
         (inquiry) =>
-          (template === undefined || inquiry.templateId === template) &&
+          (template === undefined || template.split(',').includes(inquiry.templateId)) &&
           (!filters.has('reference-id') || inquiry.referenceId === filters.get('reference-id')) &&
+          (!filters.has('account-id') || filters.get('account-id')?.split(',').includes(inquiry.accountId)) &&
           (statuses === undefined || statuses.includes(inquiry.status)) &&
           Date.parse(inquiry.createdAt) >= start &&
           Date.parse(inquiry.createdAt) <= end,
       )
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
-    const after = request.query.get('page[after]');
-    const from = after === null ? 0 : matching.findIndex((inquiry) => inquiry.id === after) + 1;
-    const page = matching.slice(from, from + size);
-    const last = page.at(-1);
-    let next: string | null = null;
-    if (last !== undefined && from + size < matching.length) {
-      const query = new URLSearchParams(request.query);
-      query.set('page[after]', last.id);
-      next = `/api/v1/inquiries?${query}`;
-    }
-    return { status: 200, body: { data: page.map(resource), links: { prev: null, next } } };
+    return cursorPage(request, '/api/v1/inquiries', matching, resource);
   };
 
-  /** 401 and 429 are decided before the idempotency layer (reference/persona-api.md). */
+  /** `GET /accounts?filter[reference-id]=a,b`: the accounts of those reference ids. */
+  const listAccounts = (request: RecordedRequest): Reply => {
+    const filters = filtersOf(request, new Set(['reference-id']));
+    if (!(filters instanceof Map)) return filters;
+    const references = filters.get('reference-id')?.split(',');
+    const matching = [...accounts.values()]
+      .filter((account) => references === undefined || references.includes(account.referenceId ?? ''))
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
+    return cursorPage(request, '/api/v1/accounts', matching, accountView);
+  };
+
+  const accountView = (account: StandInAccount) => accountResource(account, account.createdAt);
+
   const withIdempotency =
     (handle: (request: RecordedRequest, params: string[]) => Reply) =>
-    (request: RecordedRequest, params: string[]): Reply => {
-      const key = request.headers['idempotency-key'];
-      if (typeof key !== 'string') return handle(request, params);
-      const fingerprint = createHash('sha256').update(`${request.path}\n${request.rawBody}`).digest('hex');
-      const previous = idempotency.get(key);
-      if (previous !== undefined) {
-        return previous.fingerprint === fingerprint
-          ? previous.reply
-          : personaError(409, 'Conflict', 'Idempotency-Key was already used with different parameters');
-      }
-      const reply = handle(request, params);
-      if (reply.status < 500) idempotency.set(key, { fingerprint, reply });
-      return reply;
-    };
+    (request: RecordedRequest, params: string[]): Reply =>
+      idempotency.check(request) ?? handle(request, params);
 
   const existing =
     (handle: (inquiry: StandInInquiry, request: RecordedRequest) => Reply) =>
@@ -337,43 +340,61 @@ export async function startPersonaStandIn(options: PersonaStandInOptions): Promi
     };
 
   let requestCount = 0;
+  /** 401 is decided before the idempotency layer; authenticated answers carry Persona's headers. */
   const api =
     (handle: Route['handle']): Route['handle'] =>
     async (request, params) => {
+      if (request.headers.authorization !== `Bearer ${options.apiKey}`) {
+        return personaError(401, 'Must be authenticated to access this endpoint');
+      }
       requestCount += 1;
+      const reply = await handle(request, params);
       const headers = {
         'Request-Id': randomId('req'),
+        'Persona-Environment-Id': environmentId,
+        'Persona-Organization-Id': organizationId,
         'RateLimit-Limit': '300',
         'RateLimit-Remaining': String(300 - (requestCount % 300)),
         'RateLimit-Reset': '60',
       };
-      const reply =
-        request.headers.authorization === `Bearer ${options.apiKey}`
-          ? await handle(request, params)
-          : personaError(401, 'Unauthorized', 'Must be authenticated to access this endpoint');
       return { ...reply, headers: { ...headers, ...reply.headers } };
     };
 
-  const inquiryRoute = (method: string, action: string, handle: Route['handle']): Route => ({
+  const apiRoute = (method: string, path: string, handle: Route['handle']): Route => ({
     method,
-    pattern: new RegExp(`^/api/v1/inquiries/([^/]+)${action}$`),
+    pattern: new RegExp(`^/api/v1${path}$`),
     handle: api(handle),
   });
 
   const server = await startStandInServer({
     port: options.port,
     host: options.host,
+    api: 'persona',
+    inspect,
+    faultReply: (status) => personaError(status, `Status ${status}`),
+    onReply: (request, reply) => idempotency.remember(request, reply),
     routes: [
-      { method: 'POST', pattern: /^\/api\/v1\/inquiries$/, handle: api(withIdempotency(createInquiry)) },
-      { method: 'GET', pattern: /^\/api\/v1\/inquiries$/, handle: api(listInquiries) },
-      inquiryRoute(
+      apiRoute('POST', '/inquiries', withIdempotency(createInquiry)),
+      apiRoute('GET', '/inquiries', listInquiries),
+      apiRoute(
         'GET',
-        '',
+        '/inquiries/([^/]+)',
         existing((inquiry) => ({ status: 200, body: { data: resource(inquiry), included: [] } })),
       ),
-      inquiryRoute('POST', '/resume', withIdempotency(existing(resume))),
-      inquiryRoute('POST', '/generate-one-time-link', withIdempotency(existing(generateOneTimeLink))),
-      inquiryRoute('POST', '/perform-simulate-actions', withIdempotency(existing(performSimulateActions))),
+      apiRoute('POST', '/inquiries/([^/]+)/resume', withIdempotency(existing(resume))),
+      apiRoute('POST', '/inquiries/([^/]+)/generate-one-time-link', withIdempotency(existing(generateOneTimeLink))),
+      apiRoute(
+        'POST',
+        '/inquiries/([^/]+)/perform-simulate-actions',
+        withIdempotency(existing(performSimulateActions)),
+      ),
+      apiRoute('GET', '/accounts', listAccounts),
+      apiRoute('GET', '/accounts/([^/]+)', (_request, [id = '']) => {
+        const account = accounts.get(id);
+        return account === undefined
+          ? personaError(404, 'Not Found', 'Record not found')
+          : { status: 200, body: { data: accountView(account) } };
+      }),
       ...hostedFlowRoutes({
         inquiry: (id) => inquiries.get(id),
         inquiryForCode: (code) => inquiries.get(oneTimeCodes.get(code) ?? ''),
@@ -392,8 +413,9 @@ export async function startPersonaStandIn(options: PersonaStandInOptions): Promi
     ...server,
     apiBase: `${server.url}/api/v1`,
     hostedFlowUrl: server.url,
-    inquiry: (id) => (inquiries.has(id) ? { ...found(id) } : undefined),
-    inquiries: () => [...inquiries.values()].map((inquiry) => ({ ...inquiry })),
+    environmentId,
+    inquiry: (id) => (inquiries.has(id) ? structuredClone(found(id)) : undefined),
+    inquiries: () => [...inquiries.values()].map((inquiry) => structuredClone(inquiry)),
     addInquiry: (input) =>
       store({
         status: input.status ?? 'created',
@@ -405,10 +427,10 @@ export async function startPersonaStandIn(options: PersonaStandInOptions): Promi
       }),
     setStatus(id, status) {
       move(found(id), status);
-      return { ...found(id) };
+      return structuredClone(found(id));
     },
     eventFor: (id, name, eventOptions) => eventFor(found(id), name, eventOptions),
-    simulate: (id, actions) => ({ ...simulate(found(id), actions) }),
+    simulate: (id, actions) => structuredClone(simulate(found(id), actions)),
     setWebhook: (target) => webhooks.setTarget(target),
     deliveries: webhooks.deliveries,
     settled: () => webhooks.settled(),

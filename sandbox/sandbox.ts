@@ -8,9 +8,6 @@ import type { Delivery } from './personaWebhooks.js';
  * Kratos. `SANDBOX_ONLY=persona` runs the Persona stand-in alone (docker-compose.example.yml).
  */
 
-/** Shorter than Persona's 51 hours, so a failed webhook is seen again while you watch. */
-const SANDBOX_REDELIVERY_DELAYS_MS = [3_000, 10_000, 30_000, 60_000];
-
 const env = process.env;
 const port = (name: string, fallback: number) => Number(env[name] ?? fallback);
 const host = env['SANDBOX_HOST'] ?? '127.0.0.1';
@@ -33,7 +30,6 @@ async function personaOnly() {
     },
     port: port('SANDBOX_PERSONA_PORT', 4500),
     host,
-    redeliveryDelaysMs: SANDBOX_REDELIVERY_DELAYS_MS,
     onDelivery: printDelivery,
   });
   print(
@@ -44,16 +40,18 @@ async function personaOnly() {
 
 async function everything() {
   const kratosAdminUrl = env['KRATOS_ADMIN_URL'];
+  const kratosPublicUrl = env['KRATOS_PUBLIC_URL'];
   const sandbox = await startSandbox({
     ports: {
       service: port('SANDBOX_SERVICE_PORT', 3000),
       kratos: port('SANDBOX_KRATOS_PORT', 4434),
+      kratosPublic: port('SANDBOX_KRATOS_PUBLIC_PORT', 4433),
       persona: port('SANDBOX_PERSONA_PORT', 4500),
     },
     host,
     ...(kratosAdminUrl !== undefined && { kratosAdminUrl }),
+    ...(kratosPublicUrl !== undefined && { kratosPublicUrl }),
     logger: createLogger({ level: env['LOG_LEVEL'] ?? 'info', pretty: true }),
-    redeliveryDelaysMs: SANDBOX_REDELIVERY_DELAYS_MS,
     onDelivery: printDelivery,
   });
   const kratosUrl = sandbox.kratos?.url ?? kratosAdminUrl;
@@ -63,7 +61,9 @@ async function everything() {
   print('ory-persona-idv sandbox: the service with stand-ins for Persona and Kratos. Ctrl-C stops it.');
   print();
   print(`  service           ${service}   X-Webhook-Secret: ${SANDBOX.oryWebhookSecret}`);
-  print(`  Kratos ${sandbox.kratos ? 'stand-in  ' : '(yours)   '} ${kratosUrl}`);
+  print(
+    `  Kratos ${sandbox.kratos ? 'stand-in  ' : '(yours)   '} ${kratosUrl} (admin), ${sandbox.config.kratos.publicUrl} (public)`,
+  );
   print(`  Persona stand-in  ${persona}   API ${sandbox.persona.apiBase}, hosted flow ${persona}/verify`);
   print(`  Kratos hooks      as in ${sandbox.snippet} (LOGIN_POLICY=${sandbox.config.login.policy})`);
   print();

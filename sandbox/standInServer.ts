@@ -1,15 +1,9 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { defaultInspector, type Exchange, type ExchangeInspector, type ExchangeRequest } from './exchangeInspection.js';
 
 /** A request as a stand-in received it, for tests to assert on. */
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  query: URLSearchParams;
-  headers: IncomingHttpHeaders;
-  /** Parsed JSON, or undefined when there was no body or it was not JSON. */
-  body: unknown;
-  rawBody: string;
+export interface RecordedRequest extends ExchangeRequest {
   /** The status the stand-in answered with; 0 while unanswered or when it hung up. */
   status: number;
   /** When it arrived (performance.now()), to interleave what several stand-ins received. */
@@ -33,6 +27,8 @@ export interface Route {
   method: string;
   pattern: RegExp;
   handle(request: RecordedRequest, params: string[]): Reply | Promise<Reply>;
+  /** The sandbox's own shortcuts and pages: not part of the published API, so not inspected. */
+  sandboxOnly?: boolean;
 }
 
 /**
@@ -66,13 +62,27 @@ const matches = (fault: Fault, request: RecordedRequest) =>
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Serves `routes` on a free loopback port, recording every request and playing injected faults. */
-export async function startStandInServer(options: {
+export interface StandInServerOptions {
   routes: Route[];
   port?: number | undefined;
   /** Loopback unless a container must reach it. */
   host?: string | undefined;
-}): Promise<StandInServer> {
+  /** The published API these routes stand in for; its exchanges go to `inspect`. */
+  api: Exchange['api'];
+  /** Told about every exchange but the sandbox-only ones; the suite-wide default when absent. */
+  inspect?: ExchangeInspector | undefined;
+  /** The answer an injected status fault without a body plays: the service's own error format. */
+  faultReply: (status: number) => Reply;
+  /** Told about every answer, injected or not (Persona stores answers under an Idempotency-Key). */
+  onReply?: ((request: RecordedRequest, reply: Reply) => void) | undefined;
+}
+
+const contentHeaders = (reply: Reply, payload: string): Record<string, string> =>
+  reply.text === undefined && payload !== '' ? { 'Content-Type': 'application/json' } : {};
+
+/** Serves `routes` on a free loopback port, recording every request and playing injected faults. */
+export async function startStandInServer(options: StandInServerOptions): Promise<StandInServer> {
+  const inspect = options.inspect ?? defaultInspector();
   const requests: RecordedRequest[] = [];
   let faults: (Fault & { remaining: number })[] = [];
   const sockets = new Set<Socket>();
@@ -102,6 +112,12 @@ export async function startStandInServer(options: {
         };
         requests.push(request);
 
+        const route = options.routes.find(
+          (candidate) => candidate.method === request.method && candidate.pattern.test(request.path),
+        );
+        const inspected = inspect !== undefined && route?.sandboxOnly !== true;
+        const exchange = (reply?: Exchange['reply']) => inspect?.({ api: options.api, request, reply });
+
         let reply: Reply | undefined;
         const fault = faults.find((candidate) => candidate.remaining > 0 && matches(candidate, request));
         if (fault !== undefined) {
@@ -109,28 +125,27 @@ export async function startStandInServer(options: {
           if (fault.delayMs !== undefined) await sleep(fault.delayMs);
           if (fault.hangUp) {
             incoming.socket.destroy();
+            if (inspected) exchange();
             return;
           }
-          if (fault.status !== undefined)
-            reply = { status: fault.status, body: fault.body, headers: fault.headers ?? {} };
+          if (fault.status !== undefined) {
+            const played: Reply =
+              fault.body === undefined ? options.faultReply(fault.status) : { status: fault.status, body: fault.body };
+            reply = { ...played, status: fault.status, headers: { ...played.headers, ...fault.headers } };
+          }
         }
         if (reply === undefined) {
-          const route = options.routes.find(
-            (candidate) => candidate.method === request.method && candidate.pattern.test(request.path),
-          );
           const params = route ? (route.pattern.exec(request.path)?.slice(1) ?? []) : [];
-          reply = route
-            ? await route.handle(request, params.map(decodeURIComponent))
-            : { status: 404, body: { error: 'not found' } };
+          reply = route ? await route.handle(request, params.map(decodeURIComponent)) : options.faultReply(404);
         }
         // Recorded even when the client gave up waiting: the work was done all the same.
         request.status = reply.status;
-        if (outgoing.destroyed) return;
+        options.onReply?.(request, reply);
         const payload = reply.text ?? (reply.body === undefined ? '' : JSON.stringify(reply.body));
-        outgoing.writeHead(reply.status, {
-          ...(reply.text === undefined && payload !== '' && { 'Content-Type': 'application/json' }),
-          ...reply.headers,
-        });
+        const headers = { ...contentHeaders(reply, payload), ...reply.headers };
+        if (inspected) exchange({ status: reply.status, headers, body: reply.body, rawBody: payload });
+        if (outgoing.destroyed) return;
+        outgoing.writeHead(reply.status, headers);
         outgoing.end(payload);
       })().catch((error: unknown) => {
         if (!outgoing.headersSent) outgoing.writeHead(500, { 'Content-Type': 'application/json' });

@@ -215,15 +215,13 @@ export function createPersonaClient(options: PersonaClientOptions): PersonaApi {
     },
 
     async resumeInquiry(inquiryId, callOptions) {
-      // A fresh key per call: its retries are replayed, a later visit gets a new token.
+      // A fresh key per call: its retries are replayed, a later visit gets a new token. Resume
+      // takes no body (the 2025-12-08 document declares none).
       const body = await call(
         'resumeInquiry',
         'POST',
         inquiryPath(inquiryId, '/resume'),
-        {
-          body: {},
-          idempotencyKey: randomUUID(),
-        },
+        { idempotencyKey: randomUUID() },
         callOptions,
       );
       return { sessionToken: parse(withSessionToken, 'resumeInquiry', body).meta['session-token'] };

@@ -64,7 +64,7 @@ describe('jsonnet/initiate.jsonnet', () => {
     harness = await startHarness();
     const body = await renderJsonnet('initiate', registrationExample);
     const response = await harness.postHook('/persona/initiate', body);
-    expect(readAsKratos(response.status, response.body)).toMatchObject({ kind: 'interrupt', id: 4100005 });
+    expect(readAsKratos(response.status, response.text)).toMatchObject({ kind: 'interrupt', id: 4100005 });
     expect(harness.persona.inquiries()).toHaveLength(0);
   });
 });
@@ -86,7 +86,7 @@ describe('jsonnet/validate.jsonnet', () => {
       return_to: 'https://app.example.com/dashboard',
     });
     const response = await harness.postHook('/persona/validate', body);
-    expect(readAsKratos(response.status, response.body)).toMatchObject({ kind: 'interrupt', id: 4100001 });
+    expect(readAsKratos(response.status, response.text)).toMatchObject({ kind: 'interrupt', id: 4100001 });
     expect(harness.kratos.requests).toHaveLength(0);
   });
 
@@ -103,7 +103,7 @@ describe('jsonnet/validate.jsonnet', () => {
     const body = await renderJsonnet('validate', ctx);
 
     const response = await harness.postHook('/persona/validate', body);
-    expect(readAsKratos(response.status, response.body)).toMatchObject({ kind: 'interrupt', id: 4100001 });
+    expect(readAsKratos(response.status, response.text)).toMatchObject({ kind: 'interrupt', id: 4100001 });
   });
 
   it.each([
@@ -130,7 +130,7 @@ describe('jsonnet/validate.jsonnet', () => {
 
     expect(body).toMatchObject({ identity_id: identity.id, persona: null });
     const response = await harness.postHook('/persona/validate', body);
-    expect(readAsKratos(response.status, response.body)).toMatchObject({ kind: 'interrupt', id: 4100001 });
+    expect(readAsKratos(response.status, response.text)).toMatchObject({ kind: 'interrupt', id: 4100001 });
     expect(harness.kratos.requests.map((r) => r.method)).toEqual(['GET']);
   });
 });

@@ -67,7 +67,7 @@ describe('the logs of a full flow', () => {
       method: 'GET',
       status: 500,
       times: 3,
-      body: { error: { reason: `no ${PERSON.name.last}` } },
+      body: { error: { code: 500, message: 'Internal Server Error', reason: `no ${PERSON.name.last}` } },
     });
     await request(harness.app).get('/persona/status').set('Cookie', session.cookie).expect(503);
     secrets.push(session.cookie);

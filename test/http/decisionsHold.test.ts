@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SANDBOX, startSandbox, type SandboxEnvironment } from '../../sandbox/environment.js';
 import type { KratosStandIn } from '../../sandbox/kratosStandIn.js';
 import { signPersonaWebhook } from '../../sandbox/personaWebhooks.js';
-import type { SimulateAction } from '../../sandbox/personaStandIn.js';
+import type { SimulateAction } from '../../sandbox/personaSimulation.js';
 
 /**
  * "Decisions that hold": each way a declined (or, under require-approved, unverified) person got
@@ -42,7 +42,7 @@ async function login(env: SandboxEnvironment, identityId: string) {
 const verifyUrlOf = (reading: unknown) => (reading as { context: { verify_url: string } }).context.verify_url;
 
 const whoami = async (env: SandboxEnvironment, token: string) =>
-  (await fetch(`${kratosOf(env).url}/sessions/whoami`, { headers: { 'X-Session-Token': token } })).status;
+  (await fetch(`${kratosOf(env).public.url}/sessions/whoami`, { headers: { 'X-Session-Token': token } })).status;
 
 describe('a declined person stays out', () => {
   it('when retries are allowed: opening a new inquiry from the block message is not an approval', async () => {
@@ -344,7 +344,8 @@ describe('ON_DECLINE', () => {
   });
 
   it('answers 503 while the sessions cannot be revoked, and finishes on redelivery', async () => {
-    sandbox = await startSandbox({ redeliveryDelaysMs: [100, 100, 100, 100, 100, 100] });
+    // Persona's schedule thirty times faster: redeliveries after 0.1 s, 2.1 s, 24 s and so on.
+    sandbox = await startSandbox({ redelivery: { scale: 1 / 30 } });
     const jane = await registered(sandbox);
     kratosOf(sandbox).inject({
       method: 'DELETE',

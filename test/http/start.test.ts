@@ -219,7 +219,7 @@ describe('GET /persona/start: who is asking', () => {
     const response = await start(harness, { sessionToken: harness.kratos.createSession(identityId).token });
     expect(response.status).toBe(303);
     expect(location(response).searchParams.get('inquiry-id')).toBe(inquiryId);
-    const whoami = harness.kratos.requests.find((r) => r.path === '/sessions/whoami');
+    const whoami = harness.kratos.public.requests.find((r) => r.path === '/sessions/whoami');
     expect(whoami?.headers['x-session-token']).toBeDefined();
   });
 
@@ -228,7 +228,7 @@ describe('GET /persona/start: who is asking', () => {
     const { identityId } = harness.identityInState('created');
     const { cookie } = harness.kratos.createSession(identityId);
     await start(harness, { cookie });
-    expect(harness.kratos.requests.find((r) => r.path === '/sessions/whoami')?.headers['cookie']).toBe(
+    expect(harness.kratos.public.requests.find((r) => r.path === '/sessions/whoami')?.headers['cookie']).toBe(
       `theme=dark; ${cookie}`,
     );
   });
@@ -251,7 +251,7 @@ describe('GET /persona/start: who is asking', () => {
     expect(response.status).toBe(303);
     expect(location(response).searchParams.get('inquiry-id')).toBe(inquiryId);
     expect(location(response).searchParams.get('redirect-uri')).toBe('https://app.example.com/dashboard');
-    expect(harness.kratos.requests.some((r) => r.path === '/sessions/whoami')).toBe(false);
+    expect(harness.kratos.public.requests.some((r) => r.path === '/sessions/whoami')).toBe(false);
   });
 
   it.each([

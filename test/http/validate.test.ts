@@ -58,7 +58,7 @@ describe('POST /persona/validate: block-declined (default)', () => {
       loginBody(identity.id, { status: 'approved', verified_at: new Date().toISOString() }),
     );
     expect(response.status).toBe(204);
-    expect(readAsKratos(response.status, response.body).kind).toBe('continue');
+    expect(readAsKratos(response.status, response.text).kind).toBe('continue');
     expect(harness.kratos.requests).toHaveLength(0);
     expect(harness.persona.requests).toHaveLength(0);
   });
@@ -81,7 +81,7 @@ describe('POST /persona/validate: block-declined (default)', () => {
     const response = await gate(harness, loginBody(identity.id, { status: 'declined', verified_at: null }));
 
     expect(response.status).toBe(403);
-    expect(readAsKratos(response.status, response.body)).toEqual({
+    expect(readAsKratos(response.status, response.text)).toEqual({
       kind: 'interrupt',
       id: 4100001,
       text: 'Your identity verification was declined. Please contact support.',
@@ -95,7 +95,7 @@ describe('POST /persona/validate: block-declined (default)', () => {
   it('uses the configured text', async () => {
     harness = await startHarness({ LOGIN_MESSAGE_DECLINED: 'Verification failed. Write to help@example.com.' });
     const response = await gate(harness, loginBody(harness.kratos.createIdentity().id, { status: 'declined' }));
-    expect(readAsKratos(response.status, response.body)).toMatchObject({
+    expect(readAsKratos(response.status, response.text)).toMatchObject({
       text: 'Verification failed. Write to help@example.com.',
     });
   });
@@ -145,7 +145,7 @@ describe('POST /persona/validate: require-approved', () => {
       harness = await startHarness({ LOGIN_POLICY: 'require-approved' });
       const identity = harness.kratos.createIdentity();
       const response = await gate(harness, loginBody(identity.id, { status, verified_at: null }));
-      expect(readAsKratos(response.status, response.body)).toMatchObject({
+      expect(readAsKratos(response.status, response.text)).toMatchObject({
         kind: 'interrupt',
         id: 4100002,
         text: 'Please verify your identity to continue.',
@@ -159,14 +159,14 @@ describe('POST /persona/validate: require-approved', () => {
     const none = identityWithRecord(harness, null);
     const approved = identityWithRecord(harness, 'approved');
     const blocked = await gate(harness, loginBody(none.id, null));
-    expect(readAsKratos(blocked.status, blocked.body)).toMatchObject({ id: 4100002, context: { status: null } });
+    expect(readAsKratos(blocked.status, blocked.text)).toMatchObject({ id: 4100002, context: { status: null } });
     expect((await gate(harness, loginBody(approved.id, null))).status).toBe(204);
   });
 
   it('still blocks declined users with the declined message', async () => {
     harness = await startHarness({ LOGIN_POLICY: 'require-approved', LOGIN_GRACE_PERIOD: '24h' });
     const response = await gate(harness, loginBody(harness.kratos.createIdentity().id, { status: 'declined' }));
-    expect(readAsKratos(response.status, response.body)).toMatchObject({ id: 4100001 });
+    expect(readAsKratos(response.status, response.text)).toMatchObject({ id: 4100001 });
   });
 
   it('lets a new user in during the grace period and blocks them after it', async () => {
@@ -178,7 +178,7 @@ describe('POST /persona/validate: require-approved', () => {
     expect((await gate(harness, loginBody(identity.id, { status: 'pending' }, registeredAt))).status).toBe(204);
     harness.clock.now += 1;
     const after = await gate(harness, loginBody(identity.id, { status: 'pending' }, registeredAt));
-    expect(readAsKratos(after.status, after.body)).toMatchObject({ id: 4100002 });
+    expect(readAsKratos(after.status, after.text)).toMatchObject({ id: 4100002 });
   });
 
   it('blocks with "unavailable" when the record cannot be read', async () => {
@@ -186,7 +186,7 @@ describe('POST /persona/validate: require-approved', () => {
     const identity = harness.kratos.createIdentity();
     await harness.kratos.close();
     const response = await gate(harness, loginBody(identity.id, null));
-    expect(readAsKratos(response.status, response.body)).toMatchObject({
+    expect(readAsKratos(response.status, response.text)).toMatchObject({
       kind: 'interrupt',
       id: 4100004,
       context: { reason: 'verification_unavailable' },
@@ -229,7 +229,7 @@ describe('POST /persona/validate: bad requests still speak Kratos', () => {
     expect(response.status).toBeGreaterThanOrEqual(400);
     expect(response.status).toBeLessThan(500);
     expect(response.status).not.toBe(429);
-    expect(readAsKratos(response.status, response.body)).toMatchObject({ kind: 'interrupt', id: 4100004 });
+    expect(readAsKratos(response.status, response.text)).toMatchObject({ kind: 'interrupt', id: 4100004 });
     expect(writes(harness)).toHaveLength(0);
   });
 });
@@ -240,8 +240,8 @@ describe('POST /persona/validate: the way back to Persona', () => {
     PUBLIC_BASE_URL: 'https://idv.example.com',
     RETURN_TO_ALLOWLIST: 'https://app.example.com',
   };
-  const contextOf = (response: { status: number; body: unknown }) => {
-    const reading = readAsKratos(response.status, response.body);
+  const contextOf = (response: { status: number; text: string }) => {
+    const reading = readAsKratos(response.status, response.text);
     if (reading.kind !== 'interrupt') throw new Error(`not an interruption: ${reading.kind}`);
     return reading.context;
   };
@@ -297,7 +297,7 @@ describe('POST /persona/validate: the way back to Persona', () => {
     expect((await gate(harness, body)).status).toBe(204);
     harness.clock.now += 1;
     const blocked = await gate(harness, body);
-    expect(readAsKratos(blocked.status, blocked.body)).toMatchObject({
+    expect(readAsKratos(blocked.status, blocked.text)).toMatchObject({
       id: 4100003,
       text: 'Your identity verification has expired. Please verify your identity again.',
       context: { reason: 'reverification_required', status: 'approved', verify_url: expect.any(String) },
@@ -309,7 +309,7 @@ describe('POST /persona/validate: the way back to Persona', () => {
     const identity = harness.kratos.createIdentity();
     const registeredAt = new Date(harness.clock.now - 24 * HOUR).toISOString();
     const response = await gate(harness, loginBody(identity.id, { status: 'created' }, registeredAt));
-    expect(readAsKratos(response.status, response.body)).toMatchObject({
+    expect(readAsKratos(response.status, response.text)).toMatchObject({
       id: 4100002,
       context: { verify_url: expect.any(String) },
     });

@@ -31,6 +31,12 @@ describe('npm run demo', () => {
     expect(stdout).toContain('All 7 steps behaved as expected.');
   }, 60_000);
 
+  it('walks through the whole flow in this process too, where the conformance check sees every exchange', async () => {
+    const out: string[] = [];
+    expect(await demoCommand({ write: (line) => out.push(line), writeError: (line) => out.push(line) })).toBe(0);
+    expect(out.join('\n')).toContain('All 7 steps behaved as expected.');
+  });
+
   // Persona's first webhook (inquiry.created) follows the registration, so a broken callback
   // shows at step 1 already.
   it.each([

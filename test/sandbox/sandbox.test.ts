@@ -16,13 +16,19 @@ const post = async (url: string, body?: unknown) => {
 
 describe('npm run sandbox', () => {
   it('keeps the servers running for curl: register, decide, log in; stops on SIGTERM', async () => {
-    const [service, kratos, persona] = await Promise.all([freePort(), freePort(), freePort()]);
+    const [service, kratos, kratosPublic, persona] = await Promise.all([
+      freePort(),
+      freePort(),
+      freePort(),
+      freePort(),
+    ]);
     const child = spawn(process.execPath, ['--import', 'tsx', 'sandbox/sandbox.ts'], {
       cwd: ROOT,
       env: {
         PATH: process.env['PATH'] ?? '',
         SANDBOX_SERVICE_PORT: String(service),
         SANDBOX_KRATOS_PORT: String(kratos),
+        SANDBOX_KRATOS_PUBLIC_PORT: String(kratosPublic),
         SANDBOX_PERSONA_PORT: String(persona),
         LOG_LEVEL: 'silent',
       },

@@ -1,19 +1,35 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startKratosStandIn, type KratosStandIn } from '../../sandbox/kratosStandIn.js';
+import { readAsKratos } from '../../sandbox/kratosResponse.js';
+import { startKratosStandIn, type KratosStandIn, type KratosStandInOptions } from '../../sandbox/kratosStandIn.js';
+import { collectViolations } from '../support/conformance/checkExchange.js';
 
 let kratos: KratosStandIn;
-afterEach(() => kratos.close());
+let service: Server | undefined;
+afterEach(async () => {
+  await kratos.close();
+  await new Promise((resolve) => (service ? service.close(resolve) : resolve(undefined)));
+  service = undefined;
+});
+
+/** A stand-in whose exchanges are checked here, so requests malformed on purpose can be asserted. */
+async function standIn(options: KratosStandInOptions = {}) {
+  const conformance = collectViolations();
+  kratos = await startKratosStandIn({ inspect: conformance.inspect, ...options });
+  return conformance.violations;
+}
 
 const patch = (id: string, body: unknown, headers: Record<string, string> = {}) =>
-  fetch(`${kratos.url}/admin/identities/${id}`, {
+  fetch(`${kratos.adminUrl}/admin/identities/${id}`, {
     method: 'PATCH',
     headers: { 'Content-Type': 'application/json', ...headers },
     body: JSON.stringify(body),
   });
 
-describe('Kratos stand-in', () => {
+describe('Kratos stand-in: admin API', () => {
   it('creates missing parents on replace and keeps sibling keys', async () => {
-    kratos = await startKratosStandIn();
+    const violations = await standIn();
     const identity = kratos.createIdentity({ metadata_public: { plan: 'free' } });
     const response = await patch(identity.id, [
       { op: 'replace', path: '/metadata_admin/persona', value: { status: 'created' } },
@@ -24,6 +40,16 @@ describe('Kratos stand-in', () => {
       metadata_admin: { persona: { status: 'created' } },
       metadata_public: { plan: 'free', persona: { status: 'created' } },
     });
+    expect(violations).toEqual([]);
+  });
+
+  it('accepts an empty JSON Patch and changes nothing, as jsonx.ApplyJSONPatch does', async () => {
+    const violations = await standIn();
+    const identity = kratos.createIdentity({ metadata_admin: { keep: true } });
+    const response = await patch(identity.id, []);
+    expect(response.status).toBe(200);
+    expect(kratos.identity(identity.id)?.metadata_admin).toEqual({ keep: true });
+    expect(violations).toEqual([]);
   });
 
   it.each([
@@ -35,19 +61,31 @@ describe('Kratos stand-in', () => {
     ['removing a missing path', [{ op: 'remove', path: '/metadata_admin/persona' }]],
     ['an unknown member', [{ op: 'add', path: '/verified', value: true }]],
     ['a prototype path', [{ op: 'add', path: '/metadata_admin/__proto__/x', value: 1 }]],
-    ['an empty patch', []],
-    ['a non-array body', { op: 'add', path: '/metadata_admin', value: {} }],
   ])('answers 400 to %s and changes nothing', async (_name, body) => {
-    kratos = await startKratosStandIn();
+    const violations = await standIn();
     const identity = kratos.createIdentity();
     const response = await patch(identity.id, body);
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ error: { code: 400 } });
     expect(kratos.identity(identity.id)).toEqual(identity);
+    expect(violations).toEqual([]);
+  });
+
+  it('answers 400 to a body that is not a JSON Patch array, which the conformance check names too', async () => {
+    const violations = await standIn();
+    const identity = kratos.createIdentity();
+    expect((await patch(identity.id, { op: 'add', path: '/metadata_admin', value: {} })).status).toBe(400);
+    expect(violations).toEqual([
+      expect.objectContaining({
+        operation: 'patchIdentity (PATCH /admin/identities/{id})',
+        side: 'request',
+        field: 'body /',
+      }),
+    ]);
   });
 
   it('applies a patch wholly or not at all', async () => {
-    kratos = await startKratosStandIn();
+    await standIn();
     const identity = kratos.createIdentity();
     const response = await patch(identity.id, [
       { op: 'add', path: '/metadata_admin/a', value: 1 },
@@ -58,19 +96,60 @@ describe('Kratos stand-in', () => {
   });
 
   it('requires the bearer key when configured, as Ory Network does', async () => {
-    kratos = await startKratosStandIn({ apiKey: 'ory_pat_test' });
+    const violations = await standIn({ apiKey: 'ory_pat_test' });
     const identity = kratos.createIdentity();
-    expect((await fetch(`${kratos.url}/admin/identities/${identity.id}`)).status).toBe(401);
-    const authorized = await fetch(`${kratos.url}/admin/identities/${identity.id}`, {
+    expect((await fetch(`${kratos.adminUrl}/admin/identities/${identity.id}`)).status).toBe(401);
+    const authorized = await fetch(`${kratos.adminUrl}/admin/identities/${identity.id}`, {
       headers: { Authorization: 'Bearer ory_pat_test' },
     });
     expect(authorized.status).toBe(200);
     expect(await authorized.json()).toMatchObject({ id: identity.id, metadata_admin: null });
+    expect(violations).toEqual([]);
   });
 
   it('answers 404 for unknown identities', async () => {
-    kratos = await startKratosStandIn();
-    expect((await fetch(`${kratos.url}/admin/identities/5e1b3c7a-2f4d-4a9e-b8c6-0d7f1e2a9b34`)).status).toBe(404);
+    await standIn();
+    expect((await fetch(`${kratos.adminUrl}/admin/identities/5e1b3c7a-2f4d-4a9e-b8c6-0d7f1e2a9b34`)).status).toBe(404);
+  });
+});
+
+describe('Kratos stand-in: the public and the admin listener', () => {
+  it('checks sessions on the public API, without metadata_admin', async () => {
+    const violations = await standIn();
+    const identity = kratos.createIdentity({ metadata_admin: { secret: true } });
+    const { token, cookie } = kratos.createSession(identity.id);
+    const credentials: Record<string, string>[] = [{ 'X-Session-Token': token }, { Cookie: `theme=dark; ${cookie}` }];
+    for (const headers of credentials) {
+      const response = await fetch(`${kratos.public.url}/sessions/whoami`, { headers });
+      expect(response.status).toBe(200);
+      const session = (await response.json()) as { identity: Record<string, unknown> };
+      expect(session.identity['id']).toBe(identity.id);
+      expect(session.identity).not.toHaveProperty('metadata_admin');
+    }
+    expect((await fetch(`${kratos.public.url}/sessions/whoami`)).status).toBe(401);
+    expect(violations).toEqual([]);
+  });
+
+  it('answers whoami on the admin port with a 307 to the public one, as session/handler.go does', async () => {
+    const violations = await standIn();
+    // The admin port serves every route with and without /admin; the query goes along.
+    for (const [path, query] of [
+      ['/sessions/whoami', '?tokenize_as=jwt'],
+      ['/admin/sessions/whoami', ''],
+    ] as const) {
+      const response = await fetch(`${kratos.adminUrl}${path}${query}`, { redirect: 'manual' });
+      expect(response.status).toBe(307);
+      expect(response.headers.get('location')).toBe(`${kratos.public.url}/sessions/whoami${query}`);
+    }
+    expect(violations).toEqual([]);
+  });
+
+  it('answers the identity routes on the public port with a 307 to the admin one', async () => {
+    await standIn();
+    const identity = kratos.createIdentity();
+    const response = await fetch(`${kratos.public.url}/admin/identities/${identity.id}`, { redirect: 'manual' });
+    expect(response.status).toBe(307);
+    expect(response.headers.get('location')).toBe(`${kratos.adminUrl}/admin/identities/${identity.id}`);
   });
 
   it('revokes all sessions of an identity, and answers 404 when it has none, as Kratos does', async () => {
@@ -80,7 +159,7 @@ describe('Kratos stand-in', () => {
     const sessions = [kratos.createSession(identity.id), kratos.createSession(identity.id)];
     const kept = kratos.createSession(other.id);
     const whoami = (token: string) =>
-      fetch(`${kratos.url}/sessions/whoami`, { headers: { 'X-Session-Token': token } }).then((r) => r.status);
+      fetch(`${kratos.public.url}/sessions/whoami`, { headers: { 'X-Session-Token': token } }).then((r) => r.status);
     const revoke = () => fetch(`${kratos.url}/admin/identities/${identity.id}/sessions`, { method: 'DELETE' });
 
     expect((await revoke()).status).toBe(204);
@@ -96,7 +175,78 @@ describe('Kratos stand-in', () => {
     expect((await patch(identity.id, [{ op: 'replace', path: '/state', value: 'banned' }])).status).toBe(400);
     expect(kratos.identity(identity.id)?.state).toBe('active');
     expect((await patch(identity.id, [{ op: 'replace', path: '/state', value: 'inactive' }])).status).toBe(200);
-    const whoami = await fetch(`${kratos.url}/sessions/whoami`, { headers: { 'X-Session-Token': session.token } });
+    const whoami = await fetch(`${kratos.public.url}/sessions/whoami`, {
+      headers: { 'X-Session-Token': session.token },
+    });
     expect(whoami.status).toBe(401);
+  });
+});
+
+describe('Kratos stand-in: web hooks, as its resilient client calls them', () => {
+  /** A service answering the scripted statuses and bodies in turn (the last one from then on). */
+  async function scriptedService(answers: { status: number; body?: string; hangMs?: number }[]) {
+    const calls: IncomingHttpHeaders[] = [];
+    service = createServer((request, response) => {
+      const answer = answers[Math.min(calls.length, answers.length - 1)] ?? { status: 204 };
+      calls.push(request.headers);
+      request.resume();
+      setTimeout(() => {
+        if (!response.destroyed) response.writeHead(answer.status).end(answer.body ?? '');
+      }, answer.hangMs ?? 0);
+    });
+    await new Promise<void>((resolve) => service?.listen(0, '127.0.0.1', resolve));
+    const serviceUrl = `http://127.0.0.1:${(service.address() as AddressInfo).port}`;
+    return { target: { serviceUrl, secret: 'hook-secret-0123456789abcdef' }, calls };
+  }
+  const FAST = { attemptTimeoutMs: 200, waitsMs: [10, 20] };
+
+  it('calls a post-persist hook up to 3 times on 5xx, with one trigger id and a request id per attempt', async () => {
+    const { target, calls } = await scriptedService([{ status: 503 }]);
+    await standIn({ hooks: target, hookClient: FAST });
+    const result = await kratos.register({ email: 'ann@example.com' });
+    expect(result.hook.statuses).toEqual([503, 503, 503]);
+    expect(result.hook.reading).toEqual({ kind: 'error_page', why: 'retried status 503' });
+    expect(result.session).toBeNull();
+    expect(new Set(calls.map((headers) => headers['ory-webhook-trigger-id'])).size).toBe(1);
+    expect(new Set(calls.map((headers) => headers['ory-webhook-request-id'])).size).toBe(3);
+    expect(kratos.identity(result.identityId)).toBeDefined();
+  });
+
+  it('retries a hook that times out, and continues once it answers', async () => {
+    const { target, calls } = await scriptedService([{ status: 200, hangMs: 1_000 }, { status: 200 }]);
+    await standIn({ hooks: target, hookClient: FAST });
+    const result = await kratos.register({ email: 'ann@example.com' });
+    expect(result.hook.statuses).toEqual([0, 200]);
+    expect(calls).toHaveLength(2);
+    expect(result.hook.reading).toEqual({ kind: 'continue' });
+  });
+
+  it('does not retry 501 or a 4xx', async () => {
+    const { target, calls } = await scriptedService([{ status: 501 }]);
+    await standIn({ hooks: target, hookClient: FAST });
+    const result = await kratos.register({ email: 'ann@example.com' });
+    expect(calls).toHaveLength(1);
+    expect(result.hook.reading.kind).toBe('error_page');
+  });
+
+  it('fails a parsed hook whose 200 body is not JSON, as parseWebhookResponse does', async () => {
+    const { target } = await scriptedService([{ status: 200, body: 'ok' }]);
+    await standIn({ hooks: target, hookClient: FAST });
+    const identity = kratos.createIdentity();
+    const result = await kratos.login(identity.id);
+    expect(result.hook.reading).toEqual({ kind: 'error_page', why: 'a 200 body that is not a JSON object' });
+    expect(result.session).toBeNull();
+  });
+
+  it.each([
+    [200, '', 'error_page'],
+    [200, 'not json', 'error_page'],
+    [200, '[]', 'error_page'],
+    [200, '{}', 'continue'],
+    [200, 'null', 'continue'],
+    [200, '{"identity":{"traits":{}}}', 'continue'],
+    [204, '', 'continue'],
+  ])('reads a parsed hook answering %d %j as %s', (status, body, kind) => {
+    expect(readAsKratos(status, body).kind).toBe(kind);
   });
 });

@@ -11,7 +11,7 @@ import { createServices } from '../../src/services.js';
 import { mirrorOf, type PersonaRecord } from '../../src/verification/record.js';
 import { applyObservation } from '../../src/verification/transition.js';
 import { startKratosStandIn, type KratosStandIn } from '../../sandbox/kratosStandIn.js';
-import { startPersonaStandIn, type PersonaStandIn } from '../../sandbox/personaStandIn.js';
+import { startPersonaStandIn, type PersonaStandIn, type ReferenceIds } from '../../sandbox/personaStandIn.js';
 import { signPersonaWebhook } from '../../sandbox/personaWebhooks.js';
 
 export const ORY_WEBHOOK_SECRET = 'kratos-hook-secret-0123456789abcdef';
@@ -45,10 +45,11 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export function baseEnv(kratosUrl: string, personaApiBase: string): Record<string, string> {
+export function baseEnv(kratos: KratosStandIn, personaApiBase: string): Record<string, string> {
   return {
     ORY_WEBHOOK_SECRET,
-    KRATOS_ADMIN_URL: kratosUrl,
+    KRATOS_ADMIN_URL: kratos.adminUrl,
+    KRATOS_PUBLIC_URL: kratos.public.url,
     PERSONA_API_KEY,
     PERSONA_API_BASE: personaApiBase,
     PERSONA_TEMPLATE_ID: TEMPLATE_ID,
@@ -57,10 +58,20 @@ export function baseEnv(kratosUrl: string, personaApiBase: string): Record<strin
   };
 }
 
-/** The service wired to loopback stand-ins of Kratos and Persona, with a controllable clock. */
+export interface HarnessOptions {
+  /** Ory Network's project API key, required by the Kratos stand-in's admin API. */
+  kratosApiKey?: string;
+  /** Whether Persona's inquiries carry their reference id or leave it to their account. */
+  referenceIds?: ReferenceIds;
+}
+
+/**
+ * The service wired to loopback stand-ins of Kratos and Persona, with a controllable clock. `env`
+ * is added to the configuration; an entry set to undefined removes one of the harness's own.
+ */
 export async function startHarness(
-  env: Record<string, string> = {},
-  options: { kratosApiKey?: string } = {},
+  env: Record<string, string | undefined> = {},
+  options: HarnessOptions = {},
 ): Promise<Harness> {
   const clock = { now: Date.now() };
   const kratos = await startKratosStandIn(options.kratosApiKey === undefined ? {} : { apiKey: options.kratosApiKey });
@@ -68,8 +79,9 @@ export async function startHarness(
     apiKey: PERSONA_API_KEY,
     templateIds: [TEMPLATE_ID, FOREIGN_TEMPLATE_ID],
     now: () => clock.now,
+    ...(options.referenceIds !== undefined && { referenceIds: options.referenceIds }),
   });
-  const config = loadConfig({ ...baseEnv(kratos.url, persona.apiBase), ...env });
+  const config = loadConfig({ ...baseEnv(kratos, persona.apiBase), ...env });
   const lines: string[] = [];
   const logger = createLogger({ level: config.logLevel }, { write: (line: string) => void lines.push(line) });
   const metrics = createMetrics();
