@@ -41,7 +41,7 @@ export function createApp(deps: AppDependencies): RequestListener {
   const metrics = deps.metrics ?? createMetrics();
   const context: RouteContext = {
     metrics,
-    ...(deps.services ?? createServices(config, deps.kratos)),
+    ...(deps.services ?? createServices(config, deps.kratos, deps.persona)),
     config,
     persona: deps.persona,
     kratos: deps.kratos,

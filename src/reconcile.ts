@@ -61,19 +61,12 @@ await runCommand(COMMAND, async ({ values }) => {
     return 1;
   }
   const logger = createLogger({ level: config.logLevel });
-  const kratos = createKratosClient(config.kratos);
-  const services = createServices(config, kratos);
+  const persona = createPersonaClient({ ...config.persona, observe: reportRateLimit });
+  const services = createServices(config, createKratosClient(config.kratos), persona);
   const from = new Date(Date.now() - windowMs);
   progress(`reading the inquiries created since ${from.toISOString()}`);
   const counts = await reconcile(
-    {
-      persona: createPersonaClient({ ...config.persona, observe: reportRateLimit }),
-      store: services.store,
-      rules: services.rules,
-      templateIds: config.persona.templateIds,
-      logger,
-      onPage: reportPage,
-    },
+    { ...services, persona, templateIds: config.persona.templateIds, logger, onPage: reportPage },
     from,
   );
   process.stdout.write(

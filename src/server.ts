@@ -65,7 +65,7 @@ function start() {
   const metrics = createMetrics();
   const kratos = createKratosClient({ ...config.kratos, observe: metrics.observeOutbound });
   const persona = createPersonaClient({ ...config.persona, observe: metrics.observeOutbound });
-  const services = createServices(config, kratos);
+  const services = createServices(config, kratos, persona);
   const app = createApp({ config, logger, kratos, persona, services, metrics });
   const metricsServer =
     config.metrics.port === undefined
@@ -76,7 +76,7 @@ function start() {
     config.reconcile.intervalMs === undefined
       ? undefined
       : scheduleReconciliation(
-          { persona, store: services.store, rules: services.rules, templateIds: config.persona.templateIds, logger },
+          { ...services, persona, templateIds: config.persona.templateIds, logger },
           { intervalMs: config.reconcile.intervalMs, windowMs: config.reconcile.windowMs },
         );
 

@@ -1,14 +1,20 @@
 import type { Config } from './config.js';
 import type { KratosApi } from './kratos/kratosClient.js';
+import { createAccountReferences, type AccountReferences } from './persona/accountReferences.js';
+import type { PersonaApi } from './persona/personaClient.js';
 import type { NextStepRules } from './verification/nextStep.js';
 import { IdentityLocks } from './verification/identityLocks.js';
 import { createRecordStore, type RecordStore } from './verification/recordStore.js';
 import type { DecisionStatuses } from './verification/record.js';
 import type { TransitionRules } from './verification/transition.js';
 
-/** What the routes and the reconciliation share; one record store, so one set of identity locks. */
+/**
+ * What the routes and the reconciliation share: one record store, so one set of identity locks, and
+ * one memory of Persona accounts' reference ids.
+ */
 export interface Services {
   store: RecordStore;
+  accountReferences: AccountReferences;
   rules: TransitionRules;
   nextStepRules: NextStepRules;
 }
@@ -17,9 +23,15 @@ export function decisionStatuses(config: Readonly<Config>): DecisionStatuses {
   return { approved: config.record.approvedStatuses, declined: config.record.declinedStatuses };
 }
 
-export function createServices(config: Readonly<Config>, kratos: KratosApi, now: () => number = Date.now): Services {
+export function createServices(
+  config: Readonly<Config>,
+  kratos: KratosApi,
+  persona: PersonaApi,
+  now: () => number = Date.now,
+): Services {
   const statuses = decisionStatuses(config);
   return {
+    accountReferences: createAccountReferences(persona),
     store: createRecordStore({
       kratos,
       locks: new IdentityLocks(),

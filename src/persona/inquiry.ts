@@ -32,6 +32,8 @@ export interface Inquiry {
   /** null: the inquiry has no reference id; undefined: the payload did not say. */
   referenceId?: string | null | undefined;
   templateId?: string | undefined;
+  /** The Persona account the inquiry belongs to: it carries the reference id when the inquiry does not. */
+  accountId?: string | undefined;
   createdAt?: string | undefined;
   updatedAt?: string | undefined;
   /** When the inquiry was last approved or declined (`decisioned-at`); the same on every redelivery. */
@@ -55,7 +57,10 @@ export const inquiryResource = z
         note: z.string().max(2000).nullable().optional(),
       })
       .optional(),
-    relationships: z.object({ 'inquiry-template': relationship, template: relationship }).nullable().optional(),
+    relationships: z
+      .object({ 'inquiry-template': relationship, template: relationship, account: relationship })
+      .nullable()
+      .optional(),
   })
   .transform((resource): Inquiry => ({
     id: resource.id,
@@ -63,6 +68,7 @@ export const inquiryResource = z
     referenceId: resource.attributes?.['reference-id'],
     templateId:
       resource.relationships?.['inquiry-template']?.data?.id ?? resource.relationships?.template?.data?.id ?? undefined,
+    accountId: resource.relationships?.account?.data?.id ?? undefined,
     createdAt: resource.attributes?.['created-at'],
     updatedAt: resource.attributes?.['updated-at'] ?? undefined,
     decisionedAt: resource.attributes?.['decisioned-at'] ?? undefined,
@@ -72,7 +78,10 @@ export const inquiryResource = z
         : (resource.attributes.note?.startsWith(SERVICE_NOTE_PREFIX) ?? false),
   }));
 
-/** An inquiry with everything a decision needs (a `null` reference id means the inquiry is not ours). */
+/**
+ * An inquiry with everything a decision needs. A `null` reference id: the inquiry names none itself;
+ * its account may (see accountReferences.ts).
+ */
 export type CompleteInquiry = Inquiry & {
   status: string;
   referenceId: string | null;

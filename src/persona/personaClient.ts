@@ -27,6 +27,8 @@ export interface PersonaApi {
   generateOneTimeLink(inquiryId: string, expiresInSeconds: number, options?: CallOptions): Promise<{ link: string }>;
   /** One page of a template's inquiries created since `createdAfter`, newest first. */
   listInquiries(query: InquiryListQuery, options?: CallOptions): Promise<InquiryPage>;
+  /** The reference id a Persona account carries (null: none). */
+  getAccount(accountId: string, options?: CallOptions): Promise<{ id: string; referenceId: string | null }>;
 }
 
 export interface InquiryListQuery {
@@ -57,6 +59,13 @@ export interface PersonaClientOptions {
 const singleInquiry = z.object({ data: inquiryResource });
 const withSessionToken = z.object({ meta: z.object({ 'session-token': z.string().min(1) }) });
 const withOneTimeLink = z.object({ meta: z.object({ 'one-time-link': z.string().url() }) });
+const singleAccount = z.object({
+  data: z.object({
+    type: z.literal('account'),
+    id: z.string().min(1),
+    attributes: z.object({ 'reference-id': z.string().nullable().optional() }),
+  }),
+});
 const inquiryList = z.object({
   data: z.array(inquiryResource),
   links: z.object({ next: z.string().nullable().optional() }).nullable().optional(),
@@ -238,6 +247,12 @@ export function createPersonaClient(options: PersonaClientOptions): PersonaApi {
       const body = await call('listInquiries', 'GET', `/inquiries?${parameters}`, {}, callOptions);
       const page = parse(inquiryList, 'listInquiries', body);
       return { inquiries: page.data, next: cursorOf(page.links?.next) };
+    },
+
+    async getAccount(accountId, callOptions) {
+      const body = await call('getAccount', 'GET', `/accounts/${encodeURIComponent(accountId)}`, {}, callOptions);
+      const { data } = parse(singleAccount, 'getAccount', body);
+      return { id: data.id, referenceId: data.attributes['reference-id'] ?? null };
     },
 
     async generateOneTimeLink(inquiryId, expiresInSeconds, callOptions) {

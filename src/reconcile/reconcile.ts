@@ -1,6 +1,7 @@
 import { isIdentityId } from '../identityId.js';
 import { errorFields, type Logger } from '../logger.js';
 import { deadlineIn } from '../outbound/retry.js';
+import type { AccountReferences } from '../persona/accountReferences.js';
 import { isCompleteInquiry, type Inquiry } from '../persona/inquiry.js';
 import type { PersonaApi } from '../persona/personaClient.js';
 import type { RecordStore } from '../verification/recordStore.js';
@@ -15,6 +16,7 @@ const UPDATE_BUDGET_MS = 10_000;
 
 export interface ReconcileDeps {
   persona: PersonaApi;
+  accountReferences: AccountReferences;
   store: RecordStore;
   rules: TransitionRules;
   templateIds: readonly string[];
@@ -85,7 +87,9 @@ export async function reconcile(deps: ReconcileDeps, since: Date): Promise<Recon
   return counts;
 }
 
-async function applyCurrentState(deps: ReconcileDeps, inquiry: Inquiry): Promise<boolean> {
+async function applyCurrentState(deps: ReconcileDeps, listed: Inquiry): Promise<boolean> {
+  const deadline = deadlineIn(UPDATE_BUDGET_MS);
+  const inquiry = { ...listed, referenceId: await deps.accountReferences.referenceIdOf(listed, { deadline }) };
   if (!isIdentityId(inquiry.referenceId)) return false;
   if (!isCompleteInquiry(inquiry)) throw new Error('listed inquiry lacks its status or creation time');
   const result = await deps.store.update(
@@ -98,7 +102,7 @@ async function applyCurrentState(deps: ReconcileDeps, inquiry: Inquiry): Promise
         { inquiry, observedAt: inquiry.updatedAt ?? inquiry.createdAt, eventId: null },
         deps.rules,
       ),
-    { deadline: deadlineIn(UPDATE_BUDGET_MS) },
+    { deadline },
   );
   if (result.outcome === 'applied') {
     deps.logger.info(

@@ -2,6 +2,7 @@ import { isIdentityId } from '../identityId.js';
 import type { PersonaEvent } from '../persona/event.js';
 import { OutboundError } from '../outbound/outboundError.js';
 import type { CallOptions } from '../outbound/retry.js';
+import type { AccountReferences } from '../persona/accountReferences.js';
 import { isCompleteInquiry, type Inquiry } from '../persona/inquiry.js';
 import type { PersonaApi } from '../persona/personaClient.js';
 import type { RecordStore } from './recordStore.js';
@@ -22,6 +23,7 @@ export type EventOutcome =
 
 export interface ReceiveEventDeps {
   persona: PersonaApi;
+  accountReferences: AccountReferences;
   store: RecordStore;
   rules: TransitionRules;
   templateIds: readonly string[];
@@ -55,9 +57,9 @@ async function completeInquiry(persona: PersonaApi, inquiry: Inquiry, options: C
 
 /**
  * Applies a verified, parsed Persona event to the identity it is about. Only inquiries of our
- * templates carrying a Kratos identity id as reference count: other apps may share the Persona
- * environment (pitfalls.md, 6). Failures of Kratos or Persona propagate, so the caller answers
- * with a status that makes Persona deliver again.
+ * templates whose reference id (their own, or their account's) is a Kratos identity id count:
+ * other apps may share the Persona environment (pitfalls.md, 6). Failures of Kratos or Persona
+ * propagate, so the caller answers with a status that makes Persona deliver again.
  */
 export async function receiveEvent(
   deps: ReceiveEventDeps,
@@ -70,12 +72,13 @@ export async function receiveEvent(
   const ours = (inquiry: Inquiry) => inquiry.templateId !== undefined && deps.templateIds.includes(inquiry.templateId);
   if (event.inquiry.templateId !== undefined && !ours(event.inquiry))
     return { outcome: 'ignored', reason: 'foreign_template' };
-  if (event.inquiry.referenceId !== undefined && !isIdentityId(event.inquiry.referenceId)) {
+  if (typeof event.inquiry.referenceId === 'string' && !isIdentityId(event.inquiry.referenceId)) {
     return { outcome: 'ignored', reason: 'foreign_reference' };
   }
 
-  const inquiry = await completeInquiry(deps.persona, event.inquiry, options);
-  if (!ours(inquiry)) return { outcome: 'ignored', reason: 'foreign_template' };
+  const completed = await completeInquiry(deps.persona, event.inquiry, options);
+  if (!ours(completed)) return { outcome: 'ignored', reason: 'foreign_template' };
+  const inquiry = { ...completed, referenceId: await deps.accountReferences.referenceIdOf(completed, options) };
   if (!isIdentityId(inquiry.referenceId)) return { outcome: 'ignored', reason: 'foreign_reference' };
   if (!isCompleteInquiry(inquiry)) throw new OutboundError('persona', 'getInquiry', { kind: 'invalid_response' });
 

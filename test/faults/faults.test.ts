@@ -214,6 +214,25 @@ describe('reconciliation', () => {
     expect(await harness.reconcile(lastTwoDays(harness))).toMatchObject({ changed: 0, unchanged: 2 });
   });
 
+  it('finds the identity of an inquiry through its account when the inquiry carries no reference id', async () => {
+    harness = await startHarness({}, { referenceIds: 'on-account-only' });
+    const identity = harness.kratos.createIdentity();
+    const inquiry = harness.persona.addInquiry({
+      referenceId: identity.id,
+      status: 'approved',
+      note: serviceNote('onboarding'),
+    });
+    const accountReads = () => harness.persona.requests.filter((r) => r.path.startsWith('/api/v1/accounts/'));
+
+    expect(await harness.reconcile(lastTwoDays(harness))).toMatchObject({ checked: 1, changed: 1, failed: 0 });
+    expect(record(harness.kratos, identity.id)).toMatchObject({ inquiry_id: inquiry.id, status: 'approved' });
+    expect(accountReads().map((r) => r.path)).toEqual([`/api/v1/accounts/${inquiry.accountId}`]);
+
+    // The account's reference id is remembered: the next run asks Persona for the listing only.
+    expect(await harness.reconcile(lastTwoDays(harness))).toMatchObject({ checked: 1, changed: 0, unchanged: 1 });
+    expect(accountReads()).toHaveLength(1);
+  });
+
   it('heals an identity whose initiate could not write to Kratos', async () => {
     harness = await startHarness();
     const identity = harness.kratos.createIdentity();
@@ -251,7 +270,11 @@ describe('reconciliation', () => {
     // The older inquiry's approval is applied too: it is the identity's decision, while the newer
     // inquiry stays the one in progress.
     expect(counts).toEqual({ checked: 122, changed: 121, unchanged: 1, failed: 0, incomplete: false });
-    expect(harness.persona.requests.filter((r) => r.method === 'GET')).toHaveLength(2);
+    const reads = harness.persona.requests
+      .filter((r) => r.method === 'GET')
+      .map((r) => r.path.replace(/act_\w+$/, 'act_'));
+    // Two pages, and the account of the inquiry without a reference id: it carries none either.
+    expect(reads.sort()).toEqual(['/api/v1/accounts/act_', '/api/v1/inquiries', '/api/v1/inquiries']);
     expect(record(harness.kratos, twice.id)).toMatchObject({
       inquiry_id: newer.id,
       status: 'pending',

@@ -404,3 +404,44 @@ describe('POST /persona/callback: failures', () => {
     expect(notEvent.body.error.message).toMatch(/^data\.type: /);
   });
 });
+
+describe('POST /persona/callback: inquiries whose reference id only their account carries', () => {
+  // Persona's webhook examples for 2025-12-08: "reference-id": null, the account related.
+  const accountCalls = (h: Harness) => h.persona.requests.filter((r) => r.path.startsWith('/api/v1/accounts/'));
+
+  it('applies the event to the identity the account names, asking Persona once per account', async () => {
+    harness = await startHarness({}, { referenceIds: 'on-account-only' });
+    const { identityId, inquiryId } = await registered(harness);
+    const completed = personaMoves(harness, inquiryId, 'completed');
+    expect(completed.data.attributes.payload).toMatchObject({
+      data: { attributes: { 'reference-id': null }, relationships: { account: { data: { type: 'account' } } } },
+    });
+
+    await harness.postEvent(completed).expect(200, { outcome: 'applied' });
+    await harness.postEvent(personaMoves(harness, inquiryId, 'approved')).expect(200, { outcome: 'applied' });
+
+    expect(record(harness, identityId)).toMatchObject({ inquiry_id: inquiryId, status: 'approved' });
+    expect(accountCalls(harness)).toHaveLength(1);
+  });
+
+  it('ignores an inquiry whose account carries no identity id', async () => {
+    harness = await startHarness({}, { referenceIds: 'on-account-only' });
+    const inquiry = harness.persona.addInquiry({ referenceId: 'crm-customer-42', status: 'approved' });
+    const response = await harness.postEvent(harness.persona.eventFor(inquiry.id, 'inquiry.approved')).expect(200);
+    expect(response.body).toEqual({ outcome: 'ignored', reason: 'foreign_reference' });
+    expect(kratosCalls(harness)).toBe(0);
+  });
+
+  it('answers 503 while the account cannot be read, and applies the redelivery', async () => {
+    harness = await startHarness({}, { referenceIds: 'on-account-only' });
+    const { identityId, inquiryId } = await registered(harness);
+    const approved = personaMoves(harness, inquiryId, 'approved');
+    harness.persona.inject({ method: 'GET', path: '/api/v1/accounts/', status: 503, times: 10 });
+    await harness.postEvent(approved).expect(503);
+    expect(record(harness, identityId)?.['status']).toBe('created');
+
+    harness.persona.clearFaults();
+    await harness.postEvent(approved).expect(200, { outcome: 'applied' });
+    expect(record(harness, identityId)?.['status']).toBe('approved');
+  });
+});

@@ -87,7 +87,7 @@ export async function startHarness(
   const metrics = createMetrics();
   const kratosClient = createKratosClient({ ...config.kratos, observe: metrics.observeOutbound });
   const personaClient = createPersonaClient({ ...config.persona, observe: metrics.observeOutbound });
-  const services = createServices(config, kratosClient, () => clock.now);
+  const services = createServices(config, kratosClient, personaClient, () => clock.now);
   const app = createApp({
     config,
     logger,
@@ -108,16 +108,7 @@ export async function startHarness(
     logText: () => lines.join(''),
     clock,
     reconcile: (since) =>
-      reconcile(
-        {
-          persona: personaClient,
-          store: services.store,
-          rules: services.rules,
-          templateIds: config.persona.templateIds,
-          logger,
-        },
-        since,
-      ),
+      reconcile({ ...services, persona: personaClient, templateIds: config.persona.templateIds, logger }, since),
     postEvent(event, options = {}) {
       const rawBody = JSON.stringify(event);
       return request(app)

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
+import { createAccountReferences } from '../../src/persona/accountReferences.js';
 import type { PersonaApi } from '../../src/persona/personaClient.js';
 import { scheduleReconciliation } from '../../src/reconcile/reconcile.js';
 import type { RecordStore } from '../../src/verification/recordStore.js';
@@ -22,6 +23,7 @@ describe('scheduleReconciliation', () => {
     const schedule = scheduleReconciliation(
       {
         persona,
+        accountReferences: createAccountReferences(persona),
         store: {} as RecordStore,
         rules: {
           statuses: { approved: new Set(), declined: new Set() },
