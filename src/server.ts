@@ -3,7 +3,7 @@ import { config as loadDotenv } from 'dotenv';
 import express from 'express';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { createKratosClient } from './kratos/kratosClient.js';
+import { createKratosClient, PUBLIC_URL_REDIRECTS, type KratosApi } from './kratos/kratosClient.js';
 import { createLogger, flushAndExit, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createPersonaClient } from './persona/personaClient.js';
@@ -14,7 +14,7 @@ import { startupSummary } from './startupSummary.js';
 
 /** Requests in flight get this long to finish after SIGTERM; longer than any route's own budget. */
 const SHUTDOWN_GRACE_MS = 10_000;
-/** One look at Kratos at start, so a wrong KRATOS_ADMIN_URL or ORY_API_KEY shows in the first lines. */
+/** One look at Kratos at start, so a wrong KRATOS_ADMIN_URL, KRATOS_PUBLIC_URL or ORY_API_KEY shows in the first lines. */
 const KRATOS_START_CHECK_MS = 2_000;
 
 function configure(): Readonly<Config> {
@@ -51,6 +51,21 @@ function drainOnSignals(server: Server, logger: Logger, stopBackgroundWork: () =
   };
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
+}
+
+/**
+ * One probe of KRATOS_PUBLIC_URL at start, so a wrong value shows before the first user meets it.
+ * When it is the admin URL, the admin check already says whether Kratos answers.
+ */
+function probePublicUrl(kratos: KratosApi, logger: Logger, kratosUrls: Config['kratos']) {
+  void kratos.probePublicUrl(KRATOS_START_CHECK_MS).then((result) => {
+    if (result === 'redirects') logger.error({ setting: 'KRATOS_PUBLIC_URL' }, PUBLIC_URL_REDIRECTS);
+    if (result === 'unreachable' && kratosUrls.publicUrl !== kratosUrls.adminUrl)
+      logger.warn(
+        { setting: 'KRATOS_PUBLIC_URL' },
+        'Kratos public API unreachable at start: session checks fail until it answers',
+      );
+  });
 }
 
 function serveMetrics(metrics: Metrics, tokens: string[] | undefined) {
@@ -98,6 +113,7 @@ function start() {
       if (!ready)
         logger.warn('Kratos admin API unreachable or unhealthy at start: /readyz answers 503 until it answers');
     });
+    probePublicUrl(kratos, logger, config.kratos);
   });
   server.on('error', (error) => {
     logger.fatal({ error: error.message }, 'server failed');

@@ -1,4 +1,5 @@
 import type { ErrorRequestHandler } from 'express';
+import { PUBLIC_URL_REDIRECTS } from '../kratos/kratosClient.js';
 import { errorFields } from '../logger.js';
 import { OutboundError } from '../outbound/outboundError.js';
 import { HttpError, toHttpError } from './httpError.js';
@@ -24,7 +25,10 @@ export function userErrors(unavailableText: string): ErrorRequestHandler {
         ? new HttpError(503, 'temporarily_unavailable', unavailableText)
         : toHttpError(error);
     logFields.error_code = httpError.code;
-    if (error instanceof OutboundError) log.warn(errorFields(error), 'verification step failed');
+    // The only call of these routes that meets a redirect is the session check (kratosClient.ts).
+    if (error instanceof OutboundError && error.failure.kind === 'redirect')
+      log.error(errorFields(error), PUBLIC_URL_REDIRECTS);
+    else if (error instanceof OutboundError) log.warn(errorFields(error), 'verification step failed');
     else if (!(error instanceof HttpError) && httpError.status >= 500)
       log.error(errorFields(error), 'request failed unexpectedly');
     respondWith(

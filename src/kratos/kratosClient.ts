@@ -34,7 +34,20 @@ export interface KratosApi {
   whoami(credentials: SessionCredentials, options?: CallOptions): Promise<string | null>;
   /** Whether the admin API answers: for readiness probes, one attempt, no retries. */
   ready(timeoutMs: number): Promise<boolean>;
+  /** Whether the public URL answers a session check itself (without credentials), for start-up and readiness. */
+  probePublicUrl(timeoutMs: number): Promise<'ok' | 'redirects' | 'unreachable'>;
 }
+
+/**
+ * Kratos answers `/sessions/whoami` on its admin port with a 307 to its public base URL
+ * (ory/kratos session/handler.go, getSession: "for /admin/sessions/whoami redirect to the public
+ * route"). Following it would drop the browser's Cookie, as HTTP clients do when the host or port
+ * changes, and every browser would look signed out; so a redirect is never followed and means
+ * KRATOS_PUBLIC_URL names something other than the public API.
+ */
+export const PUBLIC_URL_REDIRECTS =
+  "KRATOS_PUBLIC_URL answers Kratos's session check with a redirect: it is not Kratos's public API " +
+  '(self-hosted Kratos: the public port, 4433 by default, not the admin port). Session checks fail until it is set right.';
 
 export interface KratosClientOptions {
   adminUrl: string;
@@ -54,6 +67,8 @@ interface AxiosLikeError {
 /** Sorts an axios failure from @ory/client into an outbound failure, dropping the response body. */
 function toFailure(error: unknown): OutboundFailure {
   const { code, response } = (error ?? {}) as AxiosLikeError;
+  if (response?.status !== undefined && response.status >= 300 && response.status < 400)
+    return { kind: 'redirect', status: response.status };
   if (response?.status !== undefined) return { kind: 'status', status: response.status };
   if (code === 'ECONNABORTED' || code === 'ETIMEDOUT' || code === 'ERR_CANCELED') return { kind: 'timeout' };
   return { kind: 'network', code: typeof code === 'string' ? code : 'unknown' };
@@ -83,7 +98,7 @@ export function createKratosClient(options: KratosClientOptions): KratosApi {
           return result;
         } catch (error) {
           const failure = toFailure(error);
-          const status = failure.kind === 'status' ? failure.status : undefined;
+          const status = failure.kind === 'status' || failure.kind === 'redirect' ? failure.status : undefined;
           report(observers, { target: 'kratos', operation, durationMs: performance.now() - started, status, failure });
           throw new OutboundError('kratos', operation, failure);
         }
@@ -152,13 +167,27 @@ export function createKratosClient(options: KratosClientOptions): KratosApi {
       );
     },
 
+    async probePublicUrl(timeoutMs) {
+      return fetch(`${options.publicUrl}/sessions/whoami`, {
+        redirect: 'manual',
+        signal: AbortSignal.timeout(timeoutMs),
+      }).then(
+        async (response) => {
+          await response.body?.cancel();
+          return response.status >= 300 && response.status < 400 ? 'redirects' : 'ok';
+        },
+        () => 'unreachable' as const,
+      );
+    },
+
     async whoami(credentials, callOptions) {
       const parameters =
         'cookie' in credentials ? { cookie: credentials.cookie } : { xSessionToken: credentials.sessionToken };
       try {
         const { data } = await call(
           'toSession',
-          async (signal) => (await loadSdk()).frontend.toSession(parameters, { signal }),
+          // maxRedirects 0: see PUBLIC_URL_REDIRECTS.
+          async (signal) => (await loadSdk()).frontend.toSession(parameters, { signal, maxRedirects: 0 }),
           callOptions,
         );
         return data.active === false ? null : (data.identity?.id ?? null);

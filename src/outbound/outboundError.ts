@@ -2,6 +2,8 @@ export type OutboundTarget = 'kratos' | 'persona';
 
 export type OutboundFailure =
   | { kind: 'status'; status: number }
+  /** An answer redirecting elsewhere, where the call must not go unasked (see kratosClient.ts). */
+  | { kind: 'redirect'; status: number }
   | { kind: 'timeout' }
   | { kind: 'network'; code: string }
   | { kind: 'invalid_response' };
@@ -41,6 +43,8 @@ function describeFailure(failure: OutboundFailure): string {
   switch (failure.kind) {
     case 'status':
       return `HTTP ${failure.status}`;
+    case 'redirect':
+      return `redirected (HTTP ${failure.status}), which is not followed`;
     case 'timeout':
       return 'timed out';
     case 'network':

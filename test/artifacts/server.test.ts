@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import { startKratosStandIn } from '../../sandbox/kratosStandIn.js';
 import { freePort, startServerProcess, waitForAnswer } from '../support/serverProcess.js';
 
 const REQUIRED = {
@@ -90,5 +91,43 @@ describe('the server process', () => {
     expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(404);
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
+  });
+
+  it.each([
+    ['left at its default, the admin URL', true],
+    ['set to the public API', false],
+  ])('probes KRATOS_PUBLIC_URL once at start, and names it when it redirects: %s', async (_name, pointsAtAdmin) => {
+    const kratos = await startKratosStandIn();
+    const port = await freePort();
+    const server = startServerProcess({
+      ...REQUIRED,
+      KRATOS_ADMIN_URL: kratos.adminUrl,
+      ...(!pointsAtAdmin && { KRATOS_PUBLIC_URL: kratos.public.url }),
+      PORT: String(port),
+      HOST: '127.0.0.1',
+    });
+    try {
+      await waitForAnswer(`http://127.0.0.1:${port}/healthz`);
+      const probes = () => [...kratos.requests, ...kratos.public.requests].filter((r) => r.path === '/sessions/whoami');
+      for (let wait = 0; wait < 100 && probes().length === 0; wait += 1) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const errors = server
+        .stdout()
+        .split('\n')
+        .filter((line) => line.includes('"level":50'));
+      expect(probes()).toHaveLength(1);
+      if (pointsAtAdmin) {
+        expect(probes()[0]?.status).toBe(307);
+        expect(errors).toEqual([expect.stringContaining('"setting":"KRATOS_PUBLIC_URL"')]);
+        expect(errors[0]).toContain("KRATOS_PUBLIC_URL answers Kratos's session check with a redirect");
+        expect(kratos.public.requests).toHaveLength(0);
+      } else {
+        expect(errors).toEqual([]);
+      }
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exited;
+      await kratos.close();
+    }
   });
 });

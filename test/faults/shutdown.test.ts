@@ -12,7 +12,8 @@ describe('graceful shutdown', () => {
     const port = await freePort();
     const server = startServerProcess({
       ORY_WEBHOOK_SECRET: 'shutdown-test-secret-0123456789',
-      KRATOS_ADMIN_URL: kratos.url,
+      KRATOS_ADMIN_URL: kratos.adminUrl,
+      KRATOS_PUBLIC_URL: kratos.public.url,
       PERSONA_API_KEY: 'persona_sandbox_shutdown',
       PERSONA_TEMPLATE_ID: 'itmpl_Shutdown',
       PERSONA_WEBHOOK_SECRET: 'wbhsec_shutdown_0123456789',

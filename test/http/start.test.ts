@@ -233,6 +233,23 @@ describe('GET /persona/start: who is asking', () => {
     );
   });
 
+  it('never follows a redirect of the session check: KRATOS_PUBLIC_URL at the admin port is an error naming it', async () => {
+    // Unset, KRATOS_PUBLIC_URL falls back to KRATOS_ADMIN_URL, whose whoami answers 307 to the
+    // public API; following it would drop the cookie, and the browser would get a silent 401.
+    harness = await startHarness({ ...ENV, KRATOS_PUBLIC_URL: undefined });
+    const { identityId } = harness.identityInState('created');
+    const session = harness.kratos.createSession(identityId);
+
+    const response = await start(harness, { cookie: session.cookie });
+
+    expect(response.status).toBe(503);
+    expect(harness.kratos.requests.find((r) => r.path === '/sessions/whoami')?.status).toBe(307);
+    expect(harness.kratos.public.requests).toHaveLength(0);
+    const logged = harness.logs.find((line) => line['level'] === 50);
+    expect(logged?.['msg']).toContain('KRATOS_PUBLIC_URL');
+    expect(harness.logText()).not.toContain(session.token);
+  });
+
   it('accepts the signed link from a login block message', async () => {
     harness = await startHarness({ ...ENV, LOGIN_POLICY: 'require-approved' });
     const { identityId, inquiryId } = harness.identityInState('created');

@@ -52,4 +52,15 @@ describe('GET /healthz and /readyz', () => {
     harness = await startHarness({ ORY_API_KEY: 'ory_pat_revoked' }, { kratosApiKey: 'ory_pat_current' });
     await request(harness.app).get('/readyz').expect(503);
   });
+
+  it('is unready, naming KRATOS_PUBLIC_URL, while that URL redirects session checks', async () => {
+    harness = await startHarness({ KRATOS_PUBLIC_URL: undefined });
+    const response = await request(harness.app).get('/readyz').expect(503);
+    expect(response.body).toEqual({
+      status: 'unready',
+      reason: 'kratos_public_url_redirects',
+      message: expect.stringContaining('KRATOS_PUBLIC_URL'),
+    });
+    expect(harness.kratos.requests.filter((r) => r.path === '/sessions/whoami').map((r) => r.status)).toEqual([307]);
+  });
 });
