@@ -58,6 +58,29 @@ describe.each(['ory-actions.yaml', 'ory-actions.require-approved.yaml'])('%s', (
       expect(hook?.config?.auth).toMatchObject({ config: { name: 'X-Webhook-Secret', in: 'header' } });
     },
   );
+
+  /**
+   * The list Kratos runs after a registration or login by `method`: the method's own hooks, or the
+   * flow-wide ones when it has none (driver/registry_default_registration.go,
+   * PostRegistrationPostPersistHooks; driver/registry_default_login.go, PostLoginHooks).
+   */
+  const hooksKratosRuns = (flow: string, method: string) => {
+    const own = flows[flow]?.after[method]?.hooks ?? [];
+    return own.length > 0 ? own : ((flows[flow]?.after['hooks'] ?? []) as unknown as Hook[]);
+  };
+
+  it.each([
+    ['registration', '/persona/initiate', REGISTRATION_METHODS],
+    ['login', '/persona/validate', LOGIN_METHODS],
+  ])('runs the %s hook once for every method, listed or not, through the flow-wide fallback', (flow, path, methods) => {
+    // The fallback holds the hook every listed method has (Kratos's schema allows no `session` there).
+    expect(flows[flow]?.after['hooks']).toEqual(personaHooks(flow, 'password'));
+    // Methods with their own list, and ones Kratos may add without one (SAML on Ory Network).
+    for (const method of [...methods, 'saml', 'a_future_method']) {
+      const runs = hooksKratosRuns(flow, method).filter((hook) => String(hook.config?.['url']).endsWith(path));
+      expect(runs, method).toHaveLength(1);
+    }
+  });
 });
 
 describe('ory-actions.require-approved.yaml', () => {

@@ -142,7 +142,8 @@ describe('npm run ory-network-patch', () => {
     expect(hooksAt(config, 'registration', 'password')[1]?.config?.auth?.config['value']).toBe(SECRET);
     // A method list of its own hides the flow-wide list from Kratos, so it starts from it.
     expect(names(hooksAt(config, 'login', 'password'))).toEqual(['require_verified_address', 'persona-validate']);
-    expect(names(hooksAt(config, 'login'))).toEqual(['require_verified_address']);
+    // The snippet's flow-wide fallback joins the project's flow-wide list, for unlisted methods.
+    expect(names(hooksAt(config, 'login'))).toEqual(['require_verified_address', 'persona-validate']);
     expect(names(hooksAt(config, 'recovery'))).toEqual(['revoke_active_sessions', 'persona-validate']);
     expect(stdout).toContain(
       'selfservice.flows.login.after.totp.hooks: require_verified_address, persona-validate ' +
@@ -163,9 +164,12 @@ describe('npm run ory-network-patch', () => {
 
   it('serves any snippet of the same shape: without `session`, new users are no longer signed in', () => {
     const snippet = readYaml(new URL('../../ory-actions.yaml', import.meta.url)) as Config;
-    for (const method of Object.values(snippet.selfservice.flows['registration']?.after ?? {})) {
-      const list = method as { hooks: Hook[] };
-      list.hooks = list.hooks.filter((hook) => hook.hook !== 'session');
+    const after = (snippet.selfservice.flows['registration']?.after ?? {}) as Record<string, unknown>;
+    const withoutSession = (hooks: Hook[]) => hooks.filter((hook) => hook.hook !== 'session');
+    for (const [key, value] of Object.entries(after)) {
+      // The flow-wide list is a list itself; each method's sits under its `hooks`.
+      if (key === 'hooks') after[key] = withoutSession(value as Hook[]);
+      else (value as { hooks: Hook[] }).hooks = withoutSession((value as { hooks: Hook[] }).hooks);
     }
     const variant = join(work, 'ory-actions.no-session.yaml');
     writeFileSync(variant, stringify(snippet));
