@@ -17,7 +17,12 @@ export class OutboundError extends Error {
     readonly target: OutboundTarget,
     readonly operation: string,
     readonly failure: OutboundFailure,
-    readonly details: { requestId?: string | undefined; rateLimitResetSeconds?: number | undefined } = {},
+    readonly details: {
+      requestId?: string | undefined;
+      rateLimitResetSeconds?: number | undefined;
+      /** The peer saved this answer under the request's Idempotency-Key: repeating it replays it. */
+      answerStored?: boolean | undefined;
+    } = {},
   ) {
     super(`${target} ${operation} failed: ${describeFailure(failure)}`);
     this.name = 'OutboundError';

@@ -39,6 +39,8 @@ export function retryDelayMs(
 ): number | undefined {
   // Only failures that may pass by themselves: timeouts, network errors, 429, 5xx but 501.
   if (!(error instanceof OutboundError) || !error.transient) return undefined;
+  // Persona replays a stored answer to the same Idempotency-Key: the request must change first.
+  if (error.details.answerStored) return undefined;
   if (attempt >= RETRY_POLICY.maxAttempts) return undefined;
   const reset = error.details.rateLimitResetSeconds;
   const delay =

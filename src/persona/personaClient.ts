@@ -25,7 +25,7 @@ export interface PersonaApi {
   resumeInquiry(inquiryId: string, options?: CallOptions): Promise<{ sessionToken: string }>;
   /** A single-use link into the hosted flow, valid for `expiresInSeconds`. */
   generateOneTimeLink(inquiryId: string, expiresInSeconds: number, options?: CallOptions): Promise<{ link: string }>;
-  /** One page of a template's inquiries created since `createdAfter`, newest first. */
+  /** One page of a template's inquiries (created since `createdAfter`, of `referenceId`), newest first. */
   listInquiries(query: InquiryListQuery, options?: CallOptions): Promise<InquiryPage>;
   /** The reference id a Persona account carries (null: none). */
   getAccount(accountId: string, options?: CallOptions): Promise<{ id: string; referenceId: string | null }>;
@@ -33,7 +33,9 @@ export interface PersonaApi {
 
 export interface InquiryListQuery {
   templateId: string;
-  createdAfter: Date;
+  createdAfter?: Date | undefined;
+  /** Only the inquiries of this reference id. */
+  referenceId?: string | undefined;
   /** The cursor of the previous page (`page[after]`). */
   after?: string | undefined;
   pageSize?: number;
@@ -167,7 +169,15 @@ export function createPersonaClient(options: PersonaClientOptions): PersonaApi {
     if (!response.ok) {
       // The error body is neither read nor kept: it may echo personal data (pitfalls.md, 14).
       await response.body?.cancel().catch(() => undefined);
-      throw new OutboundError('persona', operation, { kind: 'status', status: response.status }, details);
+      // Persona saves the first answer to a keyed POST, 5xx included, and replays it for 24 h;
+      // only 401 and 429 are decided before its idempotency layer (reference/persona-api.md).
+      const answerStored = init.idempotencyKey !== undefined && response.status !== 401 && response.status !== 429;
+      throw new OutboundError(
+        'persona',
+        operation,
+        { kind: 'status', status: response.status },
+        { ...details, answerStored },
+      );
     }
     try {
       return { body: await response.json(), status: response.status, requestId: details.requestId };
@@ -240,9 +250,11 @@ export function createPersonaClient(options: PersonaClientOptions): PersonaApi {
       const parameters = new URLSearchParams({
         [query.templateId.startsWith('tmpl_') ? 'filter[template-id]' : 'filter[inquiry-template-id]']:
           query.templateId,
-        'filter[created-at-start]': query.createdAfter.toISOString(),
         'page[size]': String(query.pageSize ?? 100),
       });
+      if (query.referenceId !== undefined) parameters.set('filter[reference-id]', query.referenceId);
+      if (query.createdAfter !== undefined)
+        parameters.set('filter[created-at-start]', query.createdAfter.toISOString());
       if (query.after !== undefined) parameters.set('page[after]', query.after);
       const body = await call('listInquiries', 'GET', `/inquiries?${parameters}`, {}, callOptions);
       const page = parse(inquiryList, 'listInquiries', body);

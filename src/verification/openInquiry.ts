@@ -1,10 +1,11 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { PrefillField } from '../config.js';
+import { OutboundError } from '../outbound/outboundError.js';
 import type { CallOptions } from '../outbound/retry.js';
-import { serviceNote } from '../persona/inquiry.js';
-import type { PersonaApi } from '../persona/personaClient.js';
+import { isCompleteInquiry, serviceNote, type CompleteInquiry } from '../persona/inquiry.js';
+import type { PersonaApi, PrefillValues } from '../persona/personaClient.js';
 import { prefillFromTraits } from './prefill.js';
-import type { Purpose } from './record.js';
+import { NOT_STARTED, type PersonaRecord, type Purpose } from './record.js';
 import type { RecordStore, UpdateResult } from './recordStore.js';
 import { applyObservation, type TransitionRules } from './transition.js';
 
@@ -24,18 +25,21 @@ export interface OpenInquiryRequest {
   purpose: Purpose;
 }
 
-/** Call options (deadline, observer) for the Persona create and for the Kratos read and write. */
+/** Call options (deadline, observer) for the Persona calls and for the Kratos read and write. */
 export interface OpenInquiryBudget {
   persona: CallOptions;
   kratos: CallOptions;
 }
 
 export interface OpenedInquiry {
-  /** The inquiry the identity now has: the one created, or one a concurrent request created first. */
+  /** The inquiry the identity now has: the one created, or one found or created first by another request. */
   inquiryId: string | null;
   status: string | null;
   update: UpdateResult;
 }
+
+/** How many of the identity's newest inquiries of the template a lookup reads. */
+const LOOKUP_PAGE_SIZE = 10;
 
 /**
  * Stable for one identity, template, purpose and predecessor, so every retry of the same step
@@ -60,10 +64,21 @@ function idempotencyKeyFor(request: {
   return `ory-persona-idv-${createHash('sha256').update(material).digest('hex').slice(0, 40)}`;
 }
 
+/** A create whose answer Persona saved under its key: sent again with that key, it only replays it. */
+const keyIsSpent = (error: unknown) => error instanceof OutboundError && error.details.answerStored === true;
+
 /**
- * Creates the identity's inquiry at Persona and records it, under the identity's lock: a request
- * that finds an inquiry newer than the one it meant to follow (a concurrent request created it)
- * uses that one instead of creating a second.
+ * Creates the identity's inquiry at Persona and records it, under the identity's lock, so that
+ * there is one inquiry per identity and purpose however often Kratos retries the registration hook
+ * and the user clicks start:
+ * - a request that finds an inquiry newer than the one it meant to follow (a concurrent request
+ *   created it) uses that one;
+ * - the create is keyed per identity, template, purpose, predecessor and prefill;
+ * - Persona saves a failed answer under the key and replays it for 24 hours
+ *   (https://docs.withpersona.com/reference/idempotence). After such a failure, now or recorded as
+ *   `not_started`, the identity's inquiry is looked up (`GET /inquiries` by reference id and
+ *   template), since the failed request may have created it all the same; only when there is none
+ *   is it created again, with a new key.
  */
 export async function openInquiry(
   deps: OpenInquiryDeps,
@@ -79,16 +94,7 @@ export async function openInquiry(
         opened = { id: record.inquiry_id, status: record.status };
         return { outcome: 'unchanged', record };
       }
-      const inquiry = await deps.persona.createInquiry(
-        {
-          templateId: deps.templateId,
-          referenceId: request.identityId,
-          fields,
-          note: serviceNote(request.purpose),
-          idempotencyKey: idempotencyKeyFor({ ...request, templateId: deps.templateId, fields }),
-        },
-        budget.persona,
-      );
+      const inquiry = await obtainInquiry(deps, request, fields, record, budget.persona);
       opened = inquiry;
       return applyObservation(
         record,
@@ -99,4 +105,64 @@ export async function openInquiry(
     budget.kratos,
   );
   return { inquiryId: opened?.id ?? null, status: opened?.status ?? null, update };
+}
+
+async function obtainInquiry(
+  deps: OpenInquiryDeps,
+  request: OpenInquiryRequest,
+  fields: PrefillValues,
+  record: PersonaRecord | null,
+  options: CallOptions,
+): Promise<CompleteInquiry> {
+  const create = (idempotencyKey: string) =>
+    deps.persona.createInquiry(
+      {
+        templateId: deps.templateId,
+        referenceId: request.identityId,
+        fields,
+        note: serviceNote(request.purpose),
+        idempotencyKey,
+      },
+      options,
+    );
+  if (record?.status !== NOT_STARTED) {
+    try {
+      return await create(idempotencyKeyFor({ ...request, templateId: deps.templateId, fields }));
+    } catch (error) {
+      if (!keyIsSpent(error)) throw error;
+    }
+  }
+  return (await existingInquiry(deps, request, record, options)) ?? create(`ory-persona-idv-${randomUUID()}`);
+}
+
+/**
+ * The identity's newest inquiry of the template that this request may stand for: one this service
+ * opened (its note; anybody can open an inquiry with a template link and a guessed reference id),
+ * any such for the identity's first, and for a successor one created after the inquiry it follows.
+ */
+async function existingInquiry(
+  deps: OpenInquiryDeps,
+  request: OpenInquiryRequest,
+  record: PersonaRecord | null,
+  options: CallOptions,
+): Promise<CompleteInquiry | undefined> {
+  const { inquiries } = await deps.persona.listInquiries(
+    { templateId: deps.templateId, referenceId: request.identityId, pageSize: LOOKUP_PAGE_SIZE },
+    options,
+  );
+  const after =
+    record !== null && record.inquiry_id === request.previousInquiryId && record.created_at !== null
+      ? Date.parse(record.created_at)
+      : -Infinity;
+  const found = inquiries.find(
+    (inquiry) =>
+      inquiry.openedByService === true &&
+      inquiry.id !== request.previousInquiryId &&
+      (inquiry.createdAt === undefined || Date.parse(inquiry.createdAt) > after),
+  );
+  if (found === undefined) return undefined;
+  // The list filtered by our reference id and template: the reference may sit on the account only.
+  const complete = { ...found, referenceId: request.identityId, templateId: found.templateId ?? deps.templateId };
+  if (!isCompleteInquiry(complete)) throw new OutboundError('persona', 'listInquiries', { kind: 'invalid_response' });
+  return complete;
 }

@@ -1,7 +1,8 @@
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
+import { serviceNote } from '../../src/persona/inquiry.js';
 import { signStartToken } from '../../src/security/signedLink.js';
-import { startHarness, type Harness } from '../support/harness.js';
+import { TEMPLATE_ID, startHarness, type Harness } from '../support/harness.js';
 
 let harness: Harness;
 afterEach(() => harness.close());
@@ -54,27 +55,6 @@ describe('GET /persona/start: each state', () => {
     });
     expect(record(harness, identity.id)).toMatchObject({ inquiry_id: inquiry?.id, status: 'created' });
     expect(response.headers['referrer-policy']).toBe('no-referrer');
-  });
-
-  it('creates the inquiry initiate could not, on the same idempotent path', async () => {
-    harness = await startHarness(ENV);
-    const identity = harness.kratos.createIdentity();
-    harness.persona.inject({ path: '/api/v1/inquiries', status: 503, times: 3 });
-    await harness
-      .postHook('/persona/initiate', { identity_id: identity.id })
-      .expect(200, { status: 'not_started', inquiry_id: null });
-
-    const response = await start(harness, signedIn(harness, identity.id));
-
-    expect(response.status).toBe(303);
-    const keys = new Set(harness.persona.requests.map((r) => r.headers['idempotency-key']));
-    expect(keys.size).toBe(1);
-    expect(harness.persona.inquiries()).toHaveLength(1);
-    expect(record(harness, identity.id)).toMatchObject({
-      status: 'created',
-      inquiry_id: harness.persona.inquiries()[0]?.id,
-    });
-    expect(location(response).searchParams.get('redirect-uri')).toBe('https://app.example.com/home');
   });
 
   it('opens a created inquiry by its id without calling Persona', async () => {
@@ -424,5 +404,90 @@ describe('GET /persona/start: failures and pages', () => {
     expect(response.text).not.toMatch(/<script|src=|<link/);
     expect(response.headers['content-security-policy']).toContain("default-src 'none'");
     expect(response.headers['cache-control']).toBe('no-store');
+  });
+});
+
+describe('GET /persona/start: after a failed create, one inquiry per identity', () => {
+  const creates = (h: Harness) =>
+    h.persona.requests.filter((r) => r.method === 'POST' && r.path === '/api/v1/inquiries');
+  const lookups = (h: Harness) =>
+    h.persona.requests.filter((r) => r.method === 'GET' && r.path === '/api/v1/inquiries');
+
+  it('reaches the hosted flow although Persona replays the failure stored under the first key', async () => {
+    harness = await startHarness(ENV);
+    const identity = harness.kratos.createIdentity();
+    // Persona saves each 503 under its Idempotency-Key and replays it for 24 hours.
+    harness.persona.inject({ method: 'POST', path: '/api/v1/inquiries', status: 503, times: 2 });
+    await harness
+      .postHook('/persona/initiate', { identity_id: identity.id })
+      .expect(200, { status: 'not_started', inquiry_id: null });
+
+    const response = await start(harness, signedIn(harness, identity.id));
+
+    expect(response.status).toBe(303);
+    const [inquiry] = harness.persona.inquiries();
+    expect(harness.persona.inquiries()).toHaveLength(1);
+    expect(location(response).origin + location(response).pathname).toBe(HOSTED);
+    expect(location(response).searchParams.get('inquiry-id')).toBe(inquiry?.id);
+    expect(record(harness, identity.id)).toMatchObject({ status: 'created', inquiry_id: inquiry?.id });
+    // Each failed key was used once; before each new key, the identity's inquiries were looked up.
+    expect(creates(harness).map((r) => r.status)).toEqual([503, 503, 201]);
+    expect(new Set(creates(harness).map((r) => r.headers['idempotency-key'])).size).toBe(3);
+    expect(lookups(harness).map((r) => Object.fromEntries(r.query))).toEqual([
+      expect.objectContaining({ 'filter[reference-id]': identity.id, 'filter[inquiry-template-id]': TEMPLATE_ID }),
+      expect.objectContaining({ 'filter[reference-id]': identity.id, 'filter[inquiry-template-id]': TEMPLATE_ID }),
+    ]);
+  });
+
+  it('uses the inquiry a failed create made all the same, instead of creating a second', async () => {
+    harness = await startHarness(ENV);
+    const identity = harness.kratos.createIdentity();
+    // Persona created the inquiry, then failed the answer (and saved the failure under the key).
+    const made = harness.persona.addInquiry({ referenceId: identity.id, note: serviceNote('onboarding') });
+    harness.persona.inject({ method: 'POST', path: '/api/v1/inquiries', status: 500 });
+
+    await harness
+      .postHook('/persona/initiate', { identity_id: identity.id })
+      .expect(200, { status: 'created', inquiry_id: made.id });
+
+    expect(harness.persona.inquiries()).toHaveLength(1);
+    expect(creates(harness)).toHaveLength(1);
+    expect(record(harness, identity.id)).toMatchObject({ inquiry_id: made.id, status: 'created' });
+  });
+
+  it("never adopts an inquiry the service did not open, though it carries the identity's reference id", async () => {
+    harness = await startHarness(ENV);
+    const identity = harness.kratos.createIdentity();
+    // Anybody can open one from a template link with a guessed reference id: it has no note.
+    const strangers = harness.persona.addInquiry({ referenceId: identity.id });
+    harness.persona.inject({ method: 'POST', path: '/api/v1/inquiries', status: 500 });
+
+    const initiated = await harness.postHook('/persona/initiate', { identity_id: identity.id }).expect(200);
+
+    expect(initiated.body.inquiry_id).not.toBe(strangers.id);
+    expect(harness.persona.inquiries().map((inquiry) => inquiry.id)).toEqual([strangers.id, initiated.body.inquiry_id]);
+    expect(record(harness, identity.id)).toMatchObject({ inquiry_id: initiated.body.inquiry_id, status: 'created' });
+  });
+
+  it('keeps one inquiry when Kratos calls the hook three times and the user clicks start twice', async () => {
+    harness = await startHarness(ENV);
+    const identity = harness.kratos.createIdentity();
+    const cookie = signedIn(harness, identity.id);
+    harness.persona.inject({ method: 'POST', path: '/api/v1/inquiries', status: 500 });
+    harness.persona.inject({ method: 'POST', path: '/api/v1/inquiries', delayMs: 300 });
+
+    const initiate = () => harness.postHook('/persona/initiate', { identity_id: identity.id });
+    const [hooks, starts] = await Promise.all([
+      Promise.all([initiate(), initiate(), initiate()]),
+      Promise.all([start(harness, cookie), start(harness, cookie)]),
+    ]);
+
+    const inquiries = harness.persona.inquiries().filter((inquiry) => inquiry.referenceId === identity.id);
+    expect(inquiries).toHaveLength(1);
+    const inquiryId = inquiries[0]?.id;
+    expect(hooks.map((hook) => hook.body)).toEqual(Array(3).fill({ status: 'created', inquiry_id: inquiryId }));
+    expect(starts.map((response) => response.status)).toEqual([303, 303]);
+    expect(starts.map((response) => location(response).searchParams.get('inquiry-id'))).toEqual([inquiryId, inquiryId]);
+    expect(record(harness, identity.id)).toMatchObject({ inquiry_id: inquiryId, status: 'created' });
   });
 });

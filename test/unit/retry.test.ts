@@ -28,6 +28,11 @@ describe('retryDelayMs', () => {
     ['a 501', status(501)],
     ['an unexpected body', new OutboundError('persona', 'getInquiry', { kind: 'invalid_response' })],
     ['a programming error', new TypeError('x is undefined')],
+    [
+      'a 500 Persona stored under the Idempotency-Key',
+      new OutboundError('persona', 'createInquiry', { kind: 'status', status: 500 }, { answerStored: true }),
+    ],
+    ['a redirect', new OutboundError('kratos', 'toSession', { kind: 'redirect', status: 307 })],
   ])('gives up at once on %s', (_name, error) => {
     expect(retryDelayMs(error, 1, 10_000, half)).toBeUndefined();
   });
