@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import type { KratosApi, SessionCredentials } from '../kratos/kratosClient.js';
+import type { KratosApi, SessionCheck, SessionCredentials } from '../kratos/kratosClient.js';
 import type { CallOptions } from '../outbound/retry.js';
 import { verifyStartToken, type LinkPurpose } from '../security/signedLink.js';
 import { HttpError } from './httpError.js';
@@ -38,8 +38,13 @@ export async function authenticateUser(req: Request, auth: UserAuthentication): 
         ? new HttpError(401, 'link_expired', 'This link has expired. Sign in again to continue.')
         : new HttpError(401, 'invalid_link', 'This link is not valid. Sign in again to continue.');
     }
-    const signedIn = credentials === undefined ? null : await auth.kratos.whoami(credentials, auth.callOptions);
-    if (signedIn !== null && signedIn !== verification.identityId) {
+    const signedIn: SessionCheck =
+      credentials === undefined ? { kind: 'none' } : await auth.kratos.whoami(credentials, auth.callOptions);
+    // Someone half signed in (a second factor owed) may be anyone: refused the same way.
+    const someoneElse =
+      signedIn.kind === 'second_factor_required' ||
+      (signedIn.kind === 'session' && signedIn.identityId !== verification.identityId);
+    if (someoneElse) {
       throw new HttpError(
         409,
         'link_for_another_account',
@@ -50,7 +55,7 @@ export async function authenticateUser(req: Request, auth: UserAuthentication): 
   }
 
   if (credentials === undefined) throw new HttpError(401, 'unauthenticated', 'Sign in to continue.');
-  const identityId = await auth.kratos.whoami(credentials, auth.callOptions);
-  if (identityId === null) throw new HttpError(401, 'unauthenticated', 'Sign in to continue.');
-  return { identityId, via: 'session' };
+  const session = await auth.kratos.whoami(credentials, auth.callOptions);
+  if (session.kind !== 'session') throw new HttpError(401, 'unauthenticated', 'Sign in to continue.');
+  return { identityId: session.identityId, via: 'session' };
 }

@@ -21,6 +21,10 @@ export interface KratosIdentity {
   state: string | null;
 }
 
+/** What a session check found. A session owing its second factor (toSession's 403) is no session, but is somebody. */
+export type SessionCheck =
+  { kind: 'session'; identityId: string } | { kind: 'none' } | { kind: 'second_factor_required' };
+
 /** How a user proves a Kratos session: the browser's cookies, or a native app's session token. */
 export type SessionCredentials = { cookie: string } | { sessionToken: string };
 
@@ -30,8 +34,8 @@ export interface KratosApi {
   patchIdentity(id: string, operations: JsonPatchOperation[], options?: CallOptions): Promise<void>;
   /** Revokes every session of the identity; an identity Kratos no longer has has none to revoke. */
   revokeSessions(id: string, options?: CallOptions): Promise<void>;
-  /** The identity id of an active session (Kratos's toSession), or null when there is none. */
-  whoami(credentials: SessionCredentials, options?: CallOptions): Promise<string | null>;
+  /** Who the session is (Kratos's toSession): an identity, nobody, or someone still owing a second factor. */
+  whoami(credentials: SessionCredentials, options?: CallOptions): Promise<SessionCheck>;
   /** Whether the admin API answers: for readiness probes, one attempt, no retries. */
   ready(timeoutMs: number): Promise<boolean>;
   /** Whether the public URL answers a session check itself (without credentials), for start-up and readiness. */
@@ -190,10 +194,12 @@ export function createKratosClient(options: KratosClientOptions): KratosApi {
           async (signal) => (await loadSdk()).frontend.toSession(parameters, { signal, maxRedirects: 0 }),
           callOptions,
         );
-        return data.active === false ? null : (data.identity?.id ?? null);
+        const identityId = data.active === false ? undefined : data.identity?.id;
+        return identityId === undefined ? { kind: 'none' } : { kind: 'session', identityId };
       } catch (error) {
-        // 401: no active session; 403: a second factor is still missing. Neither is a session.
-        if (error instanceof OutboundError && (error.status === 401 || error.status === 403)) return null;
+        // 401: no active session; 403: a second factor is still missing.
+        if (error instanceof OutboundError && error.status === 401) return { kind: 'none' };
+        if (error instanceof OutboundError && error.status === 403) return { kind: 'second_factor_required' };
         throw error;
       }
     },

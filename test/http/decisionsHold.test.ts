@@ -213,6 +213,11 @@ describe('signed links', () => {
     expect(sandbox.persona.requests.length).toBe(personaCalls);
     expect(recordOf(sandbox, alice.identityId)).toEqual(aliceRecord);
 
+    // Somebody half signed in (a second factor owed) may be anyone: refused too.
+    const halfSignedIn = kratosOf(sandbox).createSession(bob.identityId, { aal2Required: true });
+    const owing = await fetch(verifyUrl, { redirect: 'manual', headers: { Cookie: halfSignedIn.cookie } });
+    expect(owing.status).toBe(409);
+
     // Alice herself, signed in or not, goes on.
     const aliceSession = kratosOf(sandbox).createSession(alice.identityId);
     expect((await fetch(verifyUrl, { redirect: 'manual', headers: { Cookie: aliceSession.cookie } })).status).toBe(303);
