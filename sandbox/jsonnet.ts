@@ -45,11 +45,16 @@ export function equivalentBody(
   if (template === 'initiate') return { identity_id: identity['id'], traits: get(identity, 'traits', {}) };
   const metadataPublic = get(identity, 'metadata_public', null);
   const flow = get(ctx, 'flow', {});
+  const requestHeaders = get(ctx, 'request_headers', null);
+  const acceptLanguage = isObject(requestHeaders) ? get(requestHeaders, 'Accept-Language', null) : null;
   return {
     identity_id: identity['id'],
     identity_created_at: get(identity, 'created_at', null),
     persona: isObject(metadataPublic) ? get(metadataPublic, 'persona', null) : null,
     return_to: isObject(flow) ? get(flow, 'return_to', null) : null,
+    accept_language: Array.isArray(acceptLanguage)
+      ? acceptLanguage.filter((value) => typeof value === 'string').join(', ')
+      : null,
   };
 }
 

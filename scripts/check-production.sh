@@ -38,7 +38,12 @@ for _ in $(seq 1 50); do
   sleep 0.1
 done
 node -e "fetch('http://127.0.0.1:$port/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))" || { echo "no healthy answer" >&2; kill "$server"; exit 1; }
-echo "== healthy; stopping with SIGTERM"
+echo "== healthy"
+page="fetch('http://127.0.0.1:$port/persona/start',{headers:{accept:'text/html','accept-language':'de'}})"
+node -e "$page.then(async (r) => process.exit(r.status === 401 && (await r.text()).includes('<html lang=\"de\">') ? 0 : 1), () => process.exit(1))" \
+  || { echo "the build answers no German page: dist/messages/ is incomplete" >&2; kill "$server"; exit 1; }
+echo "== the message catalogue is in the build: a German browser gets a German page"
+echo "== stopping with SIGTERM"
 
 kill -TERM "$server"
 wait "$server"

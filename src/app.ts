@@ -9,6 +9,7 @@ import { ReturnToPolicy } from './http/returnTo.js';
 import { StartLinks } from './http/startLinks.js';
 import type { KratosApi } from './kratos/kratosClient.js';
 import type { Logger } from './logger.js';
+import { loadMessageCatalogue, type MessageCatalogue } from './messages/catalogue.js';
 import type { PersonaApi } from './persona/personaClient.js';
 import { callbackRoute } from './routes/callback.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -29,6 +30,8 @@ export interface AppDependencies {
   services?: Services;
   /** Also given to the clients, to count their calls; created here when not given. */
   metrics?: Metrics;
+  /** Loaded from the shipped files when not given. */
+  messages?: MessageCatalogue;
   now?: () => number;
 }
 
@@ -47,6 +50,7 @@ export function createApp(deps: AppDependencies): RequestListener {
     kratos: deps.kratos,
     links: new StartLinks(config.start),
     returnTo: new ReturnToPolicy(config.start.returnToAllowlist, config.start.defaultReturnTo),
+    messages: deps.messages ?? loadMessageCatalogue(),
     now: deps.now ?? Date.now,
   };
 

@@ -64,11 +64,12 @@ export interface Config {
     gracePeriodMs: number | undefined;
     /** An approval older than this counts as "re-verification required". */
     reverifyAfterMs: number | undefined;
+    /** LOGIN_MESSAGE_*: the operator's text, in every language; unset: the message catalogue's. */
     messages: {
-      declined: string;
-      verificationRequired: string;
-      reverificationRequired: string;
-      unavailable: string;
+      declined: string | undefined;
+      verificationRequired: string | undefined;
+      reverificationRequired: string | undefined;
+      unavailable: string | undefined;
     };
   };
   metrics: {
@@ -93,6 +94,10 @@ export interface Config {
     linkTtlMs: number;
     /** A declined or failed user may start a new inquiry. */
     allowRetries: boolean;
+    /** Where pages that ask users to sign in send them (with `return_to`); no link when unset. */
+    loginUrl: string | undefined;
+    /** Where pages that end in a refusal or an error send users for help; no link when unset. */
+    supportUrl: string | undefined;
   };
 }
 
@@ -191,7 +196,7 @@ const flag = (fallback: 'true' | 'false') =>
     .default(fallback)
     .transform((value) => value === 'true');
 
-const message = (fallback: string) => z.string().max(500, 'must be at most 500 characters').default(fallback);
+const messageOverride = z.string().max(500, 'must be at most 500 characters').optional();
 
 const envSchema = z
   .object({
@@ -247,12 +252,10 @@ const envSchema = z
       .default('block-declined'),
     LOGIN_GRACE_PERIOD: duration,
     REVERIFY_AFTER: duration,
-    LOGIN_MESSAGE_DECLINED: message('Your identity verification was declined. Please contact support.'),
-    LOGIN_MESSAGE_VERIFICATION_REQUIRED: message('Please verify your identity to continue.'),
-    LOGIN_MESSAGE_REVERIFICATION_REQUIRED: message(
-      'Your identity verification has expired. Please verify your identity again.',
-    ),
-    LOGIN_MESSAGE_UNAVAILABLE: message('Identity verification is temporarily unavailable. Please try again later.'),
+    LOGIN_MESSAGE_DECLINED: messageOverride,
+    LOGIN_MESSAGE_VERIFICATION_REQUIRED: messageOverride,
+    LOGIN_MESSAGE_REVERIFICATION_REQUIRED: messageOverride,
+    LOGIN_MESSAGE_UNAVAILABLE: messageOverride,
     PUBLIC_BASE_URL: httpUrl.optional(),
     RETURN_TO_ALLOWLIST: z
       .string()
@@ -263,6 +266,8 @@ const envSchema = z
     LINK_SIGNING_SECRET: secretList.optional(),
     SIGNED_LINK_TTL: duration.transform((ms) => ms ?? 15 * 60_000),
     ALLOW_RETRIES: flag('false'),
+    LOGIN_URL: httpUrl.optional(),
+    SUPPORT_URL: httpUrl.optional(),
     RECONCILE_INTERVAL: duration,
     METRICS_TOKEN: secretList.optional(),
     METRICS_PORT: z
@@ -370,6 +375,8 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
         vars.LINK_SIGNING_SECRET?.map((secret) => Buffer.from(secret)) ?? vars.ORY_WEBHOOK_SECRET.map(deriveLinkKey),
       linkTtlMs: vars.SIGNED_LINK_TTL,
       allowRetries: vars.ALLOW_RETRIES,
+      loginUrl: vars.LOGIN_URL,
+      supportUrl: vars.SUPPORT_URL,
     },
   });
 }

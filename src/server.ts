@@ -5,6 +5,7 @@ import { createApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createKratosClient, PUBLIC_URL_REDIRECTS, type KratosApi } from './kratos/kratosClient.js';
 import { createLogger, flushAndExit, type Logger } from './logger.js';
+import { loadMessageCatalogue } from './messages/catalogue.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createPersonaClient } from './persona/personaClient.js';
 import { scheduleReconciliation } from './reconcile/reconcile.js';
@@ -17,16 +18,21 @@ const SHUTDOWN_GRACE_MS = 10_000;
 /** One look at Kratos at start, so a wrong KRATOS_ADMIN_URL, KRATOS_PUBLIC_URL or ORY_API_KEY shows in the first lines. */
 const KRATOS_START_CHECK_MS = 2_000;
 
-function configure(): Readonly<Config> {
-  // A .env file is for development; in containers the environment is set by the orchestrator.
-  loadDotenv({ quiet: true });
+/** Runs `load`; what it cannot accept is printed, and the process exits with status 1. */
+function orExit<T>(load: () => T): T {
   try {
-    return loadConfig(process.env);
+    return load();
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`${error.message}\n`);
     process.exit(1);
   }
+}
+
+function configure(): Readonly<Config> {
+  // A .env file is for development; in containers the environment is set by the orchestrator.
+  loadDotenv({ quiet: true });
+  return orExit(() => loadConfig(process.env));
 }
 
 /**
@@ -76,12 +82,13 @@ function serveMetrics(metrics: Metrics, tokens: string[] | undefined) {
 
 function start() {
   const config = configure();
+  const messages = orExit(() => loadMessageCatalogue());
   const logger = createLogger({ level: config.logLevel, pretty: process.env['NODE_ENV'] === 'development' });
   const metrics = createMetrics();
   const kratos = createKratosClient({ ...config.kratos, observe: metrics.observeOutbound });
   const persona = createPersonaClient({ ...config.persona, observe: metrics.observeOutbound });
   const services = createServices(config, kratos, persona);
-  const app = createApp({ config, logger, kratos, persona, services, metrics });
+  const app = createApp({ config, logger, kratos, persona, services, metrics, messages });
   const metricsServer =
     config.metrics.port === undefined
       ? undefined
@@ -109,6 +116,7 @@ function start() {
       'ory-persona-idv listening',
     );
     for (const warning of summary.warnings) logger.warn({ setting: warning.setting }, warning.message);
+    for (const problem of messages.problems) logger.warn({ setting: 'messages' }, problem);
     void kratos.ready(KRATOS_START_CHECK_MS).then((ready) => {
       if (!ready)
         logger.warn('Kratos admin API unreachable or unhealthy at start: /readyz answers 503 until it answers');

@@ -51,6 +51,14 @@ const FEATURES: Record<string, (config: Settings) => string> = {
         : off('LOGIN_GRACE_PERIOD is unset'),
   reverification: (config) =>
     config.login.reverifyAfterMs !== undefined ? on('REVERIFY_AFTER is set') : off('REVERIFY_AFTER is unset'),
+  sign_in_link: (config) =>
+    config.start.loginUrl !== undefined
+      ? on('LOGIN_URL is set: pages that ask users to sign in link to it')
+      : off('LOGIN_URL is unset: pages that ask users to sign in have no link to do so'),
+  support_link: (config) =>
+    config.start.supportUrl !== undefined
+      ? on('SUPPORT_URL is set: declined, failed and error pages link to it')
+      : off('SUPPORT_URL is unset: declined, failed and error pages have no link to support'),
   retries: (config) =>
     config.start.allowRetries
       ? on('ALLOW_RETRIES=true: declined and failed users may start a new inquiry')
@@ -80,6 +88,14 @@ const WARNINGS: ((config: Settings) => StartupWarning | undefined)[] = [
             config.start.defaultReturnTo === undefined
               ? 'RETURN_TO_ALLOWLIST is empty: /persona/start refuses every return_to and users who finish stay on this service'
               : 'RETURN_TO_ALLOWLIST is empty: /persona/start refuses every return_to but DEFAULT_RETURN_TO',
+        }
+      : undefined,
+  (config) =>
+    config.start.loginUrl !== undefined && config.start.publicBaseUrl === undefined
+      ? {
+          setting: 'PUBLIC_BASE_URL',
+          message:
+            'PUBLIC_BASE_URL is unset: after signing in through LOGIN_URL, users are not brought back to /persona/start',
         }
       : undefined,
   (config) =>

@@ -31,12 +31,10 @@ export async function authenticateUser(req: Request, auth: UserAuthentication): 
   const credentials = sessionCredentials(req);
   const token = req.query['token'];
   if (token !== undefined) {
-    if (typeof token !== 'string') throw new HttpError(400, 'invalid_request', 'token must be given once');
+    if (typeof token !== 'string') throw new HttpError(400, 'invalid_request');
     const verification = verifyStartToken(token, auth.linkSigningKeys, Math.floor(auth.now() / 1000));
     if (!verification.valid) {
-      throw verification.reason === 'expired'
-        ? new HttpError(401, 'link_expired', 'This link has expired. Sign in again to continue.')
-        : new HttpError(401, 'invalid_link', 'This link is not valid. Sign in again to continue.');
+      throw new HttpError(401, verification.reason === 'expired' ? 'link_expired' : 'invalid_link');
     }
     const signedIn: SessionCheck =
       credentials === undefined ? { kind: 'none' } : await auth.kratos.whoami(credentials, auth.callOptions);
@@ -45,17 +43,13 @@ export async function authenticateUser(req: Request, auth: UserAuthentication): 
       signedIn.kind === 'second_factor_required' ||
       (signedIn.kind === 'session' && signedIn.identityId !== verification.identityId);
     if (someoneElse) {
-      throw new HttpError(
-        409,
-        'link_for_another_account',
-        'This link belongs to another account. Sign out first, or open the link in the account it was sent to.',
-      );
+      throw new HttpError(409, 'link_for_another_account');
     }
     return { identityId: verification.identityId, via: 'link', token, purpose: verification.purpose };
   }
 
-  if (credentials === undefined) throw new HttpError(401, 'unauthenticated', 'Sign in to continue.');
+  if (credentials === undefined) throw new HttpError(401, 'unauthenticated');
   const session = await auth.kratos.whoami(credentials, auth.callOptions);
-  if (session.kind !== 'session') throw new HttpError(401, 'unauthenticated', 'Sign in to continue.');
+  if (session.kind !== 'session') throw new HttpError(401, 'unauthenticated');
   return { identityId: session.identityId, via: 'session' };
 }

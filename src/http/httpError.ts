@@ -1,9 +1,13 @@
-/** An error with the status and stable code it is answered with; its message must be safe to show. */
+/**
+ * An error with the status and stable code it is answered with; its message must be safe to show.
+ * On the user routes the code picks the text from the message catalogue (userErrors.ts), so those
+ * errors carry no message of their own.
+ */
 export class HttpError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
-    message: string,
+    message: string = code,
   ) {
     super(message);
     this.name = 'HttpError';

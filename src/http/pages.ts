@@ -1,32 +1,39 @@
 import type { Request, RequestHandler, Response } from 'express';
+import type { MessageKey, Messages } from '../messages/catalogue.js';
 
-export interface PageContent {
-  title: string;
-  message: string;
-  link?: { href: string; label: string };
+export interface PageLink {
+  href: string;
+  label: MessageKey;
+}
+
+/** A page users see, by the keys of its texts in the message catalogue. */
+export interface Page {
+  title: MessageKey;
+  message: MessageKey;
+  /** The ways on from here, most useful first. */
+  links?: readonly PageLink[];
 }
 
 export const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
 
 /** A minimal, accessible page: no scripts, no external assets. */
-function renderPage(content: PageContent): string {
-  const link = content.link
-    ? `<p><a href="${escapeHtml(content.link.href)}">${escapeHtml(content.link.label)}</a></p>`
-    : '';
+function renderPage(messages: Messages, page: Page): string {
+  const links = (page.links ?? [])
+    .map((link) => `<p><a href="${escapeHtml(link.href)}">${escapeHtml(messages.text(link.label))}</a></p>\n`)
+    .join('');
   return `<!doctype html>
-<html lang="en">
+<html lang="${escapeHtml(messages.language)}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(content.title)}</title>
+<title>${escapeHtml(messages.text(page.title))}</title>
 <style>body{font-family:system-ui,sans-serif;line-height:1.5;margin:0;padding:2rem 1rem;color:#1b1b1b;background:#fff}main{max-width:34rem;margin:0 auto}a{color:#0645ad}</style>
 </head>
 <body>
 <main>
-<h1>${escapeHtml(content.title)}</h1>
-<p>${escapeHtml(content.message)}</p>
-${link}
-</main>
+<h1>${escapeHtml(messages.text(page.title))}</h1>
+<p>${escapeHtml(messages.text(page.message))}</p>
+${links}</main>
 </body>
 </html>
 `;
@@ -35,9 +42,24 @@ ${link}
 /** Browsers navigating here get a page; everything else (fetch, curl, apps) gets JSON. */
 const wantsHtml = (req: Request) => req.accepts(['json', 'html']) === 'html';
 
-export function respondWith(req: Request, res: Response, status: number, page: PageContent, json: object): void {
-  if (wantsHtml(req)) res.status(status).type('html').send(renderPage(page));
-  else res.status(status).json(json);
+/**
+ * The one way the user routes answer: `page` in the language of `messages` for browsers, `json`
+ * for everything else.
+ */
+export function respondWith(
+  req: Request,
+  res: Response,
+  status: number,
+  messages: Messages,
+  page: Page,
+  json: object,
+): void {
+  res.vary('Accept').vary('Accept-Language');
+  if (wantsHtml(req)) {
+    res.status(status).type('html').set('Content-Language', messages.language).send(renderPage(messages, page));
+  } else {
+    res.status(status).json(json);
+  }
 }
 
 /**

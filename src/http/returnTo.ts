@@ -53,6 +53,12 @@ export class ReturnToPolicy {
     return url === undefined ? { ok: false } : { ok: true, url };
   }
 
+  /** Where a page may link back to: the requested URL when allowed, else the default (never a refused one). */
+  linkBack(requested: unknown): string | undefined {
+    const result = this.resolve(requested);
+    return result.ok ? result.url : this.fallback;
+  }
+
   private check(candidate: string): string | undefined {
     const url = parse(candidate);
     if (url === undefined) return undefined;

@@ -1,5 +1,6 @@
 import type { Config } from '../config.js';
 import type { KratosApi } from '../kratos/kratosClient.js';
+import type { MessageCatalogue } from '../messages/catalogue.js';
 import type { Metrics } from '../metrics.js';
 import type { PersonaApi } from '../persona/personaClient.js';
 import type { Services } from '../services.js';
@@ -14,6 +15,8 @@ export interface RouteContext extends Services {
   links: StartLinks;
   returnTo: ReturnToPolicy;
   metrics: Metrics;
+  /** The texts users see, in every language there is a file for. */
+  messages: MessageCatalogue;
   /** Milliseconds since the epoch; injected so tests control time. */
   now: () => number;
 }

@@ -1,29 +1,43 @@
 import type { ErrorRequestHandler } from 'express';
 import { PUBLIC_URL_REDIRECTS } from '../kratos/kratosClient.js';
 import { errorFields } from '../logger.js';
+import type { MessageKey, Messages } from '../messages/catalogue.js';
 import { OutboundError } from '../outbound/outboundError.js';
 import { HttpError, toHttpError } from './httpError.js';
 import { respondWith } from './pages.js';
 import { requestLocals } from './requestLog.js';
-
-const TITLES: Record<number, string> = {
-  400: 'This link cannot be used',
-  401: 'Please sign in',
-  404: 'Account not found',
-  503: 'Please try again later',
-};
+import type { RouteContext } from './routeContext.js';
+import { wayForward, type Offers } from './wayForward.js';
 
 /**
- * Errors of the pages users reach (start, status), as a page for browsers and JSON otherwise. A
- * Kratos or Persona failure is a 503 with the configured "unavailable" text, never its details.
+ * The texts of an error: `error.<code>` when the catalogue has the code, else by status, so a
+ * new code never shows its name to a person.
  */
-export function userErrors(unavailableText: string): ErrorRequestHandler {
+function errorTexts(messages: Messages, error: HttpError): { title: MessageKey; message: MessageKey } {
+  const title = `error.${error.code}.title`;
+  const message = `error.${error.code}.message`;
+  if (messages.has(title) && messages.has(message)) return { title, message };
+  if (error.status === 503) return { title: 'error.unavailable.title', message: 'error.unavailable.message' };
+  if (error.status >= 500) return { title: 'error.internal_error.title', message: 'error.internal_error.message' };
+  return { title: 'error.invalid_request.title', message: 'error.invalid_request.message' };
+}
+
+/** Who is not signed in (or no longer exists) signs in; what failed on our side is tried again. */
+const offersFor = (status: number): Offers => ({
+  signIn: status === 401 || status === 404,
+  retry: status >= 500 || status === 429,
+  support: true,
+});
+
+/**
+ * Errors of the pages users reach (start, status), as a page for browsers and JSON otherwise, in
+ * the language the browser prefers. A Kratos or Persona failure is a 503, never its details.
+ */
+export function userErrors(context: RouteContext): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const { log, logFields } = requestLocals(res);
     const httpError =
-      error instanceof OutboundError
-        ? new HttpError(503, 'temporarily_unavailable', unavailableText)
-        : toHttpError(error);
+      error instanceof OutboundError ? new HttpError(503, 'temporarily_unavailable') : toHttpError(error);
     logFields.error_code = httpError.code;
     // The only call of these routes that meets a redirect is the session check (kratosClient.ts).
     if (error instanceof OutboundError && error.failure.kind === 'redirect')
@@ -31,12 +45,15 @@ export function userErrors(unavailableText: string): ErrorRequestHandler {
     else if (error instanceof OutboundError) log.warn(errorFields(error), 'verification step failed');
     else if (!(error instanceof HttpError) && httpError.status >= 500)
       log.error(errorFields(error), 'request failed unexpectedly');
+    const messages = context.messages.negotiate(req.get('accept-language'));
+    const texts = errorTexts(messages, httpError);
     respondWith(
       req,
       res,
       httpError.status,
-      { title: TITLES[httpError.status] ?? 'Something went wrong', message: httpError.message },
-      { error: { code: httpError.code, message: httpError.message } },
+      messages,
+      { ...texts, links: wayForward(req, context, offersFor(httpError.status)) },
+      { error: { code: httpError.code, message: messages.text(texts.message) } },
     );
   };
 }

@@ -24,8 +24,7 @@ export type UserState = AuthenticatedUser & {
 /** Who is asking, where they may go back to, what their record says and what comes next. */
 export async function readUserState(req: Request, res: Response, context: RouteContext): Promise<UserState> {
   const returnTo = context.returnTo.resolve(req.query['return_to']);
-  if (!returnTo.ok)
-    throw new HttpError(400, 'invalid_return_to', 'return_to is not an address this service may send you to.');
+  if (!returnTo.ok) throw new HttpError(400, 'invalid_return_to');
   const user = await authenticateUser(req, {
     kratos: context.kratos,
     linkSigningKeys: context.config.start.linkSigningKeys,
@@ -33,10 +32,10 @@ export async function readUserState(req: Request, res: Response, context: RouteC
     callOptions: callOptions(res, SESSION_CHECK_BUDGET_MS),
   });
   if (user.via === 'link' && user.purpose !== 'verification') {
-    throw new HttpError(403, 'link_purpose', 'This link cannot be used here.');
+    throw new HttpError(403, 'link_purpose');
   }
   const stored = await context.store.read(user.identityId, callOptions(res, RECORD_READ_BUDGET_MS));
-  if (!stored.found) throw new HttpError(404, 'unknown_identity', 'This account no longer exists.');
+  if (!stored.found) throw new HttpError(404, 'unknown_identity');
   if (stored.reading.kind === 'unreadable') {
     requestLocals(res).log.error(
       { identity_id: user.identityId, reason: stored.reading.reason },

@@ -10,6 +10,8 @@ export const MESSAGE_IDS = {
   hookMisconfigured: 4100005,
 } as const;
 
+import type { MessageCatalogue, MessageKey } from '../messages/catalogue.js';
+
 export type MessageContext = Record<string, string | number | boolean | null>;
 
 /**
@@ -22,3 +24,14 @@ export function kratosErrorBody(id: number, text: string, context: MessageContex
     messages: [{ instance_ptr: '', messages: [{ id, text, type: 'error' as const, context }] }],
   };
 }
+
+/**
+ * A message's text: the operator's LOGIN_MESSAGE_* in every language, else the catalogue's in the
+ * language of the browser's Accept-Language, which Kratos forwards to the hook.
+ */
+export const messageText = (
+  catalogue: MessageCatalogue,
+  key: MessageKey,
+  override: string | undefined,
+  acceptLanguage?: string | null,
+) => override ?? catalogue.negotiate(acceptLanguage ?? undefined).text(key);

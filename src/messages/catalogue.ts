@@ -63,7 +63,12 @@ function readMessageFile(directory: URL, name: string): Record<string, string> {
  * operator adds a language by adding a file. A file may leave keys out; those show in English.
  */
 export function loadMessageCatalogue(directory: URL = SHIPPED_DIRECTORY): MessageCatalogue {
-  const names = readdirSync(directory).filter((name) => name.endsWith('.json'));
+  let names: string[];
+  try {
+    names = readdirSync(directory).filter((name) => name.endsWith('.json'));
+  } catch (error) {
+    throw new ConfigError([`messages/: the directory cannot be read (${(error as Error).message})`]);
+  }
   const badNames = names.filter((name) => !isLanguageTag(name.slice(0, -'.json'.length)));
   if (badNames.length > 0)
     throw new ConfigError(

@@ -6,7 +6,7 @@ import type { RouteContext } from '../http/routeContext.js';
 import { callOptions, requestLocals } from '../http/requestLog.js';
 import { parseBody } from '../http/validation.js';
 import { requireWebhookSecret } from '../http/webhookAuth.js';
-import { MESSAGE_IDS, kratosErrorBody } from '../kratos/messages.js';
+import { MESSAGE_IDS, kratosErrorBody, messageText } from '../kratos/messages.js';
 import { errorFields } from '../logger.js';
 import { OutboundError } from '../outbound/outboundError.js';
 import { openInquiry } from '../verification/openInquiry.js';
@@ -31,6 +31,12 @@ const MISCONFIGURED_HOOK =
 
 export function initiateRoute(router: IRouter, context: RouteContext): void {
   const { config } = context;
+  // The registration's Accept-Language is not in the body: the message is in the default language.
+  const unavailableText = messageText(
+    context.messages,
+    'login.verification_unavailable',
+    config.login.messages.unavailable,
+  );
 
   router.post(
     '/persona/initiate',
@@ -46,7 +52,7 @@ export function initiateRoute(router: IRouter, context: RouteContext): void {
         log.error({ hook: 'initiate' }, MISCONFIGURED_HOOK);
         logFields.outcome = 'hook_misconfigured';
         res.status(400).json(
-          kratosErrorBody(MESSAGE_IDS.hookMisconfigured, config.login.messages.unavailable, {
+          kratosErrorBody(MESSAGE_IDS.hookMisconfigured, unavailableText, {
             reason: 'hook_misconfigured',
           }),
         );

@@ -1,11 +1,12 @@
 import { type IRouter, type Request, type RequestHandler, type Response } from 'express';
-import { respondWith, userFacingHeaders, type PageContent } from '../http/pages.js';
+import { respondWith, userFacingHeaders, type Page } from '../http/pages.js';
 import type { RouteContext } from '../http/routeContext.js';
 import { callOptions, requestLocals } from '../http/requestLog.js';
 import { userCors } from '../http/userCors.js';
 import { userErrors } from '../http/userErrors.js';
 import { readUserState, type UserState } from '../http/userState.js';
 import { HttpError } from '../http/httpError.js';
+import { wayForward, type Offers } from '../http/wayForward.js';
 import { enterPersona, entryStatus, type EntryStep } from '../persona/personaEntry.js';
 import { openInquiry } from '../verification/openInquiry.js';
 import { publicStatus } from '../verification/publicStatus.js';
@@ -22,12 +23,18 @@ const entryStep = (inquiryId: string, status: string | null): EntryStep | undefi
       ? { kind: 'resume', inquiryId, expired: status === 'expired' }
       : undefined;
 
-const continueLink = (returnTo: string | undefined) => (returnTo ? { href: returnTo, label: 'Continue' } : undefined);
+/** What start tells a user it sends nowhere, and the ways on: the app, and support after a refusal. */
+const INFORMATION: Record<'verified' | 'in_review' | 'declined' | 'failed', { page: Page; offers: Offers }> = {
+  verified: { page: { title: 'page.verified.title', message: 'page.verified.message' }, offers: {} },
+  in_review: { page: { title: 'page.in_review.title', message: 'page.in_review.message' }, offers: { continue: true } },
+  declined: { page: { title: 'page.declined.title', message: 'page.declined.message' }, offers: { support: true } },
+  failed: { page: { title: 'page.failed.title', message: 'page.failed.message' }, offers: { support: true } },
+};
 
 export function startRoute(router: IRouter, context: RouteContext): void {
   const { config } = context;
   /** The record cannot be interpreted, or the inquiry cannot be entered: nothing is started. */
-  const unavailable = () => new HttpError(503, 'verification_unavailable', config.login.messages.unavailable);
+  const unavailable = () => new HttpError(503, 'verification_unavailable');
 
   async function sendToPersona(res: Response, state: UserState, step: EntryStep) {
     const entry = await enterPersona(
@@ -46,8 +53,17 @@ export function startRoute(router: IRouter, context: RouteContext): void {
     }
   }
 
-  function inform(req: Request, res: Response, state: UserState, page: PageContent) {
-    respondWith(req, res, 200, page, { ...publicStatus(state.record), verification_required: false, verify_url: null });
+  /** A page for a state the user cannot change here, with the ways on from it. */
+  function inform(req: Request, res: Response, state: UserState, kind: keyof typeof INFORMATION) {
+    const { page, offers } = INFORMATION[kind];
+    respondWith(
+      req,
+      res,
+      200,
+      context.messages.negotiate(req.get('accept-language')),
+      { ...page, links: wayForward(req, context, offers) },
+      { ...publicStatus(state.record), verification_required: false, verify_url: null },
+    );
   }
 
   const handle: RequestHandler = async (req, res) => {
@@ -74,9 +90,7 @@ export function startRoute(router: IRouter, context: RouteContext): void {
             kratos: callOptions(res, PERSONA_BUDGET_MS + KRATOS_BUDGET_MS),
           },
         );
-        if (opened.update.outcome === 'identity_not_found') {
-          throw new HttpError(404, 'unknown_identity', 'This account no longer exists.');
-        }
+        if (opened.update.outcome === 'identity_not_found') throw new HttpError(404, 'unknown_identity');
         const entry = opened.inquiryId === null ? undefined : entryStep(opened.inquiryId, opened.status);
         if (entry === undefined) throw unavailable();
         return sendToPersona(res, state, entry);
@@ -86,21 +100,11 @@ export function startRoute(router: IRouter, context: RouteContext): void {
         return sendToPersona(res, state, step);
       case 'verified':
         if (state.returnTo !== undefined) return res.redirect(303, state.returnTo);
-        return inform(req, res, state, { title: 'Identity verified', message: 'Your identity is verified.' });
+        return inform(req, res, state, step.kind);
       case 'in_review':
-        return inform(req, res, state, {
-          title: 'Verification in review',
-          message:
-            'Thank you. Your verification has been submitted and is being reviewed; you will be able to continue once it is decided.',
-          link: continueLink(state.returnTo),
-        });
       case 'declined':
-        return inform(req, res, state, { title: 'Verification declined', message: config.login.messages.declined });
       case 'failed':
-        return inform(req, res, state, {
-          title: 'Verification failed',
-          message: 'Your identity could not be verified. Please contact support.',
-        });
+        return inform(req, res, state, step.kind);
       case 'unavailable':
         throw unavailable();
     }
@@ -108,5 +112,5 @@ export function startRoute(router: IRouter, context: RouteContext): void {
 
   const crossOrigin = userCors(context.returnTo);
   router.options('/persona/start', crossOrigin);
-  router.get('/persona/start', crossOrigin, userFacingHeaders, handle, userErrors(config.login.messages.unavailable));
+  router.get('/persona/start', crossOrigin, userFacingHeaders, handle, userErrors(context));
 }

@@ -51,5 +51,5 @@ export function statusRoute(router: IRouter, context: RouteContext): void {
 
   const crossOrigin = userCors(context.returnTo);
   router.options('/persona/status', crossOrigin);
-  router.get('/persona/status', crossOrigin, userFacingHeaders, handle, userErrors(config.login.messages.unavailable));
+  router.get('/persona/status', crossOrigin, userFacingHeaders, handle, userErrors(context));
 }

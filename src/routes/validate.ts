@@ -8,8 +8,9 @@ import type { RouteContext } from '../http/routeContext.js';
 import { callOptions, requestLocals, trackRequest } from '../http/requestLog.js';
 import { parseBody } from '../http/validation.js';
 import { webhookSecretCheck } from '../http/webhookAuth.js';
-import { MESSAGE_IDS, kratosErrorBody, type MessageContext } from '../kratos/messages.js';
+import { MESSAGE_IDS, kratosErrorBody, messageText, type MessageContext } from '../kratos/messages.js';
 import { errorFields, type Logger } from '../logger.js';
+import type { MessageKey } from '../messages/catalogue.js';
 import {
   decideLogin,
   decideLoginUnreadable,
@@ -33,18 +34,30 @@ const validateBody = z.object({
   persona: z.unknown().optional(),
   /** Where the login flow was going; the link in a block message returns there when allowed. */
   return_to: z.string().max(2048).nullable().optional(),
+  /** The browser's Accept-Language; anything odd there only costs the message its language. */
+  accept_language: z.string().nullish().catch(null),
 });
 
 type ValidateBody = z.output<typeof validateBody>;
 
-const BLOCKS: Record<BlockReason, { id: number; text: (messages: Config['login']['messages']) => string }> = {
-  declined: { id: MESSAGE_IDS.declined, text: (messages) => messages.declined },
-  verification_required: { id: MESSAGE_IDS.verificationRequired, text: (messages) => messages.verificationRequired },
+/** Each block's message id, its text in the catalogue, and the LOGIN_MESSAGE_* that overrides it. */
+const BLOCKS: Record<BlockReason, { id: number; text: MessageKey; override: keyof Config['login']['messages'] }> = {
+  declined: { id: MESSAGE_IDS.declined, text: 'login.declined', override: 'declined' },
+  verification_required: {
+    id: MESSAGE_IDS.verificationRequired,
+    text: 'login.verification_required',
+    override: 'verificationRequired',
+  },
   reverification_required: {
     id: MESSAGE_IDS.reverificationRequired,
-    text: (messages) => messages.reverificationRequired,
+    text: 'login.reverification_required',
+    override: 'reverificationRequired',
   },
-  verification_unavailable: { id: MESSAGE_IDS.verificationUnavailable, text: (messages) => messages.unavailable },
+  verification_unavailable: {
+    id: MESSAGE_IDS.verificationUnavailable,
+    text: 'login.verification_unavailable',
+    override: 'unavailable',
+  },
 };
 
 /** Blocks the user can lift by verifying: their message carries the link to do so. */
@@ -158,8 +171,16 @@ export function loginGate(context: RouteContext, logger: Logger): (req: Incoming
     const linked = LINKED_REASONS[decision.reason] || (decision.reason === 'declined' && config.start.allowRetries);
     const verifyUrl = linked ? verifyLink(body, now) : undefined;
     if (verifyUrl !== undefined) messageContext['verify_url'] = verifyUrl;
-    send(res, 403, kratosErrorBody(block.id, block.text(config.login.messages), messageContext));
+    const text = messageText(context.messages, block.text, config.login.messages[block.override], body.accept_language);
+    send(res, 403, kratosErrorBody(block.id, text, messageContext));
   }
+
+  // The body that would say the browser's language is what could not be read: the default language.
+  const unavailableText = messageText(
+    context.messages,
+    'login.verification_unavailable',
+    config.login.messages.unavailable,
+  );
 
   // Kratos shows our message only for 4xx bodies in its format; a 5xx or 429 becomes a bare error
   // page after retries (reference/kratos-actions.md), so every failure here is answered that way.
@@ -174,7 +195,7 @@ export function loginGate(context: RouteContext, logger: Logger): (req: Incoming
     send(
       res,
       httpError.status >= 500 ? 403 : httpError.status,
-      kratosErrorBody(MESSAGE_IDS.verificationUnavailable, config.login.messages.unavailable, {
+      kratosErrorBody(MESSAGE_IDS.verificationUnavailable, unavailableText, {
         reason: 'verification_unavailable',
         error: httpError.code,
       }),

@@ -84,10 +84,47 @@ describe('jsonnet/validate.jsonnet', () => {
       identity_created_at: identity.created_at,
       persona: { status: 'declined', verified_at: null },
       return_to: 'https://app.example.com/dashboard',
+      accept_language: 'en-US,en;q=0.9',
     });
     const response = await harness.postHook('/persona/validate', body);
     expect(readAsKratos(response.status, response.text)).toMatchObject({ kind: 'interrupt', id: 4100001 });
     expect(harness.kratos.requests).toHaveLength(0);
+  });
+
+  it("sends the browser's Accept-Language as Kratos forwards it, and the message comes in that language", async () => {
+    harness = await startHarness();
+    const identity = harness.kratos.createIdentity();
+    const ctx = login(identity, { metadata_public: { persona: { status: 'declined', verified_at: null } } });
+    // Go's http.Header: canonical names, every value of a repeated header.
+    (ctx['request_headers'] as Record<string, unknown>)['Accept-Language'] = ['fr-CH, fr;q=0.9', 'de;q=0.8'];
+
+    const body = await renderJsonnet('validate', ctx);
+
+    expect(body).toMatchObject({ accept_language: 'fr-CH, fr;q=0.9, de;q=0.8' });
+    const response = await harness.postHook('/persona/validate', body);
+    expect(readAsKratos(response.status, response.text)).toMatchObject({
+      kind: 'interrupt',
+      id: 4100001,
+      text: 'Die Überprüfung Ihrer Identität wurde abgelehnt. Bitte wenden Sie sich an den Support.',
+    });
+  });
+
+  it.each([
+    ['no Accept-Language', (headers: Record<string, unknown>) => delete headers['Accept-Language']],
+    ['no request headers at all', (_headers: Record<string, unknown>, ctx: Ctx) => delete ctx['request_headers']],
+  ])('sends a null accept_language for %s, and the message is in English', async (_name, change) => {
+    harness = await startHarness();
+    const identity = harness.kratos.createIdentity();
+    const ctx = login(identity, { metadata_public: { persona: { status: 'declined', verified_at: null } } });
+    change(ctx['request_headers'] as Record<string, unknown>, ctx);
+
+    const body = await renderJsonnet('validate', ctx);
+
+    expect(body).toMatchObject({ accept_language: null });
+    const response = await harness.postHook('/persona/validate', body);
+    expect(readAsKratos(response.status, response.text)).toMatchObject({
+      text: 'Your identity verification was declined. Please contact support.',
+    });
   });
 
   it('renders for account recovery, whose context has no session', async () => {
@@ -158,6 +195,12 @@ describe('the TypeScript equivalent the demo uses without jsonnet', () => {
       'null traits and a flow without return_to',
       { identity: { id: 'x', traits: null, metadata_public: 'odd' }, flow: { id: 'f' } },
     ],
+    [
+      'several Accept-Language values, one of them not a text',
+      { identity: { id: 'x' }, request_headers: { 'Accept-Language': ['de', 7, 'en;q=0.5'] } },
+    ],
+    ['an Accept-Language that is not a list', { identity: { id: 'x' }, request_headers: { 'Accept-Language': 'de' } }],
+    ['null request headers', { identity: { id: 'x' }, request_headers: null }],
   ];
 
   it.each(variants)('renders what the templates render for %s', async (_name, ctx) => {

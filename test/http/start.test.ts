@@ -1,3 +1,6 @@
+import { once } from 'node:events';
+import { createServer, get as httpGet, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { serviceNote } from '../../src/persona/inquiry.js';
@@ -33,6 +36,24 @@ const signedIn = (h: Harness, identityId: string) => ({ cookie: h.kratos.createS
 const personaCalls = (h: Harness) => h.persona.requests.map((r) => `${r.method} ${r.path}`);
 const record = (h: Harness, identityId: string) =>
   h.kratos.identity(identityId)?.metadata_admin?.['persona'] as Record<string, unknown> | undefined;
+
+/** A GET whose path goes out exactly as written. */
+async function rawGet(h: Harness, path: string, headers: Record<string, string>) {
+  const server = createServer(h.app).listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  try {
+    const { port } = server.address() as AddressInfo;
+    const response = await new Promise<IncomingMessage>((resolve, reject) =>
+      httpGet({ host: '127.0.0.1', port, path, headers }, resolve).on('error', reject),
+    );
+    let text = '';
+    for await (const chunk of response) text += String(chunk);
+    return { status: response.statusCode, text, headers: response.headers };
+  } finally {
+    server.closeAllConnections();
+    server.close();
+  }
+}
 
 const location = (response: { headers: Record<string, string> }) => new URL(response.headers['location'] ?? '');
 
@@ -131,7 +152,7 @@ describe('GET /persona/start: each state', () => {
     const { identityId } = harness.identityInState('declined');
     const response = await start(harness, signedIn(harness, identityId));
     expect(response.status).toBe(200);
-    expect(response.text).toContain('Your identity verification was declined. Please contact support.');
+    expect(response.text).toContain('<h1>Verification declined</h1>');
     expect(personaCalls(harness)).toEqual([]);
   });
 
@@ -396,11 +417,17 @@ describe('GET /persona/start: failures and pages', () => {
   });
 
   it('serves minimal, self-contained, escaped pages', async () => {
-    harness = await startHarness({ ...ENV, LOGIN_MESSAGE_DECLINED: 'Declined <script>alert(1)</script> & done' });
-    const { identityId } = harness.identityInState('declined');
-    const response = await start(harness, signedIn(harness, identityId));
+    harness = await startHarness(ENV);
+    const identity = harness.kratos.createIdentity();
+    harness.persona.inject({ path: '/api/v1/inquiries', status: 500, times: 10 });
+    // Sent raw, as a hostile client may (supertest would encode it); the retry link repeats the query.
+    const response = await rawGet(harness, '/persona/start?x="><script>alert(1)</script>&y=1', {
+      Accept: 'text/html',
+      Cookie: signedIn(harness, identity.id).cookie,
+    });
+    expect(response.status).toBe(503);
     expect(response.text).toMatch(/^<!doctype html>\n<html lang="en">/);
-    expect(response.text).toContain('Declined &#60;script&#62;alert(1)&#60;/script&#62; &#38; done');
+    expect(response.text).toContain('href="?x=&#34;&#62;&#60;script&#62;alert(1)&#60;/script&#62;&#38;y=1"');
     expect(response.text).not.toMatch(/<script|src=|<link/);
     expect(response.headers['content-security-policy']).toContain("default-src 'none'");
     expect(response.headers['cache-control']).toBe('no-store');

@@ -14,6 +14,8 @@ function gate(h: Harness, body: Record<string, unknown>) {
   return h.postHook('/persona/validate', body);
 }
 
+const answer = (response: { status: number; text: string }) => [response.status, response.text] as const;
+
 /**
  * What the login Jsonnet sends for an identity whose public mirror says `persona`: a mirror as this
  * version writes it (with `inquiry_status`) unless the test gives one.
@@ -92,12 +94,32 @@ describe('POST /persona/validate: block-declined (default)', () => {
     expect(harness.kratos.requests).toHaveLength(0);
   });
 
-  it('uses the configured text', async () => {
-    harness = await startHarness({ LOGIN_MESSAGE_DECLINED: 'Verification failed. Write to help@example.com.' });
-    const response = await gate(harness, loginBody(harness.kratos.createIdentity().id, { status: 'declined' }));
-    expect(readAsKratos(response.status, response.text)).toMatchObject({
-      text: 'Verification failed. Write to help@example.com.',
+  it("answers in the browser's language, by the Accept-Language Kratos forwards", async () => {
+    harness = await startHarness({ LOGIN_POLICY: 'require-approved' });
+    const identityId = harness.kratos.createIdentity().id;
+    const inGerman = { ...loginBody(identityId, null, '2020-01-01T00:00:00Z'), accept_language: 'de-AT,en;q=0.5' };
+    expect(readAsKratos(...answer(await gate(harness, inGerman)))).toMatchObject({
+      id: 4100002,
+      text: 'Bitte bestätigen Sie Ihre Identität, um fortzufahren.',
     });
+    for (const odd of ['tlh', '', 42, null]) {
+      const response = await gate(harness, { ...inGerman, accept_language: odd });
+      expect(readAsKratos(...answer(response)), String(odd)).toMatchObject({
+        id: 4100002,
+        text: 'Please verify your identity to continue.',
+      });
+    }
+  });
+
+  it('uses the configured text, in every language', async () => {
+    harness = await startHarness({ LOGIN_MESSAGE_DECLINED: 'Verification failed. Write to help@example.com.' });
+    const identityId = harness.kratos.createIdentity().id;
+    for (const language of [undefined, 'de']) {
+      const body = { ...loginBody(identityId, { status: 'declined' }), accept_language: language };
+      expect(readAsKratos(...answer(await gate(harness, body)))).toMatchObject({
+        text: 'Verification failed. Write to help@example.com.',
+      });
+    }
   });
 
   it('falls back to the admin record when the mirror is absent', async () => {

@@ -64,6 +64,22 @@ describe('loadConfig', () => {
     expect(found).toContain('PERSONA_API_KEY: is required');
   });
 
+  it('takes LOGIN_URL and SUPPORT_URL as http(s) addresses only', () => {
+    const config = loadConfig({
+      ...REQUIRED,
+      LOGIN_URL: 'https://auth.example.com/self-service/login/browser',
+      SUPPORT_URL: 'https://example.com/help',
+    });
+    expect(config.start).toMatchObject({
+      loginUrl: 'https://auth.example.com/self-service/login/browser',
+      supportUrl: 'https://example.com/help',
+    });
+    expect(problems({ ...REQUIRED, LOGIN_URL: 'javascript:alert(1)', SUPPORT_URL: 'help@example.com' })).toEqual([
+      'LOGIN_URL: must be an http(s) URL without credentials',
+      'SUPPORT_URL: must be an http(s) URL without credentials',
+    ]);
+  });
+
   it('reads comma-separated secrets and templates, trimming stray whitespace', () => {
     const config = loadConfig({
       ...REQUIRED,

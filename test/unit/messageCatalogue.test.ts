@@ -115,6 +115,12 @@ describe('a language an operator adds', () => {
     expect(load).toThrow(problem);
   });
 
+  it('refuses a directory it cannot read, naming it', () => {
+    const url = withFiles({});
+    rmSync(directory, { recursive: true });
+    expect(() => loadMessageCatalogue(url)).toThrow(/messages\/: the directory cannot be read/);
+  });
+
   it('refuses a directory without English, which every language falls back to', () => {
     const url = withFiles({ 'de.json': '{}' });
     rmSync(join(directory, 'en.json'));

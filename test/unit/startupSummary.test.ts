@@ -57,6 +57,23 @@ describe('startupSummary', () => {
     expect(warnedSettings(env)).toEqual([]);
   });
 
+  it('says whether pages link to sign-in and support, and warns when signing in cannot lead back', () => {
+    expect(summarize(REQUIRED).features).toMatchObject({
+      sign_in_link: expect.stringMatching(/^off: LOGIN_URL is unset/),
+      support_link: expect.stringMatching(/^off: SUPPORT_URL is unset/),
+    });
+    const links = { LOGIN_URL: 'https://auth.example.com/login', SUPPORT_URL: 'https://example.com/help' };
+    expect(summarize({ ...COMPLETE, ...links }).features).toMatchObject({
+      sign_in_link: expect.stringMatching(/^on: /),
+      support_link: expect.stringMatching(/^on: /),
+    });
+    expect(warnedSettings({ ...COMPLETE, ...links })).toEqual([]);
+    const { PUBLIC_BASE_URL: _unset, ...env } = COMPLETE;
+    expect(summarize({ ...env, ...links }).warnings).toEqual([
+      expect.objectContaining({ setting: 'PUBLIC_BASE_URL', message: expect.stringMatching(/LOGIN_URL/) }),
+    ]);
+  });
+
   it('says what DEFAULT_RETURN_TO leaves when the allowlist is empty', () => {
     const { RETURN_TO_ALLOWLIST: _unset, ...env } = COMPLETE;
     const [warning] = summarize({ ...env, DEFAULT_RETURN_TO: 'https://app.example.com/home' }).warnings;
