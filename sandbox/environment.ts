@@ -1,11 +1,13 @@
 import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../src/app.js';
-import { loadConfig, type Config } from '../src/config.js';
+import { CONFIG_VARIABLES, ConfigError, loadConfig, type Config } from '../src/config.js';
 import { createKratosClient } from '../src/kratos/kratosClient.js';
 import { createLogger, type Logger } from '../src/logger.js';
 import { createPersonaClient } from '../src/persona/personaClient.js';
-import { startKratosStandIn, type KratosStandIn } from './kratosStandIn.js';
+import { startAppStandIn, type AppStandIn } from './appStandIn.js';
+import { startKratosStandIn, type KratosStandIn, type SelfServiceEvent } from './kratosStandIn.js';
+import { startKratosUi, type KratosUi } from './kratosUi.js';
 import { startPersonaStandIn, type PersonaStandIn } from './personaStandIn.js';
 import { oryActionsSnippetFor, registersWithSession } from './oryActions.js';
 import type { Delivery, RedeliveryOptions } from './personaWebhooks.js';
@@ -16,21 +18,58 @@ export const SANDBOX = {
   personaWebhookSecret: 'wbhsec_sandbox_0123456789abcdef',
   personaApiKey: 'persona_sandbox_standin_key',
   templateId: 'itmpl_SandboxTemplate0001',
-  appUrl: 'https://app.example.com',
 } as const;
 
+/**
+ * The service variables the sandbox sets itself, to wire the service to the stand-ins with their
+ * made-up credentials; every other variable of the service's configuration passes through.
+ * KRATOS_ADMIN_URL and KRATOS_PUBLIC_URL choose "your own Kratos" instead of the stand-in.
+ */
+export const SANDBOX_WIRED = [
+  'ORY_WEBHOOK_SECRET',
+  'KRATOS_ADMIN_URL',
+  'KRATOS_PUBLIC_URL',
+  'PERSONA_API_KEY',
+  'PERSONA_API_BASE',
+  'PERSONA_HOSTED_FLOW_URL',
+  'PERSONA_TEMPLATE_ID',
+  'PERSONA_WEBHOOK_SECRET',
+  'PUBLIC_BASE_URL',
+  'PORT',
+  'HOST',
+] as const;
+
+/** The variables of the service's configuration set in `env`, but those the sandbox wires. */
+export function passThrough(env: Record<string, string | undefined>): Record<string, string> {
+  const wired: readonly string[] = SANDBOX_WIRED;
+  return Object.fromEntries(
+    CONFIG_VARIABLES.filter((name) => !wired.includes(name))
+      .map((name) => [name, env[name]?.trim() ?? ''])
+      .filter(([, value]) => value !== ''),
+  );
+}
+
 export interface SandboxOptions {
-  ports?: { service?: number; kratos?: number; kratosPublic?: number; persona?: number };
+  ports?: {
+    service?: number;
+    kratos?: number;
+    kratosPublic?: number;
+    kratosUi?: number;
+    persona?: number;
+    app?: number;
+  };
   /** Loopback unless a container must reach the servers. */
   host?: string;
-  /** More service configuration, e.g. LOGIN_POLICY. */
+  /** More service configuration, e.g. LOGIN_POLICY; it wins over the sandbox's defaults. */
   env?: Record<string, string>;
-  /** A real Kratos to use instead of the stand-in: its admin API, and its public API. */
+  /** Your own Kratos instead of the stand-in: its admin API, and its public API (default: the admin URL). */
   kratosAdminUrl?: string;
   kratosPublicUrl?: string;
   logger?: Logger;
   redelivery?: RedeliveryOptions;
   onDelivery?: (delivery: Delivery) => void;
+  /** Each registration and login the Kratos stand-in runs. */
+  onSelfService?: (event: SelfServiceEvent) => void;
   /** For tests of the demo itself: put something in front of the service. */
   wrapService?: (app: RequestListener) => RequestListener;
 }
@@ -42,7 +81,11 @@ export interface SandboxEnvironment {
   snippet: string;
   /** Absent when a real Kratos is used. */
   kratos: KratosStandIn | undefined;
+  /** The stand-in of Kratos's self-service UI: sign in and register in a browser (with the Kratos stand-in). */
+  kratosUi: KratosUi | undefined;
   persona: PersonaStandIn;
+  /** The application users come from and go back to. */
+  app: AppStandIn;
   close(): Promise<void>;
 }
 
@@ -53,6 +96,10 @@ export interface SandboxEnvironment {
  */
 export async function startSandbox(options: SandboxOptions = {}): Promise<SandboxEnvironment> {
   const host = options.host ?? '127.0.0.1';
+  if (options.kratosPublicUrl !== undefined && options.kratosAdminUrl === undefined)
+    throw new ConfigError([
+      'KRATOS_PUBLIC_URL: is for your own Kratos, with KRATOS_ADMIN_URL; the stand-in serves both APIs',
+    ]);
   const persona = await startPersonaStandIn({
     apiKey: SANDBOX.personaApiKey,
     templateIds: [SANDBOX.templateId],
@@ -63,7 +110,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   });
   const kratos =
     options.kratosAdminUrl === undefined
-      ? await startKratosStandIn({ port: options.ports?.kratos, publicPort: options.ports?.kratosPublic, host })
+      ? await startKratosStandIn({
+          port: options.ports?.kratos,
+          publicPort: options.ports?.kratosPublic,
+          host,
+          ...(options.onSelfService !== undefined && { onSelfService: options.onSelfService }),
+        })
       : undefined;
 
   const server = createServer();
@@ -73,27 +125,61 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   });
   const serviceUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  const config = loadConfig({
-    ORY_WEBHOOK_SECRET: SANDBOX.oryWebhookSecret,
-    KRATOS_ADMIN_URL: options.kratosAdminUrl ?? (kratos as KratosStandIn).adminUrl,
-    KRATOS_PUBLIC_URL: options.kratosPublicUrl ?? kratos?.public.url,
-    PERSONA_API_KEY: SANDBOX.personaApiKey,
-    PERSONA_API_BASE: persona.apiBase,
-    PERSONA_HOSTED_FLOW_URL: persona.hostedFlowUrl,
-    PERSONA_TEMPLATE_ID: SANDBOX.templateId,
-    PERSONA_WEBHOOK_SECRET: SANDBOX.personaWebhookSecret,
-    PUBLIC_BASE_URL: serviceUrl,
-    RETURN_TO_ALLOWLIST: SANDBOX.appUrl,
-    DEFAULT_RETURN_TO: `${SANDBOX.appUrl}/welcome`,
-    ...options.env,
-  });
-  const app = createApp({
+  const kratosAdminUrl = options.kratosAdminUrl ?? (kratos as KratosStandIn).adminUrl;
+  const kratosPublicUrl = options.kratosPublicUrl ?? kratos?.public.url ?? kratosAdminUrl;
+  const app = await startAppStandIn({ serviceUrl, kratosPublicUrl, port: options.ports?.app, host });
+  const kratosUi =
+    kratos === undefined
+      ? undefined
+      : await startKratosUi({
+          kratos,
+          allowedReturnUrls: [serviceUrl, app.url],
+          defaultReturnUrl: `${app.url}/`,
+          port: options.ports?.kratosUi,
+          host,
+        });
+
+  const closeAll = async () => {
+    server.closeAllConnections();
+    await Promise.all([
+      new Promise((resolve) => server.close(resolve)),
+      persona.close(),
+      kratos?.close() ?? Promise.resolve(),
+      kratosUi?.close() ?? Promise.resolve(),
+      app.close(),
+    ]);
+  };
+  let config: Readonly<Config>;
+  try {
+    config = loadConfig({
+      RETURN_TO_ALLOWLIST: app.url,
+      DEFAULT_RETURN_TO: app.welcomeUrl,
+      SUPPORT_URL: app.supportUrl,
+      ...(kratosUi !== undefined && { LOGIN_URL: kratosUi.loginUrl }),
+      ...options.env,
+      ORY_WEBHOOK_SECRET: SANDBOX.oryWebhookSecret,
+      KRATOS_ADMIN_URL: kratosAdminUrl,
+      KRATOS_PUBLIC_URL: kratosPublicUrl,
+      PERSONA_API_KEY: SANDBOX.personaApiKey,
+      PERSONA_API_BASE: persona.apiBase,
+      PERSONA_HOSTED_FLOW_URL: persona.hostedFlowUrl,
+      PERSONA_TEMPLATE_ID: SANDBOX.templateId,
+      PERSONA_WEBHOOK_SECRET: SANDBOX.personaWebhookSecret,
+      PUBLIC_BASE_URL: serviceUrl,
+    });
+  } catch (error) {
+    // A variable passed through may be wrong: say so without leaving the stand-ins running.
+    await closeAll();
+    throw error;
+  }
+  app.setSignIn({ loginUrl: config.start.loginUrl, registrationUrl: kratosUi?.registrationUrl });
+  const service = createApp({
     config,
     logger: options.logger ?? createLogger({ level: 'silent' }),
     kratos: createKratosClient(config.kratos),
     persona: createPersonaClient(config.persona),
   });
-  server.on('request', options.wrapService ? options.wrapService(app) : app);
+  server.on('request', options.wrapService ? options.wrapService(service) : service);
 
   persona.setWebhook({ url: `${serviceUrl}/persona/callback`, secrets: [SANDBOX.personaWebhookSecret] });
   const snippet = oryActionsSnippetFor(config);
@@ -108,14 +194,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     config,
     snippet,
     kratos,
+    kratosUi,
     persona,
-    async close() {
-      server.closeAllConnections();
-      await Promise.all([
-        new Promise((resolve) => server.close(resolve)),
-        persona.close(),
-        kratos?.close() ?? Promise.resolve(),
-      ]);
-    },
+    app,
+    close: closeAll,
   };
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ExchangeInspector } from './exchangeInspection.js';
 import { applyJsonPatch, PatchError, type PatchOperation } from './jsonPatch.js';
-import { loginContext, registrationContext } from './kratosContext.js';
+import { forwardedHeaders, loginContext, registrationContext, type RequestHeaders } from './kratosContext.js';
 import { kratosError, kratosStatus } from './kratosError.js';
 import { callHook, KRATOS_HOOK_CLIENT, type HookCall, type HookClientTiming, type HookTarget } from './kratosHooks.js';
 import type { StandInIdentity } from './kratosIdentity.js';
@@ -33,10 +33,20 @@ export interface KratosStandIn extends StandInServer {
   createSession(identityId: string, options?: { aal2Required?: boolean }): { token: string; cookie: string };
   /** Where the self-service flows below send their web hooks (the service, as in ory-actions.yaml). */
   setHooks(target: HookTarget | undefined): void;
-  /** A registration: the identity is saved, the initiate hook runs, the `session` hook signs in. */
-  register(traits: Record<string, unknown>): Promise<SelfServiceResult>;
+  /**
+   * A registration: the identity is saved, the initiate hook runs, the `session` hook signs in.
+   * `headers` are the client's, of which the hook sees what Kratos forwards.
+   */
+  register(traits: Record<string, unknown>, headers?: RequestHeaders): Promise<SelfServiceResult>;
   /** A login: the validate hook decides whether a session is issued. */
-  login(identityId: string, returnTo?: string): Promise<SelfServiceResult>;
+  login(identityId: string, returnTo?: string, headers?: RequestHeaders): Promise<SelfServiceResult>;
+  identities(): StandInIdentity[];
+}
+
+/** A registration or login that ran, for the sandbox to say what to try next. */
+export interface SelfServiceEvent {
+  flow: 'registration' | 'login';
+  result: SelfServiceResult;
 }
 
 export interface KratosStandInOptions {
@@ -50,6 +60,8 @@ export interface KratosStandInOptions {
   hookClient?: HookClientTiming;
   /** Told about every exchange with either listener; the suite-wide default when absent. */
   inspect?: ExchangeInspector;
+  /** Told about each registration and login, for the sandbox to say what to try next. */
+  onSelfService?: (event: SelfServiceEvent) => void;
 }
 
 export interface SelfServiceResult {
@@ -244,7 +256,10 @@ export async function startKratosStandIn(options: KratosStandInOptions = {}): Pr
         handle: async (request) => {
           const traits = (request.body as { traits?: unknown } | undefined)?.traits;
           return selfServiceReply(
-            await register(isObject(traits) ? traits : { email: `user-${identities.size + 1}@example.com` }),
+            await register(
+              isObject(traits) ? traits : { email: `user-${identities.size + 1}@example.com` },
+              forwardedHeaders(request.headers),
+            ),
           );
         },
       },
@@ -257,7 +272,13 @@ export async function startKratosStandIn(options: KratosStandInOptions = {}): Pr
           if (typeof identityId !== 'string' || !identities.has(identityId)) {
             return kratosError(404, 'Not Found', 'identity_id names no identity');
           }
-          return selfServiceReply(await login(identityId, typeof returnTo === 'string' ? returnTo : undefined));
+          return selfServiceReply(
+            await login(
+              identityId,
+              typeof returnTo === 'string' ? returnTo : undefined,
+              forwardedHeaders(request.headers),
+            ),
+          );
         },
       },
     ],
@@ -268,24 +289,33 @@ export async function startKratosStandIn(options: KratosStandInOptions = {}): Pr
     return callHook(hooks, template, ctx, options.hookClient ?? KRATOS_HOOK_CLIENT);
   };
 
-  const register = async (traits: Record<string, unknown>): Promise<SelfServiceResult> => {
+  const reported = (flow: SelfServiceEvent['flow'], result: SelfServiceResult) => {
+    options.onSelfService?.({ flow, result });
+    return result;
+  };
+
+  const register = async (traits: Record<string, unknown>, headers?: RequestHeaders): Promise<SelfServiceResult> => {
     const identity = createIdentity({ traits });
-    const hook = await runHook('initiate', registrationContext(identity));
+    const hook = await runHook('initiate', registrationContext(identity, undefined, headers));
     // The hook runs after the identity is saved: its failure shows an error page, yet the account exists.
-    return {
+    return reported('registration', {
       identityId: identity.id,
       hook,
       session:
         hook.reading.kind === 'continue' && hooks?.registrationSession !== false ? sessions.create(identity.id) : null,
-    };
+    });
   };
 
-  const login = async (identityId: string, returnTo?: string): Promise<SelfServiceResult> => {
+  const login = async (identityId: string, returnTo?: string, headers?: RequestHeaders): Promise<SelfServiceResult> => {
     const identity = identities.get(identityId) as StandInIdentity;
     // Kratos refuses an inactive identity before any hook runs.
-    if (identity.state !== 'active') return { identityId, hook: inactiveLogin(), session: null };
-    const hook = await runHook('validate', loginContext(identity, returnTo));
-    return { identityId, hook, session: hook.reading.kind === 'continue' ? sessions.create(identityId) : null };
+    if (identity.state !== 'active') return reported('login', { identityId, hook: inactiveLogin(), session: null });
+    const hook = await runHook('validate', loginContext(identity, returnTo, headers));
+    return reported('login', {
+      identityId,
+      hook,
+      session: hook.reading.kind === 'continue' ? sessions.create(identityId) : null,
+    });
   };
 
   const createIdentity = (input: Parameters<KratosStandIn['createIdentity']>[0] = {}) => {
@@ -319,6 +349,7 @@ export async function startKratosStandIn(options: KratosStandInOptions = {}): Pr
       const identity = identities.get(id);
       return identity === undefined ? undefined : structuredClone(identity);
     },
+    identities: () => [...identities.values()].map((identity) => structuredClone(identity)),
     createSession: sessions.create,
     setHooks(target) {
       hooks = target;

@@ -1,11 +1,16 @@
+import { ConfigError } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
-import { SANDBOX, startSandbox } from './environment.js';
+import { SANDBOX, passThrough, startSandbox } from './environment.js';
+import type { SelfServiceEvent } from './kratosStandIn.js';
 import { startPersonaStandIn } from './personaStandIn.js';
 import type { Delivery } from './personaWebhooks.js';
+import { sandboxGuide, type SandboxGuide } from './sandboxGuide.js';
 
 /**
  * `npm run sandbox`: the service and the stand-ins, kept running for curl, a browser or a local
- * Kratos. `SANDBOX_ONLY=persona` runs the Persona stand-in alone (docker-compose.example.yml).
+ * Kratos. The service's own variables (LOGIN_POLICY and the rest) pass through, but those that
+ * wire it to the stand-ins. `SANDBOX_ONLY=persona` runs the Persona stand-in alone
+ * (docker-compose.example.yml).
  */
 
 const env = process.env;
@@ -41,54 +46,81 @@ async function personaOnly() {
 async function everything() {
   const kratosAdminUrl = env['KRATOS_ADMIN_URL'];
   const kratosPublicUrl = env['KRATOS_PUBLIC_URL'];
+  const settings = passThrough(env);
+  // Events arrive once the servers run; the guide needs their addresses, known only then.
+  let guide: SandboxGuide | undefined;
   const sandbox = await startSandbox({
     ports: {
       service: port('SANDBOX_SERVICE_PORT', 3000),
       kratos: port('SANDBOX_KRATOS_PORT', 4434),
       kratosPublic: port('SANDBOX_KRATOS_PUBLIC_PORT', 4433),
+      kratosUi: port('SANDBOX_KRATOS_UI_PORT', 4455),
       persona: port('SANDBOX_PERSONA_PORT', 4500),
+      app: port('SANDBOX_APP_PORT', 4000),
     },
     host,
+    env: settings,
     ...(kratosAdminUrl !== undefined && { kratosAdminUrl }),
     ...(kratosPublicUrl !== undefined && { kratosPublicUrl }),
     logger: createLogger({ level: env['LOG_LEVEL'] ?? 'info', pretty: true }),
-    onDelivery: printDelivery,
+    onDelivery: (delivery) => {
+      printDelivery(delivery);
+      guide?.delivery(delivery, sandbox.persona.inquiry(delivery.inquiryId)?.referenceId ?? null);
+    },
+    onSelfService: (event: SelfServiceEvent) => guide?.selfService(event),
   });
-  const kratosUrl = sandbox.kratos?.url ?? kratosAdminUrl;
-  const service = sandbox.serviceUrl;
+  const { serviceUrl: service, config, kratos, kratosUi, app } = sandbox;
   const persona = sandbox.persona.url;
   const json = "-H 'Content-Type: application/json'";
-  print('ory-persona-idv sandbox: the service with stand-ins for Persona and Kratos. Ctrl-C stops it.');
+  const passed = Object.keys(settings);
+  print('ory-persona-idv sandbox: the service with stand-ins for Persona, Kratos and your app. Ctrl-C stops it.');
   print();
   print(`  service           ${service}   X-Webhook-Secret: ${SANDBOX.oryWebhookSecret}`);
-  print(
-    `  Kratos ${sandbox.kratos ? 'stand-in  ' : '(yours)   '} ${kratosUrl} (admin), ${sandbox.config.kratos.publicUrl} (public)`,
-  );
+  if (kratos && kratosUi) {
+    print(`  Kratos stand-in   ${kratos.url} (admin), ${kratos.public.url} (public)`);
+    print(`  sign-in pages     ${kratosUi.loginUrl}, ${kratosUi.registrationUrl}   (LOGIN_URL)`);
+  } else {
+    print(`  Kratos (yours)    admin ${config.kratos.adminUrl}, public ${config.kratos.publicUrl}`);
+  }
   print(`  Persona stand-in  ${persona}   API ${sandbox.persona.apiBase}, hosted flow ${persona}/verify`);
-  print(`  Kratos hooks      as in ${sandbox.snippet} (LOGIN_POLICY=${sandbox.config.login.policy})`);
+  print(`  app stand-in      ${app.url}/   where users return (RETURN_TO_ALLOWLIST), support at ${app.supportUrl}`);
+  print(`  Kratos hooks      as in ${sandbox.snippet} (LOGIN_POLICY=${config.login.policy})`);
+  print(
+    `  your settings     ${passed.length > 0 ? passed.join(', ') : 'none (service variables in the environment pass through)'}`,
+  );
   print();
-  if (sandbox.kratos) {
+  if (kratos) {
+    print(
+      `In a browser: open ${app.url}/ and register (use 127.0.0.1, not localhost: the session cookie belongs to that host).`,
+    );
+    print();
     print('Try it:');
-    print('  # register: Kratos saves the identity and calls /persona/initiate');
-    print(`  curl -s -X POST ${kratosUrl}/sandbox/registrations ${json} -d '{"traits":{"email":"jane@example.com"}}'`);
-    print('  # send the user to Persona: open the Location in a browser to click through the hosted flow');
-    print(`  curl -si ${service}/persona/start -H 'X-Session-Token: <session_token>'`);
-    print("  # or decide as Persona's simulate-actions would: approve, decline, review, fail, expire");
-    print(`  curl -s -X POST ${persona}/sandbox/inquiries/<inquiry_id>/approve`);
-    print('  # log in: Kratos calls /persona/validate and tells what it would do');
-    print(`  curl -s -X POST ${kratosUrl}/sandbox/logins ${json} -d '{"identity_id":"<identity_id>"}'`);
-    print('  # the record on the identity');
-    print(`  curl -s ${kratosUrl}/admin/identities/<identity_id>`);
+    print(
+      '  # register: Kratos saves the identity and calls /persona/initiate; every step then prints the next, with its ids',
+    );
+    print(`  curl -s -X POST ${kratos.url}/sandbox/registrations ${json} -d '{"traits":{"email":"jane@example.com"}}'`);
+    guide = sandboxGuide(print, { service, kratos: kratos.url, persona });
   } else {
     print(
       `Point your Kratos's hooks (ory-actions.yaml) at ${service} with X-Webhook-Secret ${SANDBOX.oryWebhookSecret}.`,
     );
+    print(`Its browser flows may return to ${service} and to ${app.url} (selfservice.allowed_return_urls).`);
   }
   print();
   return () => sandbox.close();
 }
 
-const close = env['SANDBOX_ONLY'] === 'persona' ? await personaOnly() : await everything();
+async function main() {
+  try {
+    return env['SANDBOX_ONLY'] === 'persona' ? await personaOnly() : await everything();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+}
+
+const close = await main();
 const stop = () => {
   void close().then(() => process.exit(0));
 };

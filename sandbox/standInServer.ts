@@ -67,8 +67,11 @@ export interface StandInServerOptions {
   port?: number | undefined;
   /** Loopback unless a container must reach it. */
   host?: string | undefined;
-  /** The published API these routes stand in for; its exchanges go to `inspect`. */
-  api: Exchange['api'];
+  /**
+   * The published API these routes stand in for; its exchanges go to `inspect`. None for the
+   * sandbox's own pages (the sign-in pages, the app), which no published document describes.
+   */
+  api?: Exchange['api'] | undefined;
   /** Told about every exchange but the sandbox-only ones; the suite-wide default when absent. */
   inspect?: ExchangeInspector | undefined;
   /** The answer an injected status fault without a body plays: the service's own error format. */
@@ -82,7 +85,8 @@ const contentHeaders = (reply: Reply, payload: string): Record<string, string> =
 
 /** Serves `routes` on a free loopback port, recording every request and playing injected faults. */
 export async function startStandInServer(options: StandInServerOptions): Promise<StandInServer> {
-  const inspect = options.inspect ?? defaultInspector();
+  const { api } = options;
+  const inspect = api === undefined ? undefined : (options.inspect ?? defaultInspector());
   const requests: RecordedRequest[] = [];
   let faults: (Fault & { remaining: number })[] = [];
   const sockets = new Set<Socket>();
@@ -116,7 +120,9 @@ export async function startStandInServer(options: StandInServerOptions): Promise
           (candidate) => candidate.method === request.method && candidate.pattern.test(request.path),
         );
         const inspected = inspect !== undefined && route?.sandboxOnly !== true;
-        const exchange = (reply?: Exchange['reply']) => inspect?.({ api: options.api, request, reply });
+        const exchange = (reply?: Exchange['reply']) => {
+          if (api !== undefined) inspect?.({ api, request, reply });
+        };
 
         let reply: Reply | undefined;
         const fault = faults.find((candidate) => candidate.remaining > 0 && matches(candidate, request));

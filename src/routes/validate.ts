@@ -171,6 +171,8 @@ export function loginGate(context: RouteContext, logger: Logger): (req: Incoming
     const linked = LINKED_REASONS[decision.reason] || (decision.reason === 'declined' && config.start.allowRetries);
     const verifyUrl = linked ? verifyLink(body, now) : undefined;
     if (verifyUrl !== undefined) messageContext['verify_url'] = verifyUrl;
+    // A block the user cannot lift by verifying still leads somewhere.
+    if (config.start.supportUrl !== undefined) messageContext['support_url'] = config.start.supportUrl;
     const text = messageText(context.messages, block.text, config.login.messages[block.override], body.accept_language);
     send(res, 403, kratosErrorBody(block.id, text, messageContext));
   }

@@ -111,6 +111,17 @@ describe('POST /persona/validate: block-declined (default)', () => {
     }
   });
 
+  it('carries SUPPORT_URL in every block message, so even a decline leads somewhere', async () => {
+    harness = await startHarness({ SUPPORT_URL: 'https://example.com/help', LOGIN_POLICY: 'require-approved' });
+    const identityId = harness.kratos.createIdentity().id;
+    for (const persona of [{ status: 'declined' }, null]) {
+      const reading = readAsKratos(
+        ...answer(await gate(harness, loginBody(identityId, persona, '2020-01-01T00:00:00Z'))),
+      );
+      expect(reading).toMatchObject({ kind: 'interrupt', context: { support_url: 'https://example.com/help' } });
+    }
+  });
+
   it('uses the configured text, in every language', async () => {
     harness = await startHarness({ LOGIN_MESSAGE_DECLINED: 'Verification failed. Write to help@example.com.' });
     const identityId = harness.kratos.createIdentity().id;
