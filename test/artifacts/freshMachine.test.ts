@@ -29,6 +29,21 @@ describe('a fresh machine', () => {
     }
   });
 
+  it('without chromium, the browser test file stops with one line naming the install command', () => {
+    const run = spawnSync(process.execPath, [join(ROOT, 'node_modules/vitest/vitest.mjs'), 'run', 'test/browser/'], {
+      cwd: ROOT,
+      env: { PATH: process.env['PATH'] ?? '', NO_COLOR: '1', CHROMIUM_PATH: '/nonexistent/chromium' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(run.status).toBe(1);
+    const lines = `${run.stdout}${run.stderr}`.split('\n');
+    expect(lines).toContain(
+      'Error: The browser tests need Chromium at /nonexistent/chromium: sudo apt-get install -y chromium (Debian, Ubuntu), or set CHROMIUM_PATH.',
+    );
+    expect(lines.filter((line) => /^\s+at /.test(line))).toEqual([]);
+  }, 60_000);
+
   it('the Quick start block itself carries the install line for Debian, Ubuntu and macOS', () => {
     const quickStart = /## Quick start[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
     const lines = quickStart.split('\n');
