@@ -1,5 +1,6 @@
 import { serviceNote } from '../../src/persona/inquiry.js';
 import { afterEach, describe, expect, it } from 'vitest';
+import request from 'supertest';
 import { startSandbox, type SandboxEnvironment } from '../../sandbox/environment.js';
 import type { KratosStandIn } from '../../sandbox/kratosStandIn.js';
 import { startHarness, type Harness } from '../support/harness.js';
@@ -338,5 +339,66 @@ describe('reconciliation', () => {
       headers: { 'X-Session-Token': session.token },
     });
     expect(whoami.status).toBe(401);
+  });
+});
+
+describe('answers of an unexpected shape', () => {
+  let harness: Harness;
+  afterEach(() => harness.close());
+
+  const outboundErrors = (h: Harness) => request(h.app).get('/metrics');
+
+  it('answers the callback 503 when Kratos reads an identity as 200 null, so Persona delivers again', async () => {
+    harness = await startHarness({ HOST: '127.0.0.1' });
+    const { identityId, inquiryId } = harness.identityInState('pending');
+    const before = record(harness.kratos, identityId);
+    harness.kratos.inject({
+      method: 'GET',
+      path: `/admin/identities/${identityId}`,
+      status: 200,
+      body: null,
+      times: 3,
+    });
+    harness.persona.setStatus(inquiryId, 'approved');
+    harness.clock.now += 1_000;
+
+    const response = await harness.postEvent(harness.persona.eventFor(inquiryId, 'inquiry.approved'));
+
+    expect(response.status).toBe(503);
+    expect(response.body).toEqual({
+      error: { code: 'temporarily_unavailable', message: 'the event could not be applied now; deliver it again later' },
+    });
+    expect(record(harness.kratos, identityId)).toEqual(before);
+    expect((await outboundErrors(harness)).text).toMatch(
+      /outbound_request_errors_total\{target="kratos",operation="getIdentity",reason="invalid_response"\} 1/,
+    );
+  });
+
+  it('answers initiate 2xx when Kratos answers 200 null, and when Persona does', async () => {
+    harness = await startHarness();
+    const identity = harness.kratos.createIdentity();
+    harness.kratos.inject({ method: 'GET', status: 200, body: null, times: 3 });
+    const afterKratos = await harness.postHook('/persona/initiate', { identity_id: identity.id });
+    expect(afterKratos.status).toBe(200);
+    harness.kratos.clearFaults();
+
+    const other = harness.kratos.createIdentity();
+    harness.persona.inject({ method: 'POST', path: '/api/v1/inquiries', status: 200, body: null, times: 3 });
+    const afterPersona = await harness.postHook('/persona/initiate', { identity_id: other.id });
+    expect(afterPersona.status).toBe(200);
+    expect(record(harness.kratos, other.id)).toMatchObject({ status: 'not_started' });
+  });
+
+  it('answers /persona/start 503 when Kratos answers the session check with 200 null', async () => {
+    harness = await startHarness();
+    const { identityId } = harness.identityInState('created');
+    const { cookie } = harness.kratos.createSession(identityId);
+    harness.kratos.inject({ method: 'GET', path: '/sessions/whoami', status: 200, body: null, times: 3 });
+    const response = await request(harness.app)
+      .get('/persona/start')
+      .set('Cookie', cookie)
+      .set('Accept', 'application/json');
+    expect(response.status).toBe(503);
+    expect(response.body.error.code).toBe('temporarily_unavailable');
   });
 });
