@@ -3,6 +3,7 @@ import type { KratosApi } from '../kratos/kratosClient.js';
 import type { Metrics } from '../metrics.js';
 import type { PersonaApi } from '../persona/personaClient.js';
 import type { Services } from '../services.js';
+import type { PersonaEntries } from './personaEntries.js';
 import type { ReturnToPolicy } from './returnTo.js';
 import type { StartLinks } from './startLinks.js';
 
@@ -12,6 +13,8 @@ export interface RouteContext extends Services {
   persona: PersonaApi;
   kratos: KratosApi;
   links: StartLinks;
+  /** How start and status send users into Persona: reused links, rate-limited calls. */
+  personaEntries: PersonaEntries;
   returnTo: ReturnToPolicy;
   metrics: Metrics;
   /** Milliseconds since the epoch; injected so tests control time. */

@@ -10,6 +10,7 @@ const TITLES: Record<number, string> = {
   400: 'This link cannot be used',
   401: 'Please sign in',
   404: 'Account not found',
+  429: 'Please wait a moment',
   503: 'Please try again later',
 };
 
@@ -25,6 +26,7 @@ export function userErrors(unavailableText: string): ErrorRequestHandler {
         ? new HttpError(503, 'temporarily_unavailable', unavailableText)
         : toHttpError(error);
     logFields.error_code = httpError.code;
+    res.set(httpError.headers);
     // The only call of these routes that meets a redirect is the session check (kratosClient.ts).
     if (error instanceof OutboundError && error.failure.kind === 'redirect')
       log.error(errorFields(error), PUBLIC_URL_REDIRECTS);

@@ -32,7 +32,7 @@ const value = (all: Sample[], name: string, labels: Record<string, string>) =>
 
 describe('GET /metrics', () => {
   it('counts requests, webhook results, gate decisions and outbound calls of a scripted flow', async () => {
-    harness = await startHarness();
+    harness = await startHarness({ HOST: '127.0.0.1' });
     const identity = harness.kratos.createIdentity();
     const initiated = await harness.postHook('/persona/initiate', { identity_id: identity.id }).expect(200);
     const inquiryId = initiated.body.inquiry_id as string;
@@ -123,6 +123,21 @@ describe('GET /metrics', () => {
     ).toBe(401);
     const ok = await request(harness.app).get('/metrics').set('Authorization', 'Bearer metrics-token-0123456789abcdef');
     expect(ok.status).toBe(200);
+  });
+
+  it('is not served without a token on a service that listens beyond loopback', async () => {
+    harness = await startHarness({ HOST: '0.0.0.0' });
+    const response = await request(harness.app).get('/metrics').set('Accept', 'application/json');
+    expect(response.status).toBe(404);
+    expect(response.text).not.toContain('process_cpu');
+    expect(harness.logs.map((line) => line['msg'])).toContain(
+      '/metrics is off: set METRICS_TOKEN to serve it behind a bearer token, METRICS_PORT to serve it on a private port, or HOST=127.0.0.1',
+    );
+    for (const host of ['127.0.0.1', '::1', 'localhost']) {
+      await harness.close();
+      harness = await startHarness({ HOST: host });
+      expect((await request(harness.app).get('/metrics')).status, host).toBe(200);
+    }
   });
 
   it('is not on the service port when METRICS_PORT is set', async () => {
