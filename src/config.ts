@@ -145,7 +145,8 @@ const httpUrl = z
 const SECRET_PROBLEMS: Record<SecretProblem, string> = {
   too_short: `every secret must be at least ${SECRET_MIN_LENGTH} characters`,
   shipped_example: 'holds a placeholder or an example value published with ory-persona-idv',
-  too_little_variety: 'holds a secret with too little variety (a repeated pattern, or fewer than 6 different characters)',
+  too_little_variety:
+    'holds a secret with too little variety (a repeated pattern, or fewer than 6 different characters)',
 };
 
 /** A comma-separated list of secrets (several while rotating); `howToGet` says where a good one comes from. */
@@ -246,7 +247,12 @@ const COMPLETED = 'completed';
  * Every secret the service holds, so that no two share a value. A new secret joins the check
  * with one line here.
  */
-const SECRET_VARIABLES = ['ORY_WEBHOOK_SECRET', 'PERSONA_WEBHOOK_SECRET', 'LINK_SIGNING_SECRET', 'METRICS_TOKEN'] as const;
+const SECRET_VARIABLES = [
+  'ORY_WEBHOOK_SECRET',
+  'PERSONA_WEBHOOK_SECRET',
+  'LINK_SIGNING_SECRET',
+  'METRICS_TOKEN',
+] as const;
 
 /** Addresses users' browsers are sent to: https in production, unless they stay on this machine. */
 const PUBLIC_ADDRESS_VARIABLES = ['PUBLIC_BASE_URL', 'RETURN_TO_ALLOWLIST', 'DEFAULT_RETURN_TO'] as const;
@@ -372,7 +378,10 @@ const envSchema = z
     }
 
     if (env.RECONCILE_INTERVAL !== undefined && env.RECONCILE_WINDOW < env.RECONCILE_INTERVAL)
-      problem('RECONCILE_WINDOW', 'must be at least RECONCILE_INTERVAL, or inquiries between two runs are never checked');
+      problem(
+        'RECONCILE_WINDOW',
+        'must be at least RECONCILE_INTERVAL, or inquiries between two runs are never checked',
+      );
     if (env.HTTP_HEADERS_TIMEOUT > env.HTTP_REQUEST_TIMEOUT)
       problem('HTTP_HEADERS_TIMEOUT', 'must not be longer than HTTP_REQUEST_TIMEOUT');
   });

@@ -47,7 +47,8 @@ export function sharedSecrets(
   const found: { variable: string; sharesWith: string }[] = [];
   secretsByVariable.forEach(([name, values], index) => {
     for (const [earlierName, earlierValues] of secretsByVariable.slice(0, index)) {
-      if (values?.some((value) => earlierValues?.includes(value))) found.push({ variable: name, sharesWith: earlierName });
+      if (values?.some((value) => earlierValues?.includes(value)))
+        found.push({ variable: name, sharesWith: earlierName });
     }
   });
   return found;
