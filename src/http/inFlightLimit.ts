@@ -1,21 +1,18 @@
-import type { ServerResponse } from 'node:http';
-
-/**
- * Bounds how many requests are inside a section at once, such as reading a large body: a request
- * stays inside until its response closes, whether it was answered or the client went away.
- */
+/** Bounds how many requests are inside a section at once, such as reading a large body. */
 export class InFlightLimit {
-  private inFlight = 0;
+  private inside = 0;
 
   constructor(private readonly max: number) {}
 
-  /** Enters for the request of `res`; false when `max` requests are inside already. */
-  tryEnter(res: ServerResponse): boolean {
-    if (this.inFlight >= this.max) return false;
-    this.inFlight += 1;
-    res.once('close', () => {
-      this.inFlight -= 1;
-    });
-    return true;
+  /** Enters the section and returns how to leave it; undefined when `max` requests are inside already. */
+  tryEnter(): (() => void) | undefined {
+    if (this.inside >= this.max) return undefined;
+    this.inside += 1;
+    let left = false;
+    return () => {
+      if (left) return;
+      left = true;
+      this.inside -= 1;
+    };
   }
 }

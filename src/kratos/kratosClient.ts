@@ -79,6 +79,7 @@ const identityAnswer = z.object({
   metadata_admin: z.unknown(),
   metadata_public: z.unknown(),
   created_at: z.string().nullish(),
+  state: z.string().nullish(),
 });
 const sessionAnswer = z.object({
   active: z.boolean().nullish(),
@@ -175,6 +176,7 @@ export function createKratosClient(options: KratosClientOptions): KratosApi {
         await call(
           'deleteIdentitySessions',
           async (signal) => (await loadSdk()).identities.deleteIdentitySessions({ id }, { signal }),
+          z.unknown(),
           callOptions,
         );
       } catch (error) {

@@ -35,9 +35,10 @@ const CALLBACK_BUDGET_MS = 4_000;
 const CALLBACK_BODY_LIMIT_BYTES = 256 * 1024;
 
 /**
- * Callback bodies read at once, so that whoever sends them, they hold at most 32 x 256 KiB = 8 MiB.
- * Persona delivers one event per request within seconds; a burst beyond this is answered 503, and
- * Persona delivers those again (reference/persona-api.md, "Webhooks").
+ * Callback bodies being read at once, before their signature can be checked: whoever sends them,
+ * they hold at most 32 x 256 KiB = 8 MiB. Persona sends a body in one go, so a slot is busy for
+ * milliseconds; should more arrive at once, they are answered 503 and Persona delivers them again
+ * (reference/persona-api.md, "Webhooks").
  */
 const CALLBACK_BODIES_AT_ONCE = 32;
 
@@ -56,7 +57,7 @@ export function callbackRoute(router: IRouter, context: RouteContext): void {
     limitBytes: CALLBACK_BODY_LIMIT_BYTES,
     idleTimeoutMs: config.http.bodyIdleTimeoutMs,
   };
-  const bodiesInFlight = new InFlightLimit(CALLBACK_BODIES_AT_ONCE);
+  const bodiesBeingRead = new InFlightLimit(CALLBACK_BODIES_AT_ONCE);
 
   const refuseSignature = (res: Response, reason: SignatureFailure) => {
     requestLocals(res).logFields.signature = reason;
@@ -74,11 +75,17 @@ export function callbackRoute(router: IRouter, context: RouteContext): void {
     });
     if (!header.ok) throw refuseSignature(res, header.reason);
     refuseAnnouncedBeyond(req, CALLBACK_BODY_LIMIT_BYTES);
-    if (!bodiesInFlight.tryEnter(res))
+    const leave = bodiesBeingRead.tryEnter();
+    if (leave === undefined)
       throw new HttpError(503, 'busy', 'too many deliveries at once; deliver this event again later', {
         'Retry-After': '1',
       });
-    const body = await readBody(req, bodyLimits);
+    let body: Buffer;
+    try {
+      body = await readBody(req, bodyLimits);
+    } finally {
+      leave();
+    }
     const verification = verifySignedBody(header.candidates, body, config.persona.webhookSecrets);
     if (!verification.valid) throw refuseSignature(res, verification.reason);
 
