@@ -45,28 +45,36 @@ export function refuseAnnouncedBeyond(req: IncomingMessage, limitBytes: number):
 }
 
 /** The body's bytes, exactly as sent. Raw-body's own errors (too large, aborted) carry their type. */
-export async function readBody(req: IncomingMessage, limits: BodyLimits): Promise<Buffer> {
-  refuseAnnouncedBeyond(req, limits.limitBytes);
-  const encoding = req.headers['content-encoding'];
-  // Kratos and Persona send plain bodies: a compressed one is refused, never inflated.
-  if (encoding !== undefined && encoding.toLowerCase() !== 'identity') {
-    throw new HttpError(415, 'unsupported_encoding', 'request body encoding is not supported');
-  }
-  const reading = getRawBody(req, { length: req.headers['content-length'], limit: limits.limitBytes });
-  let idle: NodeJS.Timeout | undefined;
-  const stalled = new Promise<never>((_resolve, reject) => {
-    idle = setTimeout(() => reject(BODY_TIMEOUT), limits.idleTimeoutMs);
+export function readBody(req: IncomingMessage, limits: BodyLimits): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    refuseAnnouncedBeyond(req, limits.limitBytes);
+    const encoding = req.headers['content-encoding'];
+    // Kratos and Persona send plain bodies: a compressed one is refused, never inflated.
+    if (encoding !== undefined && encoding.toLowerCase() !== 'identity') {
+      throw new HttpError(415, 'unsupported_encoding', 'request body encoding is not supported');
+    }
+    let idle: NodeJS.Timeout | undefined;
+    let done = false;
+    const progress = () => idle?.refresh();
+    const finish = (error: unknown, body?: Buffer) => {
+      if (done) return;
+      done = true;
+      clearTimeout(idle);
+      req.off('data', progress);
+      // When the client stalled, the reading ends with the connection: its failure is no news then.
+      if (error === undefined || error === null) resolve(body as Buffer);
+      else reject(error);
+    };
+    getRawBody(req, { length: req.headers['content-length'], limit: limits.limitBytes }, finish);
+    // A body sent with its headers, as Kratos and Persona send theirs, is complete before this turn
+    // of the event loop ends: only one still arriving then gets an idle timer (the login gate's
+    // bodies cost no timer).
+    setImmediate(() => {
+      if (done) return;
+      idle = setTimeout(() => finish(BODY_TIMEOUT), limits.idleTimeoutMs);
+      req.on('data', progress);
+    });
   });
-  const progress = () => idle?.refresh();
-  req.on('data', progress);
-  // When the client stalls, the reading ends with the connection; its failure is no news then.
-  reading.catch(() => undefined);
-  try {
-    return await Promise.race([reading, stalled]);
-  } finally {
-    clearTimeout(idle);
-    req.off('data', progress);
-  }
 }
 
 /**
