@@ -78,6 +78,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const serviceUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   const config = loadConfig({
+    // Where the service listens: on loopback, /metrics is served without a token.
+    HOST: host,
     ORY_WEBHOOK_SECRET: SANDBOX.oryWebhookSecret,
     KRATOS_ADMIN_URL: options.kratosAdminUrl ?? (kratos as KratosStandIn).adminUrl,
     KRATOS_PUBLIC_URL: options.kratosPublicUrl ?? kratos?.public.url,
