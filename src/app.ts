@@ -14,7 +14,7 @@ import type { PersonaApi } from './persona/personaClient.js';
 import { callbackRoute } from './routes/callback.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { healthRoute } from './routes/health.js';
-import { METRICS_OFF_HINT, metricsExposure, metricsRoute } from './routes/metrics.js';
+import { metricsExposure, metricsRoute } from './routes/metrics.js';
 import { initiateRoute } from './routes/initiate.js';
 import { startRoute } from './routes/start.js';
 import { statusRoute } from './routes/status.js';
@@ -63,9 +63,8 @@ export function createApp(deps: AppDependencies): RequestListener {
   statusRoute(app, context);
   healthRoute(app, deps.kratos, context.now);
   // With METRICS_PORT, /metrics is served on its own port instead (server.ts).
-  const exposure = metricsExposure(config);
-  if (exposure === 'service_port') metricsRoute(app, metrics, config.metrics.tokens);
-  if (exposure === 'off') deps.logger.info(METRICS_OFF_HINT);
+  // Without a token only on loopback; otherwise the start-up summary says how to turn it on.
+  if (metricsExposure(config) === 'service_port') metricsRoute(app, metrics, config.metrics.tokens);
   app.use((_req, _res, next) => next(new HttpError(404, 'not_found', 'no such route')));
   app.use(errorHandler);
 

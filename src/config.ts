@@ -377,11 +377,6 @@ const envSchema = z
       }
     }
 
-    if (env.RECONCILE_INTERVAL !== undefined && env.RECONCILE_WINDOW < env.RECONCILE_INTERVAL)
-      problem(
-        'RECONCILE_WINDOW',
-        'must be at least RECONCILE_INTERVAL, or inquiries between two runs are never checked',
-      );
     if (env.HTTP_HEADERS_TIMEOUT > env.HTTP_REQUEST_TIMEOUT)
       problem('HTTP_HEADERS_TIMEOUT', 'must not be longer than HTTP_REQUEST_TIMEOUT');
   });

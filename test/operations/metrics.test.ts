@@ -1,5 +1,7 @@
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
+import { METRICS_OFF_HINT } from '../../src/routes/metrics.js';
+import { startupSummary } from '../../src/startupSummary.js';
 import { startHarness, type Harness } from '../support/harness.js';
 
 let harness: Harness;
@@ -130,9 +132,7 @@ describe('GET /metrics', () => {
     const response = await request(harness.app).get('/metrics').set('Accept', 'application/json');
     expect(response.status).toBe(404);
     expect(response.text).not.toContain('process_cpu');
-    expect(harness.logs.map((line) => line['msg'])).toContain(
-      '/metrics is off: set METRICS_TOKEN to serve it behind a bearer token, METRICS_PORT to serve it on a private port, or HOST=127.0.0.1',
-    );
+    expect(startupSummary(harness.config).warnings.map((warning) => warning.message)).toContain(METRICS_OFF_HINT);
     for (const host of ['127.0.0.1', '::1', 'localhost']) {
       await harness.close();
       harness = await startHarness({ HOST: host });
