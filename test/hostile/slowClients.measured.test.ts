@@ -152,8 +152,10 @@ describe('slow bodies on the callback', () => {
     const statuses = clients.map(status);
     // Those whose bodies were read wait out the idle timeout; the rest are told to deliver again
     // (or find the connection reset while still sending).
-    expect(new Set(statuses.filter((found) => found !== undefined))).toEqual(new Set(['408', '503']));
-    expect(statuses.filter((found) => found === '408').length).toBeLessThanOrEqual(32);
+    expect(statuses.filter((found) => found !== undefined && found !== '408' && found !== '503')).toEqual([]);
+    const timedOut = statuses.filter((found) => found === '408').length;
+    expect(timedOut).toBeGreaterThan(0);
+    expect(timedOut).toBeLessThanOrEqual(32);
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
   }, 60_000);
 });
