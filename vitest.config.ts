@@ -1,12 +1,24 @@
 import { defineConfig } from 'vitest/config';
 
+/** Tests that measure time or memory (as ratios or bounds): run one at a time, after all the others. */
+const MEASURED = 'test/**/*.measured.test.ts';
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     globalSetup: ['test/support/requireJsonnet.ts'],
     // Holds every stand-in's traffic to the published OpenAPI documents (test/support/conformance/).
     setupFiles: ['test/support/conformance/setup.ts'],
     testTimeout: 15_000,
     hookTimeout: 15_000,
+    projects: [
+      {
+        extends: true,
+        test: { name: 'suite', include: ['test/**/*.test.ts'], exclude: [MEASURED], sequence: { groupOrder: 0 } },
+      },
+      {
+        extends: true,
+        test: { name: 'measured', include: [MEASURED], fileParallelism: false, sequence: { groupOrder: 1 } },
+      },
+    ],
   },
 });

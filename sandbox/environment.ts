@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../src/app.js';
@@ -12,10 +13,13 @@ import { startPersonaStandIn, type PersonaStandIn } from './personaStandIn.js';
 import { oryActionsSnippetFor, registersWithSession } from './oryActions.js';
 import type { Delivery, RedeliveryOptions } from './personaWebhooks.js';
 
-/** The sandbox's made-up credentials: they only open the stand-ins. */
+/**
+ * The sandbox's made-up credentials: they only open the stand-ins. The secrets are new on every
+ * run, as the service refuses any value published in this repository.
+ */
 export const SANDBOX = {
-  oryWebhookSecret: 'sandbox-ory-webhook-secret-0123456789',
-  personaWebhookSecret: 'wbhsec_sandbox_0123456789abcdef',
+  oryWebhookSecret: randomBytes(24).toString('hex'),
+  personaWebhookSecret: `wbhsec_${randomBytes(24).toString('hex')}`,
   personaApiKey: 'persona_sandbox_standin_key',
   templateId: 'itmpl_SandboxTemplate0001',
 } as const;
@@ -166,6 +170,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       PERSONA_TEMPLATE_ID: SANDBOX.templateId,
       PERSONA_WEBHOOK_SECRET: SANDBOX.personaWebhookSecret,
       PUBLIC_BASE_URL: serviceUrl,
+      // Where the service listens: on loopback, /metrics is served without a token.
+      HOST: host,
     });
   } catch (error) {
     // A variable passed through may be wrong: say so without leaving the stand-ins running.

@@ -3,6 +3,7 @@ import express from 'express';
 import type { Config } from './config.js';
 import { errorHandler } from './http/errorHandler.js';
 import { HttpError } from './http/httpError.js';
+import { PersonaEntries } from './http/personaEntries.js';
 import type { RouteContext } from './http/routeContext.js';
 import { requestLog } from './http/requestLog.js';
 import { ReturnToPolicy } from './http/returnTo.js';
@@ -14,7 +15,7 @@ import type { PersonaApi } from './persona/personaClient.js';
 import { callbackRoute } from './routes/callback.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { healthRoute } from './routes/health.js';
-import { metricsRoute } from './routes/metrics.js';
+import { metricsExposure, metricsRoute } from './routes/metrics.js';
 import { initiateRoute } from './routes/initiate.js';
 import { startRoute } from './routes/start.js';
 import { statusRoute } from './routes/status.js';
@@ -42,6 +43,7 @@ export interface AppDependencies {
 export function createApp(deps: AppDependencies): RequestListener {
   const { config } = deps;
   const metrics = deps.metrics ?? createMetrics();
+  const now = deps.now ?? Date.now;
   const context: RouteContext = {
     metrics,
     ...(deps.services ?? createServices(config, deps.kratos, deps.persona)),
@@ -49,9 +51,10 @@ export function createApp(deps: AppDependencies): RequestListener {
     persona: deps.persona,
     kratos: deps.kratos,
     links: new StartLinks(config.start),
+    personaEntries: new PersonaEntries(deps.persona, config.persona, now),
     returnTo: new ReturnToPolicy(config.start.returnToAllowlist, config.start.defaultReturnTo),
     messages: deps.messages ?? loadMessageCatalogue(),
-    now: deps.now ?? Date.now,
+    now,
   };
 
   const app = express();
@@ -64,7 +67,8 @@ export function createApp(deps: AppDependencies): RequestListener {
   statusRoute(app, context);
   healthRoute(app, deps.kratos, context.now);
   // With METRICS_PORT, /metrics is served on its own port instead (server.ts).
-  if (config.metrics.port === undefined) metricsRoute(app, metrics, config.metrics.tokens);
+  // Without a token only on loopback; otherwise the start-up summary says how to turn it on.
+  if (metricsExposure(config) === 'service_port') metricsRoute(app, metrics, config.metrics.tokens);
   app.use((_req, _res, next) => next(new HttpError(404, 'not_found', 'no such route')));
   app.use(errorHandler);
 

@@ -1,6 +1,8 @@
 import { hkdfSync } from 'node:crypto';
 import { z } from 'zod';
-import { parseDuration } from './duration.js';
+import { TIMER_MAX_MS, formatDuration, parseDuration } from './duration.js';
+import { isPlainHttpOffMachine } from './security/loopback.js';
+import { SECRET_MIN_LENGTH, secretProblem, sharedSecrets, type SecretProblem } from './security/secretPolicy.js';
 
 export const LOGIN_POLICIES = ['block-declined', 'require-approved'] as const;
 export type LoginPolicyName = (typeof LOGIN_POLICIES)[number];
@@ -28,6 +30,10 @@ export interface PrefillField {
 export interface Config {
   port: number;
   host: string;
+  /** NODE_ENV; `production` refuses plain-http public addresses. */
+  environment: string | undefined;
+  /** Limits that cut slow and idle clients off (src/http/httpServer.ts). */
+  http: HttpLimits;
   logLevel: (typeof LOG_LEVELS)[number];
   /** Secrets Kratos may present in `X-Webhook-Secret`; several during rotation. */
   oryWebhookSecrets: string[];
@@ -101,6 +107,18 @@ export interface Config {
   };
 }
 
+export interface HttpLimits {
+  /** From the connection's start until the request's headers are complete (idle connections too). */
+  headersTimeoutMs: number;
+  /** Until the whole request, body included, is received. */
+  requestTimeoutMs: number;
+  /** The longest pause between two pieces of a request body. */
+  bodyIdleTimeoutMs: number;
+  /** How long a connection may wait for its next request. */
+  keepAliveTimeoutMs: number;
+  maxConnections: number;
+}
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
@@ -129,14 +147,26 @@ const httpUrl = z
   .refine(isHttpUrl, 'must be an http(s) URL without credentials')
   .transform((url) => url.replace(/\/+$/, ''));
 
-const secretList = z
-  .string()
-  .transform(splitList)
-  .refine((secrets) => secrets.length > 0, 'must contain at least one secret')
-  .refine(
-    (secrets) => secrets.every((secret) => secret.length >= 16),
-    'every secret must be at least 16 characters (for example `openssl rand -hex 32`)',
-  );
+const SECRET_PROBLEMS: Record<SecretProblem, string> = {
+  too_short: `every secret must be at least ${SECRET_MIN_LENGTH} characters`,
+  shipped_example: 'holds a placeholder or an example value published with ory-persona-idv',
+  too_little_variety:
+    'holds a secret with too little variety (a repeated pattern, or fewer than 6 different characters)',
+};
+
+/** A comma-separated list of secrets (several while rotating); `howToGet` says where a good one comes from. */
+const secretList = (howToGet: string) =>
+  z
+    .string()
+    .transform(splitList)
+    .superRefine((secrets, context) => {
+      if (secrets.length === 0) context.addIssue({ code: 'custom', message: 'must contain at least one secret' });
+      const problems = new Set(secrets.map(secretProblem).filter((problem) => problem !== undefined));
+      for (const problem of problems)
+        context.addIssue({ code: 'custom', message: `${SECRET_PROBLEMS[problem]}: ${howToGet}` });
+    });
+
+const GENERATE_SECRET = 'generate one with `openssl rand -hex 32`';
 
 const integer = (min: number, max: number, fallback: number) =>
   z
@@ -146,17 +176,29 @@ const integer = (min: number, max: number, fallback: number) =>
     .refine((value) => value >= min && value <= max, `must be between ${min} and ${max}`)
     .prefault(String(fallback));
 
-const duration = z
-  .string()
-  .transform((text, context) => {
+/** A duration such as `15m` between `min` and `max` (both written the same way), in milliseconds. */
+const duration = (min: string, max: string) => {
+  const [minMs, maxMs] = [parseDuration(min) as number, parseDuration(max) as number];
+  return z.string().transform((text, context) => {
     const ms = parseDuration(text);
     if (ms === undefined) {
       context.addIssue({ code: 'custom', message: 'must be a duration such as 30m, 24h or 365d' });
       return z.NEVER;
     }
+    if (ms < minMs || ms > maxMs) {
+      context.addIssue({ code: 'custom', message: `must be between ${min} and ${max}` });
+      return z.NEVER;
+    }
     return ms;
-  })
-  .optional();
+  });
+};
+
+/** A duration a timer (setTimeout, setInterval, socket timeouts) waits: never beyond what it holds. */
+const timerDuration = (min: string, max: string) => {
+  if ((parseDuration(max) as number) > TIMER_MAX_MS)
+    throw new Error(`a timer cannot wait ${max}; the longest is ${formatDuration(TIMER_MAX_MS)}`);
+  return duration(min, max);
+};
 
 const statusList = (fallback: string) =>
   z
@@ -198,12 +240,40 @@ const flag = (fallback: 'true' | 'false') =>
 
 const messageOverride = z.string().max(500, 'must be at most 500 characters').optional();
 
+/**
+ * Statuses that are never a final approval (reference/persona-api.md, "Statuses and events"):
+ * the inquiry is still open, or it failed. Statuses Persona adds later are allowed.
+ */
+const NEVER_APPROVED = ['created', 'pending', 'expired', 'needs_review', 'failed', 'declined'];
+/** Final only where no Persona Workflow or reviewer decides after completion: an explicit opt-in. */
+const COMPLETED = 'completed';
+
+/**
+ * Every secret the service holds, so that no two share a value. A new secret joins the check
+ * with one line here.
+ */
+const SECRET_VARIABLES = [
+  'ORY_WEBHOOK_SECRET',
+  'PERSONA_WEBHOOK_SECRET',
+  'LINK_SIGNING_SECRET',
+  'METRICS_TOKEN',
+] as const;
+
+/** Addresses users' browsers are sent to: https in production, unless they stay on this machine. */
+const PUBLIC_ADDRESS_VARIABLES = [
+  'PUBLIC_BASE_URL',
+  'RETURN_TO_ALLOWLIST',
+  'DEFAULT_RETURN_TO',
+  'LOGIN_URL',
+  'SUPPORT_URL',
+] as const;
+
 const envSchema = z
   .object({
     PORT: integer(1, 65_535, 3000),
     HOST: z.string().default('0.0.0.0'),
     LOG_LEVEL: z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
-    ORY_WEBHOOK_SECRET: secretList,
+    ORY_WEBHOOK_SECRET: secretList(GENERATE_SECRET),
     KRATOS_ADMIN_URL: httpUrl,
     KRATOS_PUBLIC_URL: httpUrl.optional(),
     ORY_API_KEY: z.string().optional(),
@@ -221,8 +291,10 @@ const envSchema = z
         (ids) => ids.length > 0 && ids.every((id) => /^(?:itmpl|tmpl)_[A-Za-z0-9]+$/.test(id)),
         'must be one or more inquiry template ids (itmpl_...), comma-separated',
       ),
-    PERSONA_WEBHOOK_SECRET: secretList,
-    PERSONA_WEBHOOK_TOLERANCE_SECONDS: integer(1, 86_400, 300),
+    PERSONA_WEBHOOK_SECRET: secretList("copy the webhook's secret (wbhsec_...) from the Persona dashboard"),
+    // Persona stamps each delivery when it sends it (reference/persona-api.md, "Webhooks"), so the
+    // tolerance covers clock skew and transit, not retries: minutes, never hours.
+    PERSONA_WEBHOOK_TOLERANCE_SECONDS: integer(30, 900, 300),
     PERSONA_TIMEOUT_MS: integer(100, 30_000, 4_000),
     PERSONA_PREFILL_FIELDS: prefillFields,
     PERSONA_APPROVED_STATUSES: statusList('approved'),
@@ -250,8 +322,8 @@ const envSchema = z
     LOGIN_POLICY: z
       .enum(LOGIN_POLICIES, { message: `must be one of ${LOGIN_POLICIES.join(', ')}` })
       .default('block-declined'),
-    LOGIN_GRACE_PERIOD: duration,
-    REVERIFY_AFTER: duration,
+    LOGIN_GRACE_PERIOD: duration('1m', '30d').optional(),
+    REVERIFY_AFTER: duration('1h', '3650d').optional(),
     LOGIN_MESSAGE_DECLINED: messageOverride,
     LOGIN_MESSAGE_VERIFICATION_REQUIRED: messageOverride,
     LOGIN_MESSAGE_REVERIFICATION_REQUIRED: messageOverride,
@@ -263,30 +335,61 @@ const envSchema = z
       .refine((urls) => urls.every(isHttpUrl), 'must be a comma-separated list of http(s) origins or URL prefixes')
       .default([]),
     DEFAULT_RETURN_TO: z.string().trim().refine(isHttpUrl, 'must be an http(s) URL without credentials').optional(),
-    LINK_SIGNING_SECRET: secretList.optional(),
-    SIGNED_LINK_TTL: duration.transform((ms) => ms ?? 15 * 60_000),
+    LINK_SIGNING_SECRET: secretList(GENERATE_SECRET).optional(),
+    // Anyone holding a signed link can continue that identity's verification until it expires.
+    SIGNED_LINK_TTL: duration('1m', '24h').prefault('15m'),
     ALLOW_RETRIES: flag('false'),
     LOGIN_URL: httpUrl.optional(),
     SUPPORT_URL: httpUrl.optional(),
-    RECONCILE_INTERVAL: duration,
-    METRICS_TOKEN: secretList.optional(),
+    RECONCILE_INTERVAL: timerDuration('1m', '7d').optional(),
+    METRICS_TOKEN: secretList(GENERATE_SECRET).optional(),
     METRICS_PORT: z
       .string()
       .regex(/^\d+$/, 'must be a port number')
       .transform(Number)
       .refine((port) => port >= 1 && port <= 65_535, 'must be between 1 and 65535')
       .optional(),
-    RECONCILE_WINDOW: duration.transform((ms) => ms ?? 48 * 3_600_000),
+    RECONCILE_WINDOW: duration('1h', '365d').prefault('48h'),
+    PERSONA_COMPLETED_IS_FINAL: flag('false'),
+    NODE_ENV: z.string().optional(),
+    HTTP_HEADERS_TIMEOUT: timerDuration('1s', '5m').prefault('10s'),
+    HTTP_REQUEST_TIMEOUT: timerDuration('1s', '10m').prefault('30s'),
+    HTTP_BODY_IDLE_TIMEOUT: timerDuration('1s', '5m').prefault('5s'),
+    HTTP_KEEP_ALIVE_TIMEOUT: timerDuration('1s', '10m').prefault('5s'),
+    HTTP_MAX_CONNECTIONS: integer(16, 100_000, 1_000),
   })
   .superRefine((env, context) => {
+    const problem = (variable: string, message: string) =>
+      context.addIssue({ code: 'custom', path: [variable], message });
+
     const overlap = env.PERSONA_APPROVED_STATUSES.filter((status) => env.PERSONA_DECLINED_STATUSES.includes(status));
-    if (overlap.length > 0) {
-      context.addIssue({
-        code: 'custom',
-        path: ['PERSONA_DECLINED_STATUSES'],
-        message: 'must not share a status with PERSONA_APPROVED_STATUSES',
-      });
+    if (overlap.length > 0)
+      problem('PERSONA_DECLINED_STATUSES', 'must not share a status with PERSONA_APPROVED_STATUSES');
+    const notFinal = env.PERSONA_APPROVED_STATUSES.filter((status) => NEVER_APPROVED.includes(status));
+    if (notFinal.length > 0)
+      problem(
+        'PERSONA_APPROVED_STATUSES',
+        `must list final approvals only, not ${notFinal.join(', ')} (an open, failed or declined inquiry is never approved)`,
+      );
+    if (env.PERSONA_APPROVED_STATUSES.includes(COMPLETED) && !env.PERSONA_COMPLETED_IS_FINAL)
+      problem(
+        'PERSONA_APPROVED_STATUSES',
+        'lists completed, which a Persona Workflow or reviewer may still decline: set PERSONA_COMPLETED_IS_FINAL=true only if none decides after completion',
+      );
+
+    for (const { variable, sharesWith } of sharedSecrets(SECRET_VARIABLES.map((name) => [name, env[name]])))
+      problem(variable, `must not reuse a value of ${sharesWith}: every secret needs its own`);
+
+    if (env.NODE_ENV === 'production') {
+      for (const variable of PUBLIC_ADDRESS_VARIABLES) {
+        const urls = ([] as (string | undefined)[]).concat(env[variable]);
+        if (urls.some((url) => url !== undefined && isPlainHttpOffMachine(url)))
+          problem(variable, 'must use https when NODE_ENV=production (plain http only for loopback addresses)');
+      }
     }
+
+    if (env.HTTP_HEADERS_TIMEOUT > env.HTTP_REQUEST_TIMEOUT)
+      problem('HTTP_HEADERS_TIMEOUT', 'must not be longer than HTTP_REQUEST_TIMEOUT');
   });
 
 /**
@@ -322,6 +425,14 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
   return Object.freeze({
     port: vars.PORT,
     host: vars.HOST,
+    environment: vars.NODE_ENV,
+    http: {
+      headersTimeoutMs: vars.HTTP_HEADERS_TIMEOUT,
+      requestTimeoutMs: vars.HTTP_REQUEST_TIMEOUT,
+      bodyIdleTimeoutMs: vars.HTTP_BODY_IDLE_TIMEOUT,
+      keepAliveTimeoutMs: vars.HTTP_KEEP_ALIVE_TIMEOUT,
+      maxConnections: vars.HTTP_MAX_CONNECTIONS,
+    },
     logLevel: vars.LOG_LEVEL,
     oryWebhookSecrets: vars.ORY_WEBHOOK_SECRET,
     kratos: {

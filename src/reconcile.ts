@@ -9,6 +9,9 @@ import { createPersonaClient } from './persona/personaClient.js';
 import { reconcile, type ReconcileProgress } from './reconcile/reconcile.js';
 import { createServices } from './services.js';
 
+/** Persona's inquiries are all newer than this. */
+const LONGEST_SINCE = '3650d';
+
 const COMMAND: CommandSpec = {
   name: 'reconcile',
   usage: `usage: reconcile [--since <duration>]
@@ -50,6 +53,10 @@ await runCommand(COMMAND, async ({ values }) => {
   const since = String(values['since']);
   const windowMs = parseDuration(since);
   if (windowMs === undefined) throw new UsageError(`--since: "${since}" is not a duration such as 48h, 7d or 1h30m`);
+  if (windowMs > (parseDuration(LONGEST_SINCE) as number))
+    throw new UsageError(
+      `--since: at most ${LONGEST_SINCE}; a longer window reaches before any inquiry and past what a date holds`,
+    );
 
   loadDotenv({ quiet: true });
   let config;

@@ -1,15 +1,16 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { config as loadDotenv } from 'dotenv';
 import express from 'express';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
+import { createHttpServer } from './http/httpServer.js';
 import { createKratosClient, PUBLIC_URL_REDIRECTS, type KratosApi } from './kratos/kratosClient.js';
 import { createLogger, flushAndExit, type Logger } from './logger.js';
 import { loadMessageCatalogue } from './messages/catalogue.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createPersonaClient } from './persona/personaClient.js';
 import { scheduleReconciliation } from './reconcile/reconcile.js';
-import { metricsRoute } from './routes/metrics.js';
+import { metricsExposure, metricsRoute } from './routes/metrics.js';
 import { createServices } from './services.js';
 import { startupSummary } from './startupSummary.js';
 
@@ -74,25 +75,22 @@ function probePublicUrl(kratos: KratosApi, logger: Logger, kratosUrls: Config['k
   });
 }
 
-function serveMetrics(metrics: Metrics, tokens: string[] | undefined) {
+function serveMetrics(metrics: Metrics, config: Readonly<Config>) {
   const app = express().disable('x-powered-by');
-  metricsRoute(app, metrics, tokens);
-  return app;
+  metricsRoute(app, metrics, config.metrics.tokens);
+  return createHttpServer(app, config.http).listen(config.metrics.port, config.host);
 }
 
 function start() {
   const config = configure();
   const messages = orExit(() => loadMessageCatalogue());
-  const logger = createLogger({ level: config.logLevel, pretty: process.env['NODE_ENV'] === 'development' });
+  const logger = createLogger({ level: config.logLevel, pretty: config.environment === 'development' });
   const metrics = createMetrics();
   const kratos = createKratosClient({ ...config.kratos, observe: metrics.observeOutbound });
   const persona = createPersonaClient({ ...config.persona, observe: metrics.observeOutbound });
   const services = createServices(config, kratos, persona);
   const app = createApp({ config, logger, kratos, persona, services, metrics, messages });
-  const metricsServer =
-    config.metrics.port === undefined
-      ? undefined
-      : serveMetrics(metrics, config.metrics.tokens).listen(config.metrics.port, config.host);
+  const metricsServer = metricsExposure(config) === 'metrics_port' ? serveMetrics(metrics, config) : undefined;
 
   const reconciliation =
     config.reconcile.intervalMs === undefined
@@ -102,7 +100,7 @@ function start() {
           { intervalMs: config.reconcile.intervalMs, windowMs: config.reconcile.windowMs },
         );
 
-  const server = createServer(app).listen(config.port, config.host, () => {
+  const server = createHttpServer(app, config.http).listen(config.port, config.host, () => {
     const summary = startupSummary(config);
     logger.info(
       {

@@ -1,4 +1,5 @@
 import type { Config, InquiryType, LoginPolicyName } from './config.js';
+import { METRICS_OFF_HINT, metricsExposure } from './routes/metrics.js';
 
 /** A setting that quietly switches something off or has no effect, named so an operator can fix it. */
 export interface StartupWarning {
@@ -121,14 +122,7 @@ const WARNINGS: ((config: Settings) => StartupWarning | undefined)[] = [
             'RECONCILE_WINDOW is shorter than RECONCILE_INTERVAL: inquiries created between runs are never reconciled',
         }
       : undefined,
-  (config) =>
-    config.metrics.tokens === undefined && config.metrics.port === undefined
-      ? {
-          setting: 'METRICS_TOKEN',
-          message:
-            '/metrics is open to anyone who reaches the service: set METRICS_TOKEN, or METRICS_PORT on a private port',
-        }
-      : undefined,
+  (config) => (metricsExposure(config) === 'off' ? { setting: 'METRICS_TOKEN', message: METRICS_OFF_HINT } : undefined),
   (config) =>
     config.kratos.apiKey === undefined && new URL(config.kratos.adminUrl).hostname.endsWith('.oryapis.com')
       ? {

@@ -1,21 +1,30 @@
 import { isUtf8 } from 'node:buffer';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse as parseContentType } from 'content-type';
 import type { RequestHandler } from 'express';
 import getRawBody from 'raw-body';
 import { HttpError } from './httpError.js';
 
 /**
  * Request bodies, the one way every route reads them: JSON in UTF-8 only, plain (never inflated),
- * within a size limit per route, parsed only after the bytes are complete and valid.
+ * within a size limit per route and an idle timeout, parsed only after the bytes are complete and
+ * valid.
  */
 
-const NON_UTF8_CHARSET = /;\s*charset\s*=\s*"?(?!utf-8"?\s*(?:;|$))/i;
+export interface BodyLimits {
+  limitBytes: number;
+  /** The longest pause between two chunks: a client that stalls is answered 408 and cut off. */
+  idleTimeoutMs: number;
+}
+
+/** `utf-8` is JSON's charset (RFC 8259); `utf8` is a common spelling of it. */
+const UTF8_CHARSETS = new Set(['utf-8', 'utf8']);
 
 export function isJsonContentType(contentType: string | undefined): boolean {
   if (contentType === undefined) return false;
-  const semicolon = contentType.indexOf(';');
-  const mediaType = (semicolon === -1 ? contentType : contentType.slice(0, semicolon)).trim().toLowerCase();
-  return mediaType === 'application/json' && !NON_UTF8_CHARSET.test(contentType);
+  const { type, parameters } = parseContentType(contentType);
+  const charset = parameters['charset'];
+  return type === 'application/json' && (charset === undefined || UTF8_CHARSETS.has(charset.toLowerCase()));
 }
 
 export const UNSUPPORTED_MEDIA_TYPE = new HttpError(
@@ -24,15 +33,56 @@ export const UNSUPPORTED_MEDIA_TYPE = new HttpError(
   'Content-Type must be application/json (UTF-8)',
 );
 
+const BODY_TIMEOUT = new HttpError(408, 'request_timeout', 'request body arrived too slowly');
+
+/**
+ * Refuses a body announced beyond the limit before anything else is spent on it. Raw-body makes
+ * the same check, but a route may want the answer before it commits anything to reading.
+ */
+export function refuseAnnouncedBeyond(req: IncomingMessage, limitBytes: number): void {
+  if (Number(req.headers['content-length']) > limitBytes)
+    throw new HttpError(413, 'payload_too_large', 'request body is too large');
+}
+
 /** The body's bytes, exactly as sent. Raw-body's own errors (too large, aborted) carry their type. */
-export async function readBody(req: IncomingMessage, limitBytes: number): Promise<Buffer> {
-  const encoding = req.headers['content-encoding'];
-  // Kratos and Persona send plain bodies: a compressed one is refused, never inflated.
-  if (encoding !== undefined && encoding.toLowerCase() !== 'identity') {
-    req.resume();
-    throw new HttpError(415, 'unsupported_encoding', 'request body encoding is not supported');
-  }
-  return getRawBody(req, { length: req.headers['content-length'], limit: limitBytes });
+export function readBody(req: IncomingMessage, limits: BodyLimits): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    refuseAnnouncedBeyond(req, limits.limitBytes);
+    const encoding = req.headers['content-encoding'];
+    // Kratos and Persona send plain bodies: a compressed one is refused, never inflated.
+    if (encoding !== undefined && encoding.toLowerCase() !== 'identity') {
+      throw new HttpError(415, 'unsupported_encoding', 'request body encoding is not supported');
+    }
+    let idle: NodeJS.Timeout | undefined;
+    let done = false;
+    const progress = () => idle?.refresh();
+    const finish = (error: unknown, body?: Buffer) => {
+      if (done) return;
+      done = true;
+      clearTimeout(idle);
+      req.off('data', progress);
+      // When the client stalled, the reading ends with the connection: its failure is no news then.
+      if (error === undefined || error === null) resolve(body as Buffer);
+      else reject(error);
+    };
+    getRawBody(req, { length: req.headers['content-length'], limit: limits.limitBytes }, finish);
+    // A body sent with its headers, as Kratos and Persona send theirs, is complete before this turn
+    // of the event loop ends: only one still arriving then gets an idle timer (the login gate's
+    // bodies cost no timer).
+    setImmediate(() => {
+      if (done) return;
+      idle = setTimeout(() => finish(BODY_TIMEOUT), limits.idleTimeoutMs);
+      req.on('data', progress);
+    });
+  });
+}
+
+/**
+ * An answer given before the body is in closes the connection: the rest of the body is not read
+ * (draining it would cost what reading it costs), and the client cannot send another request.
+ */
+export function closeUnlessBodyReceived(req: IncomingMessage, res: ServerResponse): void {
+  if (!req.complete && !res.headersSent) res.setHeader('Connection', 'close');
 }
 
 export function parseJson(body: Buffer): unknown {
@@ -51,16 +101,8 @@ export const requireJson: RequestHandler = (req, _res, next) => {
 
 /** Express middleware: `req.body` is the parsed JSON. */
 export const jsonBody =
-  (limitBytes: number): RequestHandler =>
+  (limits: BodyLimits): RequestHandler =>
   async (req, _res, next) => {
-    req.body = parseJson(await readBody(req, limitBytes));
-    next();
-  };
-
-/** Express middleware: `req.body` is the raw bytes, for signature verification over what was sent. */
-export const rawBody =
-  (limitBytes: number): RequestHandler =>
-  async (req, _res, next) => {
-    req.body = await readBody(req, limitBytes);
+    req.body = parseJson(await readBody(req, limits));
     next();
   };

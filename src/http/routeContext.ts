@@ -4,6 +4,7 @@ import type { MessageCatalogue } from '../messages/catalogue.js';
 import type { Metrics } from '../metrics.js';
 import type { PersonaApi } from '../persona/personaClient.js';
 import type { Services } from '../services.js';
+import type { PersonaEntries } from './personaEntries.js';
 import type { ReturnToPolicy } from './returnTo.js';
 import type { StartLinks } from './startLinks.js';
 
@@ -13,6 +14,8 @@ export interface RouteContext extends Services {
   persona: PersonaApi;
   kratos: KratosApi;
   links: StartLinks;
+  /** How start and status send users into Persona: reused links, rate-limited calls. */
+  personaEntries: PersonaEntries;
   returnTo: ReturnToPolicy;
   metrics: Metrics;
   /** The texts users see, in every language there is a file for. */

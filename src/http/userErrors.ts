@@ -39,6 +39,7 @@ export function userErrors(context: RouteContext): ErrorRequestHandler {
     const httpError =
       error instanceof OutboundError ? new HttpError(503, 'temporarily_unavailable') : toHttpError(error);
     logFields.error_code = httpError.code;
+    res.set(httpError.headers);
     // The only call of these routes that meets a redirect is the session check (kratosClient.ts).
     if (error instanceof OutboundError && error.failure.kind === 'redirect')
       log.error(errorFields(error), PUBLIC_URL_REDIRECTS);

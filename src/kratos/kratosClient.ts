@@ -1,4 +1,5 @@
 import type { FrontendApi, IdentityApi } from '@ory/client';
+import { z } from 'zod';
 import { OutboundError, type OutboundFailure } from '../outbound/outboundError.js';
 import { report, type CallObserver } from '../outbound/observe.js';
 import { withRetries, type CallOptions } from '../outbound/retry.js';
@@ -68,8 +69,26 @@ interface AxiosLikeError {
   response?: { status?: number };
 }
 
-/** Sorts an axios failure from @ory/client into an outbound failure, dropping the response body. */
+/**
+ * What this service reads of Kratos's answers, checked at the edge: an answer of another shape
+ * (a proxy's page, `null`) is an `invalid_response` like any other failed call, never a crash.
+ */
+const identityAnswer = z.object({
+  id: z.string().min(1),
+  traits: z.unknown(),
+  metadata_admin: z.unknown(),
+  metadata_public: z.unknown(),
+  created_at: z.string().nullish(),
+  state: z.string().nullish(),
+});
+const sessionAnswer = z.object({
+  active: z.boolean().nullish(),
+  identity: z.object({ id: z.string().min(1) }).nullish(),
+});
+
+/** Sorts a failed call into an outbound failure: an axios error from @ory/client loses its response body. */
 function toFailure(error: unknown): OutboundFailure {
+  if (error instanceof OutboundError) return error.failure;
   const { code, response } = (error ?? {}) as AxiosLikeError;
   if (response?.status !== undefined && response.status >= 300 && response.status < 400)
     return { kind: 'redirect', status: response.status };
@@ -89,17 +108,26 @@ export function createKratosClient(options: KratosClientOptions): KratosApi {
       frontend: new FrontendApi(new Configuration({ basePath: options.publicUrl })),
     })));
 
-  /** Runs one call with retries; a failure loses its axios error, which carries our headers. */
-  const call = async <T>(operation: string, run: (signal: AbortSignal) => Promise<T>, callOptions?: CallOptions) =>
+  /**
+   * Runs one call with retries and checks its answer against `schema`; a failure loses its axios
+   * error, which carries our headers.
+   */
+  const call = async <T>(
+    operation: string,
+    run: (signal: AbortSignal) => Promise<{ status: number; data: unknown }>,
+    schema: z.ZodType<T>,
+    callOptions?: CallOptions,
+  ): Promise<T> =>
     withRetries(
       async (signal) => {
         const started = performance.now();
         const observers = [options.observe, callOptions?.observe];
         try {
-          const result = await run(signal);
-          const { status } = result as { status?: number };
+          const { status, data } = await run(signal);
+          const parsed = schema.safeParse(data);
+          if (!parsed.success) throw new OutboundError('kratos', operation, { kind: 'invalid_response' });
           report(observers, { target: 'kratos', operation, durationMs: performance.now() - started, status });
-          return result;
+          return parsed.data;
         } catch (error) {
           const failure = toFailure(error);
           const status = failure.kind === 'status' || failure.kind === 'redirect' ? failure.status : undefined;
@@ -113,9 +141,10 @@ export function createKratosClient(options: KratosClientOptions): KratosApi {
   return {
     async getIdentity(id, callOptions) {
       try {
-        const { data } = await call(
+        const data = await call(
           'getIdentity',
           async (signal) => (await loadSdk()).identities.getIdentity({ id }, { signal }),
+          identityAnswer,
           callOptions,
         );
         return {
@@ -133,9 +162,11 @@ export function createKratosClient(options: KratosClientOptions): KratosApi {
     },
 
     async patchIdentity(id, operations, callOptions) {
+      // The patched identity Kratos answers with is not read.
       await call(
         'patchIdentity',
         async (signal) => (await loadSdk()).identities.patchIdentity({ id, jsonPatch: operations }, { signal }),
+        z.unknown(),
         callOptions,
       );
     },
@@ -145,6 +176,7 @@ export function createKratosClient(options: KratosClientOptions): KratosApi {
         await call(
           'deleteIdentitySessions',
           async (signal) => (await loadSdk()).identities.deleteIdentitySessions({ id }, { signal }),
+          z.unknown(),
           callOptions,
         );
       } catch (error) {
@@ -188,10 +220,11 @@ export function createKratosClient(options: KratosClientOptions): KratosApi {
       const parameters =
         'cookie' in credentials ? { cookie: credentials.cookie } : { xSessionToken: credentials.sessionToken };
       try {
-        const { data } = await call(
+        const data = await call(
           'toSession',
           // maxRedirects 0: see PUBLIC_URL_REDIRECTS.
           async (signal) => (await loadSdk()).frontend.toSession(parameters, { signal, maxRedirects: 0 }),
+          sessionAnswer,
           callOptions,
         );
         const identityId = data.active === false ? undefined : data.identity?.id;

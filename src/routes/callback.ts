@@ -1,12 +1,13 @@
-import { type IRouter, type ErrorRequestHandler, type RequestHandler } from 'express';
-import { parseJson, rawBody, requireJson } from '../http/body.js';
+import { type IRouter, type ErrorRequestHandler, type RequestHandler, type Response } from 'express';
+import { parseJson, readBody, refuseAnnouncedBeyond, requireJson, type BodyLimits } from '../http/body.js';
 import { HttpError, toHttpError } from '../http/httpError.js';
+import { InFlightLimit } from '../http/inFlightLimit.js';
 import type { RouteContext } from '../http/routeContext.js';
 import { callOptions, requestLocals } from '../http/requestLog.js';
 import { errorFields } from '../logger.js';
 import { OutboundError } from '../outbound/outboundError.js';
 import { parsePersonaEvent } from '../persona/event.js';
-import { verifyPersonaSignature, type SignatureVerification } from '../persona/signature.js';
+import { checkSignatureHeader, verifySignedBody, type SignatureFailure } from '../persona/signature.js';
 import type { WebhookResult } from '../metrics.js';
 import { receiveEvent } from '../verification/receiveEvent.js';
 import type { TransitionOutcome } from '../verification/transition.js';
@@ -24,7 +25,24 @@ const RESULTS: Record<TransitionOutcome | 'ignored', WebhookResult> = {
 /** Persona waits 5 s for an answer (reference/persona-api.md); the Kratos read and write fit in 4. */
 const CALLBACK_BUDGET_MS = 4_000;
 
-const SIGNATURE_PROBLEMS: Record<Exclude<SignatureVerification, { valid: true }>['reason'], string> = {
+/**
+ * Persona's largest bodies are inquiry events with `included`: the documented events are about 7 KB
+ * with two included resources (reference/examples/persona/), a government-id verification with its
+ * checks is about 8 KB, and an inquiry after several attempts, with its sessions, verifications,
+ * documents and reports, includes a few dozen resources: some 100 to 150 KB. 256 KiB leaves a margin
+ * above that; a larger body is answered 413 without being read.
+ */
+const CALLBACK_BODY_LIMIT_BYTES = 256 * 1024;
+
+/**
+ * Callback bodies being read at once, before their signature can be checked: whoever sends them,
+ * they hold at most 32 x 256 KiB = 8 MiB. Persona sends a body in one go, so a slot is busy for
+ * milliseconds; should more arrive at once, they are answered 503 and Persona delivers them again
+ * (reference/persona-api.md, "Webhooks").
+ */
+const CALLBACK_BODIES_AT_ONCE = 32;
+
+const SIGNATURE_PROBLEMS: Record<SignatureFailure, string> = {
   missing_header: 'missing Persona-Signature header',
   malformed_header: 'Persona-Signature must be t=<unix seconds>,v1=<hex> (space-separated sets while Persona rotates)',
   timestamp_out_of_tolerance: 'Persona-Signature timestamp is outside the accepted window; check the server clock',
@@ -35,20 +53,41 @@ const SIGNATURE_PROBLEMS: Record<Exclude<SignatureVerification, { valid: true }>
 export function callbackRoute(router: IRouter, context: RouteContext): void {
   const { config } = context;
 
+  const bodyLimits: BodyLimits = {
+    limitBytes: CALLBACK_BODY_LIMIT_BYTES,
+    idleTimeoutMs: config.http.bodyIdleTimeoutMs,
+  };
+  const bodiesBeingRead = new InFlightLimit(CALLBACK_BODIES_AT_ONCE);
+
+  const refuseSignature = (res: Response, reason: SignatureFailure) => {
+    requestLocals(res).logFields.signature = reason;
+    return new HttpError(401, 'invalid_signature', SIGNATURE_PROBLEMS[reason]);
+  };
+
   const receive: RequestHandler = async (req, res) => {
     const { log, logFields } = requestLocals(res);
-    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const verification = verifyPersonaSignature({
+    // The header's shape and timestamps are checked before any byte of the body is read: a forged
+    // or replayed request costs neither the body's memory nor an HMAC over it.
+    const header = checkSignatureHeader({
       header: req.get('persona-signature'),
-      rawBody: body,
-      secrets: config.persona.webhookSecrets,
       nowSeconds: Math.floor(context.now() / 1000),
       toleranceSeconds: config.persona.signatureToleranceSeconds,
     });
-    if (!verification.valid) {
-      logFields.signature = verification.reason;
-      throw new HttpError(401, 'invalid_signature', SIGNATURE_PROBLEMS[verification.reason]);
+    if (!header.ok) throw refuseSignature(res, header.reason);
+    refuseAnnouncedBeyond(req, CALLBACK_BODY_LIMIT_BYTES);
+    const leave = bodiesBeingRead.tryEnter();
+    if (leave === undefined)
+      throw new HttpError(503, 'busy', 'too many deliveries at once; deliver this event again later', {
+        'Retry-After': '1',
+      });
+    let body: Buffer;
+    try {
+      body = await readBody(req, bodyLimits);
+    } finally {
+      leave();
     }
+    const verification = verifySignedBody(header.candidates, body, config.persona.webhookSecrets);
+    if (!verification.valid) throw refuseSignature(res, verification.reason);
 
     const parsed = parsePersonaEvent(parseJson(body));
     if (!parsed.ok) throw new HttpError(400, 'invalid_event', parsed.problem);
@@ -104,5 +143,5 @@ export function callbackRoute(router: IRouter, context: RouteContext): void {
     next(error);
   };
 
-  router.post('/persona/callback', requireJson, rawBody(1024 * 1024), receive, countFailure);
+  router.post('/persona/callback', requireJson, receive, countFailure);
 }

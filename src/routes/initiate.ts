@@ -42,7 +42,7 @@ export function initiateRoute(router: IRouter, context: RouteContext): void {
     '/persona/initiate',
     requireWebhookSecret(config.oryWebhookSecrets),
     requireJson,
-    jsonBody(100 * 1024),
+    jsonBody({ limitBytes: 100 * 1024, idleTimeoutMs: config.http.bodyIdleTimeoutMs }),
     async (req, res) => {
       const { log, logFields } = requestLocals(res);
       const body = parseBody(initiateBody, req.body);

@@ -7,7 +7,7 @@ import { userErrors } from '../http/userErrors.js';
 import { readUserState, type UserState } from '../http/userState.js';
 import { HttpError } from '../http/httpError.js';
 import { wayForward, type Offers } from '../http/wayForward.js';
-import { enterPersona, entryStatus, type EntryStep } from '../persona/personaEntry.js';
+import { entryStatus, type EntryStep } from '../persona/personaEntry.js';
 import { openInquiry } from '../verification/openInquiry.js';
 import { publicStatus } from '../verification/publicStatus.js';
 
@@ -37,9 +37,8 @@ export function startRoute(router: IRouter, context: RouteContext): void {
   const unavailable = () => new HttpError(503, 'verification_unavailable');
 
   async function sendToPersona(res: Response, state: UserState, step: EntryStep) {
-    const entry = await enterPersona(
-      context.persona,
-      config.persona,
+    const entry = await context.personaEntries.enter(
+      state.identityId,
       step,
       state.returnTo,
       callOptions(res, PERSONA_BUDGET_MS),
@@ -73,6 +72,7 @@ export function startRoute(router: IRouter, context: RouteContext): void {
 
     switch (step.kind) {
       case 'create': {
+        context.personaEntries.spendCall(state.identityId);
         const opened = await openInquiry(
           {
             ...context,

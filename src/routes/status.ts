@@ -5,7 +5,6 @@ import { callOptions, requestLocals } from '../http/requestLog.js';
 import { userCors } from '../http/userCors.js';
 import { userErrors } from '../http/userErrors.js';
 import { readUserState } from '../http/userState.js';
-import { enterPersona } from '../persona/personaEntry.js';
 import { needsUser } from '../verification/nextStep.js';
 import { publicStatus } from '../verification/publicStatus.js';
 
@@ -37,9 +36,8 @@ export function statusRoute(router: IRouter, context: RouteContext): void {
       inquiry_id: state.record?.inquiry_id ?? null,
     };
     if (config.persona.inquiryType === 'embedded' && (step.kind === 'open' || step.kind === 'resume')) {
-      const entry = await enterPersona(
-        context.persona,
-        config.persona,
+      const entry = await context.personaEntries.enter(
+        state.identityId,
         step,
         state.returnTo,
         callOptions(res, PERSONA_BUDGET_MS),

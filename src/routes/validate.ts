@@ -2,7 +2,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import { isIdentityId } from '../identityId.js';
-import { UNSUPPORTED_MEDIA_TYPE, isJsonContentType, parseJson, readBody } from '../http/body.js';
+import {
+  UNSUPPORTED_MEDIA_TYPE,
+  closeUnlessBodyReceived,
+  isJsonContentType,
+  parseJson,
+  readBody,
+  type BodyLimits,
+} from '../http/body.js';
 import { toHttpError } from '../http/httpError.js';
 import type { RouteContext } from '../http/routeContext.js';
 import { callOptions, requestLocals, trackRequest } from '../http/requestLog.js';
@@ -128,6 +135,7 @@ function send(res: ServerResponse, status: number, body?: object): void {
 export function loginGate(context: RouteContext, logger: Logger): (req: IncomingMessage, res: ServerResponse) => void {
   const { config, metrics } = context;
   const checkWebhookSecret = webhookSecretCheck(config.oryWebhookSecrets);
+  const bodyLimits: BodyLimits = { limitBytes: BODY_LIMIT_BYTES, idleTimeoutMs: config.http.bodyIdleTimeoutMs };
   const policy: LoginPolicy = {
     ...config.login,
     approvedStatuses: config.record.approvedStatuses,
@@ -144,7 +152,7 @@ export function loginGate(context: RouteContext, logger: Logger): (req: Incoming
     const { logFields } = requestLocals(res);
     checkWebhookSecret(req.headers);
     if (!isJsonContentType(req.headers['content-type'])) throw UNSUPPORTED_MEDIA_TYPE;
-    const body = parseBody(validateBody, parseJson(await readBody(req, BODY_LIMIT_BYTES)));
+    const body = parseBody(validateBody, parseJson(await readBody(req, bodyLimits)));
     const known = await loginFacts(context, body, res);
     const now = context.now();
     let decision: LoginDecision;
@@ -187,13 +195,13 @@ export function loginGate(context: RouteContext, logger: Logger): (req: Incoming
   // Kratos shows our message only for 4xx bodies in its format; a 5xx or 429 becomes a bare error
   // page after retries (reference/kratos-actions.md), so every failure here is answered that way.
   function refuse(req: IncomingMessage, res: ServerResponse, error: unknown): void {
-    req.resume();
     const httpError = toHttpError(error);
     const { log, logFields } = requestLocals(res);
     logFields.error_code = httpError.code;
     metrics.countLoginDecision(false, 'invalid_request');
     if (httpError.status >= 500) log.error(errorFields(error), 'login gate failed unexpectedly');
     if (res.headersSent) return;
+    closeUnlessBodyReceived(req, res);
     send(
       res,
       httpError.status >= 500 ? 403 : httpError.status,

@@ -1,19 +1,32 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
+import { ConfigError, loadConfig } from '../../src/config.js';
+import {
+  applyKratosEnvironment,
+  generatedComposeEnv,
+  interpolate,
+  interpolateAll,
+} from '../support/composeEnvironment.js';
 import { kratosConfigProblems, readYaml } from '../support/kratosConfig.js';
 
 type Hook = { hook: string; config?: Record<string, any> };
 type Service = { environment?: Record<string, string>; volumes?: string[]; command?: string; build?: string };
 
-const compose = readYaml(new URL('../../docker-compose.example.yml', import.meta.url)) as {
-  services: Record<string, Service>;
-};
-const kratosConfig = readYaml(new URL('../../docker/kratos/kratos.yml', import.meta.url)) as Record<string, any>;
+const composeFile = new URL('../../docker-compose.example.yml', import.meta.url);
+const compose = readYaml(composeFile) as { services: Record<string, Service> };
+const shippedKratosConfig = readYaml(new URL('../../docker/kratos/kratos.yml', import.meta.url)) as Record<string, any>;
 const snippet = readYaml(new URL('../../ory-actions.yaml', import.meta.url)) as Record<string, any>;
 const service = compose.services['ory-persona-idv'] as Service;
-const serviceEnv = service.environment ?? {};
-const personaEnv = compose.services['persona']?.environment ?? {};
+
+// What runs after the documented command wrote compose.env: compose fills in its variables, and
+// Kratos applies its environment to kratos.yml.
+const composeEnv = generatedComposeEnv();
+const serviceEnv = interpolateAll(service.environment ?? {}, composeEnv);
+const personaEnv = interpolateAll(compose.services['persona']?.environment ?? {}, composeEnv);
+const kratosConfig = applyKratosEnvironment(
+  shippedKratosConfig,
+  interpolateAll(compose.services['kratos']?.environment ?? {}, composeEnv),
+) as Record<string, any>;
 
 const webHooks = (flows: Record<string, any>) =>
   Object.entries(flows).flatMap(([flow, settings]) =>
@@ -30,8 +43,22 @@ describe('docker-compose.example.yml', () => {
   });
 
   it("gives the service an environment it starts with, and it builds the project's image", () => {
-    expect(() => loadConfig(serviceEnv)).not.toThrow();
+    // As the image runs it: NODE_ENV=production (Dockerfile).
+    expect(() => loadConfig({ ...serviceEnv, NODE_ENV: 'production' })).not.toThrow();
     expect(service.build).toBe('.');
+  });
+
+  it('ships no secret: they come from compose.env, written by the command the file documents', () => {
+    const text = readFileSync(composeFile, 'utf8');
+    const command = /^# {3}(printf .+ > compose\.env)$/m.exec(text)?.[1];
+    expect(command).toContain('openssl rand -hex 32');
+    for (const name of Object.keys(composeEnv)) expect(command).toContain(`${name}=`);
+    expect(() => interpolate(service.environment?.['ORY_WEBHOOK_SECRET'] ?? '', {})).toThrow(/write compose.env first/);
+    // Kratos without its overrides would send the placeholder, which the service refuses.
+    const placeholder = shippedKratosConfig['selfservice'].flows.login.after.password.hooks[0].config.auth.config.value;
+    expect(() => loadConfig({ ...serviceEnv, ORY_WEBHOOK_SECRET: placeholder })).toThrow(ConfigError);
+    for (const ignore of ['../../.gitignore', '../../.dockerignore'])
+      expect(readFileSync(new URL(ignore, import.meta.url), 'utf8').split('\n')).toContain('compose.env');
   });
 
   it('wires the service to Kratos and to the Persona stand-in with matching secrets', () => {

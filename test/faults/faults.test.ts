@@ -1,5 +1,8 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import request from 'supertest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { serviceNote } from '../../src/persona/inquiry.js';
-import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox, type SandboxEnvironment } from '../../sandbox/environment.js';
 import type { KratosStandIn } from '../../sandbox/kratosStandIn.js';
 import { startHarness, type Harness } from '../support/harness.js';
@@ -338,5 +341,84 @@ describe('reconciliation', () => {
       headers: { 'X-Session-Token': session.token },
     });
     expect(whoami.status).toBe(401);
+  });
+});
+
+/**
+ * A peer that answers every request 200 with the JSON `null`, as a misbehaving proxy or Kratos
+ * might: not a stand-in (the stand-ins keep to the published documents), a broken one on purpose.
+ */
+async function answeringNull(): Promise<{ url: string; requests: () => number; close(): Promise<void> }> {
+  let requests = 0;
+  const server = createServer((req, res) => {
+    requests += 1;
+    req.resume();
+    res.writeHead(200, { 'Content-Type': 'application/json' }).end('null');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests: () => requests,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe('answers of an unexpected shape', () => {
+  let harness: Harness;
+  let broken: Awaited<ReturnType<typeof answeringNull>>;
+  beforeEach(async () => {
+    broken = await answeringNull();
+  });
+  afterEach(async () => {
+    await harness.close();
+    await broken.close();
+  });
+
+  it('answers the callback 503 when the Kratos admin API reads an identity as 200 null, so Persona delivers again', async () => {
+    harness = await startHarness({ HOST: '127.0.0.1', KRATOS_ADMIN_URL: broken.url });
+    const { identityId, inquiryId } = harness.identityInState('pending');
+    const before = record(harness.kratos, identityId);
+    harness.persona.setStatus(inquiryId, 'approved');
+    harness.clock.now += 1_000;
+
+    const response = await harness.postEvent(harness.persona.eventFor(inquiryId, 'inquiry.approved'));
+
+    expect(response.status).toBe(503);
+    expect(response.body).toEqual({
+      error: { code: 'temporarily_unavailable', message: 'the event could not be applied now; deliver it again later' },
+    });
+    expect(broken.requests()).toBe(1);
+    expect(record(harness.kratos, identityId)).toEqual(before);
+    expect((await request(harness.app).get('/metrics')).text).toMatch(
+      /outbound_request_errors_total\{target="kratos",operation="getIdentity",reason="invalid_response"\} 1/,
+    );
+  });
+
+  it('answers initiate 2xx when the Kratos admin API answers 200 null', async () => {
+    harness = await startHarness({ KRATOS_ADMIN_URL: broken.url });
+    const response = await harness.postHook('/persona/initiate', { identity_id: harness.kratos.createIdentity().id });
+    expect(response.status).toBe(200);
+    expect(broken.requests()).toBeGreaterThan(0);
+  });
+
+  it('answers initiate 2xx when Persona answers the create with 200 null, and records not_started', async () => {
+    harness = await startHarness({ PERSONA_API_BASE: broken.url });
+    const identity = harness.kratos.createIdentity();
+    const response = await harness.postHook('/persona/initiate', { identity_id: identity.id });
+    expect(response.status).toBe(200);
+    expect(record(harness.kratos, identity.id)).toMatchObject({ status: 'not_started' });
+  });
+
+  it('answers /persona/start 503 when the Kratos public API answers the session check with 200 null', async () => {
+    harness = await startHarness({ KRATOS_PUBLIC_URL: broken.url });
+    const { identityId } = harness.identityInState('created');
+    const { cookie } = harness.kratos.createSession(identityId);
+    const response = await request(harness.app)
+      .get('/persona/start')
+      .set('Cookie', cookie)
+      .set('Accept', 'application/json');
+    expect(response.status).toBe(503);
+    expect(response.body.error.code).toBe('temporarily_unavailable');
+    expect(broken.requests()).toBe(1);
   });
 });

@@ -94,6 +94,10 @@ describe('npm run reconcile', () => {
 
   it.each([
     [['--since', 'two days'], 'reconcile: --since: "two days" is not a duration such as 48h, 7d or 1h30m'],
+    [
+      ['--since', '14800000w'],
+      'reconcile: --since: at most 3650d; a longer window reaches before any inquiry and past what a date holds',
+    ],
     [['--since'], 'reconcile: --since needs a value'],
     [['--window', '7d'], 'reconcile: unknown option --window'],
     [['7d'], 'reconcile: unexpected argument 7d'],

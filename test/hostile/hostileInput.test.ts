@@ -226,6 +226,61 @@ const rows: Row[] = [
   ],
   ['callback as text/plain', () => callback(event(inquiryPayload({})), { 'Content-Type': 'text/plain' }), 415],
   [
+    'callback with the amplification header of 1,800 empty sets',
+    () =>
+      callback(event(inquiryPayload({})), {
+        'Persona-Signature': Array.from({ length: 1_800 }, () => 't=1,v1=').join(' '),
+      }),
+    401,
+  ],
+  [
+    'callback with five signature sets, one of them valid',
+    () => {
+      const body = event(inquiryPayload({}));
+      return callback(body, { 'Persona-Signature': Array.from({ length: 5 }, () => sign(body)).join(' ') });
+    },
+    401,
+  ],
+  [
+    'callback with five v1 values in one set',
+    () => {
+      const body = event(inquiryPayload({}));
+      return callback(body, { 'Persona-Signature': `${sign(body)}${',v1=00'.repeat(4)}` });
+    },
+    401,
+  ],
+  [
+    'callback with two valid sets 3 KB apart',
+    () => {
+      const body = event(inquiryPayload({}));
+      return callback(body, { 'Persona-Signature': `${sign(body)}${' '.repeat(3_000)}${sign(body)}` });
+    },
+    401,
+  ],
+  [
+    'callback whose only valid set is an hour old, next to fresh garbage sets',
+    () => {
+      const body = event(inquiryPayload({}));
+      return callback(body, { 'Persona-Signature': `${sign(body, now() - 3_600)} t=${now()},v1=${'0'.repeat(64)}` });
+    },
+    401,
+  ],
+  [
+    'callback announcing a body beyond its limit, validly signed',
+    () => callback(json({ data: { type: 'event', id: 'evt_Big', attributes: { pad: 'x'.repeat(300_000) } } })),
+    413,
+  ],
+  [
+    'callback in Latin-1',
+    () => callback(event(inquiryPayload({})), { 'Content-Type': 'application/json; charset=iso-8859-1' }),
+    415,
+  ],
+  [
+    'callback with two media types',
+    () => callback(event(inquiryPayload({})), { 'Content-Type': 'application/json, text/html' }),
+    415,
+  ],
+  [
     'callback with a 2 MB body',
     () =>
       callback(json({ data: { type: 'event', id: 'evt_Big', attributes: { name: 'x', pad: 'x'.repeat(2_000_000) } } })),
@@ -330,6 +385,7 @@ const rows: Row[] = [
   // Everything else
   ['GET on a webhook route', () => get('/persona/initiate'), 404],
   ['an unknown route', () => get('/admin/identities'), 404],
+  ['metrics without a token on a service listening beyond loopback', () => get('/metrics'), 404],
   ['a path traversal', () => get('/persona/../../etc/passwd'), 404],
 ];
 

@@ -49,6 +49,41 @@ describe('POST /persona/callback: signature', () => {
     return { identityId, rawBody, now: Math.floor(harness.clock.now / 1000) };
   }
 
+  it.each(['application/json; charset="utf-8"', 'application/json; charset=utf8', 'Application/JSON;Charset=UTF-8'])(
+    'accepts the content type %s',
+    async (contentType) => {
+      const { identityId, rawBody, now } = await prepared();
+      const response = await post(harness, rawBody, {
+        'Content-Type': contentType,
+        'Persona-Signature': signed(rawBody, PERSONA_WEBHOOK_SECRET, now),
+      });
+      expect(response.status).toBe(200);
+      expect(record(harness, identityId)?.['status']).toBe('approved');
+    },
+  );
+
+  it('refuses a signature header beyond its bounds or out of tolerance before reading the body, closing the connection', async () => {
+    const { rawBody, now } = await prepared();
+    const before = kratosCalls(harness);
+    const valid = signed(rawBody, PERSONA_WEBHOOK_SECRET, now);
+    for (const header of [
+      `${valid} ${valid} ${valid} ${valid} ${valid}`,
+      signed(rawBody, PERSONA_WEBHOOK_SECRET, now - 301),
+    ]) {
+      const response = await request(harness.app)
+        .post('/persona/callback')
+        .set('Content-Type', 'application/json')
+        .set('Persona-Signature', header)
+        // Announced but never sent: the answer cannot wait for it.
+        .set('Content-Length', String(200 * 1024))
+        .send(rawBody.slice(0, 10))
+        .timeout(2_000);
+      expect(response.status).toBe(401);
+      expect(response.headers['connection']).toBe('close');
+    }
+    expect(kratosCalls(harness)).toBe(before);
+  });
+
   it('accepts a single valid signature and applies the event', async () => {
     const { identityId, rawBody, now } = await prepared();
     const response = await post(harness, rawBody, {

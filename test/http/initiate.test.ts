@@ -237,6 +237,22 @@ describe('POST /persona/initiate', () => {
     expect(harness.persona.requests).toHaveLength(0);
   });
 
+  it.each(['application/json; charset="utf-8"', 'application/json; charset=utf8'])(
+    'accepts the content type %s, and refuses other charsets',
+    async (contentType) => {
+      harness = await startHarness();
+      const identity = harness.kratos.createIdentity();
+      const post = (type: string) =>
+        request(harness.app)
+          .post('/persona/initiate')
+          .set('X-Webhook-Secret', ORY_WEBHOOK_SECRET)
+          .set('Content-Type', type)
+          .send(JSON.stringify({ identity_id: identity.id }));
+      expect((await post(contentType)).status).toBe(200);
+      expect((await post('application/json; charset=utf-16')).status).toBe(415);
+    },
+  );
+
   it('acknowledges an identity Kratos does not know without writing', async () => {
     harness = await startHarness();
     const response = await harness.postHook('/persona/initiate', {

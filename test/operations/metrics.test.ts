@@ -1,5 +1,7 @@
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
+import { METRICS_OFF_HINT } from '../../src/routes/metrics.js';
+import { startupSummary } from '../../src/startupSummary.js';
 import { startHarness, type Harness } from '../support/harness.js';
 
 let harness: Harness;
@@ -32,7 +34,7 @@ const value = (all: Sample[], name: string, labels: Record<string, string>) =>
 
 describe('GET /metrics', () => {
   it('counts requests, webhook results, gate decisions and outbound calls of a scripted flow', async () => {
-    harness = await startHarness();
+    harness = await startHarness({ HOST: '127.0.0.1' });
     const identity = harness.kratos.createIdentity();
     const initiated = await harness.postHook('/persona/initiate', { identity_id: identity.id }).expect(200);
     const inquiryId = initiated.body.inquiry_id as string;
@@ -123,6 +125,19 @@ describe('GET /metrics', () => {
     ).toBe(401);
     const ok = await request(harness.app).get('/metrics').set('Authorization', 'Bearer metrics-token-0123456789abcdef');
     expect(ok.status).toBe(200);
+  });
+
+  it('is not served without a token on a service that listens beyond loopback', async () => {
+    harness = await startHarness({ HOST: '0.0.0.0' });
+    const response = await request(harness.app).get('/metrics').set('Accept', 'application/json');
+    expect(response.status).toBe(404);
+    expect(response.text).not.toContain('process_cpu');
+    expect(startupSummary(harness.config).warnings.map((warning) => warning.message)).toContain(METRICS_OFF_HINT);
+    for (const host of ['127.0.0.1', '::1', 'localhost']) {
+      await harness.close();
+      harness = await startHarness({ HOST: host });
+      expect((await request(harness.app).get('/metrics')).status, host).toBe(200);
+    }
   });
 
   it('is not on the service port when METRICS_PORT is set', async () => {

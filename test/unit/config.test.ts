@@ -106,6 +106,7 @@ describe('loadConfig', () => {
       PERSONA_PREFILL_FIELDS: 'name-first=name.first, birthdate=dob',
       METADATA_PUBLIC_MIRROR: 'false',
       PERSONA_APPROVED_STATUSES: 'approved,completed',
+      PERSONA_COMPLETED_IS_FINAL: 'true',
     });
     expect(config.kratos).toMatchObject({ publicUrl: 'https://auth.example.com', apiKey: 'ory_pat_x' });
     expect(config.login).toMatchObject({ policy: 'require-approved', gracePeriodMs: 86_400_000 });
@@ -121,9 +122,137 @@ describe('loadConfig', () => {
     expect(
       problems({
         ...REQUIRED,
-        PERSONA_APPROVED_STATUSES: 'approved,failed',
-        PERSONA_DECLINED_STATUSES: 'declined,failed',
+        PERSONA_APPROVED_STATUSES: 'approved,cleared',
+        PERSONA_DECLINED_STATUSES: 'declined,cleared',
       }),
     ).toEqual(['PERSONA_DECLINED_STATUSES: must not share a status with PERSONA_APPROVED_STATUSES']);
+  });
+
+  it('defaults the HTTP limits so slow and idle clients are cut off within seconds', () => {
+    expect(loadConfig(REQUIRED).http).toEqual({
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+      bodyIdleTimeoutMs: 5_000,
+      keepAliveTimeoutMs: 5_000,
+      maxConnections: 1_000,
+    });
+  });
+
+  describe('refuses, naming the variable', () => {
+    const SHIPPED = [
+      ['the placeholder of ory-actions.yaml', 'ORY_WEBHOOK_SECRET', 'CHANGE-ME-ORY_WEBHOOK_SECRET'],
+      ["the compose example's Kratos hook secret", 'ORY_WEBHOOK_SECRET', 'compose-ory-webhook-secret-0123456789'],
+      ["the compose example's Persona secret", 'PERSONA_WEBHOOK_SECRET', 'wbhsec_compose_0123456789abcdef'],
+      ['a compose variable that was never filled in', 'ORY_WEBHOOK_SECRET', '${ORY_WEBHOOK_SECRET}'],
+      ['16 times the same character', 'ORY_WEBHOOK_SECRET', 'a'.repeat(16)],
+      ['a short pattern repeated', 'PERSONA_WEBHOOK_SECRET', 'wbhsec_wbhsec_wbhsec_'],
+      ['too few different characters', 'METRICS_TOKEN', 'abababababccccccddd'],
+      ['an example value as link key', 'LINK_SIGNING_SECRET', 'sandbox-ory-webhook-secret-0123456789'],
+    ] as const;
+
+    it.each(SHIPPED)('%s', (_name, variable, value) => {
+      const found = problems({ ...REQUIRED, [variable]: value });
+      expect(found).toHaveLength(1);
+      expect(found[0]).toMatch(new RegExp(`^${variable}: `));
+      expect(found[0]).not.toContain(value);
+    });
+
+    it('one value for two different secrets, each pair once', () => {
+      const shared = 'f3a9c1e07b5d2846a1c9e3f5b7d90214';
+      expect(
+        problems({
+          ...REQUIRED,
+          ORY_WEBHOOK_SECRET: shared,
+          PERSONA_WEBHOOK_SECRET: `wbhsec_other0123456789abcdef,${shared}`,
+          METRICS_TOKEN: shared,
+        }),
+      ).toEqual([
+        'PERSONA_WEBHOOK_SECRET: must not reuse a value of ORY_WEBHOOK_SECRET: every secret needs its own',
+        'METRICS_TOKEN: must not reuse a value of ORY_WEBHOOK_SECRET: every secret needs its own',
+        'METRICS_TOKEN: must not reuse a value of PERSONA_WEBHOOK_SECRET: every secret needs its own',
+      ]);
+    });
+
+    it.each([
+      ['SIGNED_LINK_TTL', '5200w'],
+      ['LOGIN_GRACE_PERIOD', '5200w'],
+      ['REVERIFY_AFTER', '5200w'],
+      ['RECONCILE_INTERVAL', '4w'],
+      ['RECONCILE_INTERVAL', '1ms'],
+      ['RECONCILE_WINDOW', '5200w'],
+      ['PERSONA_WEBHOOK_TOLERANCE_SECONDS', '86400'],
+      ['HTTP_REQUEST_TIMEOUT', '30d'],
+      ['HTTP_BODY_IDLE_TIMEOUT', '0s'],
+      ['HTTP_KEEP_ALIVE_TIMEOUT', '25d'],
+      ['HTTP_MAX_CONNECTIONS', '10000000'],
+    ])('%s=%s, beyond its bounds', (variable, value) => {
+      const found = problems({ ...REQUIRED, [variable]: value });
+      expect(found).toHaveLength(1);
+      expect(found[0]).toMatch(new RegExp(`^${variable}: must be`));
+    });
+
+    it('every duration a timer waits within what a timer holds', () => {
+      const longest = loadConfig({
+        ...REQUIRED,
+        RECONCILE_INTERVAL: '7d',
+        RECONCILE_WINDOW: '7d',
+        HTTP_HEADERS_TIMEOUT: '5m',
+        HTTP_REQUEST_TIMEOUT: '10m',
+        HTTP_BODY_IDLE_TIMEOUT: '5m',
+        HTTP_KEEP_ALIVE_TIMEOUT: '10m',
+      });
+      const timers = [longest.reconcile.intervalMs as number, ...Object.values(longest.http)];
+      for (const ms of timers) expect(ms).toBeLessThanOrEqual(2 ** 31 - 1);
+    });
+
+    it('a headers timeout beyond the request timeout', () => {
+      expect(problems({ ...REQUIRED, HTTP_HEADERS_TIMEOUT: '1m', HTTP_REQUEST_TIMEOUT: '30s' })).toEqual([
+        'HTTP_HEADERS_TIMEOUT: must not be longer than HTTP_REQUEST_TIMEOUT',
+      ]);
+    });
+
+    it.each(['created', 'pending', 'expired', 'needs_review', 'failed'])(
+      'the non-final status %s among the approved ones',
+      (status) => {
+        expect(problems({ ...REQUIRED, PERSONA_APPROVED_STATUSES: `approved,${status}` })).toEqual([
+          `PERSONA_APPROVED_STATUSES: must list final approvals only, not ${status} (an open, failed or declined inquiry is never approved)`,
+        ]);
+      },
+    );
+
+    it('completed among the approved ones without PERSONA_COMPLETED_IS_FINAL, and accepts it with', () => {
+      const found = problems({ ...REQUIRED, PERSONA_APPROVED_STATUSES: 'approved,completed' });
+      expect(found).toHaveLength(1);
+      expect(found[0]).toMatch(/^PERSONA_APPROVED_STATUSES: lists completed.*PERSONA_COMPLETED_IS_FINAL=true/);
+      const config = loadConfig({
+        ...REQUIRED,
+        PERSONA_APPROVED_STATUSES: 'approved,completed,verified_later',
+        PERSONA_COMPLETED_IS_FINAL: 'true',
+      });
+      expect([...config.record.approvedStatuses]).toEqual(['approved', 'completed', 'verified_later']);
+    });
+
+    it('plain-http public addresses in production, but not on loopback or outside production', () => {
+      const addresses = {
+        PUBLIC_BASE_URL: 'http://idv.example.com',
+        RETURN_TO_ALLOWLIST: 'https://app.example.com,http://app.example.com',
+        DEFAULT_RETURN_TO: 'http://app.example.com/home',
+      };
+      expect(problems({ ...REQUIRED, ...addresses, NODE_ENV: 'production' })).toEqual([
+        'PUBLIC_BASE_URL: must use https when NODE_ENV=production (plain http only for loopback addresses)',
+        'RETURN_TO_ALLOWLIST: must use https when NODE_ENV=production (plain http only for loopback addresses)',
+        'DEFAULT_RETURN_TO: must use https when NODE_ENV=production (plain http only for loopback addresses)',
+      ]);
+      expect(problems({ ...REQUIRED, ...addresses })).toEqual([]);
+      expect(
+        problems({
+          ...REQUIRED,
+          NODE_ENV: 'production',
+          PUBLIC_BASE_URL: 'http://127.0.0.1:3000',
+          RETURN_TO_ALLOWLIST: 'http://localhost:4455,http://[::1]:4455',
+          DEFAULT_RETURN_TO: 'https://app.example.com/',
+        }),
+      ).toEqual([]);
+    });
   });
 });

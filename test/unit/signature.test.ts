@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { computeSignature, parseSignatureHeader, verifyPersonaSignature } from '../../src/persona/signature.js';
+import {
+  SIGNATURE_HEADER_LIMITS,
+  checkSignatureHeader,
+  computeSignature,
+  parseSignatureHeader,
+  verifySignedBody,
+} from '../../src/persona/signature.js';
 
 const body = Buffer.from('{"data":{"id":"evt_1"}}');
 const secret = 'wbhsec_known-answer-secret';
@@ -7,15 +13,20 @@ const t = 1_700_000_000;
 // Computed with Python's hmac module, not with the code under test.
 const KNOWN_ANSWER = '6556964684064de61472597c310980a2082dbc5c8d679df98ef9e9afa08ac13b';
 
-const verify = (header: string | undefined, overrides: Partial<Parameters<typeof verifyPersonaSignature>[0]> = {}) =>
-  verifyPersonaSignature({
-    header,
-    rawBody: body,
-    secrets: [secret],
-    nowSeconds: t,
-    toleranceSeconds: 300,
-    ...overrides,
-  });
+interface Overrides {
+  rawBody?: Buffer;
+  secrets?: string[];
+  nowSeconds?: number;
+}
+
+/** Both steps, as the callback runs them: the header before the body is read, then the body. */
+const verify = (header: string | undefined, overrides: Overrides = {}) => {
+  const checked = checkSignatureHeader({ header, nowSeconds: overrides.nowSeconds ?? t, toleranceSeconds: 300 });
+  if (!checked.ok) return { valid: false, reason: checked.reason };
+  return verifySignedBody(checked.candidates, overrides.rawBody ?? body, overrides.secrets ?? [secret]);
+};
+const set = (timestamp: number, ...signatures: string[]) =>
+  [`t=${timestamp}`, ...signatures.map((signature) => `v1=${signature}`)].join(',');
 
 describe('Persona signature', () => {
   it('matches a known answer', () => {
@@ -65,5 +76,46 @@ describe('Persona signature', () => {
   it('refuses a missing header', () => {
     expect(verify(undefined)).toEqual({ valid: false, reason: 'missing_header' });
     expect(verify('  ')).toEqual({ valid: false, reason: 'missing_header' });
+  });
+
+  describe('bounds', () => {
+    it('refuses headers beyond the limits before splitting them, however well formed their sets', () => {
+      const sets = (count: number) => Array.from({ length: count }, () => set(t, KNOWN_ANSWER)).join(' ');
+      expect(verify(sets(SIGNATURE_HEADER_LIMITS.maxSets))).toEqual({ valid: true });
+      expect(verify(sets(SIGNATURE_HEADER_LIMITS.maxSets + 1))).toEqual({ valid: false, reason: 'malformed_header' });
+      const signatures = (count: number) => set(t, ...Array.from({ length: count - 1 }, () => 'ab'), KNOWN_ANSWER);
+      expect(verify(signatures(SIGNATURE_HEADER_LIMITS.maxSignaturesPerSet))).toEqual({ valid: true });
+      expect(verify(signatures(SIGNATURE_HEADER_LIMITS.maxSignaturesPerSet + 1))).toEqual({
+        valid: false,
+        reason: 'malformed_header',
+      });
+      expect(verify(`${set(t, KNOWN_ANSWER)}${' '.repeat(SIGNATURE_HEADER_LIMITS.maxLength)}`)).toEqual({
+        valid: false,
+        reason: 'malformed_header',
+      });
+    });
+
+    it('refuses the amplification header of 1,800 empty sets as malformed', () => {
+      expect(verify(Array.from({ length: 1_800 }, () => 't=1,v1=').join(' '))).toEqual({
+        valid: false,
+        reason: 'malformed_header',
+      });
+    });
+
+    it('drops sets outside the tolerance before any HMAC, and groups the rest by timestamp', () => {
+      const checked = checkSignatureHeader({
+        header: [set(t, 'aa'), set(t - 10_000, 'bb'), set(t, 'cc', 'dd'), set(t + 5, 'ee')].join(' '),
+        nowSeconds: t,
+        toleranceSeconds: 300,
+      });
+      expect(checked.ok && [...checked.candidates]).toEqual([
+        [t, ['aa', 'cc', 'dd']],
+        [t + 5, ['ee']],
+      ]);
+    });
+
+    it('reports a stale timestamp without hashing, whether or not the signature would match', () => {
+      expect(verify(set(t - 301, '0'.repeat(64)))).toEqual({ valid: false, reason: 'timestamp_out_of_tolerance' });
+    });
   });
 });

@@ -108,10 +108,17 @@ describe('startupSummary', () => {
     expect(warnedSettings({ ...COMPLETE, RECONCILE_INTERVAL: '1h' })).toEqual([]);
   });
 
-  it('warns that /metrics is open only when it is served on the public port without a token', () => {
+  it('says how to turn /metrics on when it is off: no token, no port of its own, a public HOST', () => {
     const { METRICS_TOKEN: _unset, ...env } = COMPLETE;
-    expect(warnedSettings(env)).toEqual(['METRICS_TOKEN']);
+    expect(summarize(env).warnings).toEqual([
+      {
+        setting: 'METRICS_TOKEN',
+        message:
+          '/metrics is off: set METRICS_TOKEN to serve it behind a bearer token, METRICS_PORT to serve it on a private port, or HOST=127.0.0.1',
+      },
+    ]);
     expect(warnedSettings({ ...env, METRICS_PORT: '9464' })).toEqual([]);
+    expect(warnedSettings({ ...env, HOST: '127.0.0.1' })).toEqual([]);
   });
 
   it('warns that Ory Network refuses admin calls without ORY_API_KEY', () => {
