@@ -48,12 +48,10 @@ export class PersonaEntries {
     const permit = this.limiter.take(identityId, this.now());
     if (permit.allowed) return;
     const seconds = Math.ceil(permit.retryAfterMs / 1000);
-    throw new HttpError(
-      429,
-      'too_many_requests',
-      `You have tried several times in a short while. Please wait ${seconds} seconds, then try again.`,
-      { 'Retry-After': String(seconds) },
-    );
+    // The page and the JSON take their text from the catalogue; the header says how long.
+    throw new HttpError(429, 'too_many_requests', 'too many Persona calls for this identity', {
+      'Retry-After': String(seconds),
+    });
   }
 
   async enter(

@@ -79,7 +79,7 @@ describe('200 calls of /persona/start', () => {
     expect(refused?.body).toEqual({
       error: {
         code: 'too_many_requests',
-        message: 'You have tried several times in a short while. Please wait 60 seconds, then try again.',
+        message: 'You have tried several times in a short while. Please wait a minute, then try again.',
       },
     });
 
@@ -90,7 +90,7 @@ describe('200 calls of /persona/start', () => {
     expect(page.status).toBe(429);
     expect(page.headers['content-type']).toMatch(/^text\/html/);
     expect(page.text).toContain('<h1>Please wait a moment</h1>');
-    expect(page.text).toContain('Please wait 60 seconds, then try again.');
+    expect(page.text).toContain('Please wait a minute, then try again.');
   });
 
   it('limits each identity on its own: another user still gets through', async () => {
