@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { DocumentPerson, StandInVerification } from './personaVerifications.js';
 import type { Reply } from './standInServer.js';
 
 /** An inquiry as the Persona stand-in keeps it. */
@@ -14,8 +15,15 @@ export interface StandInInquiry {
   fields: Record<string, unknown>;
   /** Set by the API or the dashboard only; the hosted flow cannot set it. */
   note: string | null;
-  /** When the inquiry first reached each timed status, by attribute: `started-at`, `completed-at`, ... */
+  /**
+   * When the inquiry first reached each timed status, by attribute: `started-at`, `completed-at`,
+   * ...; `decisioned-at` is the time of its last approval or decline.
+   */
   times: Partial<Record<StatusTime, string>>;
+  /** What the user's document says, when a test decided it; otherwise the stand-in's default. */
+  document: DocumentPerson | undefined;
+  /** The passed government-id verification, once the document was submitted. */
+  verification: StandInVerification | null;
 }
 
 /** An account as Persona keeps it: the person, under one reference id (reference/persona-api.md). */
@@ -98,7 +106,10 @@ export function inquiryResource(inquiry: StandInInquiry, referenceIds: Reference
       'inquiry-template': { data: { type: 'inquiry-template', id: inquiry.templateId } },
       reviewer: nothing,
       reports: { data: [] },
-      verifications: { data: [] },
+      verifications: {
+        data:
+          inquiry.verification === null ? [] : [{ type: 'verification/government-id', id: inquiry.verification.id }],
+      },
       sessions: { data: [] },
       documents: { data: [] },
       selfies: { data: [] },

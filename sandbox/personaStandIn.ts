@@ -13,6 +13,12 @@ import {
   type StandInAccount,
   type StandInInquiry,
 } from './personaResources.js';
+import {
+  DOCUMENT_CHECKED_STATUSES,
+  governmentIdResource,
+  personFromFields,
+  type DocumentPerson,
+} from './personaVerifications.js';
 import { WebhookSender, type Delivery, type RedeliveryOptions, type WebhookTarget } from './personaWebhooks.js';
 import {
   isObject,
@@ -34,6 +40,7 @@ import {
  */
 
 export type { ReferenceIds, StandInInquiry } from './personaResources.js';
+export type { DocumentPerson } from './personaVerifications.js';
 
 export interface PersonaEventBody {
   data: { type: 'event'; id: string; attributes: { name: string; 'created-at': string; payload: unknown } };
@@ -56,7 +63,10 @@ export interface PersonaStandIn extends StandInServer {
     createdAt?: string;
     /** Only the API and the dashboard set a note; an inquiry opened from a template link has none. */
     note?: string | null;
+    document?: DocumentPerson;
   }): StandInInquiry;
+  /** What the user's document says (its government-id verification), from now on. */
+  setDocument(id: string, person: DocumentPerson): void;
   /** Moves an inquiry to a status, as the user, Persona or a reviewer would, without an event. */
   setStatus(id: string, status: string): StandInInquiry;
   /** The webhook body Persona sends for `name` about the inquiry as it is now. */
@@ -83,6 +93,8 @@ export interface PersonaStandInOptions {
   referenceIds?: ReferenceIds;
   /** Told about every API exchange and webhook delivery; the suite-wide default when absent. */
   inspect?: ExchangeInspector;
+  /** What a user's document says when no test decided it; by default what they typed into the fields. */
+  documentOf?: (inquiry: StandInInquiry) => DocumentPerson;
 }
 
 const ALLOWED_CREATE_ATTRIBUTES = new Set(['inquiry-template-id', 'template-id', 'fields', 'redirect-uri', 'note']);
@@ -163,8 +175,23 @@ export async function startPersonaStandIn(options: PersonaStandInOptions): Promi
     return account;
   };
 
+  const documentOf = options.documentOf ?? ((inquiry: StandInInquiry) => personFromFields(inquiry.fields));
+
+  /** The user submits their document on the way to these statuses; Persona's verification passes. */
+  const checkDocument = (inquiry: StandInInquiry) => {
+    if (inquiry.verification !== null || !DOCUMENT_CHECKED_STATUSES.has(inquiry.status)) return;
+    const checkedAt = iso();
+    inquiry.verification = {
+      id: randomId('ver'),
+      documentId: randomId('doc'),
+      createdAt: checkedAt,
+      completedAt: checkedAt,
+      person: inquiry.document ?? documentOf(inquiry),
+    };
+  };
+
   const store = (
-    input: Pick<StandInInquiry, 'status' | 'referenceId' | 'templateId' | 'createdAt' | 'fields' | 'note'>,
+    input: Pick<StandInInquiry, 'status' | 'referenceId' | 'templateId' | 'createdAt' | 'fields' | 'note' | 'document'>,
   ) => {
     const inquiry: StandInInquiry = {
       ...input,
@@ -172,18 +199,33 @@ export async function startPersonaStandIn(options: PersonaStandInOptions): Promi
       accountId: accountFor(input.referenceId, input.createdAt).id,
       updatedAt: input.createdAt,
       times: {},
+      verification: null,
     };
     const time = statusTime(input.status);
     if (time !== undefined) inquiry.times[time] = input.createdAt;
+    checkDocument(inquiry);
     inquiries.set(inquiry.id, inquiry);
     return inquiry;
   };
 
   const move = (inquiry: StandInInquiry, status: string) => {
     inquiry.status = status;
+    checkDocument(inquiry);
     inquiry.updatedAt = iso();
     const time = statusTime(status);
-    if (time !== undefined) inquiry.times[time] ??= inquiry.updatedAt;
+    // A decision made again (a reviewer's) is dated anew: `decisioned-at` is the last decision's time.
+    if (time === 'decisioned-at') inquiry.times[time] = inquiry.updatedAt;
+    else if (time !== undefined) inquiry.times[time] ??= inquiry.updatedAt;
+  };
+
+  /** `include`: the related resources a GET serializes in `included`; verifications only, here. */
+  const included = (inquiry: StandInInquiry, request: RecordedRequest): Reply | unknown[] => {
+    const paths = (request.query.get('include') ?? '').split(',').filter((path) => path !== '');
+    const unknown = paths.filter((path) => path !== 'verifications');
+    if (unknown.length > 0) return personaError(400, 'Bad Request', `Cannot include ${unknown.join(', ')}`);
+    return paths.length > 0 && inquiry.verification !== null
+      ? [governmentIdResource(inquiry.verification, inquiry)]
+      : [];
   };
 
   const simulate = (inquiry: StandInInquiry, actions: SimulateAction[]) => {
@@ -246,6 +288,7 @@ export async function startPersonaStandIn(options: PersonaStandInOptions): Promi
       createdAt: iso(),
       fields,
       note: note ?? null,
+      document: undefined,
     });
     webhooks.send(eventFor(inquiry, 'inquiry.created'), inquiry.id);
     const links =
@@ -379,7 +422,12 @@ export async function startPersonaStandIn(options: PersonaStandInOptions): Promi
       apiRoute(
         'GET',
         '/inquiries/([^/]+)',
-        existing((inquiry) => ({ status: 200, body: { data: resource(inquiry), included: [] } })),
+        existing((inquiry, request) => {
+          const related = included(inquiry, request);
+          return Array.isArray(related)
+            ? { status: 200, body: { data: resource(inquiry), included: related } }
+            : (related as Reply);
+        }),
       ),
       apiRoute('POST', '/inquiries/([^/]+)/resume', withIdempotency(existing(resume))),
       apiRoute('POST', '/inquiries/([^/]+)/generate-one-time-link', withIdempotency(existing(generateOneTimeLink))),
@@ -424,7 +472,13 @@ export async function startPersonaStandIn(options: PersonaStandInOptions): Promi
         createdAt: input.createdAt ?? iso(),
         fields: {},
         note: input.note ?? null,
+        document: input.document,
       }),
+    setDocument(id, person) {
+      const inquiry = found(id);
+      inquiry.document = person;
+      if (inquiry.verification !== null) inquiry.verification.person = person;
+    },
     setStatus(id, status) {
       move(found(id), status);
       return structuredClone(found(id));

@@ -4,6 +4,7 @@ import { OutboundError, type OutboundFailure } from '../outbound/outboundError.j
 import { report, type CallObserver } from '../outbound/observe.js';
 import { withRetries, type CallOptions } from '../outbound/retry.js';
 import { inquiryResource, isCompleteInquiry, type CompleteInquiry, type Inquiry } from './inquiry.js';
+import { inquiryWithVerifications, verifiedDocumentOf, type VerifiedDocument } from './verifiedDocument.js';
 
 export type PrefillValues = Record<string, string | number | boolean>;
 
@@ -21,6 +22,8 @@ export interface CreateInquiryInput {
 export interface PersonaApi {
   createInquiry(input: CreateInquiryInput, options?: CallOptions): Promise<CompleteInquiry>;
   getInquiry(inquiryId: string, options?: CallOptions): Promise<Inquiry>;
+  /** The name and birthdate of the inquiry's passed government-id verification; null when it has none. */
+  getVerifiedDocument(inquiryId: string, options?: CallOptions): Promise<VerifiedDocument | null>;
   /** A session token for a pending inquiry; an expired one is set back to pending. */
   resumeInquiry(inquiryId: string, options?: CallOptions): Promise<{ sessionToken: string }>;
   /** A single-use link into the hosted flow, valid for `expiresInSeconds`. */
@@ -231,6 +234,19 @@ export function createPersonaClient(options: PersonaClientOptions): PersonaApi {
     async getInquiry(inquiryId, callOptions) {
       const body = await call('getInquiry', 'GET', inquiryPath(inquiryId), {}, callOptions);
       return parse(singleInquiry, 'getInquiry', body).data;
+    },
+
+    async getVerifiedDocument(inquiryId, callOptions) {
+      // Verifications come only in `included`, and only when asked for (reference/persona-api.md).
+      const path = `${inquiryPath(inquiryId)}?include=verifications`;
+      const body = parse(
+        inquiryWithVerifications,
+        'getVerifiedDocument',
+        await call('getVerifiedDocument', 'GET', path, {}, callOptions),
+      );
+      if (body.data.id !== inquiryId)
+        throw new OutboundError('persona', 'getVerifiedDocument', { kind: 'invalid_response' });
+      return verifiedDocumentOf(inquiryId, body);
     },
 
     async resumeInquiry(inquiryId, callOptions) {

@@ -306,4 +306,52 @@ describe('Persona stand-in: webhooks', () => {
     expect(Number(header)).toBeGreaterThanOrEqual(before);
     expect(violations).toEqual([]);
   });
+
+  it('serves the passed government-id verification of a submitted document in `included` when asked', async () => {
+    persona = await startPersonaStandIn({ apiKey: KEY, templateIds: ['itmpl_A'] });
+    const body = valid();
+    Object.assign(body.data.attributes, {
+      fields: { 'name-first': 'Zéphyrine', 'name-last': 'Okonkwo', birthdate: '1987-03-14' },
+    });
+    const { data } = (await (await create(body)).json()) as { data: { id: string } };
+    const get = async (query = '') => {
+      const response = await fetch(`${persona.apiBase}/inquiries/${data.id}${query}`, {
+        headers: { Authorization: `Bearer ${KEY}` },
+      });
+      return { status: response.status, body: (await response.json()) as Record<string, any> };
+    };
+
+    // Nothing submitted yet: no verification.
+    expect((await get('?include=verifications')).body['included']).toEqual([]);
+    persona.simulate(data.id, ['start_inquiry', 'complete_inquiry']);
+    const plain = await get();
+    expect(plain.body['included']).toEqual([]);
+    const verificationId = plain.body['data'].relationships.verifications.data[0].id as string;
+    expect(verificationId).toMatch(/^ver_/);
+
+    // By default the document says what the user typed in.
+    const withVerifications = await get('?include=verifications');
+    expect(withVerifications.body['included']).toEqual([
+      expect.objectContaining({
+        type: 'verification/government-id',
+        id: verificationId,
+        attributes: expect.objectContaining({
+          status: 'passed',
+          'name-first': 'Zéphyrine',
+          'name-last': 'Okonkwo',
+          birthdate: '1987-03-14',
+        }),
+        relationships: expect.objectContaining({ inquiry: { data: { type: 'inquiry', id: data.id } } }),
+      }),
+    ]);
+
+    // A test decides what the document says.
+    persona.setDocument(data.id, { 'name-first': 'MARGUERITE', 'name-last': null, birthdate: '1990-11-02' });
+    expect((await get('?include=verifications')).body['included'][0].attributes).toMatchObject({
+      'name-first': 'MARGUERITE',
+      'name-last': null,
+      birthdate: '1990-11-02',
+    });
+    expect((await get('?include=reports')).status).toBe(400);
+  });
 });
