@@ -20,8 +20,9 @@ export type InquiryType = (typeof INQUIRY_TYPES)[number];
 /** Persona's newest documented API version (reference/persona-api.md); pinned so payloads cannot change under us. */
 const DEFAULT_PERSONA_VERSION = '2025-12-08';
 
-export interface PrefillField {
-  /** Persona template field, e.g. `name-first`. */
+/** A Persona field or attribute and the trait it corresponds to (PERSONA_PREFILL_FIELDS, ATTRIBUTE_MATCH). */
+export interface TraitMapping {
+  /** Persona's name for it, e.g. `name-first`. */
   field: string;
   /** Path into the Kratos traits, e.g. `['name', 'first']`. */
   traitPath: string[];
@@ -52,7 +53,7 @@ export interface Config {
     templateIds: string[];
     webhookSecrets: string[];
     signatureToleranceSeconds: number;
-    prefillFields: PrefillField[];
+    prefillFields: TraitMapping[];
     timeoutMs: number;
     inquiryType: InquiryType;
     hostedFlowUrl: string;
@@ -213,10 +214,10 @@ const statusList = (fallback: string) =>
 const TRAIT_PATH = /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/;
 const PERSONA_FIELD = /^[a-z0-9_-]+$/;
 
-const prefillFields = z
+const traitMappings = z
   .string()
   .transform((text, context) => {
-    const mappings: PrefillField[] = [];
+    const mappings: TraitMapping[] = [];
     for (const entry of splitList(text)) {
       const [field = '', traitPath = ''] = entry.split('=').map((part) => part.trim());
       if (!PERSONA_FIELD.test(field) || !TRAIT_PATH.test(traitPath)) {
@@ -229,8 +230,7 @@ const prefillFields = z
       mappings.push({ field, traitPath: traitPath.split('.') });
     }
     return mappings;
-  })
-  .default([]);
+  });
 
 const flag = (fallback: 'true' | 'false') =>
   z
@@ -296,7 +296,7 @@ const envSchema = z
     // tolerance covers clock skew and transit, not retries: minutes, never hours.
     PERSONA_WEBHOOK_TOLERANCE_SECONDS: integer(30, 900, 300),
     PERSONA_TIMEOUT_MS: integer(100, 30_000, 4_000),
-    PERSONA_PREFILL_FIELDS: prefillFields,
+    PERSONA_PREFILL_FIELDS: traitMappings.default([]),
     PERSONA_APPROVED_STATUSES: statusList('approved'),
     PERSONA_DECLINED_STATUSES: statusList('declined'),
     PERSONA_INQUIRY_TYPE: z

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { PrefillField } from '../config.js';
+import type { TraitMapping } from '../config.js';
 import { OutboundError } from '../outbound/outboundError.js';
 import type { CallOptions } from '../outbound/retry.js';
 import { isCompleteInquiry, serviceNote, type CompleteInquiry } from '../persona/inquiry.js';
@@ -13,7 +13,7 @@ export interface OpenInquiryDeps {
   persona: PersonaApi;
   store: RecordStore;
   templateId: string;
-  prefillFields: readonly PrefillField[];
+  prefillFields: readonly TraitMapping[];
   rules: TransitionRules;
 }
 
