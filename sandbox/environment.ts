@@ -2,14 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../src/app.js';
-import { CONFIG_VARIABLES, ConfigError, loadConfig, type Config } from '../src/config.js';
+import { CONFIG_VARIABLES, ConfigError, loadConfig, type Config, type TraitMapping } from '../src/config.js';
 import { createKratosClient } from '../src/kratos/kratosClient.js';
+import { traitAt } from '../src/kratos/traits.js';
 import { createLogger, type Logger } from '../src/logger.js';
 import { createPersonaClient } from '../src/persona/personaClient.js';
 import { startAppStandIn, type AppStandIn } from './appStandIn.js';
 import { startKratosStandIn, type KratosStandIn, type SelfServiceEvent } from './kratosStandIn.js';
 import { startKratosUi, type KratosUi } from './kratosUi.js';
-import { startPersonaStandIn, type PersonaStandIn } from './personaStandIn.js';
+import { startPersonaStandIn, type DocumentPerson, type PersonaStandIn } from './personaStandIn.js';
 import { oryActionsSnippetFor, registersWithSession } from './oryActions.js';
 import type { Delivery, RedeliveryOptions } from './personaWebhooks.js';
 
@@ -93,6 +94,23 @@ export interface SandboxEnvironment {
   close(): Promise<void>;
 }
 
+/** Where the sandbox's identities keep their name and birthdate, unless ATTRIBUTE_MATCH says otherwise. */
+const CONVENTIONAL_TRAITS: TraitMapping[] = [
+  { field: 'name-first', traitPath: ['name', 'first'] },
+  { field: 'name-last', traitPath: ['name', 'last'] },
+  { field: 'birthdate', traitPath: ['birthdate'] },
+];
+
+/** A document that says what the identity registered with: the person is who they said they were. */
+function documentFromTraits(traits: unknown, mappings: readonly TraitMapping[]): DocumentPerson {
+  const person: Record<string, string | null> = {};
+  for (const { field, traitPath } of mappings) {
+    const value = traitAt(traits, traitPath);
+    person[field] = typeof value === 'string' ? value : null;
+  }
+  return person;
+}
+
 /**
  * The service wired to the Persona and Kratos stand-ins, each on its own port: Persona delivers
  * signed webhooks to the service, and the Kratos stand-in calls the service's hooks the way
@@ -109,6 +127,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     templateIds: [SANDBOX.templateId],
     port: options.ports?.persona,
     host,
+    // Read when a document is checked, by which time Kratos and the configuration are there.
+    documentOf: (inquiry) =>
+      documentFromTraits(
+        inquiry.referenceId === null ? undefined : kratos?.identity(inquiry.referenceId)?.traits,
+        config?.record.attributeMatch?.attributes ?? CONVENTIONAL_TRAITS,
+      ),
     ...(options.redelivery !== undefined && { redelivery: options.redelivery }),
     ...(options.onDelivery !== undefined && { onDelivery: options.onDelivery }),
   });
@@ -153,7 +177,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       app.close(),
     ]);
   };
-  let config: Readonly<Config>;
+  let config: Readonly<Config> | undefined;
   try {
     config = loadConfig({
       RETURN_TO_ALLOWLIST: app.url,

@@ -1,6 +1,9 @@
 import { hkdfSync } from 'node:crypto';
 import { z } from 'zod';
 import { TIMER_MAX_MS, formatDuration, parseDuration } from './duration.js';
+import { MISMATCH_ACTIONS, type MismatchAction } from './matching/attributeMatch.js';
+import { RULE_SETS, type RuleSet } from './matching/ruleSets.js';
+import { VERIFIED_ATTRIBUTES, type VerifiedAttribute } from './persona/verifiedDocument.js';
 import { isPlainHttpOffMachine } from './security/loopback.js';
 import { SECRET_MIN_LENGTH, secretProblem, sharedSecrets, type SecretProblem } from './security/secretPolicy.js';
 
@@ -26,6 +29,13 @@ export interface TraitMapping {
   field: string;
   /** Path into the Kratos traits, e.g. `['name', 'first']`. */
   traitPath: string[];
+}
+
+/** ATTRIBUTE_MATCH and its rules: which verified attributes are compared with which traits, and how. */
+export interface AttributeMatchConfig {
+  attributes: (TraitMapping & { field: VerifiedAttribute })[];
+  rules: RuleSet;
+  onMismatch: MismatchAction;
 }
 
 export interface Config {
@@ -65,6 +75,8 @@ export interface Config {
     declinedStatuses: ReadonlySet<string>;
     /** ON_DECLINE: revoke the identity's sessions, set it inactive. */
     onDecline: { revokeSessions: boolean; deactivate: boolean };
+    /** Compare the verified document with the traits on approval; off when ATTRIBUTE_MATCH is unset. */
+    attributeMatch: AttributeMatchConfig | undefined;
   };
   login: {
     policy: LoginPolicyName;
@@ -214,23 +226,36 @@ const statusList = (fallback: string) =>
 const TRAIT_PATH = /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/;
 const PERSONA_FIELD = /^[a-z0-9_-]+$/;
 
-const traitMappings = z
-  .string()
-  .transform((text, context) => {
-    const mappings: TraitMapping[] = [];
-    for (const entry of splitList(text)) {
-      const [field = '', traitPath = ''] = entry.split('=').map((part) => part.trim());
-      if (!PERSONA_FIELD.test(field) || !TRAIT_PATH.test(traitPath)) {
-        context.addIssue({
-          code: 'custom',
-          message: 'must be a comma-separated list of persona-field=trait.path, e.g. name-first=name.first',
-        });
-        return z.NEVER;
-      }
-      mappings.push({ field, traitPath: traitPath.split('.') });
+const traitMappings = z.string().transform((text, context) => {
+  const mappings: TraitMapping[] = [];
+  for (const entry of splitList(text)) {
+    const [field = '', traitPath = ''] = entry.split('=').map((part) => part.trim());
+    if (!PERSONA_FIELD.test(field) || !TRAIT_PATH.test(traitPath)) {
+      context.addIssue({
+        code: 'custom',
+        message: 'must be a comma-separated list of persona-field=trait.path, e.g. name-first=name.first',
+      });
+      return z.NEVER;
     }
-    return mappings;
-  });
+    mappings.push({ field, traitPath: traitPath.split('.') });
+  }
+  return mappings;
+});
+
+const isVerifiedAttribute = (field: string): field is VerifiedAttribute =>
+  (VERIFIED_ATTRIBUTES as readonly string[]).includes(field);
+
+const attributeMappings = traitMappings
+  .refine(
+    (mappings) => mappings.length > 0 && mappings.every(({ field }) => isVerifiedAttribute(field)),
+    `must map verified attributes (${VERIFIED_ATTRIBUTES.join(', ')}) to trait paths, e.g. name-first=name.first,birthdate=birthdate`,
+  )
+  .refine(
+    (mappings) => new Set(mappings.map(({ field }) => field)).size === mappings.length,
+    'must name each verified attribute once',
+  )
+  .transform((mappings) => mappings as AttributeMatchConfig['attributes'])
+  .optional();
 
 const flag = (fallback: 'true' | 'false') =>
   z
@@ -319,6 +344,11 @@ const envSchema = z
         'none cannot be combined with other actions',
       )
       .prefault('revoke_sessions'),
+    ATTRIBUTE_MATCH: attributeMappings,
+    ATTRIBUTE_MATCH_RULES: z.enum(RULE_SETS, { message: `must be one of ${RULE_SETS.join(', ')}` }).default('relaxed'),
+    ATTRIBUTE_MISMATCH_ACTION: z
+      .enum(MISMATCH_ACTIONS, { message: `must be one of ${MISMATCH_ACTIONS.join(', ')}` })
+      .default('review'),
     LOGIN_POLICY: z
       .enum(LOGIN_POLICIES, { message: `must be one of ${LOGIN_POLICIES.join(', ')}` })
       .default('block-declined'),
@@ -390,6 +420,15 @@ const envSchema = z
 
     if (env.HTTP_HEADERS_TIMEOUT > env.HTTP_REQUEST_TIMEOUT)
       problem('HTTP_HEADERS_TIMEOUT', 'must not be longer than HTTP_REQUEST_TIMEOUT');
+
+    // A comparison's decline is written as Persona's own status of that name, which the login gate
+    // must read as declined (needs_review, which a review writes, is never an approved status).
+    if (
+      env.ATTRIBUTE_MATCH !== undefined &&
+      env.ATTRIBUTE_MISMATCH_ACTION === 'decline' &&
+      !env.PERSONA_DECLINED_STATUSES.includes('declined')
+    )
+      problem('PERSONA_DECLINED_STATUSES', 'must include declined while ATTRIBUTE_MISMATCH_ACTION is decline');
   });
 
 /**
@@ -461,6 +500,14 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
         revokeSessions: vars.ON_DECLINE.includes('revoke_sessions'),
         deactivate: vars.ON_DECLINE.includes('deactivate'),
       },
+      attributeMatch:
+        vars.ATTRIBUTE_MATCH === undefined
+          ? undefined
+          : {
+              attributes: vars.ATTRIBUTE_MATCH,
+              rules: vars.ATTRIBUTE_MATCH_RULES,
+              onMismatch: vars.ATTRIBUTE_MISMATCH_ACTION,
+            },
     },
     login: {
       policy: vars.LOGIN_POLICY,

@@ -20,7 +20,11 @@ export interface Services {
 }
 
 export function decisionStatuses(config: Readonly<Config>): DecisionStatuses {
-  return { approved: config.record.approvedStatuses, declined: config.record.declinedStatuses };
+  return {
+    approved: config.record.approvedStatuses,
+    declined: config.record.declinedStatuses,
+    heldForReview: config.record.attributeMatch?.onMismatch === 'review',
+  };
 }
 
 export function createServices(
@@ -40,7 +44,7 @@ export function createServices(
       onDecline: config.record.onDecline,
       now,
     }),
-    rules: { statuses, purposeTemplates: {} },
+    rules: { statuses, purposeTemplates: {}, attributeMatch: config.record.attributeMatch },
     nextStepRules: {
       allowRetries: config.start.allowRetries,
       reverifyAfterMs: config.login.reverifyAfterMs,

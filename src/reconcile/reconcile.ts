@@ -5,7 +5,8 @@ import type { AccountReferences } from '../persona/accountReferences.js';
 import { isCompleteInquiry, type Inquiry } from '../persona/inquiry.js';
 import type { PersonaApi } from '../persona/personaClient.js';
 import type { RecordStore } from '../verification/recordStore.js';
-import { applyObservation, type TransitionRules } from '../verification/transition.js';
+import { applyObserved } from '../verification/applyObserved.js';
+import type { TransitionRules } from '../verification/transition.js';
 
 /**
  * A page may wait out a Persona rate limit (RateLimit-Reset) before it is read; an identity's
@@ -21,6 +22,8 @@ export interface ReconcileDeps {
   rules: TransitionRules;
   templateIds: readonly string[];
   logger: Logger;
+  /** For the time of attribute comparisons; Date.now unless a test controls time. */
+  now?: () => number;
   /** Told after each page, for a command's progress lines. */
   onPage?: (progress: ReconcileProgress) => void;
 }
@@ -96,11 +99,12 @@ async function applyCurrentState(deps: ReconcileDeps, listed: Inquiry): Promise<
     inquiry.referenceId,
     // The inquiry's last change is its `updated-at`: a webhook for that change, if one was applied,
     // is at least as recent, so a healthy record is left alone.
-    ({ record }) =>
-      applyObservation(
-        record,
+    (current) =>
+      applyObserved(
+        { ...deps, now: deps.now ?? Date.now },
+        current,
         { inquiry, observedAt: inquiry.updatedAt ?? inquiry.createdAt, eventId: null },
-        deps.rules,
+        { deadline },
       ),
     { deadline },
   );

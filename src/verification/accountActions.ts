@@ -36,7 +36,9 @@ export function withAccountActions(
       },
     };
   }
-  return storedDecision?.outcome === 'declined'
+  // A review (an approval whose document did not match the traits) is no approval: a decline's
+  // measures stay until one comes.
+  return next === 'approved' && storedDecision !== null
     ? { ...record, actions: { ...actions, deactivated_at: null, pending: [] } }
     : record;
 }

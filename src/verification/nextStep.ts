@@ -62,6 +62,8 @@ export function planNextStep(reading: RecordReading, rules: NextStepRules, nowMs
       : undefined;
 
   if (decision?.outcome === 'declined') return rules.allowRetries ? (afterDecision ?? again) : { kind: 'declined' };
+  // The verified document did not match the traits: a person at Persona decides next.
+  if (decision?.outcome === 'needs_review') return afterDecision ?? { kind: 'in_review', status: 'needs_review' };
   if (decision?.outcome === 'approved') {
     const due = rules.reverifyAfterMs !== undefined && nowMs - instantOf(decision.decided_at) > rules.reverifyAfterMs;
     return due ? (afterDecision ?? again) : { kind: 'verified' };

@@ -1,3 +1,7 @@
+import { MISMATCH_ACTIONS, type AttributeMatch, type MismatchAction } from '../matching/attributeMatch.js';
+import type { AttributeResult } from '../matching/compareAttributes.js';
+import { RULE_SETS, type RuleSet } from '../matching/ruleSets.js';
+import { VERIFIED_ATTRIBUTES } from '../persona/verifiedDocument.js';
 import {
   DECIDING_PURPOSES,
   HISTORY_LIMIT,
@@ -70,7 +74,10 @@ export function readRecord(metadataAdmin: unknown, statuses: DecisionStatuses): 
   const reading = readStored(stored, statuses);
   if (legacy === null) return reading;
   if (reading.kind !== 'record') return declinedOnly(legacy);
-  return { ...reading, record: withDecisions(reading.record, withDecision(reading.record.decisions, legacy)) };
+  return {
+    ...reading,
+    record: withDecisions(reading.record, withDecision(reading.record.decisions, legacy, statuses)),
+  };
 }
 
 const withDecisions = (record: PersonaRecord, decisions: Decision[] | null): PersonaRecord =>
@@ -126,7 +133,7 @@ function readStored(stored: unknown, statuses: DecisionStatuses): RecordReading 
     ? decisionOf(current.inquiry_id, status, current.created_at, current.decided_at, purpose, statuses)
     : null;
   for (const extra of [standing, own]) {
-    if (extra !== null) decisions = withDecision(decisions, extra) ?? decisions;
+    if (extra !== null) decisions = withDecision(decisions, extra, statuses) ?? decisions;
   }
   return { kind: 'record', record: withDecisions(record, decisions), storedDecision: standing };
 }
@@ -164,7 +171,7 @@ function replayVersion1(
         (held) => held.outcome !== 'declined' || (held.decided_at !== null && Date.parse(held.decided_at) >= decidedAt),
       );
     }
-    decisions = withDecision(decisions, candidate) ?? decisions;
+    decisions = withDecision(decisions, candidate, statuses) ?? decisions;
   }
   return decisions;
 }
@@ -247,13 +254,18 @@ function declinedOnly(decision: Decision): RecordReading {
   };
 }
 
+const oneOf = <T extends string>(values: readonly T[], value: unknown): T | null =>
+  values.includes(value as T) ? (value as T) : null;
+const ATTRIBUTE_RESULTS = ['match', 'mismatch', 'missing'] as const satisfies readonly AttributeResult[];
+
 /** Undefined when the stored decision cannot be interpreted. */
 function readDecision(value: unknown): Decision | undefined {
   if (!isFields(value)) return undefined;
-  const outcome = value['outcome'];
-  if (outcome !== 'approved' && outcome !== 'declined') return undefined;
+  const outcome = oneOf(['approved', 'declined', 'needs_review'] as const, value['outcome']);
+  if (outcome === null) return undefined;
   const status = text(value['status']);
-  if (status === null && outcome === 'approved') return undefined;
+  if (status === null && outcome !== 'declined') return undefined;
+  const attributeMatch = readAttributeMatch(value['attribute_match']);
   return {
     outcome,
     status: status ?? 'declined',
@@ -261,6 +273,36 @@ function readDecision(value: unknown): Decision | undefined {
     inquiry_created_at: time(value['inquiry_created_at']),
     decided_at: time(value['decided_at']),
     purpose: purposeOf(value['purpose']) ?? 'onboarding',
+    ...(attributeMatch !== undefined && { attribute_match: attributeMatch }),
+  };
+}
+
+/**
+ * The comparison kept beside a decision; undefined when absent or not readable. The decision's
+ * outcome already says what the comparison made of it, so an unreadable comparison loses only
+ * the details (and, under `review`, that a later approval comes after the first one).
+ */
+function readAttributeMatch(value: unknown): AttributeMatch | undefined {
+  if (!isFields(value) || !isFields(value['attributes'])) return undefined;
+  const outcome = oneOf(ATTRIBUTE_RESULTS, value['outcome']);
+  const rules = oneOf<RuleSet>(RULE_SETS, value['rules']);
+  const onMismatch = oneOf<MismatchAction>(MISMATCH_ACTIONS, value['on_mismatch']);
+  const checkedAt = time(value['checked_at']);
+  const firstApprovedAt = time(value['first_approved_at']);
+  if (outcome === null || rules === null || onMismatch === null || checkedAt === null || firstApprovedAt === null)
+    return undefined;
+  const attributes: AttributeMatch['attributes'] = {};
+  for (const attribute of VERIFIED_ATTRIBUTES) {
+    const result = oneOf(ATTRIBUTE_RESULTS, value['attributes'][attribute]);
+    if (result !== null) attributes[attribute] = result;
+  }
+  return {
+    outcome,
+    attributes,
+    rules,
+    on_mismatch: onMismatch,
+    checked_at: checkedAt,
+    first_approved_at: firstApprovedAt,
   };
 }
 

@@ -5,8 +5,9 @@ import type { CallOptions } from '../outbound/retry.js';
 import type { AccountReferences } from '../persona/accountReferences.js';
 import { isCompleteInquiry, type Inquiry } from '../persona/inquiry.js';
 import type { PersonaApi } from '../persona/personaClient.js';
+import { applyObserved } from './applyObserved.js';
 import type { RecordStore } from './recordStore.js';
-import { applyObservation, type TransitionOutcome, type TransitionRules } from './transition.js';
+import type { TransitionOutcome, TransitionRules } from './transition.js';
 
 export type IgnoredReason =
   | 'not_an_inquiry_event'
@@ -27,6 +28,7 @@ export interface ReceiveEventDeps {
   store: RecordStore;
   rules: TransitionRules;
   templateIds: readonly string[];
+  now: () => number;
 }
 
 /**
@@ -86,7 +88,7 @@ export async function receiveEvent(
   const observedAt = inquiry.updatedAt ?? event.createdAt;
   const result = await deps.store.update(
     identityId,
-    ({ record }) => applyObservation(record, { inquiry, observedAt, eventId: event.id }, deps.rules),
+    (current) => applyObserved(deps, current, { inquiry, observedAt, eventId: event.id }, options),
     options,
   );
   if (result.outcome === 'identity_not_found') return { outcome: 'ignored', reason: 'unknown_identity', identityId };

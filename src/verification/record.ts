@@ -1,3 +1,5 @@
+import type { AttributeMatch } from '../matching/attributeMatch.js';
+
 /**
  * `metadata_admin.persona`, the source of truth (product.md, "The record on the identity"). Ids,
  * statuses and Persona times only: never names, birthdates, documents, payloads or error bodies.
@@ -23,12 +25,23 @@ export type Purpose = (typeof PURPOSES)[number];
 /** The purposes whose decisions make the identity's standing decision. */
 export const DECIDING_PURPOSES: ReadonlySet<Purpose> = new Set(['onboarding', 'reverification']);
 
+/** What a Persona status decides. */
 export type Outcome = 'approved' | 'declined';
+/**
+ * What a decision counts as: Persona's outcome, or, for an approval whose verified document did
+ * not match the traits (ATTRIBUTE_MISMATCH_ACTION), `needs_review` or `declined`.
+ */
+export type DecisionOutcome = Outcome | 'needs_review';
 
 /** Which Persona statuses are decisions (PERSONA_APPROVED_STATUSES, PERSONA_DECLINED_STATUSES). */
 export interface DecisionStatuses {
   approved: ReadonlySet<string>;
   declined: ReadonlySet<string>;
+  /**
+   * Whether an approval may count as `needs_review` (ATTRIBUTE_MATCH with ATTRIBUTE_MISMATCH_ACTION
+   * review): the decisions then keep what such a review would otherwise uncover.
+   */
+  heldForReview?: boolean;
 }
 
 export function outcomeOf(status: string, statuses: DecisionStatuses): Outcome | null {
@@ -39,7 +52,7 @@ export function outcomeOf(status: string, statuses: DecisionStatuses): Outcome |
 
 /** A decision of one inquiry: which, how and when (Persona time). */
 export interface Decision {
-  outcome: Outcome;
+  outcome: DecisionOutcome;
   /** The Persona status that decided it (`approved`, `declined` or a configured equivalent). */
   status: string;
   /** Null only for a decision read from a record that did not name its inquiry. */
@@ -52,6 +65,8 @@ export interface Decision {
    */
   decided_at: string | null;
   purpose: Purpose;
+  /** How the inquiry's verified document compared with the traits (ATTRIBUTE_MATCH); absent when it was not compared. */
+  attribute_match?: AttributeMatch;
 }
 
 /** The latest inquiry of one purpose and where it stands. */
@@ -138,10 +153,22 @@ export interface PublicMirror {
   inquiry_status: string;
 }
 
+/**
+ * The status a decision stands as: Persona's, unless the attribute comparison made the approval a
+ * review or a decline, which stand as Persona's statuses of that name (the configuration makes sure
+ * the login gate reads them so).
+ */
+function standingStatus(decision: Decision): string {
+  if (decision.outcome === 'needs_review') return 'needs_review';
+  const declinedByComparison =
+    decision.attribute_match?.on_mismatch === 'decline' && decision.attribute_match.outcome !== 'match';
+  return decision.outcome === 'declined' && declinedByComparison ? 'declined' : decision.status;
+}
+
 export function mirrorOf(record: PersonaRecord): PublicMirror {
   const { decision } = record;
   return {
-    status: decision?.status ?? record.status,
+    status: decision === null ? record.status : standingStatus(decision),
     verified_at: decision?.outcome === 'approved' ? decision.decided_at : null,
     inquiry_status: record.status,
   };

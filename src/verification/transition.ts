@@ -1,3 +1,5 @@
+import type { AttributeMatchConfig } from '../config.js';
+import type { AttributeMatch } from '../matching/attributeMatch.js';
 import type { CompleteInquiry } from '../persona/inquiry.js';
 import { decisionOf } from './readRecord.js';
 import {
@@ -5,6 +7,7 @@ import {
   HISTORY_LIMIT,
   emptyRecord,
   notStartedRecord,
+  type Decision,
   type DecisionStatuses,
   type PersonaRecord,
   type Purpose,
@@ -25,6 +28,8 @@ export interface Observation {
   eventId: string | null;
   /** Why the service opened this inquiry; absent for events, where the record tells. */
   purpose?: Purpose;
+  /** The comparison of the approved inquiry's document with the traits, made for this observation. */
+  attributeMatch?: AttributeMatch;
 }
 
 export type TransitionOutcome =
@@ -51,6 +56,8 @@ export interface TransitionRules {
   statuses: DecisionStatuses;
   /** Templates whose inquiries verify for step-up or recovery (and not for the standing decision). */
   purposeTemplates: Partial<Record<'step_up' | 'recovery', ReadonlySet<string>>>;
+  /** ATTRIBUTE_MATCH: approvals are applied only after their verified document was compared (applyObserved.ts). */
+  attributeMatch?: AttributeMatchConfig | undefined;
 }
 
 /**
@@ -173,6 +180,32 @@ const started = (record: PersonaRecord, observation: Observation, purpose: Purpo
 });
 
 /**
+ * The decision an observation brings, as Persona made it, for the purposes that decide the
+ * standing decision; null when it brings none (a status that decides nothing, a step-up).
+ */
+export function proposedDecision(
+  record: PersonaRecord | null,
+  observation: Observation,
+  rules: TransitionRules,
+): Decision | null {
+  const current = record ?? emptyRecord();
+  const purpose = purposeOf(current, observation, rules);
+  if (!DECIDING_PURPOSES.has(purpose)) return null;
+  const { inquiry } = observation;
+  // Only Persona's `decisioned-at` tells a new decision from the same one seen again later (a tag
+  // update, a reconciliation): without it, the status held for the inquiry keeps its time, so
+  // neither an approval's age nor a review held on it moves.
+  const held = current.decisions.find((decision) => decision.inquiry_id === inquiry.id);
+  const decidedAt =
+    inquiry.decisionedAt ?? (held?.status === inquiry.status ? held.decided_at : null) ?? observation.observedAt;
+  return decisionOf(inquiry.id, inquiry.status, inquiry.createdAt, decidedAt, purpose, rules.statuses);
+}
+
+/** The decision with the comparison of the inquiry's document made for it (withDecision says what it counts as). */
+const checked = (decision: Decision, check: AttributeMatch | undefined): Decision =>
+  check === undefined || decision.outcome !== 'approved' ? decision : { ...decision, attribute_match: check };
+
+/**
  * The one place the record changes. Persona delivers out of order and more than once
  * (reference/persona-api.md, "Webhooks"): an observation of an inquiry applies to what the record
  * holds of it only when it is newer and not the last event again; another inquiry of the same
@@ -202,10 +235,11 @@ export function applyObservation(
     if (typeof inProgress === 'string') outcome = inProgress;
     // `last_event_id` names the last event applied to the inquiry in progress, as in version 1.
     else next = { ...inProgress, last_event_id: observation.eventId ?? record.last_event_id };
-    const { inquiry } = observation;
-    const decidedAt = decisionTimeOf(observation);
-    const candidate = decisionOf(inquiry.id, inquiry.status, inquiry.createdAt, decidedAt, purpose, rules.statuses);
-    const decisions = candidate === null ? null : withDecision(record.decisions, candidate);
+    const candidate = proposedDecision(record, observation, rules);
+    const decisions =
+      candidate === null
+        ? null
+        : withDecision(record.decisions, checked(candidate, observation.attributeMatch), rules.statuses);
     if (decisions !== null) {
       next = { ...next, decisions, decision: standingDecision(decisions) };
     }

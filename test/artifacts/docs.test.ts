@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_VARIABLES } from '../../src/config.js';
 import { MESSAGE_IDS } from '../../src/kratos/messages.js';
+import { RULES, type AttributeKind, type RuleSet } from '../../src/matching/ruleSets.js';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 const envExample = readFileSync(new URL('../../.env.example', import.meta.url), 'utf8');
@@ -35,5 +36,30 @@ describe('documentation agrees with the code', () => {
   it('the README message table lists exactly the message ids the service sends', () => {
     const rows = [...readme.matchAll(/^\| (41\d{5}) \|/gm)].map((match) => Number(match[1]));
     expect(rows.sort()).toEqual(Object.values(MESSAGE_IDS).sort());
+  });
+
+  it("the README's examples of the attribute rule sets are what the rule sets do", () => {
+    const table = readme.slice(readme.indexOf('| Traits | Document |'));
+    const rows = table.slice(0, table.indexOf('\n\n')).split('\n').slice(2);
+    expect(rows.length).toBeGreaterThan(10);
+    const values = (cell: string) => [...cell.matchAll(/`([^`]+)`/g)].map((match) => match[1] as string);
+    for (const row of rows) {
+      const [traits = '', document = '', ...results] = row
+        .split(' | ')
+        .map((cell) => cell.replace(/^\| |\|$/g, '').trim());
+      const kind: AttributeKind = /\d{4}/.test(document)
+        ? 'date'
+        : document.includes('(last name)')
+          ? 'family_name'
+          : 'given_names';
+      (['exact', 'relaxed', 'duo'] as RuleSet[]).forEach((ruleSet, index) => {
+        for (const trait of values(traits)) {
+          const found = RULES[ruleSet][kind](values(document)[0] as string, trait) ? 'match' : 'mismatch';
+          expect(`${ruleSet}: ${trait} / ${document}: ${found}`).toBe(
+            `${ruleSet}: ${trait} / ${document}: ${results[index]?.split(' ')[0]}`,
+          );
+        }
+      });
+    }
   });
 });

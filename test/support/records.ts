@@ -1,3 +1,4 @@
+import type { AttributeMatch, MismatchAction } from '../../src/matching/attributeMatch.js';
 import type { CompleteInquiry } from '../../src/persona/inquiry.js';
 import type { PersonaRecord, Purpose } from '../../src/verification/record.js';
 import { applyObservation, type TransitionRules } from '../../src/verification/transition.js';
@@ -51,3 +52,26 @@ export function recordAfter(
   }
   return record;
 }
+
+/** A comparison that found the document's last name and birthdate other than the traits'. */
+export const mismatchFound = (onMismatch: MismatchAction, approvedMinute: number): AttributeMatch => ({
+  outcome: 'mismatch',
+  attributes: { 'name-first': 'match', 'name-last': 'mismatch', birthdate: 'mismatch' },
+  rules: 'relaxed',
+  on_mismatch: onMismatch,
+  checked_at: at(approvedMinute),
+  first_approved_at: at(approvedMinute),
+});
+
+/** The record after `inquiryId`'s approval at `minute`, its document compared as `attributeMatch` says. */
+export const approvedWith = (attributeMatch: AttributeMatch, minute: number, start: PersonaRecord | null = null) =>
+  applyObservation(
+    start,
+    {
+      inquiry: { ...inquiry('inq_1', 'approved'), decisionedAt: at(minute) },
+      observedAt: at(minute),
+      eventId: `evt_${minute}`,
+      attributeMatch,
+    },
+    defaultRules(),
+  ).record as PersonaRecord;

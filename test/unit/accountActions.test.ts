@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { withAccountActions } from '../../src/verification/accountActions.js';
 import type { PersonaRecord } from '../../src/verification/record.js';
-import { at, recordAfter } from '../support/records.js';
+import { approvedWith, at, mismatchFound, recordAfter } from '../support/records.js';
 
 const revoke = { revokeSessions: true, deactivate: false };
 const deactivate = { revokeSessions: false, deactivate: true };
@@ -47,5 +47,18 @@ describe('withAccountActions (ON_DECLINE)', () => {
     expect(withAccountActions(declined, null, active, { revokeSessions: false, deactivate: false }).actions).toEqual(
       declined.actions,
     );
+  });
+
+  it("keeps a decline's measures while a review follows it, and lifts them on an approval", () => {
+    const held = withAccountActions(declined, null, active, { revokeSessions: true, deactivate: true });
+    const reviewed = approvedWith(mismatchFound('review', 20), 20, held);
+    expect(reviewed.decision?.outcome).toBe('needs_review');
+    expect(withAccountActions(reviewed, held.decision, active, deactivate).actions).toEqual(held.actions);
+    const approvedAgain = approvedWith(mismatchFound('review', 20), 30, reviewed);
+    expect(approvedAgain.decision?.outcome).toBe('approved');
+    expect(withAccountActions(approvedAgain, reviewed.decision, active, deactivate).actions).toMatchObject({
+      deactivated_at: null,
+      pending: [],
+    });
   });
 });

@@ -255,4 +255,47 @@ describe('loadConfig', () => {
       ).toEqual([]);
     });
   });
+
+  it('leaves the attribute comparison off unless ATTRIBUTE_MATCH is set, and reads it as PERSONA_PREFILL_FIELDS', () => {
+    expect(loadConfig(REQUIRED).record.attributeMatch).toBeUndefined();
+    expect(loadConfig({ ...REQUIRED, ATTRIBUTE_MISMATCH_ACTION: 'decline' }).record.attributeMatch).toBeUndefined();
+    const config = loadConfig({ ...REQUIRED, ATTRIBUTE_MATCH: 'name-first=name.first, birthdate=dob' });
+    expect(config.record.attributeMatch).toEqual({
+      attributes: [
+        { field: 'name-first', traitPath: ['name', 'first'] },
+        { field: 'birthdate', traitPath: ['dob'] },
+      ],
+      rules: 'relaxed',
+      onMismatch: 'review',
+    });
+    const strict = loadConfig({
+      ...REQUIRED,
+      ATTRIBUTE_MATCH: 'name-last=name.last',
+      ATTRIBUTE_MATCH_RULES: 'duo',
+      ATTRIBUTE_MISMATCH_ACTION: 'flag',
+    });
+    expect(strict.record.attributeMatch).toMatchObject({ rules: 'duo', onMismatch: 'flag' });
+  });
+
+  it.each([
+    [{ ATTRIBUTE_MATCH: 'email-address=email' }, 'ATTRIBUTE_MATCH: must map verified attributes'],
+    [{ ATTRIBUTE_MATCH: 'name-first' }, 'ATTRIBUTE_MATCH: must be a comma-separated list of persona-field=trait.path'],
+    [{ ATTRIBUTE_MATCH: 'name-first=a,name-first=b' }, 'ATTRIBUTE_MATCH: must name each verified attribute once'],
+    [
+      { ATTRIBUTE_MATCH: 'birthdate=dob', ATTRIBUTE_MATCH_RULES: 'fuzzy' },
+      'ATTRIBUTE_MATCH_RULES: must be one of exact, relaxed, duo',
+    ],
+    [
+      { ATTRIBUTE_MATCH: 'birthdate=dob', ATTRIBUTE_MISMATCH_ACTION: 'ignore' },
+      'ATTRIBUTE_MISMATCH_ACTION: must be one of review, decline, flag',
+    ],
+    [
+      { ATTRIBUTE_MATCH: 'birthdate=dob', ATTRIBUTE_MISMATCH_ACTION: 'decline', PERSONA_DECLINED_STATUSES: 'failed' },
+      'PERSONA_DECLINED_STATUSES: must include declined while ATTRIBUTE_MISMATCH_ACTION is decline',
+    ],
+  ])('refuses %j', (env, problem) => {
+    const found = problems({ ...REQUIRED, ...env });
+    expect(found).toHaveLength(1);
+    expect(found[0]).toContain(problem);
+  });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { planNextStep, type NextStepRules } from '../../src/verification/nextStep.js';
 import type { RecordReading } from '../../src/verification/readRecord.js';
 import { notStartedRecord, type PersonaRecord } from '../../src/verification/record.js';
-import { at, recordAfter, type Step } from '../support/records.js';
+import { approvedWith, at, mismatchFound, recordAfter, type Step } from '../support/records.js';
 
 const DAY = 86_400_000;
 const now = Date.parse(at(60));
@@ -74,5 +74,15 @@ describe('planNextStep', () => {
       expired: false,
     });
     expect(planNextStep(renewing, rules(), now)).toEqual({ kind: 'verified' });
+  });
+
+  it('waits for a person at Persona when the verified document did not match the traits', () => {
+    const held = reading(approvedWith(mismatchFound('review', 1), 1));
+    expect(planNextStep(held, rules({ allowRetries: true }), now)).toEqual({
+      kind: 'in_review',
+      status: 'needs_review',
+    });
+    const flagged = reading(approvedWith(mismatchFound('flag', 1), 1));
+    expect(planNextStep(flagged, rules(), now)).toEqual({ kind: 'verified' });
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readRecord, type RecordReading } from '../../src/verification/readRecord.js';
 import { mirrorOf, type PersonaRecord } from '../../src/verification/record.js';
-import { at, recordAfter } from '../support/records.js';
+import { approvedWith, at, mismatchFound, recordAfter } from '../support/records.js';
 
 const statuses = { approved: new Set(['approved']), declined: new Set(['declined']) };
 const read = (metadataAdmin: unknown) => readRecord(metadataAdmin, statuses);
@@ -35,6 +35,29 @@ describe('readRecord: this version', () => {
       record: written,
       storedDecision: written.decision,
     });
+  });
+
+  it('reads an approval held for review, with its attribute comparison, unchanged', () => {
+    const written = approvedWith(mismatchFound('review', 5), 5);
+    expect(written.decision?.outcome).toBe('needs_review');
+    expect(read({ persona: JSON.parse(JSON.stringify(written)) })).toEqual({
+      kind: 'record',
+      record: written,
+      storedDecision: written.decision,
+    });
+    expect(gateStatus(read({ persona: written }))).toBe('needs_review');
+  });
+
+  it('keeps what a decision counts as when its attribute comparison cannot be read', () => {
+    const written = approvedWith(mismatchFound('review', 5), 5);
+    const damaged = JSON.parse(JSON.stringify(written)) as Record<string, { attribute_match: unknown }[]>;
+    for (const decision of [damaged['decision'], ...(damaged['decisions'] ?? [])]) {
+      Object.assign(decision as object, { attribute_match: { outcome: 'Jane Doe' } });
+    }
+    const record = recordOf(read({ persona: damaged }));
+    expect(record.decision).toMatchObject({ outcome: 'needs_review', inquiry_id: 'inq_1' });
+    expect(record.decision).not.toHaveProperty('attribute_match');
+    expect(gateStatus(read({ persona: damaged }))).toBe('needs_review');
   });
 
   it('has no record when there is none', () => {

@@ -75,6 +75,17 @@ describe('applyObservation: the inquiry in progress', () => {
     expect(again?.updated_at).toBe(at(30));
   });
 
+  it("dates the same status seen again without Persona's decisioned-at as it was first dated", () => {
+    const approved = applyObservation(created, observe(inquiry('inq_1', 'approved'), 5), rules).record as PersonaRecord;
+    // A tag update of the approved inquiry, or a reconciliation, days later.
+    const again = applyObservation(approved, observe(inquiry('inq_1', 'approved'), 3_000, 'evt_tags'), rules)
+      .record as PersonaRecord;
+    expect(again.decision?.decided_at).toBe(at(5));
+    expect(mirrorOf(again).verified_at).toBe(at(5));
+    const flipped = applyObservation(again, observe(inquiry('inq_1', 'declined'), 3_001), rules).record;
+    expect(flipped?.decision).toMatchObject({ outcome: 'declined', decided_at: at(3_001) });
+  });
+
   it('calls the last event again a duplicate, and anything not newer stale', () => {
     const approved = applyObservation(created, observe(inquiry('inq_1', 'approved'), 5), rules).record as PersonaRecord;
     expect(applyObservation(approved, observe(inquiry('inq_1', 'approved'), 5), rules).outcome).toBe('duplicate');
