@@ -1,0 +1,212 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startSandbox, type SandboxEnvironment } from '../../sandbox/environment.js';
+import type { KratosStandIn } from '../../sandbox/kratosStandIn.js';
+import type { SimulateAction } from '../../sandbox/personaSimulation.js';
+import type { RedeliveryOptions } from '../../sandbox/personaWebhooks.js';
+import { createLogger } from '../../src/logger.js';
+import { serviceNote } from '../../src/persona/inquiry.js';
+
+/**
+ * Attribute comparison end to end: Kratos registers the person, Persona's stand-in approves an
+ * inquiry whose government-id verification reads the document, the service compares it with the
+ * traits before the approval counts, and the login gate goes by the result.
+ */
+
+const ATTRIBUTE_MATCH = 'name-first=name.first,name-last=name.last,birthdate=birthdate';
+/** Values no log line or metadata may carry, in any spelling the document or traits use. */
+const PERSON = { first: 'Zéphyrine', last: 'Okonkwo-Hale', birthdate: '1987-03-14' };
+const PERSON_PATTERN = /z.?phyrine|okonkwo|hale|1987|03\/14|14\.03|marguerite|1990-11-02/i;
+const SOMEONE_ELSE = { 'name-first': 'MARGUERITE', 'name-last': 'OKONKWO HALE', birthdate: '1990-11-02' };
+
+let sandbox: SandboxEnvironment;
+let lines: string[];
+afterEach(() => sandbox.close());
+
+async function start(env: Record<string, string>, options: { redelivery?: RedeliveryOptions } = {}) {
+  lines = [];
+  sandbox = await startSandbox({
+    env: { ATTRIBUTE_MATCH, ...env },
+    logger: createLogger({ level: 'debug' }, { write: (line: string) => void lines.push(line) }),
+    ...options,
+  });
+}
+
+const kratosOf = (env: SandboxEnvironment) => env.kratos as KratosStandIn;
+const metadataOf = (identityId: string) => {
+  const identity = kratosOf(sandbox).identity(identityId);
+  return { admin: identity?.metadata_admin?.['persona'] as Record<string, any>, public: identity?.metadata_public };
+};
+
+async function registered() {
+  const result = await kratosOf(sandbox).register({
+    email: `zephyrine-${Math.random()}@example.com`,
+    name: { first: PERSON.first, last: PERSON.last },
+    birthdate: PERSON.birthdate,
+  });
+  await sandbox.persona.settled();
+  return { ...result, inquiryId: metadataOf(result.identityId).admin['inquiry_id'] as string };
+}
+
+async function decide(inquiryId: string, actions: SimulateAction[]) {
+  sandbox.persona.simulate(inquiryId, actions);
+  await sandbox.persona.settled();
+}
+
+const login = async (identityId: string) => (await kratosOf(sandbox).login(identityId)).hook.reading;
+
+const whoami = async (token: string) =>
+  (await fetch(`${kratosOf(sandbox).url}/sessions/whoami`, { headers: { 'X-Session-Token': token } })).status;
+
+/** Nothing of the person in what the service logged or wrote on the identity. */
+function expectNothingPersonal(identityId: string) {
+  expect(lines.join('')).not.toMatch(PERSON_PATTERN);
+  const { admin, public: mirror } = metadataOf(identityId);
+  expect(JSON.stringify({ admin, mirror })).not.toMatch(PERSON_PATTERN);
+}
+
+describe('attribute comparison', () => {
+  it('lets in a person whose verified document matches the traits, and stores only outcomes', async () => {
+    await start({ LOGIN_POLICY: 'require-approved' });
+    const jane = await registered();
+    expect(await login(jane.identityId)).toMatchObject({ kind: 'interrupt', id: 4100002 });
+    // The document reads as documents do: capitals, another date format. Relaxed rules match it.
+    sandbox.persona.setDocument(jane.inquiryId, {
+      'name-first': 'ZEPHYRINE',
+      'name-last': 'OKONKWO HALE',
+      birthdate: '1987-03-14',
+    });
+    await decide(jane.inquiryId, ['start_inquiry', 'complete_inquiry', 'approve_inquiry']);
+
+    expect(await login(jane.identityId)).toEqual({ kind: 'continue' });
+    expect(metadataOf(jane.identityId).admin['decision']).toMatchObject({
+      outcome: 'approved',
+      attribute_match: {
+        outcome: 'match',
+        attributes: { 'name-first': 'match', 'name-last': 'match', birthdate: 'match' },
+        rules: 'relaxed',
+        checked_at: expect.any(String),
+      },
+    });
+    const documentReads = sandbox.persona.requests.filter(
+      (request) => request.query.get('include') === 'verifications',
+    );
+    expect(documentReads).toHaveLength(1);
+    expectNothingPersonal(jane.identityId);
+  });
+
+  it("under review: keeps someone else's document out under require-approved, until a reviewer approves again", async () => {
+    await start({ LOGIN_POLICY: 'require-approved' });
+    const jane = await registered();
+    sandbox.persona.setDocument(jane.inquiryId, SOMEONE_ELSE);
+    await decide(jane.inquiryId, ['start_inquiry', 'complete_inquiry', 'approve_inquiry']);
+
+    expect(await login(jane.identityId)).toMatchObject({ kind: 'interrupt', id: 4100002 });
+    expect(metadataOf(jane.identityId).public).toEqual({
+      persona: { status: 'needs_review', verified_at: null, inquiry_status: 'approved' },
+    });
+    expect(metadataOf(jane.identityId).admin['decision']).toMatchObject({
+      outcome: 'needs_review',
+      attribute_match: {
+        outcome: 'mismatch',
+        attributes: { 'name-first': 'mismatch', 'name-last': 'match', birthdate: 'mismatch' },
+      },
+    });
+    // The person's own page says a person at Persona decides next.
+    const blocked = (await login(jane.identityId)) as unknown as { context: { verify_url: string } };
+    const statusUrl = blocked.context.verify_url.replace('/persona/start', '/persona/status');
+    expect(await (await fetch(statusUrl)).json()).toMatchObject({ status: 'needs_review' });
+
+    // The reviewer looks at the mismatch and approves the inquiry again in Persona.
+    await decide(jane.inquiryId, ['approve_inquiry']);
+    expect(await login(jane.identityId)).toEqual({ kind: 'continue' });
+    expect(metadataOf(jane.identityId).admin['decision']).toMatchObject({
+      outcome: 'approved',
+      attribute_match: { outcome: 'mismatch' },
+    });
+    expectNothingPersonal(jane.identityId);
+  });
+
+  it('under review with block-declined: lets the person in, since only declines block there', async () => {
+    await start({});
+    const jane = await registered();
+    sandbox.persona.setDocument(jane.inquiryId, SOMEONE_ELSE);
+    await decide(jane.inquiryId, ['start_inquiry', 'complete_inquiry', 'approve_inquiry']);
+    expect(metadataOf(jane.identityId).public).toMatchObject({ persona: { status: 'needs_review' } });
+    expect(await login(jane.identityId)).toEqual({ kind: 'continue' });
+  });
+
+  it('under review: never lifts a decline that stands', async () => {
+    await start({ ALLOW_RETRIES: 'true' });
+    const jane = await registered();
+    await decide(jane.inquiryId, ['start_inquiry', 'complete_inquiry', 'decline_inquiry']);
+    // A retry the service opened (as /persona/start does), approved with someone else's document.
+    const retry = sandbox.persona.addInquiry({
+      referenceId: jane.identityId,
+      note: serviceNote('reverification'),
+      document: SOMEONE_ELSE,
+    });
+    await decide(retry.id, ['start_inquiry', 'complete_inquiry', 'approve_inquiry']);
+    expect(metadataOf(jane.identityId).admin['decisions']).toContainEqual(
+      expect.objectContaining({ inquiry_id: retry.id, outcome: 'needs_review' }),
+    );
+    expect(await login(jane.identityId)).toMatchObject({ kind: 'interrupt', id: 4100001 });
+  });
+
+  it('under decline: declines the approval, with ON_DECLINE', async () => {
+    await start({ ATTRIBUTE_MISMATCH_ACTION: 'decline' });
+    const jane = await registered();
+    expect(await whoami(jane.session?.token as string)).toBe(200);
+    sandbox.persona.setDocument(jane.inquiryId, SOMEONE_ELSE);
+    await decide(jane.inquiryId, ['start_inquiry', 'complete_inquiry', 'approve_inquiry']);
+
+    expect(await login(jane.identityId)).toMatchObject({ kind: 'interrupt', id: 4100001 });
+    expect(await whoami(jane.session?.token as string)).toBe(401);
+    expect(metadataOf(jane.identityId).admin).toMatchObject({
+      status: 'approved',
+      decision: {
+        outcome: 'declined',
+        status: 'approved',
+        attribute_match: { outcome: 'mismatch', on_mismatch: 'decline' },
+      },
+      actions: { pending: [], sessions_revoked_at: expect.any(String) },
+    });
+    expectNothingPersonal(jane.identityId);
+  });
+
+  it('under flag: approves, and records the mismatch', async () => {
+    await start({ ATTRIBUTE_MISMATCH_ACTION: 'flag', LOGIN_POLICY: 'require-approved' });
+    const jane = await registered();
+    sandbox.persona.setDocument(jane.inquiryId, { ...SOMEONE_ELSE, 'name-first': null });
+    await decide(jane.inquiryId, ['start_inquiry', 'complete_inquiry', 'approve_inquiry']);
+    expect(await login(jane.identityId)).toEqual({ kind: 'continue' });
+    expect(metadataOf(jane.identityId).admin['decision']).toMatchObject({
+      outcome: 'approved',
+      attribute_match: { outcome: 'mismatch', attributes: { 'name-first': 'missing', birthdate: 'mismatch' } },
+    });
+    expectNothingPersonal(jane.identityId);
+  });
+
+  it('applies nothing while the document cannot be read, answers 503, and applies the approval on redelivery', async () => {
+    await start({ LOGIN_POLICY: 'require-approved' }, { redelivery: { scale: 1 / 30 } });
+    const jane = await registered();
+    sandbox.persona.inject({ method: 'GET', path: `/api/v1/inquiries/${jane.inquiryId}`, status: 500, times: 3 });
+    await decide(jane.inquiryId, ['start_inquiry', 'complete_inquiry', 'approve_inquiry']);
+
+    const approved = sandbox.persona.deliveries.find((delivery) => delivery.name === 'inquiry.approved');
+    expect(approved).toMatchObject({ lastStatus: 503, state: 'retrying' });
+    expect(metadataOf(jane.identityId).admin).toMatchObject({ status: 'completed', decision: null });
+
+    for (let waited = 0; approved?.state !== 'delivered' && waited < 5_000; waited += 25) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      await sandbox.persona.settled();
+    }
+    expect(approved).toMatchObject({ lastStatus: 200, state: 'delivered', attempts: 2 });
+    expect(metadataOf(jane.identityId).admin['decision']).toMatchObject({
+      outcome: 'approved',
+      attribute_match: { outcome: 'match' },
+    });
+    expect(await login(jane.identityId)).toEqual({ kind: 'continue' });
+    expect(lines.join('')).toContain('event not applied; Persona will deliver it again');
+    expectNothingPersonal(jane.identityId);
+  });
+});
