@@ -181,7 +181,8 @@ const started = (record: PersonaRecord, observation: Observation, purpose: Purpo
 
 /**
  * The decision an observation brings, as Persona made it, for the purposes that decide the
- * standing decision; null when it brings none (a status that decides nothing, a step-up).
+ * standing decision; null when it brings none (a status that decides nothing, a step-up, an
+ * inquiry the service does not recognise).
  */
 export function proposedDecision(
   record: PersonaRecord | null,
@@ -189,6 +190,7 @@ export function proposedDecision(
   rules: TransitionRules,
 ): Decision | null {
   const current = record ?? emptyRecord();
+  if (!recognised(current, observation)) return null;
   const purpose = purposeOf(current, observation, rules);
   if (!DECIDING_PURPOSES.has(purpose)) return null;
   const { inquiry } = observation;
@@ -222,9 +224,7 @@ export function applyObservation(
   if (observation.eventId !== null && observation.eventId === record.last_event_id) {
     return { outcome: 'duplicate', record: current };
   }
-  if (observation.purpose === undefined && !observation.inquiry.openedByService && !knows(record, observation)) {
-    return { outcome: 'unrecognised', record: current };
-  }
+  if (!recognised(record, observation)) return { outcome: 'unrecognised', record: current };
   const purpose = purposeOf(record, observation, rules);
   const purposeResult = nextPurposeResult(record.purposes[purpose], observation, rules);
   let next: PersonaRecord = record;
@@ -249,14 +249,16 @@ export function applyObservation(
 }
 
 /**
- * Whether the record already holds the observed inquiry. Anyone who can start the template in
- * Persona's hosted flow can open an inquiry with an identity's id as reference (the id is no
- * secret); such an inquiry, neither opened by this service (its note) nor recorded, must neither
- * decline a person nor lift their decline.
+ * Whether the observed inquiry counts: the service opened it (its note, or the purpose it opened it
+ * for), or the record already holds it. Anyone who can start the template in Persona's hosted flow
+ * can open an inquiry with an identity's id as reference (the id is no secret); such an inquiry
+ * must neither decline a person nor lift their decline.
  */
-function knows(record: PersonaRecord, observation: Observation): boolean {
+function recognised(record: PersonaRecord, observation: Observation): boolean {
   const { id } = observation.inquiry;
   return (
+    observation.purpose !== undefined ||
+    observation.inquiry.openedByService === true ||
     record.inquiry_id === id ||
     record.history.some((entry) => entry.inquiry_id === id) ||
     record.decisions.some((decision) => decision.inquiry_id === id) ||

@@ -64,7 +64,13 @@ function scenario(rules: TransitionRules) {
       inquiryId: string,
       status: string,
       minute: number,
-      options: { createdMinute?: number; traits?: unknown; eventId?: string | null; decisionedAt?: null } = {},
+      options: {
+        createdMinute?: number;
+        traits?: unknown;
+        eventId?: string | null;
+        decisionedAt?: null;
+        openedByService?: boolean;
+      } = {},
     ) {
       const inquiry = {
         id: inquiryId,
@@ -72,7 +78,7 @@ function scenario(rules: TransitionRules) {
         referenceId: IDENTITY_ID,
         templateId: 'itmpl_A',
         createdAt: at(options.createdMinute ?? 0),
-        openedByService: true,
+        openedByService: options.openedByService ?? true,
         ...(options.decisionedAt !== null && { decisionedAt: at(minute) }),
       };
       const eventId = options.eventId === undefined ? `evt_${inquiryId}_${status}_${minute}` : options.eventId;
@@ -201,6 +207,13 @@ describe('applyObserved: the verified document and the traits', () => {
     persona.inject({ method: 'GET', path: `/api/v1/inquiries/${inquiryId}`, status: 503, times: 3 });
     await expect(run.see(inquiryId, 'approved', 5)).rejects.toBeInstanceOf(OutboundError);
     expect((await run.see(inquiryId, 'approved', 5)).decision?.outcome).toBe('approved');
+  });
+
+  it("reads no document of an inquiry the service neither opened nor knows (a stranger's template link)", async () => {
+    const run = scenario(defaultRules({ attributeMatch: attributeMatch('review') }));
+    const record = await run.see(run.inquiry(OTHER_PERSON), 'approved', 5, { openedByService: false });
+    expect(record).toBeNull();
+    expect(run.documentReads()).toBe(0);
   });
 
   it('compares nothing without ATTRIBUTE_MATCH', async () => {
