@@ -68,6 +68,12 @@ const FEATURES: Record<string, (config: Settings) => string> = {
     config.reconcile.intervalMs !== undefined
       ? on('RECONCILE_INTERVAL is set')
       : off('RECONCILE_INTERVAL is unset: run `node dist/reconcile.js` from a scheduler'),
+  attribute_match: (config) =>
+    config.record.attributeMatch !== undefined
+      ? on(
+          `ATTRIBUTE_MATCH is set: approvals are compared with traits (${config.record.attributeMatch.rules}, on mismatch: ${config.record.attributeMatch.onMismatch})`,
+        )
+      : off("ATTRIBUTE_MATCH is unset: an approval is not compared with the account's traits"),
   metrics_auth: (config) =>
     config.metrics.tokens !== undefined ? on('METRICS_TOKEN is set') : off('METRICS_TOKEN is unset'),
 };
@@ -120,6 +126,14 @@ const WARNINGS: ((config: Settings) => StartupWarning | undefined)[] = [
           setting: 'RECONCILE_WINDOW',
           message:
             'RECONCILE_WINDOW is shorter than RECONCILE_INTERVAL: inquiries created between runs are never reconciled',
+        }
+      : undefined,
+  (config) =>
+    config.record.attributeMatch?.onMismatch === 'review' && !requireApproved(config)
+      ? {
+          setting: 'ATTRIBUTE_MISMATCH_ACTION',
+          message:
+            'ATTRIBUTE_MISMATCH_ACTION=review with LOGIN_POLICY=block-declined lets a person whose document does not match in (only declines block): choose decline, or require-approved',
         }
       : undefined,
   (config) => (metricsExposure(config) === 'off' ? { setting: 'METRICS_TOKEN', message: METRICS_OFF_HINT } : undefined),
