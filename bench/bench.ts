@@ -146,12 +146,29 @@ const gateHeaders = {
   'X-Webhook-Secret': SECRET,
   'Ory-Webhook-Request-ID': 'bench',
 };
+/** The public mirror as the service writes it. */
+const mirror = (status: string, verifiedAt: string | null) => ({
+  status,
+  verified_at: verifiedAt,
+  inquiry_status: status,
+  step_up_verified_at: null,
+});
 const gateBody = (status: string) =>
   JSON.stringify({
     identity_id: '5e1b3c7a-2f4d-4a9e-b8c6-0d7f1e2a9b34',
     identity_created_at: '2026-07-29T10:15:32.017954Z',
-    persona: { status, verified_at: status === 'approved' ? '2026-07-30T10:00:00.000Z' : null },
+    persona: mirror(status, status === 'approved' ? '2026-07-30T10:00:00.000Z' : null),
     return_to: 'https://app.example.com/dashboard',
+  });
+/** What jsonnet/settings.jsonnet sends for a password change, approved `approvedAgoMs` ago. */
+const settingsBody = (approvedAgoMs: number) =>
+  JSON.stringify({
+    identity_id: '5e1b3c7a-2f4d-4a9e-b8c6-0d7f1e2a9b34',
+    persona: mirror('approved', new Date(Date.now() - approvedAgoMs).toISOString()),
+    changed_traits: [],
+    session_cookie: true,
+    settings_url: 'https://app.example.com/settings?flow=9b1f3e62-4c0a-4d7e-a5b8-2f6c1d9e8a47',
+    return_to: null,
   });
 
 interface ScenarioResult extends LoadResult {
@@ -221,6 +238,19 @@ await compared(
   { path: '/persona/validate', mode: 'open', rate: OPEN_LOOP_RATE, connections: 0 },
   [gateBody('approved')],
 );
+
+// The settings gate (step-up) decides the same way, from the mirror the Jsonnet sends.
+for (const [decision, approvedAgoMs] of [
+  ['allow', 60_000],
+  ['block', 3_600_000],
+] as const) {
+  await scenario(
+    `settings gate ${decision}`,
+    'service',
+    { path: '/persona/settings?method=password', mode: 'closed', connections: 64 },
+    [settingsBody(approvedAgoMs)],
+  );
+}
 
 // The callback: signed events for many identities, each applied (a Kratos read and a write), then
 // the same events again (duplicates: a read only).

@@ -1,5 +1,5 @@
 import { pathToFileURL } from 'node:url';
-import { startSandbox, type SandboxOptions } from './environment.js';
+import { SANDBOX, startSandbox, type SandboxOptions } from './environment.js';
 import type { HookCall } from './kratosHooks.js';
 import type { KratosStandIn } from './kratosStandIn.js';
 import type { RecordedRequest } from './standInServer.js';
@@ -31,7 +31,10 @@ export async function runDemo(
   options: { write?: (line: string) => void; sandbox?: SandboxOptions } = {},
 ): Promise<DemoResult> {
   const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const sandbox = await startSandbox({ ...options.sandbox, redelivery: { count: 0 } });
+  // The service's and Persona's clock, which the demo moves forward to let an approval grow old.
+  let minutesLater = 0;
+  const now = () => Date.now() + minutesLater * 60_000;
+  const sandbox = await startSandbox({ now, ...options.sandbox, redelivery: { count: 0 } });
   const kratos = sandbox.kratos as KratosStandIn;
   const { persona } = sandbox;
 
@@ -72,7 +75,9 @@ export async function runDemo(
     write(`     Kratos -> service: POST ${hook.url} ${brief(hook.body)} <- ${hook.status} ${brief(hook.responseBody)}`);
   };
   const record = (identityId: string) =>
-    kratos.identity(identityId)?.metadata_admin?.['persona'] as { status?: string; inquiry_id?: string } | undefined;
+    kratos.identity(identityId)?.metadata_admin?.['persona'] as
+      | { status?: string; inquiry_id?: string; purposes?: Record<string, { inquiry_id: string; status: string }> }
+      | undefined;
 
   /** A decision taken in the Persona stand-in's hosted flow (what the user and a Workflow do). */
   const decide = async (inquiryId: string, decision: 'approve' | 'decline') => {
@@ -83,6 +88,21 @@ export async function runDemo(
   const allDelivered = () => persona.deliveries.every((delivery) => delivery.state === 'delivered');
 
   const users: Record<string, string> = {};
+  const sessions: Record<string, { token: string; cookie: string }> = {};
+  const recovery: { cookie?: string; inquiryId?: string; code?: string; link?: string } = {};
+  let stepUpLink = '';
+
+  /** A settings change in Kratos's settings flow: the method's hook decides before saving. */
+  const changePassword = async (who: string) => {
+    const result = await kratos.changeSettings((sessions[who] as { token: string }).token, {
+      method: 'password',
+      settingsPage: `${sandbox.app.url}/settings`,
+    });
+    expect(result !== undefined, 'the session was not accepted by the settings flow');
+    if (result === undefined) throw new StepFailure('no settings result');
+    printHook(result.hook, 'settings');
+    return result;
+  };
   const steps: [string, () => Promise<void>][] = [
     [
       'Jane registers: Kratos calls POST /persona/initiate',
@@ -98,7 +118,8 @@ export async function runDemo(
     [
       'Jane is sent to Persona: GET /persona/start',
       async () => {
-        const { cookie } = kratos.createSession(users['jane'] as string);
+        sessions['jane'] = kratos.createSession(users['jane'] as string);
+        const { cookie } = sessions['jane'];
         const response = await fetch(`${sandbox.serviceUrl}/persona/start`, {
           headers: { Cookie: cookie, Accept: 'text/html' },
           redirect: 'manual',
@@ -167,6 +188,120 @@ export async function runDemo(
           expect(reading.id === 4100001, `unexpected message id ${reading.id}`);
           write(`     Kratos shows on the login form: [${reading.id}] ${reading.text}`);
         }
+      },
+    ],
+    [
+      'Jane changes her password: Kratos calls POST /persona/settings before saving; her approval is fresh',
+      async () => {
+        const result = await changePassword('jane');
+        expect(result.saved, `the settings gate did not let the change through (${result.hook.status})`);
+        write('     Kratos saves the new password');
+      },
+    ],
+    [
+      'Twenty minutes later Jane changes it again: the settings gate asks for a step-up',
+      async () => {
+        minutesLater += 20;
+        const result = await changePassword('jane');
+        const { reading } = result.hook;
+        expect(!result.saved && reading.kind === 'interrupt', `the change was not blocked (${result.hook.status})`);
+        if (reading.kind === 'interrupt') {
+          expect(reading.id === 4100006, `unexpected message id ${reading.id}`);
+          write(`     Kratos shows on the settings form: [${reading.id}] ${reading.text}`);
+          stepUpLink = String(reading.context['verify_url']);
+          write(`     context.verify_url: ${stepUpLink}`);
+        }
+      },
+    ],
+    [
+      'Jane follows the link, GET /persona/start?purpose=step_up, and Persona approves her selfie against her account',
+      async () => {
+        // The link of the block message; the browser's session cookie goes along.
+        const response = await fetch(stepUpLink, {
+          headers: { Cookie: (sessions['jane'] as { cookie: string }).cookie, Accept: 'text/html' },
+          redirect: 'manual',
+        });
+        const location = response.headers.get('location') ?? '';
+        write(
+          `     browser -> service: GET ${new URL(stepUpLink).pathname}${new URL(stepUpLink).search} <- ${response.status} Location: ${location}`,
+        );
+        const inquiryId = new URL(location, persona.url).searchParams.get('inquiry-id') ?? '';
+        expect(persona.inquiry(inquiryId)?.templateId === SANDBOX.stepUpTemplateId, 'no step-up inquiry was opened');
+        await decide(inquiryId, 'approve');
+        await persona.settled();
+        const held = record(users['jane'] as string);
+        expect(held?.purposes?.['step_up']?.status === 'approved', 'the step-up approval was not recorded');
+        expect(held?.inquiry_id !== inquiryId, 'the step-up took the place of the onboarding inquiry');
+        write(
+          `     metadata_public.persona: ${brief(kratos.identity(users['jane'] as string)?.metadata_public?.['persona'])}`,
+        );
+      },
+    ],
+    [
+      'Jane changes her password: the step-up is fresh, Kratos saves it',
+      async () => {
+        const result = await changePassword('jane');
+        expect(result.saved, `the settings gate did not let the change through (${result.hook.status})`);
+      },
+    ],
+    [
+      'Jane lost every factor: POST /persona/recover with her email sends her to Persona',
+      async () => {
+        minutesLater += 60;
+        const response = await fetch(`${sandbox.serviceUrl}/persona/recover`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'Sec-Fetch-Site': 'same-origin' },
+          body: new URLSearchParams({ identifier: 'jane@example.com' }),
+          redirect: 'manual',
+        });
+        const location = response.headers.get('location') ?? '';
+        recovery.cookie = (response.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+        recovery.inquiryId = new URL(location, persona.url).searchParams.get('inquiry-id') ?? '';
+        write(`     browser -> service: POST /persona/recover <- ${response.status} Location: ${location}`);
+        expect(response.status === 303 && recovery.cookie.startsWith('persona_recovery='), 'recovery did not start');
+        const other = await fetch(`${sandbox.serviceUrl}/persona/recover`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ identifier: 'nobody@example.com' }),
+          redirect: 'manual',
+        });
+        write(`     (an unknown identifier is answered alike: ${other.status}, Location to Persona, the same cookie)`);
+        expect(other.status === 303, `an unknown identifier was answered ${other.status}`);
+      },
+    ],
+    [
+      'Persona approves, and Persona sends Jane back: GET /persona/recover/return issues a Kratos recovery code',
+      async () => {
+        await decide(recovery.inquiryId as string, 'approve');
+        const response = await fetch(`${sandbox.serviceUrl}/persona/recover/return`, {
+          headers: { Cookie: recovery.cookie as string, Accept: 'application/json' },
+        });
+        const body = (await response.json()) as { status?: string; recovery_code?: string; recovery_link?: string };
+        write(
+          `     browser -> service: GET /persona/recover/return <- ${response.status} ${brief({ ...body, recovery_code: '******' })}`,
+        );
+        expect(body.status === 'code_issued', `no code was issued (${String(body.status)})`);
+        recovery.code = body.recovery_code;
+        recovery.link = body.recovery_link;
+        expect(
+          !kratos.sessionActive((sessions['jane'] as { token: string }).token),
+          'her old sessions were not revoked',
+        );
+        write('     her sessions were revoked; the code reaches only this browser');
+      },
+    ],
+    [
+      "Jane enters the code in Kratos's recovery form: the login gate runs, she is signed in",
+      async () => {
+        const flowId = new URL(recovery.link as string).searchParams.get('flow') ?? '';
+        const result = await kratos.recover(flowId, recovery.code as string);
+        if (result.kind === 'invalid') throw new StepFailure(result.reason);
+        printHook(result.hook, 'validate');
+        expect(result.kind === 'recovered', 'the recovery hook blocked Jane');
+        if (result.kind === 'recovered') sessions['jane'] = result.session;
+        const reset = await changePassword('jane');
+        expect(reset.saved, 'Jane could not set a new password after recovering');
+        write('     Kratos saves her new password: the recovery counted as a fresh verification');
       },
     ],
   ];

@@ -23,6 +23,8 @@ export const SANDBOX = {
   personaWebhookSecret: `wbhsec_${randomBytes(24).toString('hex')}`,
   personaApiKey: 'persona_sandbox_standin_key',
   templateId: 'itmpl_SandboxTemplate0001',
+  stepUpTemplateId: 'itmpl_SandboxStepUp0001',
+  recoveryTemplateId: 'itmpl_SandboxRecovery0001',
 } as const;
 
 /**
@@ -38,6 +40,8 @@ export const SANDBOX_WIRED = [
   'PERSONA_API_BASE',
   'PERSONA_HOSTED_FLOW_URL',
   'PERSONA_TEMPLATE_ID',
+  'PERSONA_STEP_UP_TEMPLATE_ID',
+  'PERSONA_RECOVERY_TEMPLATE_ID',
   'PERSONA_WEBHOOK_SECRET',
   'PUBLIC_BASE_URL',
   'PORT',
@@ -75,6 +79,8 @@ export interface SandboxOptions {
   onDelivery?: (delivery: Delivery) => void;
   /** Each registration and login the Kratos stand-in runs. */
   onSelfService?: (event: SelfServiceEvent) => void;
+  /** The clock of the service and of the Persona stand-in (the demo moves it forward). */
+  now?: () => number;
   /** For tests of the demo itself: put something in front of the service. */
   wrapService?: (app: RequestListener) => RequestListener;
 }
@@ -124,7 +130,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     ]);
   const persona = await startPersonaStandIn({
     apiKey: SANDBOX.personaApiKey,
-    templateIds: [SANDBOX.templateId],
+    templateIds: [SANDBOX.templateId, SANDBOX.stepUpTemplateId, SANDBOX.recoveryTemplateId],
     port: options.ports?.persona,
     host,
     // Read when a document is checked, by which time Kratos and the configuration are there.
@@ -133,6 +139,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         inquiry.referenceId === null ? undefined : kratos?.identity(inquiry.referenceId)?.traits,
         config?.record.attributeMatch?.attributes ?? CONVENTIONAL_TRAITS,
       ),
+    ...(options.now !== undefined && { now: options.now }),
     ...(options.redelivery !== undefined && { redelivery: options.redelivery }),
     ...(options.onDelivery !== undefined && { onDelivery: options.onDelivery }),
   });
@@ -184,6 +191,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       DEFAULT_RETURN_TO: app.welcomeUrl,
       SUPPORT_URL: app.supportUrl,
       ...(kratosUi !== undefined && { LOGIN_URL: kratosUi.loginUrl }),
+      // Step-up with a template of its own, and recovery by verification: off by default in the
+      // service, on here so they can be tried; both pass through like everything else.
+      RECOVERY_BY_VERIFICATION: 'true',
+      RECOVERY_REMOVE_SECOND_FACTORS: 'true',
       ...options.env,
       ORY_WEBHOOK_SECRET: SANDBOX.oryWebhookSecret,
       KRATOS_ADMIN_URL: kratosAdminUrl,
@@ -192,6 +203,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       PERSONA_API_BASE: persona.apiBase,
       PERSONA_HOSTED_FLOW_URL: persona.hostedFlowUrl,
       PERSONA_TEMPLATE_ID: SANDBOX.templateId,
+      PERSONA_STEP_UP_TEMPLATE_ID: SANDBOX.stepUpTemplateId,
+      PERSONA_RECOVERY_TEMPLATE_ID: SANDBOX.recoveryTemplateId,
       PERSONA_WEBHOOK_SECRET: SANDBOX.personaWebhookSecret,
       PUBLIC_BASE_URL: serviceUrl,
       // Where the service listens: on loopback, /metrics is served without a token.
@@ -208,6 +221,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     logger: options.logger ?? createLogger({ level: 'silent' }),
     kratos: createKratosClient(config.kratos),
     persona: createPersonaClient(config.persona),
+    ...(options.now !== undefined && { now: options.now }),
   });
   server.on('request', options.wrapService ? options.wrapService(service) : service);
 

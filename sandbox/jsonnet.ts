@@ -4,7 +4,7 @@ import { isObject } from './standInServer.js';
 
 export const JSONNET_DIR = fileURLToPath(new URL('../jsonnet/', import.meta.url));
 
-export type HookTemplate = 'initiate' | 'validate';
+export type HookTemplate = 'initiate' | 'validate' | 'settings';
 
 /**
  * Evaluates one of the project's templates the way Kratos does: as `function(ctx)` with the
@@ -33,6 +33,53 @@ export function renderJsonnet(template: HookTemplate, ctx: unknown): Promise<unk
 const get = (object: Record<string, unknown>, key: string, fallback: unknown) =>
   Object.hasOwn(object, key) ? object[key] : fallback;
 
+/** Jsonnet's equality: deep, on objects by their fields. */
+const equal = (a: unknown, b: unknown): boolean => {
+  if (isObject(a) && isObject(b)) {
+    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+    return Object.keys(a).length === Object.keys(b).length && [...keys].every((key) => equal(a[key], b[key]));
+  }
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((item, i) => equal(item, b[i]));
+  return a === b;
+};
+
+/** settings.jsonnet's changedPaths: the paths where the traits differ, in Jsonnet's key order. */
+const changedPaths = (before: unknown, after: unknown, path: string[]): string[] => {
+  if (isObject(before) && isObject(after)) {
+    const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
+    return keys.flatMap((key) => changedPaths(get(before, key, null), get(after, key, null), [...path, key]));
+  }
+  return equal(before, after) ? [] : [path.join('.')];
+};
+
+const SESSION_COOKIE = /^(?:ory_kratos_session|ory_session_)/;
+
+/** The templates' accept_language: Kratos's list of Accept-Language values, joined. */
+function acceptLanguageOf(ctx: Record<string, unknown>) {
+  const requestHeaders = get(ctx, 'request_headers', null);
+  const acceptLanguage = isObject(requestHeaders) ? get(requestHeaders, 'Accept-Language', null) : null;
+  return Array.isArray(acceptLanguage) ? acceptLanguage.filter((value) => typeof value === 'string').join(', ') : null;
+}
+
+function settingsBody(ctx: { identity: Record<string, unknown> } & Record<string, unknown>) {
+  const session = get(ctx, 'session', null);
+  const before = isObject(session) && isObject(session['identity']) ? get(session['identity'], 'traits', null) : null;
+  const metadataPublic = get(ctx.identity, 'metadata_public', null);
+  const flow = get(ctx, 'flow', {});
+  const cookies = get(ctx, 'request_cookies', {});
+  const headers = get(ctx, 'request_headers', {});
+  const referer = isObject(headers) ? get(headers, 'Referer', []) : [];
+  return {
+    identity_id: ctx.identity['id'],
+    persona: isObject(metadataPublic) ? get(metadataPublic, 'persona', null) : null,
+    changed_traits: isObject(session) ? changedPaths(before, get(ctx.identity, 'traits', null), []) : null,
+    session_cookie: isObject(cookies) && Object.keys(cookies).some((name) => SESSION_COOKIE.test(name)),
+    settings_url: Array.isArray(referer) && referer.length > 0 ? (referer[0] as unknown) : null,
+    return_to: isObject(flow) ? get(flow, 'return_to', null) : null,
+    accept_language: acceptLanguageOf(ctx),
+  };
+}
+
 /**
  * What the templates render, written in TypeScript for machines without the `jsonnet` command
  * (the demo then says so). A test holds it equal to the real templates on many contexts.
@@ -42,19 +89,16 @@ export function equivalentBody(
   ctx: { identity: Record<string, unknown> } & Record<string, unknown>,
 ) {
   const identity = ctx.identity;
+  if (template === 'settings') return settingsBody(ctx);
   if (template === 'initiate') return { identity_id: identity['id'], traits: get(identity, 'traits', {}) };
   const metadataPublic = get(identity, 'metadata_public', null);
   const flow = get(ctx, 'flow', {});
-  const requestHeaders = get(ctx, 'request_headers', null);
-  const acceptLanguage = isObject(requestHeaders) ? get(requestHeaders, 'Accept-Language', null) : null;
   return {
     identity_id: identity['id'],
     identity_created_at: get(identity, 'created_at', null),
     persona: isObject(metadataPublic) ? get(metadataPublic, 'persona', null) : null,
     return_to: isObject(flow) ? get(flow, 'return_to', null) : null,
-    accept_language: Array.isArray(acceptLanguage)
-      ? acceptLanguage.filter((value) => typeof value === 'string').join(', ')
-      : null,
+    accept_language: acceptLanguageOf(ctx),
   };
 }
 

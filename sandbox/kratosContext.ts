@@ -9,16 +9,20 @@ import type { StandInIdentity } from './kratosIdentity.js';
 
 const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 
-const publicIdentity = (identity: StandInIdentity) => {
-  const { metadata_admin: _hidden, ...visible } = identity;
+export const publicIdentity = (identity: StandInIdentity) => {
+  const { metadata_admin: _hidden, credentials: _secret, ...visible } = identity;
   return visible;
 };
 
-const flow = (type: 'registration' | 'login', returnTo: string | undefined) => {
+const flow = (
+  type: 'registration' | 'login' | 'settings' | 'recovery',
+  returnTo: string | undefined,
+  flowType: 'browser' | 'api' = 'browser',
+) => {
   const now = new Date();
   return {
     id: crypto.randomUUID(),
-    type: 'browser',
+    type: flowType,
     expires_at: new Date(now.getTime() + 3_600_000).toISOString(),
     issued_at: now.toISOString(),
     request_url: `https://auth.example.com/self-service/${type}/browser`,
@@ -73,11 +77,11 @@ const SANDBOX_BROWSER: RequestHeaders = {
   'User-Agent': ['Mozilla/5.0 (sandbox)'],
 };
 
-const request = (type: string, headers: RequestHeaders = SANDBOX_BROWSER) => ({
+const request = (type: string, headers: RequestHeaders = SANDBOX_BROWSER, cookies: Record<string, string> = {}) => ({
   request_headers: headers,
   request_method: 'POST',
   request_url: `https://auth.example.com/self-service/${type}`,
-  request_cookies: {},
+  request_cookies: cookies,
 });
 
 /** A registration.after hook that runs after the identity is saved: the real id. */
@@ -104,5 +108,61 @@ export function loginContext(identity: StandInIdentity, returnTo?: string, heade
       authentication_methods: [{ method: 'password', aal: 'aal1', completed_at: now }],
       identity: publicIdentity(identity),
     },
+  };
+}
+
+/** The session as Kratos puts it in a hook's `ctx`: the identity as it was when the session was loaded. */
+export interface ContextSession {
+  id: string;
+  authenticatedAt: string;
+  /** The session cookie's name and value, which a browser's request carries. */
+  cookie: [name: string, value: string];
+}
+
+/**
+ * A settings.after hook with response.parse, which Kratos runs before saving (ory/kratos
+ * selfservice/flow/settings/hook.go): `identity` is the identity as it will be saved,
+ * `session.identity` as it was. Settings flows set no `active` method. A browser's request carries
+ * its cookies (the session cookie among them) and a Referer; a native app's carries neither.
+ */
+export function settingsContext(
+  before: StandInIdentity,
+  after: StandInIdentity,
+  session: ContextSession,
+  options: { browser: boolean; settingsPage?: string; returnTo?: string },
+) {
+  // A native app's API flow: JSON, its own agent, no Referer and no cookies.
+  const headers: RequestHeaders = options.browser
+    ? { ...SANDBOX_BROWSER, ...(options.settingsPage !== undefined && { Referer: [options.settingsPage] }) }
+    : { Accept: ['application/json'], 'Content-Type': ['application/json'], 'User-Agent': ['sandbox-app/1.0'] };
+  const cookies: Record<string, string> = options.browser
+    ? { csrf_token_sandbox: 'sandbox-csrf', [session.cookie[0]]: session.cookie[1] }
+    : {};
+  return {
+    flow: {
+      ...flow('settings', options.returnTo, options.browser ? 'browser' : 'api'),
+      identity: publicIdentity(before),
+      state: 'show_form',
+    },
+    ...request('settings', headers, cookies),
+    identity: publicIdentity(after),
+    session: {
+      id: session.id,
+      active: true,
+      authenticated_at: session.authenticatedAt,
+      issued_at: session.authenticatedAt,
+      authenticator_assurance_level: 'aal1',
+      authentication_methods: [{ method: 'password', aal: 'aal1', completed_at: session.authenticatedAt }],
+      identity: publicIdentity(before),
+    },
+  };
+}
+
+/** A recovery.after hook: the recovered identity and no session (it is issued after the hooks). */
+export function recoveryContext(identity: StandInIdentity) {
+  return {
+    flow: { ...flow('recovery', undefined), active: 'code', state: 'passed_challenge' },
+    ...request('recovery'),
+    identity: publicIdentity(identity),
   };
 }

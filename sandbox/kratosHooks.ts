@@ -41,7 +41,11 @@ export interface HookCall {
   reading: KratosReading;
 }
 
-const PATHS: Record<HookTemplate, string> = { initiate: '/persona/initiate', validate: '/persona/validate' };
+const PATHS: Record<HookTemplate, string> = {
+  initiate: '/persona/initiate',
+  validate: '/persona/validate',
+  settings: '/persona/settings',
+};
 
 const retried = (status: number) => status === 0 || status === 429 || (status >= 500 && status !== 501);
 
@@ -51,15 +55,18 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * Calls one of the service's hooks the way Kratos does: the template's body rendered from `ctx`,
  * POSTed as JSON with the api_key header of ory-actions.yaml and Kratos's correlation headers (one
  * trigger id for every attempt, a request id per attempt), retried as Kratos's client retries.
+ * A settings hook names its method in the URL, as ory-actions.yaml configures it.
  */
 export async function callHook(
   target: HookTarget,
   template: HookTemplate,
   ctx: Parameters<typeof renderHookBody>[1],
-  timing: HookClientTiming = KRATOS_HOOK_CLIENT,
+  options: { settingsMethod?: string | undefined; timing?: HookClientTiming } = {},
 ): Promise<HookCall> {
   const { body, renderedBy } = await renderHookBody(template, ctx);
-  const url = `${target.serviceUrl}${PATHS[template]}`;
+  const timing = options.timing ?? KRATOS_HOOK_CLIENT;
+  const query = options.settingsMethod === undefined ? '' : `?method=${encodeURIComponent(options.settingsMethod)}`;
+  const url = `${target.serviceUrl}${PATHS[template]}${query}`;
   const triggerId = randomUUID();
   const statuses: number[] = [];
   let text = '';
@@ -94,10 +101,10 @@ export async function callHook(
   } catch {
     // Not JSON: kept as text, for the demo to show.
   }
-  // ory-actions.yaml: initiate has no response.parse, validate has it.
+  // ory-actions.yaml: initiate has no response.parse, validate and settings have it.
   const reading: KratosReading =
     status === 0
       ? { kind: 'error_page', why: `no answer after ${statuses.length} attempts` }
-      : readAsKratos(status, text, { parse: template === 'validate' });
+      : readAsKratos(status, text, { parse: template !== 'initiate' });
   return { url, body, renderedBy, status, statuses, responseBody, reading };
 }

@@ -1,4 +1,9 @@
-/** An identity as the Kratos stand-in keeps it: the admin API's `identity` with `metadata_admin`. */
+import type { Credentials } from './kratosCredentials.js';
+
+/**
+ * An identity as the Kratos stand-in keeps it: the admin API's `identity` with `metadata_admin`
+ * and its credentials (their secrets never leave the stand-in).
+ */
 export interface StandInIdentity {
   id: string;
   schema_id: string;
@@ -13,4 +18,5 @@ export interface StandInIdentity {
   created_at: string;
   updated_at: string;
   organization_id: string | null;
+  credentials: Credentials;
 }

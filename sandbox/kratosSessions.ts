@@ -1,14 +1,25 @@
 import { randomUUID } from 'node:crypto';
+import { publicIdentity } from './kratosContext.js';
 import type { StandInIdentity } from './kratosIdentity.js';
 import { kratosError } from './kratosError.js';
 import type { RecordedRequest, Reply } from './standInServer.js';
 
 /** The session cookie of a self-hosted Kratos (Ory Network names it ory_session_<slug>). */
-const SESSION_COOKIE = 'ory_kratos_session';
+export const SESSION_COOKIE = 'ory_kratos_session';
+
+/** A session as the stand-in keeps it. */
+export interface StandInSession {
+  id: string;
+  identityId: string;
+  aal2Required: boolean;
+  authenticatedAt: string;
+}
 
 export interface KratosSessions {
   /** Signs the identity in: a session token, and the Cookie header a browser would send. */
   create(identityId: string, options?: { aal2Required?: boolean }): { token: string; cookie: string };
+  /** The session of a token, revoked or not; undefined for a token never issued or revoked. */
+  find(token: string): StandInSession | undefined;
   /** Revokes every session of the identity; how many there were. */
   revokeAll(identityId: string): number;
   /** Kratos's toSession (`GET /sessions/whoami`) on the public API. */
@@ -20,13 +31,22 @@ export interface KratosSessions {
  * session cookie; 401 without an active session, 403 while a second factor is missing.
  */
 export function kratosSessions(identity: (id: string) => StandInIdentity | undefined): KratosSessions {
-  const sessions = new Map<string, { identityId: string; aal2Required: boolean }>();
+  const sessions = new Map<string, StandInSession>();
 
   return {
     create(identityId, options = {}) {
       const token = `ory_st_${randomUUID().replace(/-/g, '')}`;
-      sessions.set(token, { identityId, aal2Required: options.aal2Required ?? false });
+      sessions.set(token, {
+        id: randomUUID(),
+        identityId,
+        aal2Required: options.aal2Required ?? false,
+        authenticatedAt: new Date().toISOString(),
+      });
       return { token, cookie: `${SESSION_COOKIE}=${token}` };
+    },
+
+    find(token) {
+      return sessions.get(token);
     },
 
     revokeAll(identityId) {
@@ -51,18 +71,17 @@ export function kratosSessions(identity: (id: string) => StandInIdentity | undef
       // An inactive identity's sessions are refused (reference/kratos-actions.md, "Sessions").
       if (found.state !== 'active')
         return kratosError(401, 'Unauthorized', 'No active session was found in this request.');
-      const { metadata_admin: _admin, ...publicIdentity } = found;
       const now = new Date();
       return {
         status: 200,
         body: {
-          id: randomUUID(),
+          id: session.id,
           active: true,
           authenticator_assurance_level: 'aal1',
-          authenticated_at: now.toISOString(),
-          issued_at: now.toISOString(),
+          authenticated_at: session.authenticatedAt,
+          issued_at: session.authenticatedAt,
           expires_at: new Date(now.getTime() + 86_400_000).toISOString(),
-          identity: publicIdentity,
+          identity: publicIdentity(found),
         },
       };
     },

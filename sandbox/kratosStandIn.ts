@@ -1,11 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import type { ExchangeInspector } from './exchangeInspection.js';
 import { applyJsonPatch, PatchError, type PatchOperation } from './jsonPatch.js';
-import { forwardedHeaders, loginContext, registrationContext, type RequestHeaders } from './kratosContext.js';
+import { credential, deleteCredentials, holdsIdentifier, withoutSecrets } from './kratosCredentials.js';
+import {
+  forwardedHeaders,
+  loginContext,
+  recoveryContext,
+  registrationContext,
+  type RequestHeaders,
+} from './kratosContext.js';
 import { kratosError, kratosStatus } from './kratosError.js';
 import { callHook, KRATOS_HOOK_CLIENT, type HookCall, type HookClientTiming, type HookTarget } from './kratosHooks.js';
 import type { StandInIdentity } from './kratosIdentity.js';
-import { kratosSessions } from './kratosSessions.js';
+import { recoveryCodes, type RecoveryResult } from './kratosRecovery.js';
+import { SESSION_COOKIE, kratosSessions } from './kratosSessions.js';
+import { settingsFlow, type SettingsChange, type SettingsResult } from './kratosSettings.js';
 import { isObject, startStandInServer, type RecordedRequest, type Reply, type StandInServer } from './standInServer.js';
 
 /**
@@ -24,7 +33,9 @@ export interface KratosStandIn extends StandInServer {
   /** The public listener: what `KRATOS_PUBLIC_URL` points at, with its own requests and faults. */
   public: StandInServer;
   createIdentity(
-    input?: Partial<Pick<StandInIdentity, 'id' | 'traits' | 'metadata_public' | 'metadata_admin' | 'created_at'>>,
+    input?: Partial<
+      Pick<StandInIdentity, 'id' | 'traits' | 'metadata_public' | 'metadata_admin' | 'created_at' | 'credentials'>
+    >,
   ): StandInIdentity;
   identity(id: string): StandInIdentity | undefined;
   /** The JSON Patch bodies received for one identity, oldest first. */
@@ -40,6 +51,12 @@ export interface KratosStandIn extends StandInServer {
   register(traits: Record<string, unknown>, headers?: RequestHeaders): Promise<SelfServiceResult>;
   /** A login: the validate hook decides whether a session is issued. */
   login(identityId: string, returnTo?: string, headers?: RequestHeaders): Promise<SelfServiceResult>;
+  /** A settings change by a signed-in user: the method's settings hook decides whether it is saved. */
+  changeSettings(sessionToken: string, change: SettingsChange): Promise<SettingsResult | undefined>;
+  /** Enters a recovery code in its flow (`recovery_link`): the recovery hooks run, then a session is issued. */
+  recover(flowId: string, code: string): Promise<RecoveryResult>;
+  /** Whether a session token is still active (not revoked, its identity active). */
+  sessionActive(token: string): boolean;
   identities(): StandInIdentity[];
 }
 
@@ -178,12 +195,35 @@ export async function startKratosStandIn(options: KratosStandInOptions = {}): Pr
       }
       if (updated.state !== identity.state) updated.state_changed_at = updated.updated_at;
       identities.set(id, updated);
-      return { status: 200, body: updated };
+      return { status: 200, body: adminView(updated) };
     } catch (error) {
       if (error instanceof PatchError) return kratosError(400, 'Bad Request', error.message);
       throw error;
     }
   };
+
+  /** What the admin API shows of an identity: everything but the credentials' secrets. */
+  const adminView = (identity: StandInIdentity) => ({ ...identity, credentials: withoutSecrets(identity.credentials) });
+
+  const recovery = recoveryCodes({
+    // The recovery link opens Kratos's recovery form, a self-service page on the public listener.
+    baseUrl: () => publicServer.url,
+    hasIdentity: (id) => identities.has(id),
+    runRecoveryHooks: (identityId) =>
+      runHook('validate', recoveryContext(identities.get(identityId) as StandInIdentity)),
+    createSession: (identityId) => sessions.create(identityId),
+  });
+
+  const settings = settingsFlow({
+    session: (token) => {
+      const session = sessions.find(token);
+      if (session === undefined || session.aal2Required) return undefined;
+      return { ...session, cookie: [SESSION_COOKIE, token] };
+    },
+    identity: (id) => identities.get(id),
+    save: (identity) => identities.set(identity.id, identity),
+    runSettingsHook: (ctx, method) => runHook('settings', ctx, method),
+  });
 
   const health = {
     method: 'GET',
@@ -198,6 +238,7 @@ export async function startKratosStandIn(options: KratosStandInOptions = {}): Pr
     routes: [
       health,
       { method: 'GET', pattern: /^\/sessions\/whoami$/, handle: sessions.whoami },
+      ...recovery.routes.map((route) => ({ ...route, sandboxOnly: true })),
       ...['GET', 'PATCH'].map((method) => ({
         method,
         pattern: identityRoutes,
@@ -224,9 +265,14 @@ export async function startKratosStandIn(options: KratosStandInOptions = {}): Pr
         pattern: /^\/admin\/identities$/,
         handle: admin((request) => {
           const size = Number(request.query.get('page_size') ?? 250);
+          // Kratos's exact (normalised) match on the identifiers of password, code, WebAuthn and social sign-in.
+          const identifier = request.query.get('credentials_identifier');
+          const matching = [...identities.values()].filter(
+            (identity) => !identifier || holdsIdentifier(identity.credentials, identifier),
+          );
           return {
             status: 200,
-            body: [...identities.values()].slice(0, Number.isInteger(size) && size > 0 ? size : 250),
+            body: matching.slice(0, Number.isInteger(size) && size > 0 ? size : 250).map(adminView),
           };
         }),
       },
@@ -236,7 +282,7 @@ export async function startKratosStandIn(options: KratosStandInOptions = {}): Pr
         handle: admin((_request, [id = '']) => {
           const identity = identities.get(id);
           return identity
-            ? { status: 200, body: identity }
+            ? { status: 200, body: adminView(identity) }
             : kratosError(404, 'Not Found', 'Unable to locate the resource');
         }),
       },
@@ -249,6 +295,22 @@ export async function startKratosStandIn(options: KratosStandInOptions = {}): Pr
           sessions.revokeAll(id) > 0 ? { status: 204 } : kratosError(404, 'Not Found', 'Unable to locate the resource'),
         ),
       },
+      {
+        method: 'DELETE',
+        pattern: /^\/admin\/identities\/([^/]+)\/credentials\/([^/]+)$/,
+        handle: admin((request, [id = '', type = '']) => {
+          const identity = identities.get(id);
+          if (identity === undefined) return kratosError(404, 'Not Found', 'Unable to locate the resource');
+          const result = deleteCredentials(identity.credentials, type, request.query.get('identifier'));
+          if (!result.ok) {
+            return kratosError(result.status, result.status === 404 ? 'Not Found' : 'Bad Request', result.reason);
+          }
+          identities.set(id, { ...identity, credentials: result.credentials, updated_at: new Date().toISOString() });
+          return { status: 204 };
+        }),
+      },
+      { method: 'POST', pattern: /^\/admin\/recovery\/code$/, handle: admin((request) => recovery.create(request)) },
+      { ...settings.route, sandboxOnly: true },
       {
         method: 'POST',
         pattern: /^\/sandbox\/registrations$/,
@@ -284,9 +346,13 @@ export async function startKratosStandIn(options: KratosStandInOptions = {}): Pr
     ],
   });
 
-  const runHook = (template: 'initiate' | 'validate', ctx: Parameters<typeof callHook>[2]) => {
+  const runHook = (
+    template: 'initiate' | 'validate' | 'settings',
+    ctx: Parameters<typeof callHook>[2],
+    settingsMethod?: string,
+  ) => {
     if (hooks === undefined) throw new Error('the Kratos stand-in has no hook target: call setHooks first');
-    return callHook(hooks, template, ctx, options.hookClient ?? KRATOS_HOOK_CLIENT);
+    return callHook(hooks, template, ctx, { settingsMethod, timing: options.hookClient ?? KRATOS_HOOK_CLIENT });
   };
 
   const reported = (flow: SelfServiceEvent['flow'], result: SelfServiceResult) => {
@@ -295,7 +361,14 @@ export async function startKratosStandIn(options: KratosStandInOptions = {}): Pr
   };
 
   const register = async (traits: Record<string, unknown>, headers?: RequestHeaders): Promise<SelfServiceResult> => {
-    const identity = createIdentity({ traits });
+    // The schema's identifier trait (email, username or phone) becomes the password's identifier.
+    const identifier = ['email', 'username', 'phone']
+      .map((name) => traits[name])
+      .find((value): value is string => typeof value === 'string');
+    const identity = createIdentity({
+      traits,
+      credentials: identifier === undefined ? {} : { password: credential('password', [identifier]) },
+    });
     const hook = await runHook('initiate', registrationContext(identity, undefined, headers));
     // The hook runs after the identity is saved: its failure shows an error page, yet the account exists.
     return reported('registration', {
@@ -334,6 +407,7 @@ export async function startKratosStandIn(options: KratosStandInOptions = {}): Pr
       created_at: input.created_at ?? now,
       updated_at: now,
       organization_id: null,
+      credentials: input.credentials ?? {},
     };
     identities.set(identity.id, identity);
     return structuredClone(identity);
@@ -356,6 +430,12 @@ export async function startKratosStandIn(options: KratosStandInOptions = {}): Pr
     },
     register,
     login,
+    changeSettings: settings.changeSettings,
+    recover: recovery.recover,
+    sessionActive(token) {
+      const session = sessions.find(token);
+      return session !== undefined && identities.get(session.identityId)?.state === 'active';
+    },
     patchesOf(id) {
       return adminServer.requests
         .filter((request) => request.method === 'PATCH' && request.path === `/admin/identities/${id}`)

@@ -93,6 +93,8 @@ async function everything() {
     print(
       `In a browser: open ${app.url}/ and register (use 127.0.0.1, not localhost: the session cookie belongs to that host).`,
     );
+    if (config.recovery.enabled)
+      print(`Recovery by verification, for someone who lost every factor: ${service}/persona/recover`);
     print();
     print('Try it:');
     print(

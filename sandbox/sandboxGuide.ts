@@ -50,8 +50,19 @@ export function sandboxGuide(print: (line: string) => void, at: GuideAddresses):
         logIn(identityId);
         return;
       }
-      if (reading.kind === 'continue') print(`[kratos] login of identity ${identityId}: let through`);
-      else if (reading.kind === 'error_page')
+      if (reading.kind === 'continue') {
+        print(`[kratos] login of identity ${identityId}: let through`);
+        if (issued) {
+          print(
+            '  # change her password: the settings gate asks for a step-up once her approval is older than STEP_UP_MAX_AGE',
+          );
+          print(
+            `  curl -s -X POST ${at.kratos}/sandbox/settings ${JSON_BODY} -d '{"session_token":"${issued.token}","method":"password"}'`,
+          );
+          print("  # an app's own risky action: did she verify in the last 10 minutes?");
+          print(`  curl -s '${at.service}/persona/status?max_age=10m' ${session(issued.token)}`);
+        }
+      } else if (reading.kind === 'error_page')
         print(`[kratos] login of identity ${identityId}: Kratos shows its error page (${reading.why})`);
       else {
         print(`[kratos] login of identity ${identityId}: blocked with message ${reading.id}: ${reading.text}`);

@@ -108,8 +108,9 @@ function renderHook(hook: Hook, target: HookTarget, where: string): Hook {
   if (typeof config['url'] !== 'string' || typeof config['body'] !== 'string') {
     throw new Error(`${where}: a web_hook needs a url and a body`);
   }
-  const { pathname } = new URL(config['url']);
-  config['url'] = `${target.serviceUrl}${pathname}`;
+  // The query stays: a settings hook names its method there (`?method=password`).
+  const { pathname, search } = new URL(config['url']);
+  config['url'] = `${target.serviceUrl}${pathname}${search}`;
   if (config['body'].startsWith('file://')) {
     const fileName = new URL(config['body']).pathname.split('/').at(-1) ?? '';
     // Kratos decodes base64:// bodies with standard, padded base64 (ory/x fetcher).

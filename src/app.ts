@@ -17,8 +17,10 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { healthRoute } from './routes/health.js';
 import { metricsExposure, metricsRoute } from './routes/metrics.js';
 import { initiateRoute } from './routes/initiate.js';
+import { recoverRoute } from './routes/recover.js';
 import { startRoute } from './routes/start.js';
 import { statusRoute } from './routes/status.js';
+import { SETTINGS_GATE_PATH, settingsGate } from './routes/settings.js';
 import { LOGIN_GATE_PATH, loginGate } from './routes/validate.js';
 import { createServices, type Services } from './services.js';
 
@@ -37,8 +39,9 @@ export interface AppDependencies {
 }
 
 /**
- * The service as a request listener: the login gate, which serves every login, goes straight to its
- * plain handler; every other route goes through the Express app.
+ * The service as a request listener: the gates Kratos calls with `response.parse` (the login gate
+ * serves every login) go straight to their plain handlers; every other route goes through the
+ * Express app.
  */
 export function createApp(deps: AppDependencies): RequestListener {
   const { config } = deps;
@@ -65,6 +68,7 @@ export function createApp(deps: AppDependencies): RequestListener {
   initiateRoute(app, context);
   startRoute(app, context);
   statusRoute(app, context);
+  recoverRoute(app, context);
   healthRoute(app, deps.kratos, context.now);
   // With METRICS_PORT, /metrics is served on its own port instead (server.ts).
   // Without a token only on loopback; otherwise the start-up summary says how to turn it on.
@@ -72,11 +76,15 @@ export function createApp(deps: AppDependencies): RequestListener {
   app.use((_req, _res, next) => next(new HttpError(404, 'not_found', 'no such route')));
   app.use(errorHandler);
 
-  const gate = loginGate(context, deps.logger);
+  const gates = new Map([
+    [LOGIN_GATE_PATH, loginGate(context, deps.logger)],
+    [SETTINGS_GATE_PATH, settingsGate(context, deps.logger)],
+  ]);
   return (req, res) => {
     const url = req.url ?? '';
-    const isGate = req.method === 'POST' && (url === LOGIN_GATE_PATH || url.startsWith(`${LOGIN_GATE_PATH}?`));
-    if (isGate) gate(req, res);
+    const query = url.indexOf('?');
+    const gate = req.method === 'POST' ? gates.get(query === -1 ? url : url.slice(0, query)) : undefined;
+    if (gate !== undefined) gate(req, res);
     else app(req, res);
   };
 }

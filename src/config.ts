@@ -103,6 +103,24 @@ export interface Config {
     /** How far back each in-process run looks. */
     windowMs: number;
   };
+  /** Step-up before settings changes (POST /persona/settings) and `/persona/status?max_age`. */
+  stepUp: {
+    /** How old the latest approval may be for a settings change to pass. */
+    maxAgeMs: number;
+    /** Trait paths whose change through the profile method needs a fresh verification; empty: any change. */
+    traits: string[];
+    /** Step-up inquiries' template; without it, step-up is a re-verification with the first PERSONA_TEMPLATE_ID. */
+    templateId: string | undefined;
+    /** STEP_UP_MESSAGE: the operator's text of 4100006, in every language; unset: the catalogue's. */
+    message: string | undefined;
+  };
+  /** Recovery by verification (`/persona/recover`), off unless enabled. */
+  recovery: {
+    enabled: boolean;
+    templateId: string | undefined;
+    /** Delete the identity's second factors (TOTP, lookup secrets, WebAuthn keys) before the code is issued. */
+    removeSecondFactors: boolean;
+  };
   start: {
     /** Where links this service hands out point; without it the gate's messages carry no link. */
     publicBaseUrl: string | undefined;
@@ -224,6 +242,9 @@ const statusList = (fallback: string) =>
     .prefault(fallback);
 
 const TRAIT_PATH = /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/;
+const TEMPLATE_ID = /^(?:itmpl|tmpl)_[A-Za-z0-9]+$/;
+
+const templateId = z.string().trim().regex(TEMPLATE_ID, 'must be an inquiry template id (itmpl_...)');
 const PERSONA_FIELD = /^[a-z0-9_-]+$/;
 
 const traitMappings = z.string().transform((text, context) => {
@@ -313,7 +334,7 @@ const envSchema = z
       .string()
       .transform(splitList)
       .refine(
-        (ids) => ids.length > 0 && ids.every((id) => /^(?:itmpl|tmpl)_[A-Za-z0-9]+$/.test(id)),
+        (ids) => ids.length > 0 && ids.every((id) => TEMPLATE_ID.test(id)),
         'must be one or more inquiry template ids (itmpl_...), comma-separated',
       ),
     PERSONA_WEBHOOK_SECRET: secretList("copy the webhook's secret (wbhsec_...) from the Persona dashboard"),
@@ -387,11 +408,42 @@ const envSchema = z
     HTTP_BODY_IDLE_TIMEOUT: timerDuration('1s', '5m').prefault('5s'),
     HTTP_KEEP_ALIVE_TIMEOUT: timerDuration('1s', '10m').prefault('5s'),
     HTTP_MAX_CONNECTIONS: integer(16, 100_000, 1_000),
+    STEP_UP_MAX_AGE: duration('1m', '30d').prefault('15m'),
+    STEP_UP_TRAITS: z
+      .string()
+      .transform(splitList)
+      .refine(
+        (paths) => paths.every((path) => TRAIT_PATH.test(path)),
+        'must be a comma-separated list of trait paths such as name.last,birthdate',
+      )
+      .default([]),
+    STEP_UP_MESSAGE: messageOverride,
+    PERSONA_STEP_UP_TEMPLATE_ID: templateId.optional(),
+    RECOVERY_BY_VERIFICATION: flag('false'),
+    PERSONA_RECOVERY_TEMPLATE_ID: templateId.optional(),
+    RECOVERY_REMOVE_SECOND_FACTORS: flag('false'),
   })
   .superRefine((env, context) => {
     const problem = (variable: string, message: string) =>
       context.addIssue({ code: 'custom', path: [variable], message });
 
+    // A template names the purpose of its inquiries: one template for two purposes would let a
+    // step-up or recovery inquiry decide the identity's standing decision, or the other way round.
+    const deciding = new Set(env.PERSONA_TEMPLATE_ID);
+    for (const name of ['PERSONA_STEP_UP_TEMPLATE_ID', 'PERSONA_RECOVERY_TEMPLATE_ID'] as const) {
+      const id = env[name];
+      if (id !== undefined && deciding.has(id)) problem(name, 'must not be one of PERSONA_TEMPLATE_ID');
+    }
+    if (
+      env.PERSONA_STEP_UP_TEMPLATE_ID !== undefined &&
+      env.PERSONA_STEP_UP_TEMPLATE_ID === env.PERSONA_RECOVERY_TEMPLATE_ID
+    )
+      problem('PERSONA_RECOVERY_TEMPLATE_ID', 'must differ from PERSONA_STEP_UP_TEMPLATE_ID');
+    if (env.RECOVERY_BY_VERIFICATION) {
+      for (const name of ['PERSONA_RECOVERY_TEMPLATE_ID', 'PUBLIC_BASE_URL'] as const) {
+        if (env[name] === undefined) problem(name, 'is required with RECOVERY_BY_VERIFICATION=true');
+      }
+    }
     const overlap = env.PERSONA_APPROVED_STATUSES.filter((status) => env.PERSONA_DECLINED_STATUSES.includes(status));
     if (overlap.length > 0)
       problem('PERSONA_DECLINED_STATUSES', 'must not share a status with PERSONA_APPROVED_STATUSES');
@@ -524,6 +576,17 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     reconcile: {
       intervalMs: vars.RECONCILE_INTERVAL,
       windowMs: vars.RECONCILE_WINDOW,
+    },
+    stepUp: {
+      maxAgeMs: vars.STEP_UP_MAX_AGE,
+      traits: vars.STEP_UP_TRAITS,
+      templateId: vars.PERSONA_STEP_UP_TEMPLATE_ID,
+      message: vars.STEP_UP_MESSAGE,
+    },
+    recovery: {
+      enabled: vars.RECOVERY_BY_VERIFICATION,
+      templateId: vars.PERSONA_RECOVERY_TEMPLATE_ID,
+      removeSecondFactors: vars.RECOVERY_REMOVE_SECOND_FACTORS,
     },
     start: {
       publicBaseUrl: vars.PUBLIC_BASE_URL,

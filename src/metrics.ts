@@ -4,6 +4,9 @@ import type { OutboundCall } from './outbound/observe.js';
 /** What a webhook came to, as counted (README, "Metrics"). */
 export type WebhookResult = 'applied' | 'duplicate' | 'stale' | 'ignored' | 'rejected' | 'failed';
 
+/** What became of a recovery by verification step (README, "Metrics"). */
+export type RecoveryResult = 'requested' | 'code_issued' | 'refused';
+
 const OUTBOUND_ERROR_REASON = (call: OutboundCall) => {
   const failure = call.failure;
   if (failure === undefined) return undefined;
@@ -42,6 +45,18 @@ export function createMetrics() {
     labelNames: ['decision', 'reason'] as const,
     registers: [registry],
   });
+  const settingsDecisions = new Counter({
+    name: 'settings_gate_decisions_total',
+    help: 'Settings gate (step-up) decisions by decision (allow, block), reason and settings method.',
+    labelNames: ['decision', 'reason', 'method'] as const,
+    registers: [registry],
+  });
+  const recoveries = new Counter({
+    name: 'recovery_by_verification_total',
+    help: 'Recovery by verification: requests, codes issued, and returns refused.',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
   const outboundDuration = new Histogram({
     name: 'outbound_request_duration_seconds',
     help: 'Duration of each attempt of a call to Kratos or Persona, by target, operation and outcome.',
@@ -75,6 +90,12 @@ export function createMetrics() {
     },
     countLoginDecision(allow: boolean, reason: string) {
       loginDecisions.inc({ decision: allow ? 'allow' : 'block', reason });
+    },
+    countSettingsDecision(allow: boolean, reason: string, method: string) {
+      settingsDecisions.inc({ decision: allow ? 'allow' : 'block', reason, method });
+    },
+    countRecovery(result: RecoveryResult) {
+      recoveries.inc({ result });
     },
     observeOutbound(call: OutboundCall) {
       const reason = OUTBOUND_ERROR_REASON(call);

@@ -7,7 +7,7 @@ import { createLogger } from './logger.js';
 import type { CallObserver } from './outbound/observe.js';
 import { createPersonaClient } from './persona/personaClient.js';
 import { reconcile, type ReconcileProgress } from './reconcile/reconcile.js';
-import { createServices } from './services.js';
+import { acceptedTemplateIds, createServices } from './services.js';
 
 /** Persona's inquiries are all newer than this. */
 const LONGEST_SINCE = '3650d';
@@ -73,7 +73,7 @@ await runCommand(COMMAND, async ({ values }) => {
   const from = new Date(Date.now() - windowMs);
   progress(`reading the inquiries created since ${from.toISOString()}`);
   const counts = await reconcile(
-    { ...services, persona, templateIds: config.persona.templateIds, logger, onPage: reportPage },
+    { ...services, persona, templateIds: acceptedTemplateIds(config), logger, onPage: reportPage },
     from,
   );
   process.stdout.write(

@@ -11,7 +11,7 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { createPersonaClient } from './persona/personaClient.js';
 import { scheduleReconciliation } from './reconcile/reconcile.js';
 import { metricsExposure, metricsRoute } from './routes/metrics.js';
-import { createServices } from './services.js';
+import { acceptedTemplateIds, createServices } from './services.js';
 import { startupSummary } from './startupSummary.js';
 
 /** Requests in flight get this long to finish after SIGTERM; longer than any route's own budget. */
@@ -96,7 +96,7 @@ function start() {
     config.reconcile.intervalMs === undefined
       ? undefined
       : scheduleReconciliation(
-          { ...services, persona, templateIds: config.persona.templateIds, logger },
+          { ...services, persona, templateIds: acceptedTemplateIds(config), logger },
           { intervalMs: config.reconcile.intervalMs, windowMs: config.reconcile.windowMs },
         );
 

@@ -5,7 +5,7 @@ import type { PersonaApi } from './persona/personaClient.js';
 import type { NextStepRules } from './verification/nextStep.js';
 import { IdentityLocks } from './verification/identityLocks.js';
 import { createRecordStore, type RecordStore } from './verification/recordStore.js';
-import type { DecisionStatuses } from './verification/record.js';
+import type { DecisionStatuses, Purpose } from './verification/record.js';
 import type { TransitionRules } from './verification/transition.js';
 
 /**
@@ -27,6 +27,28 @@ export function decisionStatuses(config: Readonly<Config>): DecisionStatuses {
   };
 }
 
+/**
+ * The template each purpose's inquiries are created with: onboarding and re-verification the first
+ * PERSONA_TEMPLATE_ID; step-up and recovery their own, when configured.
+ */
+export function templateFor(config: Readonly<Config>, purpose: Purpose): string | undefined {
+  switch (purpose) {
+    case 'onboarding':
+    case 'reverification':
+      return config.persona.templateIds[0];
+    case 'step_up':
+      return config.stepUp.templateId;
+    case 'recovery':
+      return config.recovery.templateId;
+  }
+}
+
+/** Every template whose inquiries' webhooks are accepted, and reconciled. */
+export function acceptedTemplateIds(config: Readonly<Config>): string[] {
+  const extra = [config.stepUp.templateId, config.recovery.templateId];
+  return [...config.persona.templateIds, ...extra.filter((id): id is string => id !== undefined)];
+}
+
 export function createServices(
   config: Readonly<Config>,
   kratos: KratosApi,
@@ -44,7 +66,14 @@ export function createServices(
       onDecline: config.record.onDecline,
       now,
     }),
-    rules: { statuses, purposeTemplates: {}, attributeMatch: config.record.attributeMatch },
+    rules: {
+      statuses,
+      purposeTemplates: {
+        ...(config.stepUp.templateId !== undefined && { step_up: new Set([config.stepUp.templateId]) }),
+        ...(config.recovery.templateId !== undefined && { recovery: new Set([config.recovery.templateId]) }),
+      },
+      attributeMatch: config.record.attributeMatch,
+    },
     nextStepRules: {
       allowRetries: config.start.allowRetries,
       reverifyAfterMs: config.login.reverifyAfterMs,

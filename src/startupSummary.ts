@@ -74,6 +74,16 @@ const FEATURES: Record<string, (config: Settings) => string> = {
           `ATTRIBUTE_MATCH is set: approvals are compared with traits (${config.record.attributeMatch.rules}, on mismatch: ${config.record.attributeMatch.onMismatch})`,
         )
       : off("ATTRIBUTE_MATCH is unset: an approval is not compared with the account's traits"),
+  step_up_template: (config) =>
+    config.stepUp.templateId !== undefined
+      ? on('PERSONA_STEP_UP_TEMPLATE_ID is set: step-ups are inquiries of their own template')
+      : off('PERSONA_STEP_UP_TEMPLATE_ID is unset: a step-up is a re-verification with PERSONA_TEMPLATE_ID'),
+  recovery_by_verification: (config) =>
+    config.recovery.enabled
+      ? on(
+          `RECOVERY_BY_VERIFICATION=true: /persona/recover${config.recovery.removeSecondFactors ? ', second factors removed' : ''}`,
+        )
+      : off('RECOVERY_BY_VERIFICATION is not true'),
   metrics_auth: (config) =>
     config.metrics.tokens !== undefined ? on('METRICS_TOKEN is set') : off('METRICS_TOKEN is unset'),
 };

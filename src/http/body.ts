@@ -20,12 +20,14 @@ export interface BodyLimits {
 /** `utf-8` is JSON's charset (RFC 8259); `utf8` is a common spelling of it. */
 const UTF8_CHARSETS = new Set(['utf-8', 'utf8']);
 
-export function isJsonContentType(contentType: string | undefined): boolean {
+function isUtf8MediaType(contentType: string | undefined, mediaType: string): boolean {
   if (contentType === undefined) return false;
   const { type, parameters } = parseContentType(contentType);
   const charset = parameters['charset'];
-  return type === 'application/json' && (charset === undefined || UTF8_CHARSETS.has(charset.toLowerCase()));
+  return type === mediaType && (charset === undefined || UTF8_CHARSETS.has(charset.toLowerCase()));
 }
+
+export const isJsonContentType = (contentType: string | undefined) => isUtf8MediaType(contentType, 'application/json');
 
 export const UNSUPPORTED_MEDIA_TYPE = new HttpError(
   415,
@@ -104,5 +106,21 @@ export const jsonBody =
   (limits: BodyLimits): RequestHandler =>
   async (req, _res, next) => {
     req.body = parseJson(await readBody(req, limits));
+    next();
+  };
+
+/**
+ * Express middleware: `req.body` is the fields of an HTML form (`application/x-www-form-urlencoded`,
+ * UTF-8), for the one page whose form posts without scripts (`/persona/recover`).
+ */
+export const formBody =
+  (limits: BodyLimits): RequestHandler =>
+  async (req, _res, next) => {
+    if (!isUtf8MediaType(req.headers['content-type'], 'application/x-www-form-urlencoded')) {
+      throw new HttpError(415, 'unsupported_media_type', 'Content-Type must be application/x-www-form-urlencoded');
+    }
+    const bytes = await readBody(req, limits);
+    if (!isUtf8(bytes)) throw new HttpError(400, 'invalid_encoding', 'request body is not valid UTF-8');
+    req.body = new URLSearchParams(bytes.toString('utf8'));
     next();
   };

@@ -12,6 +12,10 @@ export interface Page {
   message: MessageKey;
   /** The ways on from here, most useful first. */
   links?: readonly PageLink[];
+  /** A value to show as it is, in no language (a recovery code). */
+  detail?: string;
+  /** A one-field form posting to this service (the page then needs `formPageHeaders`). */
+  form?: { action: string; label: MessageKey; name: string; autocomplete: string; submit: MessageKey };
 }
 
 export const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
@@ -21,6 +25,16 @@ function renderPage(messages: Messages, page: Page): string {
   const links = (page.links ?? [])
     .map((link) => `<p><a href="${escapeHtml(link.href)}">${escapeHtml(messages.text(link.label))}</a></p>\n`)
     .join('');
+  const detail = page.detail === undefined ? '' : `<p><strong>${escapeHtml(page.detail)}</strong></p>\n`;
+  const form =
+    page.form === undefined
+      ? ''
+      : `<form method="post" action="${escapeHtml(page.form.action)}">
+<p><label for="${escapeHtml(page.form.name)}">${escapeHtml(messages.text(page.form.label))}</label><br>
+<input id="${escapeHtml(page.form.name)}" name="${escapeHtml(page.form.name)}" type="text" required maxlength="320" autocomplete="${escapeHtml(page.form.autocomplete)}"></p>
+<p><button type="submit">${escapeHtml(messages.text(page.form.submit))}</button></p>
+</form>
+`;
   return `<!doctype html>
 <html lang="${escapeHtml(messages.language)}">
 <head>
@@ -33,7 +47,7 @@ function renderPage(messages: Messages, page: Page): string {
 <main>
 <h1>${escapeHtml(messages.text(page.title))}</h1>
 <p>${escapeHtml(messages.text(page.message))}</p>
-${links}</main>
+${detail}${form}${links}</main>
 </body>
 </html>
 `;
@@ -77,3 +91,18 @@ export const userFacingHeaders: RequestHandler = (_req, res, next) => {
   });
   next();
 };
+
+/**
+ * For a page with a form: the same policy, but the form may post back to this service, and the
+ * answer may redirect to `redirectOrigins` (browsers check a form's redirects against form-action).
+ */
+export const formPageHeaders =
+  (redirectOrigins: readonly string[]): RequestHandler =>
+  (_req, res, next) => {
+    const formAction = ["'self'", ...redirectOrigins].join(' ');
+    res.set(
+      'Content-Security-Policy',
+      `default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action ${formAction}; frame-ancestors 'none'`,
+    );
+    next();
+  };

@@ -1,6 +1,13 @@
 import type { Config } from '../config.js';
 import { signStartToken, type LinkPurpose } from '../security/signedLink.js';
 
+/** What a link to `/persona/start` asks for: the identity's verification, or a step-up no older than `maxAge`. */
+export interface StartTarget {
+  purpose?: Exclude<LinkPurpose, 'recovery'>;
+  /** `max_age` as the caller wrote it (a duration), for step-up. */
+  maxAge?: string | undefined;
+}
+
 /**
  * Links to `/persona/start` that this service hands out, built on PUBLIC_BASE_URL. A signed token
  * stands in for the session a blocked user does not have.
@@ -13,31 +20,37 @@ export class StartLinks {
   }
 
   /** For a user with a session (or relative, when PUBLIC_BASE_URL is not set). */
-  forSession(returnTo: string | undefined): string {
-    return this.build(undefined, returnTo);
+  forSession(returnTo: string | undefined, target: StartTarget = {}): string {
+    return this.build(undefined, returnTo, target);
   }
 
-  /** For a user without a session, valid for SIGNED_LINK_TTL; undefined without PUBLIC_BASE_URL. */
+  /**
+   * For a user without a session, valid for SIGNED_LINK_TTL and only for the target's purpose;
+   * undefined without PUBLIC_BASE_URL.
+   */
   signedFor(
     identityId: string,
     nowMs: number,
     returnTo: string | undefined,
-    purpose: LinkPurpose = 'verification',
+    target: StartTarget = {},
   ): string | undefined {
     if (!this.available) return undefined;
     const expiresAt = Math.floor((nowMs + this.start.linkTtlMs) / 1000);
+    const purpose = target.purpose ?? 'verification';
     const token = signStartToken(identityId, expiresAt, this.start.linkSigningKeys[0] as Buffer, purpose);
-    return this.build(token, returnTo);
+    return this.build(token, returnTo, target);
   }
 
   /** The link again for a caller who came with `token`: the same token, so the same expiry. */
-  withToken(token: string, returnTo: string | undefined): string {
-    return this.build(token, returnTo);
+  withToken(token: string, returnTo: string | undefined, target: StartTarget = {}): string {
+    return this.build(token, returnTo, target);
   }
 
-  private build(token: string | undefined, returnTo: string | undefined): string {
+  private build(token: string | undefined, returnTo: string | undefined, target: StartTarget): string {
     const query = new URLSearchParams();
     if (token !== undefined) query.set('token', token);
+    if (target.purpose === 'step_up') query.set('purpose', 'step_up');
+    if (target.maxAge !== undefined) query.set('max_age', target.maxAge);
     if (returnTo !== undefined) query.set('return_to', returnTo);
     const search = query.size > 0 ? `?${query.toString()}` : '';
     return `${this.start.publicBaseUrl ?? ''}/persona/start${search}`;

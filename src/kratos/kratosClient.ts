@@ -26,6 +26,22 @@ export interface KratosIdentity {
 export type SessionCheck =
   { kind: 'session'; identityId: string } | { kind: 'none' } | { kind: 'second_factor_required' };
 
+/** A recovery code Kratos created for an identity (`POST /admin/recovery/code`). */
+export interface RecoveryCode {
+  /** Opens Kratos's recovery UI, whose form takes the code. */
+  recoveryLink: string;
+  recoveryCode: string;
+  expiresAt: string | null;
+}
+
+/**
+ * The second factors recovery by verification removes: the types Kratos's admin API deletes
+ * without condition (`DELETE /admin/identities/{id}/credentials/{type}`; for `webauthn` only the
+ * keys that are not passwordless). Passwords, social sign-in and passkeys are first factors.
+ */
+export const SECOND_FACTOR_TYPES = ['totp', 'lookup_secret', 'webauthn'] as const;
+export type SecondFactorType = (typeof SECOND_FACTOR_TYPES)[number];
+
 /** How a user proves a Kratos session: the browser's cookies, or a native app's session token. */
 export type SessionCredentials = { cookie: string } | { sessionToken: string };
 
@@ -37,6 +53,15 @@ export interface KratosApi {
   revokeSessions(id: string, options?: CallOptions): Promise<void>;
   /** Who the session is (Kratos's toSession): an identity, nobody, or someone still owing a second factor. */
   whoami(credentials: SessionCredentials, options?: CallOptions): Promise<SessionCheck>;
+  /**
+   * The identity holding a credential with this identifier (email, username, phone), by Kratos's
+   * exact, normalised match; null when none does.
+   */
+  findIdentityByIdentifier(identifier: string, options?: CallOptions): Promise<KratosIdentity | null>;
+  /** A recovery code and link for the identity, valid for `expiresIn` (a Go duration such as `10m`). */
+  createRecoveryCode(identityId: string, expiresIn: string, options?: CallOptions): Promise<RecoveryCode>;
+  /** Deletes the identity's credentials of a type; false when it had none. */
+  deleteCredentials(identityId: string, type: SecondFactorType, options?: CallOptions): Promise<boolean>;
   /** Whether the admin API answers: for readiness probes, one attempt, no retries. */
   ready(timeoutMs: number): Promise<boolean>;
   /** Whether the public URL answers a session check itself (without credentials), for start-up and readiness. */
@@ -81,6 +106,11 @@ const identityAnswer = z.object({
   created_at: z.string().nullish(),
   state: z.string().nullish(),
 });
+const recoveryCodeAnswer = z.object({
+  recovery_link: z.string().min(1),
+  recovery_code: z.string().min(1),
+  expires_at: z.string().nullish(),
+});
 const sessionAnswer = z.object({
   active: z.boolean().nullish(),
   identity: z.object({ id: z.string().min(1) }).nullish(),
@@ -96,6 +126,16 @@ function toFailure(error: unknown): OutboundFailure {
   if (code === 'ECONNABORTED' || code === 'ETIMEDOUT' || code === 'ERR_CANCELED') return { kind: 'timeout' };
   return { kind: 'network', code: typeof code === 'string' ? code : 'unknown' };
 }
+
+/** The parts of an admin identity (`getIdentity`, `listIdentities`) this service reads. */
+const identityOf = (data: z.output<typeof identityAnswer>): KratosIdentity => ({
+  id: data.id,
+  traits: data.traits,
+  metadataAdmin: data.metadata_admin,
+  metadataPublic: data.metadata_public,
+  createdAt: data.created_at ?? null,
+  state: data.state ?? null,
+});
 
 export function createKratosClient(options: KratosClientOptions): KratosApi {
   // @ory/client is the heaviest module here (1.2 MB, a tenth of a second to load): it loads with
@@ -147,16 +187,53 @@ export function createKratosClient(options: KratosClientOptions): KratosApi {
           identityAnswer,
           callOptions,
         );
-        return {
-          id: data.id,
-          traits: data.traits,
-          metadataAdmin: data.metadata_admin,
-          metadataPublic: data.metadata_public,
-          createdAt: data.created_at ?? null,
-          state: data.state ?? null,
-        };
+        return identityOf(data);
       } catch (error) {
         if (error instanceof OutboundError && error.status === 404) return null;
+        throw error;
+      }
+    },
+
+    async findIdentityByIdentifier(identifier, callOptions) {
+      const found = await call(
+        'listIdentities',
+        async (signal) =>
+          (await loadSdk()).identities.listIdentities({ credentialsIdentifier: identifier }, { signal }),
+        // Identifiers are unique in Kratos: at most one identity matches.
+        z.array(identityAnswer).max(1),
+        callOptions,
+      ).then(([identity]) => identity);
+      return found === undefined ? null : identityOf(found);
+    },
+
+    async createRecoveryCode(identityId, expiresIn, callOptions) {
+      // Not idempotent: a retried create leaves an earlier code nobody has seen, which expires unused.
+      const data = await call(
+        'createRecoveryCodeForIdentity',
+        async (signal) =>
+          (await loadSdk()).identities.createRecoveryCodeForIdentity(
+            { createRecoveryCodeForIdentityBody: { identity_id: identityId, expires_in: expiresIn } },
+            { signal },
+          ),
+        recoveryCodeAnswer,
+        callOptions,
+      );
+      return { recoveryLink: data.recovery_link, recoveryCode: data.recovery_code, expiresAt: data.expires_at ?? null };
+    },
+
+    async deleteCredentials(identityId, type, callOptions) {
+      try {
+        await call(
+          'deleteIdentityCredentials',
+          async (signal) =>
+            (await loadSdk()).identities.deleteIdentityCredentials({ id: identityId, type }, { signal }),
+          z.unknown(),
+          callOptions,
+        );
+        return true;
+      } catch (error) {
+        // Kratos answers 404 when the identity has no credentials of that type.
+        if (error instanceof OutboundError && error.status === 404) return false;
         throw error;
       }
     },

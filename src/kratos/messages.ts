@@ -8,6 +8,7 @@ export const MESSAGE_IDS = {
   reverificationRequired: 4100003,
   verificationUnavailable: 4100004,
   hookMisconfigured: 4100005,
+  stepUpRequired: 4100006,
 } as const;
 
 import type { MessageCatalogue, MessageKey } from '../messages/catalogue.js';

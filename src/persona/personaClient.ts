@@ -10,8 +10,12 @@ export type PrefillValues = Record<string, string | number | boolean>;
 
 export interface CreateInquiryInput {
   templateId: string;
-  /** The Kratos identity id: one Persona account per identity (reference/persona-api.md). */
-  referenceId: string;
+  /**
+   * The Kratos identity id: one Persona account per identity (reference/persona-api.md). Null only
+   * for a recovery request that names no recoverable identity: Persona then opens an account of
+   * its own for the inquiry, and its webhooks are ignored.
+   */
+  referenceId: string | null;
   fields: PrefillValues;
   /** Shown in Persona's dashboard; starts with SERVICE_NOTE_PREFIX (inquiry.ts). */
   note: string;
@@ -214,7 +218,10 @@ export function createPersonaClient(options: PersonaClientOptions): PersonaApi {
         'POST',
         '/inquiries',
         {
-          body: { data: { attributes }, meta: { 'auto-create-account-reference-id': input.referenceId } },
+          body: {
+            data: { attributes },
+            ...(input.referenceId !== null && { meta: { 'auto-create-account-reference-id': input.referenceId } }),
+          },
           idempotencyKey: input.idempotencyKey,
         },
         callOptions,

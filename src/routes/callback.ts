@@ -9,6 +9,7 @@ import { OutboundError } from '../outbound/outboundError.js';
 import { parsePersonaEvent } from '../persona/event.js';
 import { checkSignatureHeader, verifySignedBody, type SignatureFailure } from '../persona/signature.js';
 import type { WebhookResult } from '../metrics.js';
+import { acceptedTemplateIds } from '../services.js';
 import { receiveEvent } from '../verification/receiveEvent.js';
 import type { TransitionOutcome } from '../verification/transition.js';
 
@@ -96,7 +97,7 @@ export function callbackRoute(router: IRouter, context: RouteContext): void {
 
     try {
       const result = await receiveEvent(
-        { ...context, templateIds: config.persona.templateIds },
+        { ...context, templateIds: acceptedTemplateIds(config) },
         event,
         callOptions(res, CALLBACK_BUDGET_MS),
       );
@@ -104,7 +105,21 @@ export function callbackRoute(router: IRouter, context: RouteContext): void {
         outcome: result.outcome,
         ...(result.outcome === 'ignored' && { reason: result.reason }),
         ...(result.identityId !== undefined && { identity_id: result.identityId }),
+        ...(result.outcome !== 'ignored' && result.purpose !== undefined && { purpose: result.purpose }),
       });
+      if (
+        result.outcome === 'applied' &&
+        (result.purpose === 'step_up' || result.purpose === 'recovery') &&
+        result.status !== undefined &&
+        config.record.declinedStatuses.has(result.status)
+      ) {
+        // Reported, never acted on: the standing decision and the account stay as they are (README,
+        // "Step-up" and "Recovery by verification"), but someone may be trying to pass as this person.
+        log.warn(
+          { identity_id: result.identityId, purpose: result.purpose, persona_event_id: event.id },
+          `${result.purpose === 'step_up' ? 'step-up' : 'recovery'} verification declined`,
+        );
+      }
       if (result.outcome === 'ignored' && result.reason === 'record_unreadable') {
         // Not acknowledged: Persona delivers again for about two days, while someone fixes the record.
         log.error(

@@ -8,6 +8,7 @@ import { readUserState, type UserState } from '../http/userState.js';
 import { HttpError } from '../http/httpError.js';
 import { wayForward, type Offers } from '../http/wayForward.js';
 import { entryStatus, type EntryStep } from '../persona/personaEntry.js';
+import { templateFor } from '../services.js';
 import { openInquiry } from '../verification/openInquiry.js';
 import { publicStatus } from '../verification/publicStatus.js';
 
@@ -68,17 +69,20 @@ export function startRoute(router: IRouter, context: RouteContext): void {
   const handle: RequestHandler = async (req, res) => {
     const state = await readUserState(req, res, context);
     const { step } = state;
-    Object.assign(requestLocals(res).logFields, { identity_id: state.identityId, via: state.via, step: step.kind });
+    Object.assign(requestLocals(res).logFields, {
+      identity_id: state.identityId,
+      via: state.via,
+      purpose: state.purpose,
+      step: step.kind,
+    });
 
     switch (step.kind) {
       case 'create': {
+        const templateId = templateFor(config, step.purpose);
+        if (templateId === undefined) throw unavailable();
         context.personaEntries.spendCall(state.identityId);
         const opened = await openInquiry(
-          {
-            ...context,
-            templateId: config.persona.templateIds[0] as string,
-            prefillFields: config.persona.prefillFields,
-          },
+          { ...context, templateId, prefillFields: config.persona.prefillFields },
           {
             identityId: state.identityId,
             traits: state.identity.traits,

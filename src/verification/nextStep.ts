@@ -5,7 +5,11 @@ import { instantOf } from './standingDecision.js';
 /** What `/persona/start` does for an identity, decided from its record alone. */
 export type NextStep =
   /** No usable inquiry: create one, for `purpose`, following `previousInquiryId`. */
-  | { kind: 'create'; previousInquiryId: string | null; purpose: Extract<Purpose, 'onboarding' | 'reverification'> }
+  | {
+      kind: 'create';
+      previousInquiryId: string | null;
+      purpose: Extract<Purpose, 'onboarding' | 'reverification' | 'step_up'>;
+    }
   /** `created`: the hosted flow opens it with its id alone. */
   | { kind: 'open'; inquiryId: string }
   /** `pending` or `expired`: needs a session token or a one-time link; expired ones are resumed first. */

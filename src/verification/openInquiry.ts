@@ -5,7 +5,7 @@ import type { CallOptions } from '../outbound/retry.js';
 import { isCompleteInquiry, serviceNote, type CompleteInquiry } from '../persona/inquiry.js';
 import type { PersonaApi, PrefillValues } from '../persona/personaClient.js';
 import { prefillFromTraits } from './prefill.js';
-import { NOT_STARTED, type PersonaRecord, type Purpose } from './record.js';
+import { DECIDING_PURPOSES, NOT_STARTED, type PersonaRecord, type Purpose } from './record.js';
 import type { RecordStore, UpdateResult } from './recordStore.js';
 import { applyObservation, type TransitionRules } from './transition.js';
 
@@ -64,37 +64,62 @@ function idempotencyKeyFor(request: {
   return `ory-persona-idv-${createHash('sha256').update(material).digest('hex').slice(0, 40)}`;
 }
 
+/** The inquiry a purpose holds: the inquiry in progress for the deciding purposes, else its latest result. */
+interface HeldInquiry {
+  id: string;
+  status: string;
+  createdAt: string | null;
+}
+
+function heldInquiry(record: PersonaRecord | null, purpose: Purpose): HeldInquiry | undefined {
+  if (record === null) return undefined;
+  if (DECIDING_PURPOSES.has(purpose)) {
+    return record.inquiry_id === null
+      ? undefined
+      : { id: record.inquiry_id, status: record.status, createdAt: record.created_at };
+  }
+  const result = record.purposes[purpose];
+  return result === undefined
+    ? undefined
+    : { id: result.inquiry_id, status: result.status, createdAt: result.created_at };
+}
+
 /** A create whose answer Persona saved under its key: sent again with that key, it only replays it. */
 const keyIsSpent = (error: unknown) => error instanceof OutboundError && error.details.answerStored === true;
 
 /**
- * Creates the identity's inquiry at Persona and records it, under the identity's lock, so that
+ * Creates an inquiry of `purpose` at Persona and records it, under the identity's lock, so that
  * there is one inquiry per identity and purpose however often Kratos retries the registration hook
  * and the user clicks start:
- * - a request that finds an inquiry newer than the one it meant to follow (a concurrent request
- *   created it) uses that one;
+ * - a request that finds the purpose holding an inquiry other than the one it meant to follow (a
+ *   concurrent request created it) uses that one;
  * - the create is keyed per identity, template, purpose, predecessor and prefill;
  * - Persona saves a failed answer under the key and replays it for 24 hours
  *   (https://docs.withpersona.com/reference/idempotence). After such a failure, now or recorded as
  *   `not_started`, the identity's inquiry is looked up (`GET /inquiries` by reference id and
  *   template), since the failed request may have created it all the same; only when there is none
  *   is it created again, with a new key.
+ * Only the identity's own verification is prefilled from traits: step-up and recovery templates
+ * compare against what the Persona account already holds.
  */
 export async function openInquiry(
   deps: OpenInquiryDeps,
   request: OpenInquiryRequest,
   budget: OpenInquiryBudget,
 ): Promise<OpenedInquiry> {
-  const fields = prefillFromTraits(request.traits, deps.prefillFields);
+  const fields = DECIDING_PURPOSES.has(request.purpose) ? prefillFromTraits(request.traits, deps.prefillFields) : {};
   let opened: { id: string; status: string } | undefined;
   const update = await deps.store.update(
     request.identityId,
     async ({ record }) => {
-      if (record?.inquiry_id != null && record.inquiry_id !== request.previousInquiryId) {
-        opened = { id: record.inquiry_id, status: record.status };
+      const held = heldInquiry(record, request.purpose);
+      if (held !== undefined && held.id !== request.previousInquiryId) {
+        opened = held;
         return { outcome: 'unchanged', record };
       }
-      const inquiry = await obtainInquiry(deps, request, fields, record, budget.persona);
+      // Recorded at registration when Persona failed: the key's answer may be a stored failure.
+      const notStarted = DECIDING_PURPOSES.has(request.purpose) && record?.status === NOT_STARTED;
+      const inquiry = await obtainInquiry(deps, request, fields, held, notStarted, budget.persona);
       opened = inquiry;
       return applyObservation(
         record,
@@ -111,7 +136,8 @@ async function obtainInquiry(
   deps: OpenInquiryDeps,
   request: OpenInquiryRequest,
   fields: PrefillValues,
-  record: PersonaRecord | null,
+  held: HeldInquiry | undefined,
+  notStarted: boolean,
   options: CallOptions,
 ): Promise<CompleteInquiry> {
   const create = (idempotencyKey: string) =>
@@ -125,14 +151,14 @@ async function obtainInquiry(
       },
       options,
     );
-  if (record?.status !== NOT_STARTED) {
+  if (!notStarted) {
     try {
       return await create(idempotencyKeyFor({ ...request, templateId: deps.templateId, fields }));
     } catch (error) {
       if (!keyIsSpent(error)) throw error;
     }
   }
-  return (await existingInquiry(deps, request, record, options)) ?? create(`ory-persona-idv-${randomUUID()}`);
+  return (await existingInquiry(deps, request, held, options)) ?? create(`ory-persona-idv-${randomUUID()}`);
 }
 
 /**
@@ -143,7 +169,7 @@ async function obtainInquiry(
 async function existingInquiry(
   deps: OpenInquiryDeps,
   request: OpenInquiryRequest,
-  record: PersonaRecord | null,
+  held: HeldInquiry | undefined,
   options: CallOptions,
 ): Promise<CompleteInquiry | undefined> {
   const { inquiries } = await deps.persona.listInquiries(
@@ -151,8 +177,8 @@ async function existingInquiry(
     options,
   );
   const after =
-    record !== null && record.inquiry_id === request.previousInquiryId && record.created_at !== null
-      ? Date.parse(record.created_at)
+    held !== undefined && held.id === request.previousInquiryId && held.createdAt !== null
+      ? Date.parse(held.createdAt)
       : -Infinity;
   const found = inquiries.find(
     (inquiry) =>

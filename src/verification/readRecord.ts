@@ -17,6 +17,7 @@ import {
   type PersonaRecord,
   type Purpose,
   type PurposeResult,
+  type RecoveryCodeIssued,
 } from './record.js';
 import { standingDecision, withDecision } from './standingDecision.js';
 
@@ -111,12 +112,17 @@ function readStored(stored: unknown, statuses: DecisionStatuses): RecordReading 
     ...current,
     history: history.slice(0, HISTORY_LIMIT),
     purpose: purposeOf(stored['purpose']) ?? 'onboarding',
-    purposes: readPurposes(stored['purposes']),
+    purposes: readPurposes(stored['purposes'], statuses),
     actions: readActions(stored['actions']),
+    recovery_code: readRecoveryCode(stored['recovery_code']),
   };
 
   if (version === 1) {
-    if (current.inquiry_id !== null) record.purposes = { onboarding: { ...current, inquiry_id: current.inquiry_id } };
+    if (current.inquiry_id !== null) {
+      const { inquiry_id, status, created_at, updated_at, decided_at } = current;
+      const outcome = outcomeOf(status, statuses);
+      record.purposes = { onboarding: { inquiry_id, status, created_at, updated_at, decided_at, outcome } };
+    }
     return {
       kind: 'record',
       record: withDecisions(record, replayVersion1(history, current, statuses)),
@@ -335,7 +341,8 @@ function readHistory(value: unknown): HistoryEntry[] {
   return entries;
 }
 
-function readPurposes(value: unknown): PersonaRecord['purposes'] {
+/** The outcome is read from the status under the current configuration, never taken as stored. */
+function readPurposes(value: unknown, statuses: DecisionStatuses): PersonaRecord['purposes'] {
   if (!isFields(value)) return {};
   const purposes: PersonaRecord['purposes'] = {};
   for (const purpose of PURPOSES) {
@@ -350,10 +357,27 @@ function readPurposes(value: unknown): PersonaRecord['purposes'] {
       created_at: time(result['created_at']),
       updated_at: time(result['updated_at']),
       decided_at: time(result['decided_at']),
+      outcome: outcomeOf(status, statuses),
     };
     purposes[purpose] = read;
   }
   return purposes;
+}
+
+/**
+ * A recovery code record that cannot be read counts as none: it guards against a second code for
+ * one approved inquiry, and a code only ever reaches the browser that went through that inquiry.
+ */
+function readRecoveryCode(value: unknown): RecoveryCodeIssued | null {
+  if (!isFields(value)) return null;
+  const inquiryId = text(value['inquiry_id']);
+  const issuedAt = time(value['issued_at']);
+  if (inquiryId === null || issuedAt === null) return null;
+  return {
+    inquiry_id: inquiryId,
+    issued_at: issuedAt,
+    second_factors_removed: value['second_factors_removed'] === true,
+  };
 }
 
 function readActions(value: unknown): AccountActions {

@@ -6,6 +6,7 @@ import type { AccountReferences } from '../persona/accountReferences.js';
 import { isCompleteInquiry, type Inquiry } from '../persona/inquiry.js';
 import type { PersonaApi } from '../persona/personaClient.js';
 import { applyObserved } from './applyObserved.js';
+import { DECIDING_PURPOSES, type Purpose, type PurposeResult } from './record.js';
 import type { RecordStore } from './recordStore.js';
 import type { TransitionOutcome, TransitionRules } from './transition.js';
 
@@ -19,7 +20,7 @@ export type IgnoredReason =
   | 'not_opened_by_service';
 
 export type EventOutcome =
-  | { outcome: TransitionOutcome; identityId: string; status: string | undefined }
+  | { outcome: TransitionOutcome; identityId: string; status: string | undefined; purpose: Purpose | undefined }
   | { outcome: 'ignored'; reason: IgnoredReason; identityId?: string };
 
 export interface ReceiveEventDeps {
@@ -94,13 +95,25 @@ export async function receiveEvent(
   if (result.outcome === 'identity_not_found') return { outcome: 'ignored', reason: 'unknown_identity', identityId };
   if (result.outcome === 'record_unreadable') {
     // The record waits for someone to fix it (the callback answers 503 meanwhile), but a decline of
-    // an inquiry this service opened blocks at once.
-    if (inquiry.openedByService === true && deps.rules.statuses.declined.has(inquiry.status)) {
-      const mirror = { status: inquiry.status, verified_at: null, inquiry_status: inquiry.status };
+    // an inquiry this service opened for the identity's own verification blocks at once. A declined
+    // step-up or recovery never does: anyone who knows an identifier can get a recovery declined.
+    const { step_up: stepUp, recovery } = deps.rules.purposeTemplates;
+    const deciding = !stepUp?.has(inquiry.templateId) && !recovery?.has(inquiry.templateId);
+    if (deciding && inquiry.openedByService === true && deps.rules.statuses.declined.has(inquiry.status)) {
+      const mirror = {
+        status: inquiry.status,
+        verified_at: null,
+        inquiry_status: inquiry.status,
+        step_up_verified_at: null,
+      };
       await deps.store.blockWhileUnreadable(identityId, mirror, options);
     }
     return { outcome: 'ignored', reason: 'record_unreadable', identityId };
   }
   if (result.outcome === 'unrecognised') return { outcome: 'ignored', reason: 'not_opened_by_service', identityId };
-  return { outcome: result.outcome, identityId, status: result.record?.status };
+  const purposes = Object.entries(result.record?.purposes ?? {}) as [Purpose, PurposeResult][];
+  const [purpose, held] = purposes.find(([, entry]) => entry.inquiry_id === inquiry.id) ?? [];
+  // A step-up or recovery inquiry leaves the inquiry in progress alone: report its own status.
+  const status = held !== undefined && !DECIDING_PURPOSES.has(purpose as Purpose) ? held.status : result.record?.status;
+  return { outcome: result.outcome, identityId, status, purpose };
 }

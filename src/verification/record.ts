@@ -76,6 +76,22 @@ export interface PurposeResult {
   created_at: string | null;
   updated_at: string | null;
   decided_at: string | null;
+  /** What `status` decided (PERSONA_APPROVED_STATUSES, PERSONA_DECLINED_STATUSES); null while undecided. */
+  outcome: Outcome | null;
+}
+
+/** The purposes whose approval proves, for step-up, that the person is still the one verified. */
+export const STEP_UP_PURPOSES = ['step_up', 'recovery'] as const satisfies readonly Purpose[];
+
+/**
+ * The recovery code this service had Kratos create, once per approved recovery inquiry
+ * (`/persona/recover`): a second return from Persona must not mint a second code. The code itself
+ * is never stored.
+ */
+export interface RecoveryCodeIssued {
+  inquiry_id: string;
+  issued_at: string;
+  second_factors_removed: boolean;
 }
 
 export interface HistoryEntry {
@@ -115,6 +131,8 @@ export interface PersonaRecord {
   decisions: Decision[];
   purposes: Partial<Record<Purpose, PurposeResult>>;
   actions: AccountActions;
+  /** The last recovery by verification; null when there was none. */
+  recovery_code: RecoveryCodeIssued | null;
 }
 
 export const noActions = (): AccountActions => ({ deactivated_at: null, sessions_revoked_at: null, pending: [] });
@@ -135,6 +153,7 @@ export function emptyRecord(): PersonaRecord {
     decisions: [],
     purposes: {},
     actions: noActions(),
+    recovery_code: null,
   };
 }
 
@@ -151,6 +170,19 @@ export interface PublicMirror {
   status: string;
   verified_at: string | null;
   inquiry_status: string;
+  /** `decided_at` of the latest approved step-up or recovery inquiry: what the settings gate needs. */
+  step_up_verified_at: string | null;
+}
+
+/** The latest approval among the step-up purposes' results, by Persona time; null when none. */
+function latestStepUpApproval(record: PersonaRecord): string | null {
+  let latest: string | null = null;
+  for (const purpose of STEP_UP_PURPOSES) {
+    const result = record.purposes[purpose];
+    if (result?.outcome !== 'approved' || result.decided_at === null) continue;
+    if (latest === null || Date.parse(result.decided_at) > Date.parse(latest)) latest = result.decided_at;
+  }
+  return latest;
 }
 
 /**
@@ -171,6 +203,7 @@ export function mirrorOf(record: PersonaRecord): PublicMirror {
     status: decision === null ? record.status : standingStatus(decision),
     verified_at: decision?.outcome === 'approved' ? decision.decided_at : null,
     inquiry_status: record.status,
+    step_up_verified_at: latestStepUpApproval(record),
   };
 }
 
@@ -181,7 +214,12 @@ export function mirrorOf(record: PersonaRecord): PublicMirror {
  */
 export function readMirror(value: unknown): (PublicMirror & { fromVersion1: boolean }) | undefined {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
-  const { status, verified_at: verifiedAt, inquiry_status: inquiryStatus } = value as Record<string, unknown>;
+  const {
+    status,
+    verified_at: verifiedAt,
+    inquiry_status: inquiryStatus,
+    step_up_verified_at: stepUpVerifiedAt,
+  } = value as Record<string, unknown>;
   if (typeof status !== 'string' || status === '') return undefined;
   if (verifiedAt !== undefined && verifiedAt !== null && typeof verifiedAt !== 'string') return undefined;
   if (inquiryStatus !== undefined && typeof inquiryStatus !== 'string') return undefined;
@@ -189,6 +227,8 @@ export function readMirror(value: unknown): (PublicMirror & { fromVersion1: bool
     status,
     verified_at: verifiedAt ?? null,
     inquiry_status: inquiryStatus ?? status,
+    // Mirrors written before step-up existed have none: no step-up approval counts (fail safe).
+    step_up_verified_at: typeof stepUpVerifiedAt === 'string' ? stepUpVerifiedAt : null,
     fromVersion1: inquiryStatus === undefined,
   };
 }

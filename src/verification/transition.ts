@@ -8,6 +8,7 @@ import {
   emptyRecord,
   notStartedRecord,
   type Decision,
+  outcomeOf,
   type DecisionStatuses,
   type PersonaRecord,
   type Purpose,
@@ -104,7 +105,8 @@ const decisionTimeOf = (observation: Observation) => observation.inquiry.decisio
 
 const resultOf = (observation: Observation, rules: TransitionRules, held?: PurposeResult): PurposeResult => {
   const { inquiry, observedAt } = observation;
-  const decided = rules.statuses.approved.has(inquiry.status) || rules.statuses.declined.has(inquiry.status);
+  const outcome = outcomeOf(inquiry.status, rules.statuses);
+  const decided = outcome !== null;
   const sameDecision = decided && held?.inquiry_id === inquiry.id && held.status === inquiry.status;
   const decidedAt = sameDecision ? (held?.decided_at ?? decisionTimeOf(observation)) : decisionTimeOf(observation);
   return {
@@ -113,6 +115,7 @@ const resultOf = (observation: Observation, rules: TransitionRules, held?: Purpo
     created_at: inquiry.createdAt,
     updated_at: observedAt,
     decided_at: decided ? decidedAt : null,
+    outcome,
   };
 };
 
@@ -144,6 +147,7 @@ function nextInProgress(
     created_at: record.created_at,
     updated_at: record.updated_at,
     decided_at: record.decided_at,
+    outcome: outcomeOf(record.status, rules.statuses),
   };
   const moved = (result: PurposeResult) => ({
     ...record,

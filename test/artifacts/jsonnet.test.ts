@@ -2,6 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { equivalentBody, renderJsonnet } from '../../sandbox/jsonnet.js';
 import loginExample from '../fixtures/kratos/ctx-login-after.json' with { type: 'json' };
 import registrationExample from '../fixtures/kratos/ctx-registration-after.json' with { type: 'json' };
+import settingsExample from '../fixtures/kratos/ctx-settings-after.json' with { type: 'json' };
+import { SETTINGS_METHODS } from '../../src/policy/stepUpPolicy.js';
 import { startHarness, type Harness } from '../support/harness.js';
 import { readAsKratos } from '../../sandbox/kratosResponse.js';
 
@@ -172,6 +174,116 @@ describe('jsonnet/validate.jsonnet', () => {
   });
 });
 
+/** The settings context, pre-persist, for an identity: `after` is what the change would save. */
+function settings(
+  identity: { id: string; created_at: string; traits: unknown },
+  after: { traits?: unknown; metadata_public?: unknown } = {},
+): Ctx {
+  const ctx = structuredClone(settingsExample) as unknown as Ctx & { session: { identity: Record<string, unknown> } };
+  const before = { id: identity.id, created_at: identity.created_at, traits: identity.traits };
+  Object.assign(ctx.session.identity, before);
+  Object.assign(ctx.identity, before, after);
+  return ctx;
+}
+
+const MINUTE = 60_000;
+
+describe('jsonnet/settings.jsonnet', () => {
+  it('sends the changed trait paths (never their values), the cookie fact, the settings page and the mirror', async () => {
+    const body = await renderJsonnet('settings', settingsExample);
+    expect(body).toEqual({
+      identity_id: settingsExample.identity.id,
+      persona: null,
+      changed_traits: ['name.last'],
+      session_cookie: true,
+      settings_url: settingsExample.request_headers.Referer[0],
+      return_to: settingsExample.flow.return_to,
+      accept_language: 'en-US,en;q=0.9',
+    });
+    expect(JSON.stringify(body)).not.toContain('Roe');
+  });
+
+  it.each(SETTINGS_METHODS)('renders a %s change the gate decides from the mirror alone', async (method) => {
+    harness = await startHarness({
+      PUBLIC_BASE_URL: 'https://idv.example.com',
+      RETURN_TO_ALLOWLIST: 'https://app.example.com',
+    });
+    const identity = harness.kratos.createIdentity({ traits: settingsExample.session.identity.traits });
+    const mirror = (agoMs: number) => ({
+      persona: {
+        status: 'approved',
+        verified_at: new Date(harness.clock.now - agoMs).toISOString(),
+        inquiry_status: 'approved',
+        step_up_verified_at: null,
+      },
+    });
+    const traits = method === 'profile' ? settingsExample.identity.traits : settingsExample.session.identity.traits;
+
+    const fresh = await renderJsonnet('settings', settings(identity, { traits, metadata_public: mirror(MINUTE) }));
+    const stale = await renderJsonnet('settings', settings(identity, { traits, metadata_public: mirror(60 * MINUTE) }));
+
+    expect((await harness.postHook(`/persona/settings?method=${method}`, fresh)).status).toBe(204);
+    const blocked = await harness.postHook(`/persona/settings?method=${method}`, stale);
+    expect(readAsKratos(blocked.status, blocked.text)).toMatchObject({
+      kind: 'interrupt',
+      id: 4100006,
+      formLevel: true,
+      context: {
+        reason: 'step_up_required',
+        verify_url: `https://idv.example.com/persona/start?purpose=step_up&return_to=${encodeURIComponent(settingsExample.request_headers.Referer[0] as string)}`,
+      },
+    });
+    expect(harness.kratos.requests).toHaveLength(0);
+  });
+
+  it.each([
+    [
+      'a native app (no cookies, no Referer)',
+      (ctx: Ctx) => Object.assign(ctx, { request_cookies: {}, request_headers: {} }),
+      { session_cookie: false, settings_url: null },
+    ],
+    [
+      'Ory Network’s session cookie',
+      (ctx: Ctx) => Object.assign(ctx, { request_cookies: { ory_session_playfulmoon: 'x' } }),
+      { session_cookie: true },
+    ],
+    [
+      'a schema without email or name',
+      (ctx: Ctx) => {
+        Object.assign(ctx.identity, { traits: { username: 'jdoe2' } });
+        Object.assign((ctx['session'] as { identity: object }).identity, { traits: { username: 'jdoe' } });
+      },
+      { changed_traits: ['username'] },
+    ],
+    [
+      'a trait added and one removed',
+      (ctx: Ctx) => {
+        Object.assign(ctx.identity, { traits: { email: 'jane.doe@example.com', phone: '+15555550100' } });
+      },
+      { changed_traits: ['name', 'phone'] },
+    ],
+    [
+      'no change at all',
+      (ctx: Ctx) => {
+        Object.assign(ctx.identity, { traits: (ctx['session'] as { identity: { traits: unknown } }).identity.traits });
+      },
+      { changed_traits: [] },
+    ],
+    [
+      'null metadata_public and no flow',
+      (ctx: Ctx) => {
+        Object.assign(ctx.identity, { metadata_public: null });
+        delete ctx['flow'];
+      },
+      { persona: null, return_to: null },
+    ],
+  ])('renders safely for %s', async (_name, change, expected) => {
+    const ctx = structuredClone(settingsExample) as unknown as Ctx;
+    change(ctx);
+    expect(await renderJsonnet('settings', ctx)).toMatchObject(expected);
+  });
+});
+
 describe('the TypeScript equivalent the demo uses without jsonnet', () => {
   const variants: [string, Ctx][] = [
     ['the registration example', structuredClone(registrationExample) as unknown as Ctx],
@@ -203,8 +315,21 @@ describe('the TypeScript equivalent the demo uses without jsonnet', () => {
     ['null request headers', { identity: { id: 'x' }, request_headers: null }],
   ];
 
-  it.each(variants)('renders what the templates render for %s', async (_name, ctx) => {
-    for (const template of ['initiate', 'validate'] as const) {
+  it.each([
+    ...variants,
+    ['the settings example', structuredClone(settingsExample) as unknown as Ctx],
+    [
+      'a settings change with nested, added and removed traits',
+      {
+        identity: { id: 'x', traits: { a: { b: 1, c: [1, 2] }, d: null, e: 'new' } },
+        session: { identity: { traits: { a: { b: 2, c: [1, 2] }, d: 'gone', f: { g: true } } } },
+        request_cookies: { ory_session_x: '1' },
+        request_headers: { Referer: ['https://app/s'] },
+      },
+    ] as [string, Ctx],
+    ['settings without a session', { identity: { id: 'x', traits: {} }, request_cookies: null }],
+  ])('renders what the templates render for %s', async (_name, ctx) => {
+    for (const template of ['initiate', 'validate', 'settings'] as const) {
       expect(equivalentBody(template, ctx)).toEqual(await renderJsonnet(template, ctx));
     }
   });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { SETTINGS_METHODS } from '../../src/policy/stepUpPolicy.js';
 import { deepMerge, kratosConfigProblems, minimalKratosConfig, readYaml } from '../support/kratosConfig.js';
 
 type Hook = { hook: string; config?: Record<string, unknown> & { response?: Record<string, unknown>; auth?: unknown } };
@@ -80,6 +81,26 @@ describe.each(['ory-actions.yaml', 'ory-actions.require-approved.yaml'])('%s', (
       const runs = hooksKratosRuns(flow, method).filter((hook) => String(hook.config?.['url']).endsWith(path));
       expect(runs, method).toHaveLength(1);
     }
+  });
+
+  it.each(SETTINGS_METHODS)(
+    'gates %s settings changes with a parsed settings hook that names its method, before saving',
+    (method) => {
+      const [hook, ...others] = personaHooks('settings', method);
+      expect(others).toEqual([]);
+      expect(hook?.config).toMatchObject({
+        url: expect.stringMatching(new RegExp(`/persona/settings\\?method=${method}$`)),
+        method: 'POST',
+      });
+      expect(hook?.config?.['body']).toMatch(/^file:\/\/.*settings\.jsonnet$/);
+      // parse: Kratos runs the hook before saving, and only from a method's own list.
+      expect(hook?.config?.response).toEqual({ parse: true });
+      expect(hook?.config?.auth).toMatchObject({ config: { name: 'X-Webhook-Secret', in: 'header' } });
+    },
+  );
+
+  it('puts no settings hook in the flow-wide list, where a parsed hook would never run', () => {
+    expect(flows['settings']?.after['hooks']).toBeUndefined();
   });
 });
 

@@ -103,6 +103,11 @@ describe('npm run ory-network-patch', () => {
       expect(names(hooksAt(config, 'login', method))).toEqual(['persona-validate']);
     }
     expect(names(hooksAt(config, 'recovery'))).toEqual(['persona-validate']);
+    for (const method of ['password', 'totp', 'webauthn', 'passkey', 'lookup_secret', 'oidc', 'profile']) {
+      const [hook] = hooksAt(config, 'settings', method);
+      // The settings gate learns the method from the URL alone: the query must survive.
+      expect(hook?.config?.['url']).toBe(`${SERVICE}/persona/settings?method=${method}`);
+    }
   });
 
   it('expands the anchors into whole hooks pointed at the service, with the secret and the bodies inline', () => {
@@ -112,10 +117,12 @@ describe('npm run ory-network-patch', () => {
       ['registration', 'oidc', 'initiate.jsonnet'],
       ['login', 'lookup_secret', 'validate.jsonnet'],
       ['recovery', undefined, 'validate.jsonnet'],
+      ['settings', 'profile', 'settings.jsonnet'],
     ] as const) {
       const [hook] = hooksAt(config, flow, method);
       const [original] = hooksAt(snippet, flow, method);
-      const path = new URL(String(original?.config?.['url'])).pathname;
+      const { pathname, search } = new URL(String(original?.config?.['url']));
+      const path = `${pathname}${search}`;
       expect(hook).toEqual({
         ...original,
         config: {

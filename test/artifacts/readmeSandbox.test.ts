@@ -40,6 +40,11 @@ describe("the README's sandbox commands", () => {
     expect(output).toMatch(/^location: http:\/\/127\.0\.0\.1:\d+\/verify\?inquiry-id=inq_\w+/im);
     expect(output).toContain('{"inquiry":{"id":"inq_');
     expect(output).toMatch(/"url":"http:\/\/127\.0\.0\.1:\d+\/persona\/validate","status":204/);
+    expect(output).toMatch(/"url":"http:\/\/127\.0\.0\.1:\d+\/persona\/settings\?method=password","status":204/);
+    expect(output).toMatch(/"step_up":\{"fresh":true/);
+    expect(output).toMatch(
+      /^location: http:\/\/127\.0\.0\.1:\d+\/verify\?inquiry-id=inq_\w+&redirect-uri=http%3A%2F%2F127\.0\.0\.1%3A\d+%2Fpersona%2Frecover%2Freturn/im,
+    );
 
     await sandbox.persona.settled();
     const identityId = /"identity_id":"([0-9a-f-]{36})"/.exec(output)?.[1] ?? '';

@@ -212,6 +212,7 @@ describe('reconciliation', () => {
       status: 'declined',
       verified_at: null,
       inquiry_status: 'declined',
+      step_up_verified_at: null,
     });
     expect(harness.kratos.patchesOf(healthy.id)).toHaveLength(healthyPatches);
     expect(await harness.reconcile(lastTwoDays(harness))).toMatchObject({ changed: 0, unchanged: 2 });

@@ -102,7 +102,7 @@ describe('attribute comparison', () => {
 
     expect(await login(jane.identityId)).toMatchObject({ kind: 'interrupt', id: 4100002 });
     expect(metadataOf(jane.identityId).public).toEqual({
-      persona: { status: 'needs_review', verified_at: null, inquiry_status: 'approved' },
+      persona: { status: 'needs_review', verified_at: null, inquiry_status: 'approved', step_up_verified_at: null },
     });
     expect(metadataOf(jane.identityId).admin['decision']).toMatchObject({
       outcome: 'needs_review',

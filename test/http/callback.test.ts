@@ -187,6 +187,7 @@ describe('POST /persona/callback: statuses', () => {
       status,
       verified_at: status === 'approved' ? changedAt : null,
       inquiry_status: status,
+      step_up_verified_at: null,
     });
   });
 

@@ -64,14 +64,16 @@ describe('POST /persona/initiate', () => {
             created_at: inquiry?.createdAt,
             updated_at: inquiry?.createdAt,
             decided_at: null,
+            outcome: null,
           },
         },
         actions: { deactivated_at: null, sessions_revoked_at: null, pending: [] },
+        recovery_code: null,
       },
     });
     expect(stored?.metadata_public).toEqual({
       plan: 'free',
-      persona: { status: 'created', verified_at: null, inquiry_status: 'created' },
+      persona: { status: 'created', verified_at: null, inquiry_status: 'created', step_up_verified_at: null },
     });
     expect(response.body).toEqual({ status: 'created', inquiry_id: inquiry?.id });
   });
@@ -133,7 +135,7 @@ describe('POST /persona/initiate', () => {
       template_id: TEMPLATE_ID,
     });
     expect(harness.kratos.identity(identity.id)?.metadata_public).toEqual({
-      persona: { status: 'not_started', verified_at: null, inquiry_status: 'not_started' },
+      persona: { status: 'not_started', verified_at: null, inquiry_status: 'not_started', step_up_verified_at: null },
     });
     const warning = harness.logs.find((line) => line['msg'] === 'verification not started at registration');
     expect(warning).toMatchObject({ identity_id: identity.id, transient: true });

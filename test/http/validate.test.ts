@@ -167,7 +167,7 @@ describe('POST /persona/validate: block-declined (default)', () => {
     harness.kratos.inject({ method: 'GET', status: 500, times: 10 });
     const response = await gate(harness, loginBody(identity.id, null));
     expect(response.status).toBe(204);
-    expect(harness.logs.some((line) => line['msg'] === 'login gate could not read the verification record')).toBe(true);
+    expect(harness.logs.some((line) => line['msg'] === 'gate could not read the verification record')).toBe(true);
   });
 });
 

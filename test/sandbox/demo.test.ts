@@ -28,13 +28,17 @@ describe('npm run demo', () => {
     expect(stdout).toContain('1. Jane registers: Kratos calls POST /persona/initiate');
     expect(stdout).toMatch(/Persona -> service: webhook inquiry\.approved \(evt_\w+\) <- 200/);
     expect(stdout).toContain('Kratos shows on the login form: [4100001] Your identity verification was declined.');
-    expect(stdout).toContain('All 7 steps behaved as expected.');
+    expect(stdout).toContain(
+      'Kratos shows on the settings form: [4100006] Please verify your identity again to make this change.',
+    );
+    expect(stdout).toMatch(/GET \/persona\/recover\/return <- 200 \{"status":"code_issued"/);
+    expect(stdout).toContain('All 14 steps behaved as expected.');
   }, 60_000);
 
   it('walks through the whole flow in this process too, where the conformance check sees every exchange', async () => {
     const out: string[] = [];
     expect(await demoCommand({ write: (line) => out.push(line), writeError: (line) => out.push(line) })).toBe(0);
-    expect(out.join('\n')).toContain('All 7 steps behaved as expected.');
+    expect(out.join('\n')).toContain('All 14 steps behaved as expected.');
   });
 
   // Persona's first webhook (inquiry.created) follows the registration, so a broken callback
@@ -49,6 +53,18 @@ describe('npm run demo', () => {
     ['/persona/validate', 500, '4. Jane logs in: Kratos calls POST /persona/validate', 'did not let Jane in (500)'],
     ['/persona/initiate', 502, '1. Jane registers: Kratos calls POST /persona/initiate', 'initiate answered 502'],
     ['/persona/start', 500, '2. Jane is sent to Persona: GET /persona/start', 'start answered 500'],
+    [
+      '/persona/settings',
+      500,
+      '8. Jane changes her password: Kratos calls POST /persona/settings before saving; her approval is fresh',
+      'the settings gate did not let the change through (500)',
+    ],
+    [
+      '/persona/recover',
+      500,
+      '12. Jane lost every factor: POST /persona/recover with her email sends her to Persona',
+      'recovery did not start',
+    ],
   ])('exits 1 naming the step when %s answers %d', async (path, status, step, reason) => {
     const out: string[] = [];
     const errors: string[] = [];

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { readAsKratos } from '../../sandbox/kratosResponse.js';
 import { startKratosStandIn, type KratosStandIn, type KratosStandInOptions } from '../../sandbox/kratosStandIn.js';
 import { collectViolations } from '../support/conformance/checkExchange.js';
+import { credential } from '../../sandbox/kratosCredentials.js';
 
 let kratos: KratosStandIn;
 let service: Server | undefined;
@@ -248,5 +249,117 @@ describe('Kratos stand-in: web hooks, as its resilient client calls them', () =>
     [204, '', 'continue'],
   ])('reads a parsed hook answering %d %j as %s', (status, body, kind) => {
     expect(readAsKratos(status, body).kind).toBe(kind);
+  });
+});
+
+describe('Kratos stand-in: credentials and recovery codes', () => {
+  const json = (path: string, init: RequestInit = {}) =>
+    fetch(`${kratos.adminUrl}${path}`, init).then(async (response) => ({
+      status: response.status,
+      body: response.status === 204 ? undefined : ((await response.json()) as any),
+    }));
+
+  it('finds an identity by credentials identifier, normalised as Kratos normalises it, and never shows secrets', async () => {
+    const violations = await standIn();
+    const jane = kratos.createIdentity({
+      credentials: { password: credential('password', ['Jane@Example.com']), oidc: credential('oidc', ['google:Abc']) },
+    });
+    kratos.createIdentity({ credentials: { password: credential('password', ['john@example.com']) } });
+
+    const byEmail = await json(`/admin/identities?credentials_identifier=${encodeURIComponent('  JANE@example.com ')}`);
+    expect(byEmail.body.map((identity: { id: string }) => identity.id)).toEqual([jane.id]);
+    expect(byEmail.body[0].credentials.password).toEqual({
+      type: 'password',
+      identifiers: ['jane@example.com'],
+      version: 0,
+      created_at: expect.any(String),
+      updated_at: expect.any(String),
+    });
+    // Social sign-in identifiers match exactly.
+    expect((await json('/admin/identities?credentials_identifier=google%3AAbc')).body).toHaveLength(1);
+    expect((await json('/admin/identities?credentials_identifier=google%3Aabc')).body).toEqual([]);
+    expect((await json('/admin/identities?credentials_identifier=nobody%40example.com')).body).toEqual([]);
+    const session = kratos.createSession(jane.id);
+    const whoami = await json('/sessions/whoami', { headers: { 'X-Session-Token': session.token } });
+    expect(whoami.body.identity).not.toHaveProperty('credentials');
+    expect(violations).toEqual([]);
+  });
+
+  it('deletes credentials by type as Kratos does: second factors, WebAuthn keeping passwordless keys, never the last first factor', async () => {
+    const violations = await standIn();
+    const identity = kratos.createIdentity({
+      credentials: {
+        password: credential('password', ['jane@example.com']),
+        totp: credential('totp'),
+        lookup_secret: credential('lookup_secret'),
+        webauthn: credential('webauthn', [], {
+          credentials: [
+            { id: 'second', is_passwordless: false },
+            { id: 'first', is_passwordless: true },
+          ],
+        }),
+        passkey: credential('passkey'),
+      },
+    });
+    const remove = (type: string) => json(`/admin/identities/${identity.id}/credentials/${type}`, { method: 'DELETE' });
+
+    expect((await remove('totp')).status).toBe(204);
+    expect((await remove('totp')).status).toBe(404);
+    expect((await remove('lookup_secret')).status).toBe(204);
+    expect((await remove('webauthn')).status).toBe(204);
+    expect((await remove('passkey')).status).toBe(400);
+    expect((await remove('password')).status).toBe(400);
+    expect(kratos.identity(identity.id)?.credentials['webauthn']?.config.credentials).toEqual([
+      { id: 'first', is_passwordless: true },
+    ]);
+    expect(Object.keys(kratos.identity(identity.id)?.credentials ?? {}).sort()).toEqual([
+      'passkey',
+      'password',
+      'webauthn',
+    ]);
+    expect(
+      (await json(`/admin/identities/5e1b3c7a-2f4d-4a9e-b8c6-0d7f1e2a9b34/credentials/totp`, { method: 'DELETE' }))
+        .status,
+    ).toBe(404);
+    expect(violations).toEqual([]);
+  });
+
+  it('creates recovery codes as Kratos’s admin API does, and its recovery form refuses a wrong code', async () => {
+    const violations = await standIn();
+    const identity = kratos.createIdentity();
+    const create = (body: unknown) =>
+      json('/admin/recovery/code', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+
+    expect((await create({ identity_id: identity.id, expires_in: 'ten minutes' })).status).toBe(400);
+    expect((await create({ identity_id: identity.id, expires_in: '0s' })).status).toBe(400);
+    expect((await create({ identity_id: identity.id, flow_type: 'native' })).status).toBe(400);
+    expect((await create({ identity_id: '5e1b3c7a-2f4d-4a9e-b8c6-0d7f1e2a9b34' })).status).toBe(404);
+    const created = await create({ identity_id: identity.id, expires_in: '1m30s' });
+    expect(created).toEqual({
+      status: 201,
+      body: {
+        recovery_link: expect.stringMatching(/\/sandbox\/recovery\?flow=[0-9a-f-]{36}$/),
+        recovery_code: expect.stringMatching(/^\d{6}$/),
+        expires_at: expect.any(String),
+      },
+    });
+    expect(Date.parse(created.body.expires_at) - Date.now()).toBeGreaterThan(85_000);
+    expect(Date.parse(created.body.expires_at) - Date.now()).toBeLessThanOrEqual(90_000);
+
+    const flowId = new URL(created.body.recovery_link).searchParams.get('flow') as string;
+    const wrong = created.body.recovery_code === '000000' ? '111111' : '000000';
+    expect(await kratos.recover(flowId, wrong)).toMatchObject({ kind: 'invalid' });
+    // Only the request malformed on purpose breaks Kratos's published document; every answer keeps to it.
+    expect(violations).toEqual([
+      expect.objectContaining({
+        side: 'request',
+        field: 'body /expires_in',
+        operation: expect.stringContaining('createRecoveryCodeForIdentity'),
+      }),
+    ]);
   });
 });

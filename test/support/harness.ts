@@ -1,4 +1,5 @@
-import type { RequestListener } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { createApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
@@ -7,7 +8,7 @@ import { createLogger } from '../../src/logger.js';
 import { createMetrics } from '../../src/metrics.js';
 import { createPersonaClient } from '../../src/persona/personaClient.js';
 import { reconcile, type ReconcileCounts } from '../../src/reconcile/reconcile.js';
-import { createServices } from '../../src/services.js';
+import { acceptedTemplateIds, createServices } from '../../src/services.js';
 import { mirrorOf, type PersonaRecord } from '../../src/verification/record.js';
 import { applyObservation } from '../../src/verification/transition.js';
 import { startKratosStandIn, type KratosStandIn } from '../../sandbox/kratosStandIn.js';
@@ -20,6 +21,9 @@ export const PERSONA_API_KEY = 'persona_sandbox_0123456789abcdef';
 export const TEMPLATE_ID = 'itmpl_Ours1234567890';
 /** Another app's template in the same Persona environment. */
 export const FOREIGN_TEMPLATE_ID = 'itmpl_Foreign1234567890';
+/** The templates of step-up and recovery inquiries, when a test configures them. */
+export const STEP_UP_TEMPLATE_ID = 'itmpl_StepUp1234567890';
+export const RECOVERY_TEMPLATE_ID = 'itmpl_Recovery1234567890';
 
 export interface Harness {
   app: RequestListener;
@@ -42,6 +46,12 @@ export interface Harness {
    * `status`, decided `decidedAgoMs` ago when the status is a decision.
    */
   identityInState(status: string, options?: { decidedAgoMs?: number }): { identityId: string; inquiryId: string };
+  /**
+   * Serves the app on a loopback port and points the Kratos stand-in's self-service hooks at it,
+   * as ory-actions.yaml points Kratos's: its registrations, logins, settings changes and
+   * recoveries then call the service. Resolves with the service's URL.
+   */
+  serve(): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -77,7 +87,7 @@ export async function startHarness(
   const kratos = await startKratosStandIn(options.kratosApiKey === undefined ? {} : { apiKey: options.kratosApiKey });
   const persona = await startPersonaStandIn({
     apiKey: PERSONA_API_KEY,
-    templateIds: [TEMPLATE_ID, FOREIGN_TEMPLATE_ID],
+    templateIds: [TEMPLATE_ID, FOREIGN_TEMPLATE_ID, STEP_UP_TEMPLATE_ID, RECOVERY_TEMPLATE_ID],
     now: () => clock.now,
     ...(options.referenceIds !== undefined && { referenceIds: options.referenceIds }),
   });
@@ -97,6 +107,7 @@ export async function startHarness(
     metrics,
     now: () => clock.now,
   });
+  let server: Server | undefined;
   return {
     app,
     config,
@@ -108,7 +119,7 @@ export async function startHarness(
     logText: () => lines.join(''),
     clock,
     reconcile: (since) =>
-      reconcile({ ...services, persona: personaClient, templateIds: config.persona.templateIds, logger }, since),
+      reconcile({ ...services, persona: personaClient, templateIds: acceptedTemplateIds(config), logger }, since),
     postEvent(event, options = {}) {
       const rawBody = JSON.stringify(event);
       return request(app)
@@ -148,8 +159,21 @@ export async function startHarness(
       });
       return { identityId: identity.id, inquiryId: inquiry.id };
     },
+    async serve() {
+      server ??= createServer(app);
+      const listening = server;
+      await new Promise<void>((resolve) => listening.listen(0, '127.0.0.1', resolve));
+      const url = `http://127.0.0.1:${(listening.address() as AddressInfo).port}`;
+      kratos.setHooks({ serviceUrl: url, secret: ORY_WEBHOOK_SECRET });
+      return url;
+    },
     async close() {
-      await Promise.all([kratos.close(), persona.close()]);
+      server?.closeAllConnections();
+      await Promise.all([
+        kratos.close(),
+        persona.close(),
+        new Promise((resolve) => (server?.listening ? server.close(resolve) : resolve(undefined))),
+      ]);
     },
   };
 }

@@ -126,7 +126,12 @@ describe('applyObserved: the verified document and the traits', () => {
       status: 'approved',
       attribute_match: { outcome: 'mismatch', attributes: { 'name-first': 'mismatch', birthdate: 'mismatch' } },
     });
-    expect(mirrorOf(reviewed)).toEqual({ status: 'needs_review', verified_at: null, inquiry_status: 'approved' });
+    expect(mirrorOf(reviewed)).toEqual({
+      status: 'needs_review',
+      verified_at: null,
+      inquiry_status: 'approved',
+      step_up_verified_at: null,
+    });
 
     // A reviewer approves the inquiry again in Persona: a later `decisioned-at`.
     const approved = await run.see(inquiryId, 'approved', 20);

@@ -298,4 +298,47 @@ describe('loadConfig', () => {
     expect(found).toHaveLength(1);
     expect(found[0]).toContain(problem);
   });
+
+  it('reads step-up and recovery settings, with step-up on by default and recovery off', () => {
+    expect(loadConfig(REQUIRED)).toMatchObject({
+      stepUp: { maxAgeMs: 15 * 60_000, traits: [], templateId: undefined },
+      recovery: { enabled: false, templateId: undefined, removeSecondFactors: false },
+    });
+    const config = loadConfig({
+      ...REQUIRED,
+      PUBLIC_BASE_URL: 'https://idv.example.com',
+      STEP_UP_MAX_AGE: '5m',
+      STEP_UP_TRAITS: 'name.last, birthdate',
+      PERSONA_STEP_UP_TEMPLATE_ID: 'itmpl_stepup',
+      RECOVERY_BY_VERIFICATION: 'true',
+      PERSONA_RECOVERY_TEMPLATE_ID: 'itmpl_recovery',
+      RECOVERY_REMOVE_SECOND_FACTORS: 'true',
+    });
+    expect(config.stepUp).toMatchObject({
+      maxAgeMs: 300_000,
+      traits: ['name.last', 'birthdate'],
+      templateId: 'itmpl_stepup',
+    });
+    expect(config.recovery).toEqual({ enabled: true, templateId: 'itmpl_recovery', removeSecondFactors: true });
+  });
+
+  it('refuses recovery without its template and public address, and a template with two purposes', () => {
+    expect(problems({ ...REQUIRED, RECOVERY_BY_VERIFICATION: 'true' })).toEqual([
+      'PERSONA_RECOVERY_TEMPLATE_ID: is required with RECOVERY_BY_VERIFICATION=true',
+      'PUBLIC_BASE_URL: is required with RECOVERY_BY_VERIFICATION=true',
+    ]);
+    expect(
+      problems({
+        ...REQUIRED,
+        PERSONA_STEP_UP_TEMPLATE_ID: 'itmpl_abc123',
+        PERSONA_RECOVERY_TEMPLATE_ID: 'itmpl_same',
+      }),
+    ).toEqual(['PERSONA_STEP_UP_TEMPLATE_ID: must not be one of PERSONA_TEMPLATE_ID']);
+    expect(
+      problems({ ...REQUIRED, PERSONA_STEP_UP_TEMPLATE_ID: 'itmpl_same', PERSONA_RECOVERY_TEMPLATE_ID: 'itmpl_same' }),
+    ).toEqual(['PERSONA_RECOVERY_TEMPLATE_ID: must differ from PERSONA_STEP_UP_TEMPLATE_ID']);
+    expect(
+      problems({ ...REQUIRED, STEP_UP_MAX_AGE: '30s', STEP_UP_TRAITS: 'name..last' }).map((p) => p.split(':')[0]),
+    ).toEqual(['STEP_UP_MAX_AGE', 'STEP_UP_TRAITS']);
+  });
 });

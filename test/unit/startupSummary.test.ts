@@ -39,7 +39,18 @@ describe('startupSummary', () => {
       metrics_auth: 'off: METRICS_TOKEN is unset',
       revoke_sessions_on_decline: 'on: ON_DECLINE includes revoke_sessions',
       deactivate_on_decline: 'off: ON_DECLINE leaves out deactivate',
+      step_up_template: expect.stringMatching(/^off: PERSONA_STEP_UP_TEMPLATE_ID is unset/),
+      recovery_by_verification: 'off: RECOVERY_BY_VERIFICATION is not true',
     });
+    expect(
+      summarize({
+        ...REQUIRED,
+        PUBLIC_BASE_URL: 'https://idv.example.com',
+        RECOVERY_BY_VERIFICATION: 'true',
+        PERSONA_RECOVERY_TEMPLATE_ID: 'itmpl_recovery',
+        RECOVERY_REMOVE_SECOND_FACTORS: 'true',
+      }).features['recovery_by_verification'],
+    ).toBe('on: RECOVERY_BY_VERIFICATION=true: /persona/recover, second factors removed');
     expect(summarize({ ...REQUIRED, ON_DECLINE: 'none' }).features).toMatchObject({
       revoke_sessions_on_decline: expect.stringMatching(/^off: /),
       deactivate_on_decline: expect.stringMatching(/^off: /),

@@ -1,0 +1,96 @@
+/**
+ * Step-up: whether a change in Kratos's settings flow may go ahead (POST /persona/settings), and
+ * whether a verification is fresh enough for an application's own risky action
+ * (`/persona/status?max_age`). Pure functions of the public mirror's facts and the clock.
+ */
+
+/** The settings methods Kratos runs per-method `settings.after` hooks for (its configuration schema). */
+export const SETTINGS_METHODS = [
+  'password',
+  'totp',
+  'webauthn',
+  'passkey',
+  'lookup_secret',
+  'oidc',
+  'profile',
+] as const;
+export type SettingsMethod = (typeof SETTINGS_METHODS)[number];
+
+/**
+ * How far a Persona time may lie ahead of our clock and still count. A time further ahead cannot be
+ * a real decision (a hand-edited or corrupt mirror): it never counts as fresh.
+ */
+const CLOCK_SKEW_MS = 5 * 60_000;
+
+export interface Freshness {
+  /** `verified_at` of the mirror: the standing approval (onboarding or re-verification). */
+  verifiedAt: string | null;
+  /** `step_up_verified_at`: the latest approved step-up or recovery inquiry. */
+  stepUpVerifiedAt: string | null;
+}
+
+/** The latest approval's time in milliseconds, or undefined when none can be read. */
+export function latestApproval(facts: Freshness): number | undefined {
+  const times = [facts.verifiedAt, facts.stepUpVerifiedAt]
+    .map((time) => (time === null ? Number.NaN : Date.parse(time)))
+    .filter((ms) => !Number.isNaN(ms));
+  return times.length === 0 ? undefined : Math.max(...times);
+}
+
+/** An approval no older than `maxAgeMs` (the boundary included), and not from the future. */
+export function isFresh(facts: Freshness, maxAgeMs: number, nowMs: number): boolean {
+  const latest = latestApproval(facts);
+  if (latest === undefined) return false;
+  const age = nowMs - latest;
+  return age <= maxAgeMs && age >= -CLOCK_SKEW_MS;
+}
+
+export interface StepUpPolicy {
+  maxAgeMs: number;
+  /** STEP_UP_TRAITS: trait paths whose change needs a fresh verification; empty: any profile change. */
+  traits: readonly string[];
+  approvedStatuses: ReadonlySet<string>;
+  declinedStatuses: ReadonlySet<string>;
+}
+
+export interface SettingsFacts extends Freshness {
+  method: SettingsMethod;
+  /** The standing status of the mirror; null when the identity has no record. */
+  status: string | null;
+  /** Profile only: the trait paths the change touches; null when unknown (every trait counts). */
+  changedTraits: readonly string[] | null;
+}
+
+export type SettingsBlockReason = 'declined' | 'verification_required' | 'step_up_required';
+export type SettingsDecision =
+  | { allow: true; reason: 'fresh_verification' | 'no_verified_trait_changed' }
+  | { allow: false; reason: SettingsBlockReason };
+
+/** `name` covers `name.first`; `name.first` covers only itself and what lies below it. */
+const covers = (gated: string, changed: string) =>
+  changed === '' || changed === gated || changed.startsWith(`${gated}.`) || gated.startsWith(`${changed}.`);
+
+/** Whether a profile change touches a trait that needs a fresh verification. */
+function touchesGatedTraits(changed: readonly string[] | null, gated: readonly string[]): boolean {
+  if (changed === null) return true;
+  if (gated.length === 0) return changed.length > 0;
+  return changed.some((path) => gated.some((trait) => covers(trait, path)));
+}
+
+/**
+ * A declined identity changes nothing. A profile change that touches no gated trait goes ahead.
+ * Everything else needs an approval no older than STEP_UP_MAX_AGE: an identity never approved is
+ * asked to verify (4100002), one approved too long ago to verify again (4100006).
+ */
+export function decideSettings(facts: SettingsFacts, policy: StepUpPolicy, nowMs: number): SettingsDecision {
+  if (facts.status !== null && policy.declinedStatuses.has(facts.status)) return { allow: false, reason: 'declined' };
+  if (facts.method === 'profile' && !touchesGatedTraits(facts.changedTraits, policy.traits)) {
+    return { allow: true, reason: 'no_verified_trait_changed' };
+  }
+  if (facts.status === null || !policy.approvedStatuses.has(facts.status)) {
+    return { allow: false, reason: 'verification_required' };
+  }
+  return isFresh(facts, policy.maxAgeMs, nowMs)
+    ? { allow: true, reason: 'fresh_verification' }
+    : { allow: false, reason: 'step_up_required' };
+}
