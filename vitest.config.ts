@@ -5,7 +5,9 @@ const MEASURED = 'test/**/*.measured.test.ts';
 
 export default defineConfig({
   test: {
-    globalSetup: ['test/support/requireJsonnet.ts'],
+    // jsonnet first: without it the suite stops at once. Then one Postgres server for the run;
+    // each test file creates its own database on it.
+    globalSetup: ['test/support/requireJsonnet.ts', 'test/support/globalPostgres.ts'],
     // Holds every stand-in's traffic to the published OpenAPI documents (test/support/conformance/).
     setupFiles: ['test/support/conformance/setup.ts'],
     testTimeout: 15_000,

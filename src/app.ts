@@ -1,6 +1,7 @@
 import type { RequestListener } from 'node:http';
 import express from 'express';
 import type { Config } from './config.js';
+import { createInProcessCoordination } from './coordination/inProcessCoordination.js';
 import { errorHandler } from './http/errorHandler.js';
 import { HttpError } from './http/httpError.js';
 import { PersonaEntries } from './http/personaEntries.js';
@@ -29,7 +30,10 @@ export interface AppDependencies {
   logger: Logger;
   kratos: KratosApi;
   persona: PersonaApi;
-  /** Shared with the in-process reconciliation; created here when not given. */
+  /**
+   * Shared with the reconciliation schedule; created here when not given, over an in-process
+   * coordination (single-instance mode only: with DATABASE_URL the caller starts the coordination).
+   */
   services?: Services;
   /** Also given to the clients, to count their calls; created here when not given. */
   metrics?: Metrics;
@@ -47,9 +51,11 @@ export function createApp(deps: AppDependencies): RequestListener {
   const { config } = deps;
   const metrics = deps.metrics ?? createMetrics();
   const now = deps.now ?? Date.now;
+  if (deps.services === undefined && config.database !== undefined)
+    throw new Error('createApp: with DATABASE_URL, pass services over the coordination startCoordination chose');
   const context: RouteContext = {
     metrics,
-    ...(deps.services ?? createServices(config, deps.kratos, deps.persona)),
+    ...(deps.services ?? createServices(config, deps.kratos, deps.persona, createInProcessCoordination({ now }))),
     config,
     persona: deps.persona,
     kratos: deps.kratos,
@@ -69,7 +75,7 @@ export function createApp(deps: AppDependencies): RequestListener {
   startRoute(app, context);
   statusRoute(app, context);
   recoverRoute(app, context);
-  healthRoute(app, deps.kratos, context.now);
+  healthRoute(app, { kratos: deps.kratos, coordination: context.coordination }, context.now);
   // With METRICS_PORT, /metrics is served on its own port instead (server.ts).
   // Without a token only on loopback; otherwise the start-up summary says how to turn it on.
   if (metricsExposure(config) === 'service_port') metricsRoute(app, metrics, config.metrics.tokens);

@@ -97,6 +97,8 @@ export interface Config {
     /** Serve /metrics on this port instead of the service's. */
     port: number | undefined;
   };
+  /** Postgres coordination (several replicas); undefined: single-instance mode. */
+  database: DatabaseConfig | undefined;
   reconcile: {
     /** How often the service reconciles in-process; undefined: never (run `npm run reconcile`). */
     intervalMs: number | undefined;
@@ -148,6 +150,14 @@ export interface HttpLimits {
   /** How long a connection may wait for its next request. */
   keepAliveTimeoutMs: number;
   maxConnections: number;
+}
+
+export interface DatabaseConfig {
+  /** Carries the password: never logged. */
+  url: string;
+  /** The schema of the service's own tables. */
+  schema: string;
+  poolSize: number;
 }
 
 export class ConfigError extends Error {
@@ -283,6 +293,31 @@ const flag = (fallback: 'true' | 'false') =>
     .enum(['true', 'false'], { message: 'must be true or false' })
     .default(fallback)
     .transform((value) => value === 'true');
+
+const isPostgresUrl = (text: string) => {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+};
+
+/** The variables of the Postgres coordination, also read alone by the migrate command. */
+const databaseShape = {
+  DATABASE_URL: z
+    .string()
+    .trim()
+    .refine(isPostgresUrl, 'must be a postgres:// or postgresql:// URL with a host')
+    .optional(),
+  DATABASE_SCHEMA: z
+    .string()
+    .regex(/^(?!pg_)[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL name such as persona_idv, not starting with pg_')
+    // Kratos keeps its tables in `public` when it shares the database: ours stay apart.
+    .refine((schema) => schema !== 'public', 'must be a schema of its own, not public')
+    .default('persona_idv'),
+  DATABASE_POOL_SIZE: integer(1, 100, 10),
+};
 
 const messageOverride = z.string().max(500, 'must be at most 500 characters').optional();
 
@@ -422,6 +457,7 @@ const envSchema = z
     RECOVERY_BY_VERIFICATION: flag('false'),
     PERSONA_RECOVERY_TEMPLATE_ID: templateId.optional(),
     RECOVERY_REMOVE_SECOND_FACTORS: flag('false'),
+    ...databaseShape,
   })
   .superRefine((env, context) => {
     const problem = (variable: string, message: string) =>
@@ -494,25 +530,38 @@ const deriveLinkKey = (secret: string) =>
 export const CONFIG_VARIABLES = Object.keys(envSchema.shape);
 
 /**
- * Validates the whole environment at once. Problems name the variable, never its value,
- * because values are secrets more often than not.
+ * Parses `env` with `schema`, or throws every problem at once. Problems name the variable, never
+ * its value, because values are secrets more often than not. Empty values count as unset.
  */
-export function loadConfig(env: Record<string, string | undefined>): Readonly<Config> {
+function parseEnv<T extends z.ZodType>(schema: T, env: Record<string, string | undefined>): z.output<T> {
   const present = Object.fromEntries(
     Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1].trim() !== ''),
   );
-  const result = envSchema.safeParse(present);
-  if (!result.success) {
-    throw new ConfigError(
-      result.error.issues.map((issue) => {
-        const name = String(issue.path[0] ?? 'environment');
-        return issue.code === 'invalid_type' && present[name] === undefined
-          ? `${name}: is required`
-          : `${name}: ${issue.message}`;
-      }),
-    );
-  }
-  const vars = result.data;
+  const result = schema.safeParse(present);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    result.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? 'environment');
+      return issue.code === 'invalid_type' && present[name] === undefined
+        ? `${name}: is required`
+        : `${name}: ${issue.message}`;
+    }),
+  );
+}
+
+const databaseOf = (vars: z.output<z.ZodObject<typeof databaseShape>>): DatabaseConfig | undefined =>
+  vars.DATABASE_URL === undefined
+    ? undefined
+    : { url: vars.DATABASE_URL, schema: vars.DATABASE_SCHEMA, poolSize: vars.DATABASE_POOL_SIZE };
+
+/** The database variables alone (the migrate command needs no Kratos or Persona settings). */
+export function loadDatabaseConfig(env: Record<string, string | undefined>): DatabaseConfig | undefined {
+  return databaseOf(parseEnv(z.object(databaseShape), env));
+}
+
+/** Validates the whole environment at once. */
+export function loadConfig(env: Record<string, string | undefined>): Readonly<Config> {
+  const vars = parseEnv(envSchema, env);
   return Object.freeze({
     port: vars.PORT,
     host: vars.HOST,
@@ -573,6 +622,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
       },
     },
     metrics: { tokens: vars.METRICS_TOKEN, port: vars.METRICS_PORT },
+    database: databaseOf(vars),
     reconcile: {
       intervalMs: vars.RECONCILE_INTERVAL,
       windowMs: vars.RECONCILE_WINDOW,

@@ -1,6 +1,7 @@
 import { config as loadDotenv } from 'dotenv';
 import { runCommand, UsageError, type CommandSpec } from './commandLine.js';
 import { ConfigError, loadConfig } from './config.js';
+import { startCoordination } from './coordination/startCoordination.js';
 import { parseDuration } from './duration.js';
 import { createKratosClient } from './kratos/kratosClient.js';
 import { createLogger } from './logger.js';
@@ -36,6 +37,21 @@ page could not be read (run it again); 2 for a wrong argument.
 
 const progress = (line: string) => process.stderr.write(`reconcile: ${line}\n`);
 
+/** How long the command waits for the database (DATABASE_URL) before giving up. */
+const DATABASE_WAIT_MS = 30_000;
+
+/** Without DATABASE_URL the running service's locks are in its own process: this command writes beside it without them. */
+const SECOND_WRITER_WARNING =
+  'no DATABASE_URL, so this command is a second writer beside a running service: an event applied by ' +
+  'the service at the same moment for the same identity can be lost. Prefer the schedule inside the ' +
+  'service (RECONCILE_INTERVAL), or run this while the service is stopped';
+
+const withTimeout = (promise: Promise<void>, ms: number) =>
+  new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('timed out')), ms);
+    promise.then(resolve, reject).finally(() => clearTimeout(timer));
+  });
+
 const reportPage = ({ templateId, pages, counts }: ReconcileProgress) =>
   progress(
     `${templateId}: page ${pages} read; so far checked ${counts.checked}, changed ${counts.changed}, failed ${counts.failed}`,
@@ -67,15 +83,24 @@ await runCommand(COMMAND, async ({ values }) => {
     process.stderr.write(`${error.message}\n`);
     return 1;
   }
+  if (config.database === undefined) progress(SECOND_WRITER_WARNING);
   const logger = createLogger({ level: config.logLevel });
+  const { coordination, ready } = startCoordination(config.database, logger);
+  try {
+    await withTimeout(ready, DATABASE_WAIT_MS);
+  } catch {
+    progress('the database in DATABASE_URL is not reachable or not migrated (see the log)');
+    await coordination.close();
+    return 1;
+  }
   const persona = createPersonaClient({ ...config.persona, observe: reportRateLimit });
-  const services = createServices(config, createKratosClient(config.kratos), persona);
+  const services = createServices(config, createKratosClient(config.kratos), persona, coordination);
   const from = new Date(Date.now() - windowMs);
   progress(`reading the inquiries created since ${from.toISOString()}`);
   const counts = await reconcile(
     { ...services, persona, templateIds: acceptedTemplateIds(config), logger, onPage: reportPage },
     from,
-  );
+  ).finally(() => coordination.close());
   process.stdout.write(
     `reconciled inquiries created since ${from.toISOString()}: checked ${counts.checked}, changed ${counts.changed}, ` +
       `unchanged ${counts.unchanged}, failed ${counts.failed}${counts.incomplete ? ' (incomplete: a page could not be read)' : ''}\n`,

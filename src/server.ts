@@ -3,9 +3,10 @@ import { config as loadDotenv } from 'dotenv';
 import express from 'express';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
+import { startCoordination } from './coordination/startCoordination.js';
 import { createHttpServer } from './http/httpServer.js';
 import { createKratosClient, PUBLIC_URL_REDIRECTS, type KratosApi } from './kratos/kratosClient.js';
-import { createLogger, flushAndExit, type Logger } from './logger.js';
+import { createLogger, errorFields, flushAndExit, type Logger } from './logger.js';
 import { loadMessageCatalogue } from './messages/catalogue.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createPersonaClient } from './persona/personaClient.js';
@@ -37,13 +38,18 @@ function configure(): Readonly<Config> {
 }
 
 /**
- * On SIGTERM or SIGINT: stop accepting connections, let requests in flight finish (closing each
- * keep-alive connection as it goes idle), then exit 0; exit 1 if the grace period runs out.
+ * On SIGTERM or SIGINT: stop background work and accepting connections, let requests in flight
+ * finish (closing each keep-alive connection as it goes idle), close the coordination (their
+ * sections are over), then exit 0; exit 1 if the grace period runs out.
  */
-function drainOnSignals(server: Server, logger: Logger, stopBackgroundWork: () => void) {
+function drainOnSignals(
+  server: Server,
+  logger: Logger,
+  background: { stop: () => Promise<void>; closeAfterDrain: () => Promise<void> },
+) {
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'shutting down: no new connections, finishing requests in flight');
-    stopBackgroundWork();
+    const stopped = background.stop();
     setTimeout(() => {
       logger.warn('requests still in flight after the grace period; exiting');
       flushAndExit(logger, 1);
@@ -51,8 +57,13 @@ function drainOnSignals(server: Server, logger: Logger, stopBackgroundWork: () =
     const closeIdle = setInterval(() => server.closeIdleConnections(), 50);
     server.close(() => {
       clearInterval(closeIdle);
-      logger.info('stopped');
-      flushAndExit(logger, 0);
+      void stopped
+        .then(background.closeAfterDrain)
+        .catch((error: unknown) => logger.warn(errorFields(error), 'background work did not stop cleanly'))
+        .finally(() => {
+          logger.info('stopped');
+          flushAndExit(logger, 0);
+        });
     });
     server.closeIdleConnections();
   };
@@ -88,7 +99,8 @@ function start() {
   const metrics = createMetrics();
   const kratos = createKratosClient({ ...config.kratos, observe: metrics.observeOutbound });
   const persona = createPersonaClient({ ...config.persona, observe: metrics.observeOutbound });
-  const services = createServices(config, kratos, persona);
+  const { coordination } = startCoordination(config.database, logger);
+  const services = createServices(config, kratos, persona, coordination);
   const app = createApp({ config, logger, kratos, persona, services, metrics, messages });
   const metricsServer = metricsExposure(config) === 'metrics_port' ? serveMetrics(metrics, config) : undefined;
 
@@ -97,7 +109,11 @@ function start() {
       ? undefined
       : scheduleReconciliation(
           { ...services, persona, templateIds: acceptedTemplateIds(config), logger },
-          { intervalMs: config.reconcile.intervalMs, windowMs: config.reconcile.windowMs },
+          {
+            intervalMs: config.reconcile.intervalMs,
+            windowMs: config.reconcile.windowMs,
+            leadership: coordination.leadership('reconcile'),
+          },
         );
 
   const server = createHttpServer(app, config.http).listen(config.port, config.host, () => {
@@ -125,9 +141,12 @@ function start() {
     logger.fatal({ error: error.message }, 'server failed');
     flushAndExit(logger, 1);
   });
-  drainOnSignals(server, logger, () => {
-    reconciliation?.stop();
-    metricsServer?.close();
+  drainOnSignals(server, logger, {
+    stop: async () => {
+      metricsServer?.close();
+      await reconciliation?.stop();
+    },
+    closeAfterDrain: () => coordination.close(),
   });
 }
 

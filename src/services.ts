@@ -1,18 +1,19 @@
 import type { Config } from './config.js';
+import type { Coordination } from './coordination/coordination.js';
 import type { KratosApi } from './kratos/kratosClient.js';
 import { createAccountReferences, type AccountReferences } from './persona/accountReferences.js';
 import type { PersonaApi } from './persona/personaClient.js';
 import type { NextStepRules } from './verification/nextStep.js';
-import { IdentityLocks } from './verification/identityLocks.js';
 import { createRecordStore, type RecordStore } from './verification/recordStore.js';
 import type { DecisionStatuses, Purpose } from './verification/record.js';
 import type { TransitionRules } from './verification/transition.js';
 
 /**
- * What the routes and the reconciliation share: one record store, so one set of identity locks, and
- * one memory of Persona accounts' reference ids.
+ * What the routes and the reconciliation share: one record store over one coordination, and one
+ * memory of Persona accounts' reference ids.
  */
 export interface Services {
+  coordination: Coordination;
   store: RecordStore;
   accountReferences: AccountReferences;
   rules: TransitionRules;
@@ -53,14 +54,16 @@ export function createServices(
   config: Readonly<Config>,
   kratos: KratosApi,
   persona: PersonaApi,
+  coordination: Coordination,
   now: () => number = Date.now,
 ): Services {
   const statuses = decisionStatuses(config);
   return {
+    coordination,
     accountReferences: createAccountReferences(persona),
     store: createRecordStore({
       kratos,
-      locks: new IdentityLocks(),
+      coordination,
       publicMirror: config.record.publicMirror,
       statuses,
       onDecline: config.record.onDecline,

@@ -8,7 +8,7 @@ export interface StartupWarning {
 }
 
 export interface StartupSummary {
-  mode: 'single-instance';
+  mode: 'single-instance' | 'postgres';
   loginPolicy: LoginPolicyName;
   inquiryType: InquiryType;
   /** From the API key's prefix: Persona's keys say which environment they belong to. */
@@ -166,7 +166,7 @@ const personaEnvironment = (apiKey: string): StartupSummary['personaEnvironment'
 /** What the service runs with, for the line it logs at start: no secrets, no addresses. */
 export function startupSummary(config: Settings): StartupSummary {
   return {
-    mode: 'single-instance',
+    mode: config.database === undefined ? 'single-instance' : 'postgres',
     loginPolicy: config.login.policy,
     inquiryType: config.persona.inquiryType,
     personaEnvironment: personaEnvironment(config.persona.apiKey),

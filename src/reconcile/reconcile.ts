@@ -1,3 +1,4 @@
+import type { Leadership } from '../coordination/coordination.js';
 import { isIdentityId } from '../identityId.js';
 import { errorFields, type Logger } from '../logger.js';
 import { deadlineIn } from '../outbound/retry.js';
@@ -117,18 +118,31 @@ async function applyCurrentState(deps: ReconcileDeps, listed: Inquiry): Promise<
   return result.outcome === 'applied';
 }
 
-/** The in-process schedule (RECONCILE_INTERVAL): one run at a time; stop() ends it. */
-export function scheduleReconciliation(deps: ReconcileDeps, options: { intervalMs: number; windowMs: number }) {
+/**
+ * The in-process schedule (RECONCILE_INTERVAL): one run at a time, and only while this replica
+ * leads `reconcile` (with several replicas, one of them runs it). stop() ends it and hands the lead back.
+ */
+export function scheduleReconciliation(
+  deps: ReconcileDeps,
+  options: { intervalMs: number; windowMs: number; leadership: Leadership },
+) {
   let running = false;
   const timer = setInterval(() => {
     if (running) return;
     running = true;
-    void reconcile(deps, new Date(Date.now() - options.windowMs))
-      .then((counts) => deps.logger.info(counts, 'reconciliation finished'))
-      .finally(() => {
-        running = false;
-      });
+    void (async () => {
+      if (!(await options.leadership.claim())) return;
+      const counts = await reconcile(deps, new Date(Date.now() - options.windowMs));
+      deps.logger.info(counts, 'reconciliation finished');
+    })().finally(() => {
+      running = false;
+    });
   }, options.intervalMs);
   timer.unref();
-  return { stop: () => clearInterval(timer) };
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return options.leadership.release();
+    },
+  };
 }

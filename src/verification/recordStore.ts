@@ -1,7 +1,7 @@
+import type { Coordination, UnitOfWork } from '../coordination/coordination.js';
 import type { JsonPatchOperation, KratosApi, KratosIdentity } from '../kratos/kratosClient.js';
 import type { CallOptions } from '../outbound/retry.js';
 import { withAccountActions, type DeclineActions } from './accountActions.js';
-import type { IdentityLocks } from './identityLocks.js';
 import { readRecord, type RecordReading } from './readRecord.js';
 import { mirrorOf, type DecisionStatuses, type PersonaRecord, type PublicMirror } from './record.js';
 import type { TransitionResult } from './transition.js';
@@ -15,7 +15,7 @@ const LATE_LOGIN_REVOCATION_MS = 10_000;
 
 export interface RecordStoreOptions {
   kratos: KratosApi;
-  locks: IdentityLocks;
+  coordination: Coordination;
   publicMirror: boolean;
   statuses: DecisionStatuses;
   onDecline: DeclineActions;
@@ -42,11 +42,13 @@ export interface RecordStore {
   read(identityId: string, options?: CallOptions): Promise<StoredRecord>;
   /**
    * Reads the record, lets `change` transition it (it may call Persona first) and writes what it
-   * applied, all under the identity's lock; then carries out the account actions still pending.
+   * applied, then carries out the account actions still pending, all in the identity's section of
+   * the coordination (in Postgres mode one transaction holding the identity's lock, in which
+   * `unit` writes).
    */
   update(
     identityId: string,
-    change: (current: CurrentRecord) => TransitionResult | Promise<TransitionResult>,
+    change: (current: CurrentRecord, unit: UnitOfWork) => TransitionResult | Promise<TransitionResult>,
     options?: CallOptions,
   ): Promise<UpdateResult>;
   /**
@@ -113,13 +115,13 @@ export function createRecordStore(options: RecordStoreOptions): RecordStore {
   return {
     read,
     update(identityId, change, callOptions) {
-      return options.locks.run(identityId, async (): Promise<UpdateResult> => {
+      const section = async (unit: UnitOfWork): Promise<UpdateResult> => {
         const stored = await read(identityId, callOptions);
         if (!stored.found) return { outcome: 'identity_not_found', record: null };
         if (stored.reading.kind === 'unreadable') return { outcome: 'record_unreadable', record: null };
         const [before, storedDecision] =
           stored.reading.kind === 'record' ? [stored.reading.record, stored.reading.storedDecision] : [null, null];
-        const result = await change({ identity: stored.identity, record: before });
+        const result = await change({ identity: stored.identity, record: before }, unit);
         let record = before;
         if (result.outcome === 'applied' && result.record !== null) {
           record = withAccountActions(
@@ -132,11 +134,15 @@ export function createRecordStore(options: RecordStoreOptions): RecordStore {
         }
         if (record !== null) record = await finishPendingActions(identityId, record, callOptions);
         return { ...result, record };
-      });
+      };
+      return options.coordination.withIdentity(identityId, callOptions?.deadline, section);
     },
     async blockWhileUnreadable(identityId, mirror, callOptions) {
       const patch = mirrorPatch(mirror);
-      if (patch.length > 0) await kratos.patchIdentity(identityId, patch, callOptions);
+      if (patch.length === 0) return;
+      await options.coordination.withIdentity(identityId, callOptions?.deadline, () =>
+        kratos.patchIdentity(identityId, patch, callOptions),
+      );
     },
   };
 }

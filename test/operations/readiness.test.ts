@@ -11,6 +11,14 @@ afterEach(async () => {
   restarted = undefined;
 });
 
+const READY = { status: 'ready', coordination: 'single-instance', dependencies: { kratos: 'up' } };
+const UNREADY = {
+  status: 'unready',
+  reason: 'kratos_unavailable',
+  coordination: 'single-instance',
+  dependencies: { kratos: 'down' },
+};
+
 const probes = (kratos: KratosStandIn) =>
   kratos.requests.filter((r) => r.path.includes('health') || r.path === '/admin/identities');
 
@@ -19,19 +27,19 @@ describe('GET /healthz and /readyz', () => {
     harness = await startHarness();
     const port = Number(new URL(harness.kratos.url).port);
     await request(harness.app).get('/healthz').expect(200, { status: 'ok' });
-    await request(harness.app).get('/readyz').expect(200, { status: 'ready' });
+    await request(harness.app).get('/readyz').expect(200, READY);
     expect(probes(harness.kratos).map((r) => r.path)).toEqual(['/admin/health/ready']);
 
     await harness.kratos.close();
     harness.clock.now += 4_999;
     await request(harness.app).get('/readyz').expect(200);
     harness.clock.now += 1;
-    await request(harness.app).get('/readyz').expect(503, { status: 'unready', reason: 'kratos_unavailable' });
+    await request(harness.app).get('/readyz').expect(503, UNREADY);
     await request(harness.app).get('/healthz').expect(200);
 
     restarted = await startKratosStandIn({ port });
     harness.clock.now += 5_000;
-    await request(harness.app).get('/readyz').expect(200, { status: 'ready' });
+    await request(harness.app).get('/readyz').expect(200, READY);
   });
 
   it('shares one check among concurrent probes', async () => {

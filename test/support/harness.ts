@@ -3,6 +3,9 @@ import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { createApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
+import { createInProcessCoordination } from '../../src/coordination/inProcessCoordination.js';
+import type { Coordination } from '../../src/coordination/coordination.js';
+import { createPostgresCoordination } from '../../src/coordination/postgres/postgresCoordination.js';
 import { createKratosClient } from '../../src/kratos/kratosClient.js';
 import { createLogger } from '../../src/logger.js';
 import { createMetrics } from '../../src/metrics.js';
@@ -97,7 +100,13 @@ export async function startHarness(
   const metrics = createMetrics();
   const kratosClient = createKratosClient({ ...config.kratos, observe: metrics.observeOutbound });
   const personaClient = createPersonaClient({ ...config.persona, observe: metrics.observeOutbound });
-  const services = createServices(config, kratosClient, personaClient, () => clock.now);
+  let coordination: Coordination = createInProcessCoordination({ now: () => clock.now });
+  if (config.database !== undefined) {
+    const postgres = createPostgresCoordination(config.database, logger);
+    await postgres.start();
+    coordination = postgres;
+  }
+  const services = createServices(config, kratosClient, personaClient, coordination, () => clock.now);
   const app = createApp({
     config,
     logger,
@@ -172,6 +181,7 @@ export async function startHarness(
       await Promise.all([
         kratos.close(),
         persona.close(),
+        coordination.close(),
         new Promise((resolve) => (server?.listening ? server.close(resolve) : resolve(undefined))),
       ]);
     },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, loadConfig, loadDatabaseConfig } from '../../src/config.js';
 
 const REQUIRED = {
   ORY_WEBHOOK_SECRET: 'kratos-hook-secret-0123456789',
@@ -340,5 +340,44 @@ describe('loadConfig', () => {
     expect(
       problems({ ...REQUIRED, STEP_UP_MAX_AGE: '30s', STEP_UP_TRAITS: 'name..last' }).map((p) => p.split(':')[0]),
     ).toEqual(['STEP_UP_MAX_AGE', 'STEP_UP_TRAITS']);
+  });
+
+  it('runs in single-instance mode without DATABASE_URL, and reads the database settings with it', () => {
+    expect(loadConfig(REQUIRED).database).toBeUndefined();
+    expect(
+      loadConfig({ ...REQUIRED, DATABASE_URL: 'postgresql://idv:pw@db.internal:5432/idv?sslmode=require' }).database,
+    ).toEqual({ url: 'postgresql://idv:pw@db.internal:5432/idv?sslmode=require', schema: 'persona_idv', poolSize: 10 });
+    expect(
+      loadConfig({ ...REQUIRED, DATABASE_URL: 'postgres://db/idv', DATABASE_SCHEMA: 'idv_2', DATABASE_POOL_SIZE: '4' })
+        .database,
+    ).toEqual({ url: 'postgres://db/idv', schema: 'idv_2', poolSize: 4 });
+  });
+
+  it('refuses a database URL of another kind, a shared or reserved schema, and names no password', () => {
+    const found = problems({
+      ...REQUIRED,
+      DATABASE_URL: 'mysql://idv:hunter2@db/idv',
+      DATABASE_SCHEMA: 'public',
+      DATABASE_POOL_SIZE: '0',
+    });
+    expect(found.map((problem) => problem.split(':')[0])).toEqual([
+      'DATABASE_URL',
+      'DATABASE_SCHEMA',
+      'DATABASE_POOL_SIZE',
+    ]);
+    expect(found.join('\n')).not.toContain('hunter2');
+    expect(problems({ ...REQUIRED, DATABASE_SCHEMA: 'pg_idv' })).toEqual([
+      'DATABASE_SCHEMA: must be a lower-case SQL name such as persona_idv, not starting with pg_',
+    ]);
+    expect(problems({ ...REQUIRED, DATABASE_SCHEMA: 'Persona-IDV' })).toHaveLength(1);
+  });
+
+  it('reads the database settings alone, for the migrate command', () => {
+    expect(loadDatabaseConfig({ DATABASE_URL: 'postgres://db/idv' })).toEqual({
+      url: 'postgres://db/idv',
+      schema: 'persona_idv',
+      poolSize: 10,
+    });
+    expect(loadDatabaseConfig({})).toBeUndefined();
   });
 });

@@ -51,6 +51,7 @@ describe('startupSummary', () => {
         RECOVERY_REMOVE_SECOND_FACTORS: 'true',
       }).features['recovery_by_verification'],
     ).toBe('on: RECOVERY_BY_VERIFICATION=true: /persona/recover, second factors removed');
+    expect(summarize({ ...REQUIRED, DATABASE_URL: 'postgres://db/idv' }).mode).toBe('postgres');
     expect(summarize({ ...REQUIRED, ON_DECLINE: 'none' }).features).toMatchObject({
       revoke_sessions_on_decline: expect.stringMatching(/^off: /),
       deactivate_on_decline: expect.stringMatching(/^off: /),

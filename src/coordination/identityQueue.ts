@@ -1,11 +1,11 @@
 const settle = () => undefined;
 
 /**
- * Runs tasks one after another per identity, and in parallel across identities. Kratos has no
- * compare-and-set: two concurrent read-modify-writes of one identity lose an update
- * (reference/kratos-actions.md, "Admin API"), so every record update goes through here.
+ * Runs tasks one after another per identity, and in parallel across identities: the section of one
+ * replica. In Postgres mode it stays in front of the database lock, so tasks waiting for one
+ * identity hold no pool connection.
  */
-export class IdentityLocks {
+export class IdentityQueue {
   private readonly tails = new Map<string, Promise<void>>();
 
   run<T>(identityId: string, task: () => Promise<T>): Promise<T> {

@@ -1,0 +1,74 @@
+import type { Deadline } from '../outbound/retry.js';
+
+/** How long the inbox keeps an applied event id: longer than Persona's redeliveries, which span about 51 hours (reference/persona-api.md, "Webhooks"). */
+export const INBOX_RETENTION_MS = 7 * 86_400_000;
+
+/**
+ * What replicas of the service must agree on: who writes an identity's record now, which Persona
+ * events were applied, who runs scheduled work. Kratos has no compare-and-set
+ * (reference/kratos-actions.md, "Admin API"), so every read-modify-write of a record runs inside
+ * `withIdentity`. Two implementations, chosen once at start: in-process (one replica) and Postgres
+ * (`DATABASE_URL`, any number of replicas).
+ */
+export interface Coordination {
+  readonly mode: 'single-instance' | 'postgres';
+  /**
+   * Exclusive per-identity section across all replicas. In Postgres mode: one transaction that
+   * first takes pg_advisory_xact_lock(namespace, hash(identityId)) with lock_timeout inside the
+   * deadline; commits when `work` resolves, rolls back when it throws. The in-process queue per
+   * identity stays in front, so waiters hold no pool connection.
+   */
+  withIdentity<T>(
+    identityId: string,
+    deadline: Deadline | undefined,
+    work: (unit: UnitOfWork) => Promise<T>,
+  ): Promise<T>;
+  /** Runs scheduled work (reconcile, outbox relay, sweeps) on one replica at a time. */
+  leadership(name: string): Leadership;
+  /** For /readyz: whether the database answers (always ok in-process). */
+  health(): Promise<{ ok: true } | { ok: false; reason: string }>;
+  close(): Promise<void>;
+}
+
+export interface UnitOfWork {
+  /** Inbox: records a Persona event id as applied; false when it was applied before. */
+  claimEvent(eventId: string): Promise<boolean>;
+  // Later issues add: enqueue(outbox message), audit(entry).
+}
+
+/**
+ * The lead of one kind of scheduled work. Leading is an optimisation, never what keeps a record
+ * correct: a replica that lost its database session may finish a run while another starts one,
+ * and both take the per-identity locks.
+ */
+export interface Leadership {
+  /** True when this replica leads now: takes the lead when it is free, keeps it while it holds it. */
+  claim(): Promise<boolean>;
+  /** Hands the lead back (at shutdown), so another replica takes it at its next claim. */
+  release(): Promise<void>;
+}
+
+export type CoordinationFailure =
+  /** Another replica held the identity's lock past the caller's budget. */
+  | 'lock_timeout'
+  /** The database could not be reached or failed. */
+  | 'unavailable'
+  /** The database answers, but its schema is not migrated yet. */
+  | 'schema_pending';
+
+/**
+ * The coordination could not give the work its section now. Always transient: the caller answers
+ * so that someone tries again (the callback answers 503 and Persona delivers again). It carries the
+ * database's error code, never its message or the connection string.
+ */
+export class CoordinationError extends Error {
+  readonly transient = true;
+
+  constructor(
+    readonly failure: CoordinationFailure,
+    readonly code?: string,
+  ) {
+    super(`coordination ${failure.replace('_', ' ')}${code === undefined ? '' : ` (${code})`}`);
+    this.name = 'CoordinationError';
+  }
+}

@@ -1,0 +1,201 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CoordinationError } from '../../src/coordination/coordination.js';
+import { identityKey } from '../../src/coordination/postgres/advisoryKeys.js';
+import {
+  createPostgresCoordination,
+  type PostgresCoordination,
+} from '../../src/coordination/postgres/postgresCoordination.js';
+import { createLogger } from '../../src/logger.js';
+import { deadlineIn } from '../../src/outbound/retry.js';
+import { freePort } from '../../sandbox/freePort.js';
+import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+let database: TestDatabase;
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+afterAll(() => database.drop());
+
+const open: PostgresCoordination[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((coordination) => coordination.close()));
+});
+
+/** A replica's coordination on the test database, migrated unless told otherwise. */
+async function replica(options: { poolSize?: number; schema?: string; start?: boolean; url?: string } = {}) {
+  const coordination = createPostgresCoordination(
+    { url: options.url ?? database.url, schema: options.schema ?? 'persona_idv', poolSize: options.poolSize ?? 4 },
+    createLogger({ level: 'silent' }),
+  );
+  open.push(coordination);
+  if (options.start !== false) await coordination.start();
+  return coordination;
+}
+
+describe('Postgres coordination: sections', () => {
+  it('lets one replica at a time into an identity, and different identities in side by side', async () => {
+    const [a, b] = [await replica(), await replica()];
+    let inside = 0;
+    let most = 0;
+    let otherIdentityOverlapped = false;
+    const section = () => async () => {
+      inside += 1;
+      most = Math.max(most, inside);
+      await sleep(5);
+      inside -= 1;
+    };
+    const sameIdentity = Array.from({ length: 20 }, (_, index) =>
+      (index % 2 === 0 ? a : b).withIdentity('identity-x', undefined, section()),
+    );
+    const other = b.withIdentity('identity-y', undefined, async () => {
+      for (let wait = 0; wait < 100 && !otherIdentityOverlapped; wait += 1) {
+        otherIdentityOverlapped = inside > 0;
+        await sleep(2);
+      }
+    });
+    await Promise.all([...sameIdentity, other]);
+    expect(most).toBe(1);
+    expect(otherIdentityOverlapped).toBe(true);
+  });
+
+  it('records an event once across replicas, and forgets it when its section rolls back', async () => {
+    const [a, b] = [await replica(), await replica()];
+    expect(await a.withIdentity('identity-x', undefined, (unit) => unit.claimEvent('evt_1'))).toBe(true);
+    expect(await b.withIdentity('identity-x', undefined, (unit) => unit.claimEvent('evt_1'))).toBe(false);
+
+    await expect(
+      a.withIdentity('identity-x', undefined, async (unit) => {
+        expect(await unit.claimEvent('evt_2')).toBe(true);
+        throw new Error('the Kratos write failed');
+      }),
+    ).rejects.toThrow('the Kratos write failed');
+    expect(await b.withIdentity('identity-x', undefined, (unit) => unit.claimEvent('evt_2'))).toBe(true);
+    const rows = await database.query('SELECT event_id FROM persona_idv.inbox ORDER BY event_id');
+    expect(rows.rows).toEqual([{ event_id: 'evt_1' }, { event_id: 'evt_2' }]);
+  });
+
+  it("gives up waiting for another replica's lock within the caller's deadline", async () => {
+    const coordination = await replica();
+    const holder = await database.connect();
+    await holder.query('BEGIN');
+    await holder.query('SELECT pg_advisory_xact_lock($1, $2)', [...identityKey('identity-x')]);
+
+    const started = performance.now();
+    const error = await coordination.withIdentity('identity-x', deadlineIn(600), async () => 'ran').catch((e) => e);
+    const waited = performance.now() - started;
+    expect(error).toBeInstanceOf(CoordinationError);
+    expect(error).toMatchObject({ failure: 'lock_timeout', code: '55P03', transient: true });
+    expect(waited).toBeGreaterThanOrEqual(250);
+    expect(waited).toBeLessThan(600);
+
+    await holder.query('COMMIT');
+    expect(await coordination.withIdentity('identity-x', deadlineIn(600), async () => 'ran')).toBe('ran');
+  });
+
+  it('keeps waiters of one identity off the pool, so other identities still get a connection', async () => {
+    const coordination = await replica({ poolSize: 2 });
+    const finished: string[] = [];
+    const busy = Array.from({ length: 30 }, (_, index) =>
+      coordination.withIdentity('identity-busy', undefined, async () => {
+        await sleep(15);
+        finished.push(`busy-${index}`);
+      }),
+    );
+    await sleep(40);
+    await coordination.withIdentity('identity-other', deadlineIn(1_000), async () => void finished.push('other'));
+    await Promise.all(busy);
+    expect(finished.indexOf('other')).toBeLessThan(10);
+    const connections = await database.query(
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'ory-persona-idv' AND datname = current_database()",
+    );
+    expect(connections.rows[0]?.n).toBeLessThanOrEqual(2);
+  });
+
+  it('answers CoordinationError when no pool connection frees up within the deadline', async () => {
+    const coordination = await replica({ poolSize: 1 });
+    const holding = coordination.withIdentity('identity-a', undefined, () => sleep(400));
+    await sleep(20);
+    const error = await coordination.withIdentity('identity-b', deadlineIn(150), async () => 'ran').catch((e) => e);
+    expect(error).toMatchObject({ name: 'CoordinationError', failure: 'unavailable', code: 'pool_timeout' });
+    await holding;
+    expect(await coordination.withIdentity('identity-b', deadlineIn(1_000), async () => 'ran')).toBe('ran');
+  });
+
+  it('refuses sections until the schema is migrated', async () => {
+    const coordination = await replica({ schema: 'persona_idv_unmigrated', start: false });
+    const error = await coordination.withIdentity('identity-x', undefined, async () => 'ran').catch((e) => e);
+    expect(error).toMatchObject({ name: 'CoordinationError', failure: 'schema_pending' });
+    expect(await coordination.health()).toEqual({ ok: false, reason: 'database_schema_pending' });
+    await coordination.start();
+    expect(await coordination.health()).toEqual({ ok: true });
+    expect(await coordination.withIdentity('identity-x', undefined, async () => 'ran')).toBe('ran');
+  });
+
+  it('reports an unreachable database as unhealthy, and its sections as unavailable', async () => {
+    const url = new URL(database.url);
+    url.port = String(await freePort());
+    const coordination = await replica({ url: url.toString(), start: false });
+    expect(await coordination.health()).toEqual({ ok: false, reason: 'database_unavailable' });
+    await expect(coordination.migrate()).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+
+  it('prunes inbox entries older than 7 days when it starts', async () => {
+    await replica();
+    await database.query(
+      "INSERT INTO persona_idv.inbox (event_id, applied_at) VALUES ('evt_8_days', now() - interval '8 days'), ('evt_6_days', now() - interval '6 days')",
+    );
+    await replica();
+    for (let attempt = 0; attempt < 100; attempt += 1) {
+      const rows = await database.query("SELECT 1 FROM persona_idv.inbox WHERE event_id = 'evt_8_days'");
+      if (rows.rowCount === 0) break;
+      await sleep(20);
+    }
+    const left = await database.query("SELECT event_id FROM persona_idv.inbox WHERE event_id LIKE 'evt_%_days'");
+    expect(left.rows).toEqual([{ event_id: 'evt_6_days' }]);
+  });
+});
+
+describe('Postgres coordination: leadership', () => {
+  it('lets one replica lead, keeps it there, and hands the lead on when it is released or the replica stops', async () => {
+    const replicas = [await replica(), await replica(), await replica()];
+    const claims = () => Promise.all(replicas.map((r) => r.leadership('reconcile').claim()));
+
+    const first = await claims();
+    expect(first.filter(Boolean)).toHaveLength(1);
+    expect(await claims()).toEqual(first);
+    const leader = first.indexOf(true);
+
+    await replicas[leader]?.leadership('reconcile').release();
+    const second = await claims();
+    expect(second.filter(Boolean)).toHaveLength(1);
+
+    const nextLeader = second.indexOf(true);
+    await replicas[nextLeader]?.close();
+    const survivors = replicas.filter((_, index) => index !== nextLeader);
+    const third = await Promise.all(survivors.map((r) => r.leadership('reconcile').claim()));
+    expect(third.filter(Boolean)).toHaveLength(1);
+  });
+
+  it('leads each kind of work on its own, and each schema on its own', async () => {
+    const [a, b] = [await replica(), await replica()];
+    const other = await replica({ schema: 'persona_idv_other' });
+    expect(await a.leadership('reconcile').claim()).toBe(true);
+    expect(await b.leadership('reconcile').claim()).toBe(false);
+    expect(await b.leadership('outbox').claim()).toBe(true);
+    expect(await other.leadership('reconcile').claim()).toBe(true);
+  });
+
+  it('gives the lead up when its session is cut, and another replica takes it', async () => {
+    const [a, b] = [await replica(), await replica()];
+    expect(await a.leadership('reconcile').claim()).toBe(true);
+    expect(await b.leadership('reconcile').claim()).toBe(false);
+    await database.query(
+      "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()",
+    );
+    await sleep(50);
+    expect(await b.leadership('reconcile').claim()).toBe(true);
+    expect(await a.leadership('reconcile').claim()).toBe(false);
+  });
+});
