@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import { CoordinationError } from './coordination/coordination.js';
 import { OutboundError } from './outbound/outboundError.js';
 
 export type { Logger };
@@ -56,6 +57,7 @@ export function errorFields(error: unknown): Record<string, unknown> {
       ...(error.details.requestId !== undefined && { persona_request_id: error.details.requestId }),
     };
   }
+  if (error instanceof CoordinationError) return { error: error.message, transient: true };
   if (error instanceof Error) return { error: error.message, error_type: error.name, stack: error.stack };
   return { error: 'non-error value thrown' };
 }

@@ -3,6 +3,7 @@ import { PUBLIC_URL_REDIRECTS } from '../kratos/kratosClient.js';
 import { errorFields } from '../logger.js';
 import type { MessageKey, Messages } from '../messages/catalogue.js';
 import { OutboundError } from '../outbound/outboundError.js';
+import { isDependencyFailure } from './dependencyFailure.js';
 import { HttpError, toHttpError } from './httpError.js';
 import { respondWith } from './pages.js';
 import { requestLocals } from './requestLog.js';
@@ -31,19 +32,19 @@ const offersFor = (status: number): Offers => ({
 
 /**
  * Errors of the pages users reach (start, status), as a page for browsers and JSON otherwise, in
- * the language the browser prefers. A Kratos or Persona failure is a 503, never its details.
+ * the language the browser prefers. A Kratos, Persona or database failure is a 503, never its
+ * details.
  */
 export function userErrors(context: RouteContext): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const { log, logFields } = requestLocals(res);
-    const httpError =
-      error instanceof OutboundError ? new HttpError(503, 'temporarily_unavailable') : toHttpError(error);
+    const httpError = isDependencyFailure(error) ? new HttpError(503, 'temporarily_unavailable') : toHttpError(error);
     logFields.error_code = httpError.code;
     res.set(httpError.headers);
     // The only call of these routes that meets a redirect is the session check (kratosClient.ts).
     if (error instanceof OutboundError && error.failure.kind === 'redirect')
       log.error(errorFields(error), PUBLIC_URL_REDIRECTS);
-    else if (error instanceof OutboundError) log.warn(errorFields(error), 'verification step failed');
+    else if (isDependencyFailure(error)) log.warn(errorFields(error), 'verification step failed');
     else if (!(error instanceof HttpError) && httpError.status >= 500)
       log.error(errorFields(error), 'request failed unexpectedly');
     const messages = context.messages.negotiate(req.get('accept-language'));

@@ -1,11 +1,11 @@
 import { type IRouter, type ErrorRequestHandler, type RequestHandler, type Response } from 'express';
 import { parseJson, readBody, refuseAnnouncedBeyond, requireJson, type BodyLimits } from '../http/body.js';
+import { isDependencyFailure } from '../http/dependencyFailure.js';
 import { HttpError, toHttpError } from '../http/httpError.js';
 import { InFlightLimit } from '../http/inFlightLimit.js';
 import type { RouteContext } from '../http/routeContext.js';
 import { callOptions, requestLocals } from '../http/requestLog.js';
 import { errorFields } from '../logger.js';
-import { OutboundError } from '../outbound/outboundError.js';
 import { parsePersonaEvent } from '../persona/event.js';
 import { checkSignatureHeader, verifySignedBody, type SignatureFailure } from '../persona/signature.js';
 import type { WebhookResult } from '../metrics.js';
@@ -137,8 +137,9 @@ export function callbackRoute(router: IRouter, context: RouteContext): void {
             : { outcome: result.outcome },
         );
     } catch (error) {
-      if (!(error instanceof OutboundError)) throw error;
-      // Persona delivers again on any non-2xx answer, for about 51 hours: nothing is lost.
+      if (!isDependencyFailure(error)) throw error;
+      // Persona delivers again on any non-2xx answer, for about 51 hours: nothing is lost (a
+      // section that failed was rolled back, its inbox entry with it).
       log.warn(
         { persona_event_id: event.id, ...errorFields(error) },
         'event not applied; Persona will deliver it again',

@@ -2,6 +2,7 @@ import { type IRouter, type Response } from 'express';
 import { z } from 'zod';
 import { NIL_UUID, isUuid } from '../identityId.js';
 import { jsonBody, requireJson } from '../http/body.js';
+import { isDependencyFailure } from '../http/dependencyFailure.js';
 import type { RouteContext } from '../http/routeContext.js';
 import { callOptions, requestLocals } from '../http/requestLog.js';
 import { parseBody } from '../http/validation.js';
@@ -75,9 +76,10 @@ export function initiateRoute(router: IRouter, context: RouteContext): void {
         status = opened.update.record?.status ?? opened.status ?? undefined;
         logFields.outcome = opened.update.outcome;
       } catch (error) {
-        if (!(error instanceof OutboundError)) throw error;
+        if (!isDependencyFailure(error)) throw error;
         log.warn({ identity_id: identityId, ...errorFields(error) }, 'verification not started at registration');
-        if (error.target === 'persona') status = await recordNotStarted(context, identityId, templateId, res);
+        if (error instanceof OutboundError && error.target === 'persona')
+          status = await recordNotStarted(context, identityId, templateId, res);
         logFields.outcome = 'not_started';
       }
       logFields.identity_id = identityId;

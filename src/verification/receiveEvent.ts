@@ -89,7 +89,15 @@ export async function receiveEvent(
   const observedAt = inquiry.updatedAt ?? event.createdAt;
   const result = await deps.store.update(
     identityId,
-    (current) => applyObserved(deps, current, { inquiry, observedAt, eventId: event.id }, options),
+    async (current, unit) => {
+      const transition = await applyObserved(deps, current, { inquiry, observedAt, eventId: event.id }, options);
+      // The inbox answers for every replica and every earlier event, where the record only knows
+      // its last one; its entry is rolled back with the section when the Kratos write fails.
+      if (transition.outcome === 'applied' && !(await unit.claimEvent(event.id))) {
+        return { outcome: 'duplicate', record: current.record };
+      }
+      return transition;
+    },
     options,
   );
   if (result.outcome === 'identity_not_found') return { outcome: 'ignored', reason: 'unknown_identity', identityId };

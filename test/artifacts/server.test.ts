@@ -19,6 +19,9 @@ describe('the server process', () => {
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
     expect(server.stdout()).not.toContain(REQUIRED.ORY_WEBHOOK_SECRET);
+    expect(server.stdout()).toContain(
+      'single-instance mode (no DATABASE_URL): run exactly one replica, one process, with Recreate rollouts',
+    );
   });
 
   it('says at start how it runs, what is off and why, and that Kratos does not answer', async () => {

@@ -1,22 +1,15 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
-import { createApp } from '../../src/app.js';
-import { loadConfig, type Config } from '../../src/config.js';
-import { createInProcessCoordination } from '../../src/coordination/inProcessCoordination.js';
-import type { Coordination } from '../../src/coordination/coordination.js';
-import { createPostgresCoordination } from '../../src/coordination/postgres/postgresCoordination.js';
-import { createKratosClient } from '../../src/kratos/kratosClient.js';
-import { createLogger } from '../../src/logger.js';
-import { createMetrics } from '../../src/metrics.js';
-import { createPersonaClient } from '../../src/persona/personaClient.js';
+import type { Config } from '../../src/config.js';
 import { reconcile, type ReconcileCounts } from '../../src/reconcile/reconcile.js';
-import { acceptedTemplateIds, createServices } from '../../src/services.js';
+import { acceptedTemplateIds } from '../../src/services.js';
 import { mirrorOf, type PersonaRecord } from '../../src/verification/record.js';
 import { applyObservation } from '../../src/verification/transition.js';
 import { startKratosStandIn, type KratosStandIn } from '../../sandbox/kratosStandIn.js';
 import { startPersonaStandIn, type PersonaStandIn, type ReferenceIds } from '../../sandbox/personaStandIn.js';
 import { signPersonaWebhook } from '../../sandbox/personaWebhooks.js';
+import { startService } from './service.js';
 
 export const ORY_WEBHOOK_SECRET = 'kratos-hook-secret-0123456789abcdef';
 export const PERSONA_WEBHOOK_SECRET = 'wbhsec_0123456789abcdefghijklmnop';
@@ -94,28 +87,9 @@ export async function startHarness(
     now: () => clock.now,
     ...(options.referenceIds !== undefined && { referenceIds: options.referenceIds }),
   });
-  const config = loadConfig({ ...baseEnv(kratos, persona.apiBase), ...env });
-  const lines: string[] = [];
-  const logger = createLogger({ level: config.logLevel }, { write: (line: string) => void lines.push(line) });
-  const metrics = createMetrics();
-  const kratosClient = createKratosClient({ ...config.kratos, observe: metrics.observeOutbound });
-  const personaClient = createPersonaClient({ ...config.persona, observe: metrics.observeOutbound });
-  let coordination: Coordination = createInProcessCoordination({ now: () => clock.now });
-  if (config.database !== undefined) {
-    const postgres = createPostgresCoordination(config.database, logger);
-    await postgres.start();
-    coordination = postgres;
-  }
-  const services = createServices(config, kratosClient, personaClient, coordination, () => clock.now);
-  const app = createApp({
-    config,
-    logger,
-    kratos: kratosClient,
-    persona: personaClient,
-    services,
-    metrics,
-    now: () => clock.now,
-  });
+  const service = await startService({ ...baseEnv(kratos, persona.apiBase), ...env }, () => clock.now);
+  const { app, config, logger, lines, services } = service;
+  const personaClient = service.persona;
   let server: Server | undefined;
   return {
     app,
@@ -181,7 +155,7 @@ export async function startHarness(
       await Promise.all([
         kratos.close(),
         persona.close(),
-        coordination.close(),
+        service.close(),
         new Promise((resolve) => (server?.listening ? server.close(resolve) : resolve(undefined))),
       ]);
     },
