@@ -79,6 +79,8 @@ export interface KratosStandInOptions {
   inspect?: ExchangeInspector;
   /** Told about each registration and login, for the sandbox to say what to try next. */
   onSelfService?: (event: SelfServiceEvent) => void;
+  /** Milliseconds before each answer of either listener, drawn per request (a remote Kratos). */
+  latencyMs?: () => number;
 }
 
 export interface SelfServiceResult {
@@ -151,7 +153,13 @@ export async function startKratosStandIn(options: KratosStandInOptions = {}): Pr
   let hooks = options.hooks;
   const identities = new Map<string, StandInIdentity>();
   const sessions = kratosSessions((id) => identities.get(id));
-  const common = { host: options.host, inspect: options.inspect, api: 'kratos', faultReply: kratosStatus } as const;
+  const common = {
+    host: options.host,
+    inspect: options.inspect,
+    api: 'kratos',
+    faultReply: kratosStatus,
+    latencyMs: options.latencyMs,
+  } as const;
 
   const authorized = (request: RecordedRequest) =>
     options.apiKey === undefined || request.headers.authorization === `Bearer ${options.apiKey}`;

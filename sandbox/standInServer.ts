@@ -78,6 +78,8 @@ export interface StandInServerOptions {
   faultReply: (status: number) => Reply;
   /** Told about every answer, injected or not (Persona stores answers under an Idempotency-Key). */
   onReply?: ((request: RecordedRequest, reply: Reply) => void) | undefined;
+  /** Milliseconds to wait before answering each request, as a remote service would (drawn per request). */
+  latencyMs?: (() => number) | undefined;
 }
 
 const contentHeaders = (reply: Reply, payload: string): Record<string, string> =>
@@ -115,6 +117,7 @@ export async function startStandInServer(options: StandInServerOptions): Promise
           receivedAt: performance.now(),
         };
         requests.push(request);
+        if (options.latencyMs !== undefined) await sleep(options.latencyMs());
 
         const route = options.routes.find(
           (candidate) => candidate.method === request.method && candidate.pattern.test(request.path),

@@ -1,0 +1,136 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { identityKey } from '../../src/coordination/postgres/advisoryKeys.js';
+import { startKratosStandIn, type KratosStandIn } from '../../sandbox/kratosStandIn.js';
+import { startPersonaStandIn, type PersonaStandIn } from '../../sandbox/personaStandIn.js';
+import { PERSONA_API_KEY, TEMPLATE_ID, baseEnv } from '../support/harness.js';
+import { freePort, startServerProcess, waitForAnswer, type ServerProcess } from '../support/serverProcess.js';
+import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
+
+/** Where reconciliation runs beside replicas: the command under the same locks, the schedule on one leader. */
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+let database: TestDatabase;
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+afterAll(() => database.drop());
+
+let kratos: KratosStandIn;
+let persona: PersonaStandIn;
+const processes: ServerProcess[] = [];
+afterEach(async () => {
+  for (const server of processes.splice(0)) {
+    if (server.child.exitCode === null) server.child.kill('SIGTERM');
+    await server.exited;
+  }
+  await Promise.all([kratos.close(), persona.close()]);
+});
+
+async function standIns() {
+  kratos = await startKratosStandIn();
+  persona = await startPersonaStandIn({ apiKey: PERSONA_API_KEY, templateIds: [TEMPLATE_ID] });
+  return { ...baseEnv(kratos, persona.apiBase), LOG_LEVEL: 'silent' };
+}
+
+function reconcileCommand(env: Record<string, string>) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/reconcile.ts', '--since', '48h'], {
+      cwd: ROOT,
+      env: { PATH: process.env['PATH'] ?? '', DOTENV_PATH: '/nonexistent/.env', ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Resolves once a session of the test database waits for an advisory lock. */
+async function waitingForTheLock() {
+  for (let attempt = 0; attempt < 200; attempt += 1) {
+    const waiting = await database.query(
+      "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted " +
+        'AND database = (SELECT oid FROM pg_database WHERE datname = current_database())',
+    );
+    if (waiting.rowCount !== 0) return;
+    await sleep(25);
+  }
+  throw new Error('nobody waited for the lock');
+}
+
+/** An identity without a record whose approved inquiry only reconciliation can find. */
+function lostApproval() {
+  const identity = kratos.createIdentity();
+  persona.addInquiry({
+    referenceId: identity.id,
+    status: 'approved',
+    createdAt: new Date(Date.now() - 3_600_000).toISOString(),
+  });
+  return identity.id;
+}
+
+describe('npm run reconcile beside running replicas', () => {
+  it("with DATABASE_URL, waits for a replica's lock on the identity before writing it", async () => {
+    const env = { ...(await standIns()), DATABASE_URL: database.url, DATABASE_SCHEMA: 'reconcile_command' };
+    const identityId = lostApproval();
+    const holder = await database.connect();
+    await holder.query('BEGIN');
+    await holder.query('SELECT pg_advisory_xact_lock($1, $2)', [...identityKey(identityId)]);
+
+    const command = reconcileCommand(env);
+    await waitingForTheLock();
+    const releasedAt = performance.now();
+    await holder.query('COMMIT');
+    const result = await command;
+
+    expect(result.stdout).toMatch(/checked 1, changed 1, unchanged 0, failed 0\n$/);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    const write = kratos.requests.find((r) => r.method === 'PATCH' && r.path === `/admin/identities/${identityId}`);
+    expect(write?.receivedAt).toBeGreaterThan(releasedAt);
+  });
+
+  it('without DATABASE_URL, says it is a second writer and recommends the schedule', async () => {
+    const env = await standIns();
+    const identityId = lostApproval();
+    const result = await reconcileCommand(env);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('no DATABASE_URL, so this command is a second writer beside a running service');
+    expect(result.stderr).toContain('RECONCILE_INTERVAL');
+    expect(kratos.identity(identityId)?.metadata_admin?.['persona']).toMatchObject({ status: 'approved' });
+  });
+});
+
+describe('the reconcile schedule with three replicas', () => {
+  it('runs on one replica at a time, and on another once that one stops', async () => {
+    const env = {
+      ...(await standIns()),
+      LOG_LEVEL: 'info',
+      HOST: '127.0.0.1',
+      DATABASE_URL: database.url,
+      DATABASE_SCHEMA: 'reconcile_schedule',
+      RECONCILE_INTERVAL: '200ms',
+    };
+    const ports = [await freePort(), await freePort(), await freePort()];
+    for (const port of ports) processes.push(startServerProcess({ ...env, PORT: String(port) }));
+    await Promise.all(ports.map((port) => waitForAnswer(`http://127.0.0.1:${port}/healthz`)));
+    const runs = () => processes.map((server) => server.stdout().split('"msg":"reconciliation finished"').length - 1);
+
+    await sleep(2_000);
+    const before = runs();
+    expect(before.filter((count) => count > 0)).toHaveLength(1);
+    for (const server of processes) expect(server.stdout()).toContain('"coordination":"postgres"');
+
+    const leader = before.findIndex((count) => count > 0);
+    processes[leader]?.child.kill('SIGTERM');
+    expect(await processes[leader]?.exited).toBe(0);
+    await sleep(2_000);
+    const after = runs();
+    const takenOver = after.map((count, index) => (index === leader ? 0 : count - (before[index] ?? 0)));
+    expect(takenOver.filter((count) => count > 0)).toHaveLength(1);
+  }, 30_000);
+});

@@ -1,0 +1,227 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startKratosStandIn, type KratosStandIn } from '../../sandbox/kratosStandIn.js';
+import { startPersonaStandIn, type PersonaStandIn } from '../../sandbox/personaStandIn.js';
+import { PERSONA_API_KEY, TEMPLATE_ID, baseEnv, personaSignature } from '../support/harness.js';
+import { startService } from '../support/service.js';
+import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
+
+/**
+ * Several replicas of the service against one Kratos that answers in 5-50 ms, 200 identities, each
+ * with inquiry.created, .started, .completed and then .approved or .declined, duplicated at random,
+ * sent concurrently to replicas picked at random; Persona delivers again whatever was not answered
+ * 2xx. Counted from what Kratos received: identities left in a wrong state, and events applied (a
+ * PATCH writing them) more than once.
+ */
+
+const IDENTITIES = 200;
+const DUPLICATE_SHARE = 0.3;
+const random = (min: number, max: number) => min + Math.random() * (max - min);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface Delivery {
+  body: string;
+  eventId: string;
+}
+
+interface Scenario {
+  /** Per identity, its deliveries in Persona's order, with the wait before each (ms). */
+  sequences: { delivery: Delivery; waitMs: number }[][];
+  /** Per identity, the decision event that must end up on the record. */
+  expected: Map<string, { status: string; eventId: string; at: string }>;
+}
+
+function scenario(persona: PersonaStandIn, kratos: KratosStandIn): Scenario {
+  const sequences: Scenario['sequences'] = [];
+  const expected: Scenario['expected'] = new Map();
+  const start = Date.now() - 3_600_000;
+  for (let index = 0; index < IDENTITIES; index += 1) {
+    const identity = kratos.createIdentity();
+    const createdAt = start + index * 10_000;
+    const inquiry = persona.addInquiry({
+      referenceId: identity.id,
+      status: 'created',
+      createdAt: new Date(createdAt).toISOString(),
+    });
+    const decision = Math.random() < 0.5 ? 'approved' : 'declined';
+    // Persona's pace: the user starts, completes; the decision follows the completion within 0-30 ms.
+    const steps = [
+      { status: 'created', name: 'inquiry.created', at: createdAt, waitMs: random(0, 200) },
+      { status: 'pending', name: 'inquiry.started', at: createdAt + 40_000, waitMs: random(5, 50) },
+      { status: 'completed', name: 'inquiry.completed', at: createdAt + 200_000, waitMs: random(5, 50) },
+    ];
+    const decidedAfterMs = Math.floor(random(0, 31));
+    steps.push({
+      status: decision,
+      name: `inquiry.${decision}`,
+      at: createdAt + 200_000 + decidedAfterMs,
+      waitMs: decidedAfterMs,
+    });
+    const sequence: Scenario['sequences'][number] = [];
+    for (const step of steps) {
+      persona.setStatus(inquiry.id, step.status);
+      const event = persona.eventFor(inquiry.id, step.name, { createdAt: new Date(step.at).toISOString() });
+      const delivery = { body: JSON.stringify(event), eventId: event.data.id };
+      sequence.push({ delivery, waitMs: step.waitMs });
+      if (Math.random() < DUPLICATE_SHARE) sequence.push({ delivery, waitMs: random(0, 30) });
+      if (step.status === decision) {
+        expected.set(identity.id, {
+          status: decision,
+          eventId: event.data.id,
+          at: event.data.attributes['created-at'],
+        });
+      }
+    }
+    sequences.push(sequence);
+  }
+  return { sequences, expected };
+}
+
+interface RunResult {
+  wrong: number;
+  appliedTwice: number;
+  deliveries: number;
+  redeliveries: number;
+}
+
+/** Delivers like Persona: signed, and again after a non-2xx answer or a failed connection. */
+async function deliver(urls: string[], delivery: Delivery, counts: { deliveries: number; redeliveries: number }) {
+  for (let attempt = 0; attempt < 40; attempt += 1) {
+    counts.deliveries += 1;
+    const url = urls[Math.floor(Math.random() * urls.length)] as string;
+    try {
+      const response = await fetch(`${url}/persona/callback`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'Persona-Signature': personaSignature(delivery.body) },
+        body: delivery.body,
+      });
+      await response.arrayBuffer();
+      if (response.ok) return;
+    } catch {
+      // Delivered again below, as Persona would.
+    }
+    counts.redeliveries += 1;
+    await sleep(random(20, 100));
+  }
+  throw new Error(`event ${delivery.eventId} was never accepted`);
+}
+
+async function run(
+  kratos: KratosStandIn,
+  persona: PersonaStandIn,
+  urls: string[],
+  order: 'in order' | 'shuffled',
+): Promise<RunResult> {
+  const { sequences, expected } = scenario(persona, kratos);
+  const counts = { deliveries: 0, redeliveries: 0 };
+  if (order === 'in order') {
+    await Promise.all(
+      sequences.map(async (sequence) => {
+        const sent: Promise<void>[] = [];
+        for (const { delivery, waitMs } of sequence) {
+          await sleep(waitMs);
+          sent.push(deliver(urls, delivery, counts));
+        }
+        await Promise.all(sent);
+      }),
+    );
+  } else {
+    const all = sequences.flat().map(({ delivery }) => delivery);
+    all.sort(() => Math.random() - 0.5);
+    const inFlight = 64;
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: inFlight }, async () => {
+        while (next < all.length) await deliver(urls, all[next++] as Delivery, counts);
+      }),
+    );
+  }
+
+  let wrong = 0;
+  let appliedTwice = 0;
+  for (const [identityId, decision] of expected) {
+    const record = kratos.identity(identityId)?.metadata_admin?.['persona'] as Record<string, unknown> | undefined;
+    if (record?.['status'] !== decision.status || record['decided_at'] !== decision.at) wrong += 1;
+    const written = new Map<string, number>();
+    for (const request of kratos.requests) {
+      if (request.method !== 'PATCH' || request.path !== `/admin/identities/${identityId}` || request.status !== 200)
+        continue;
+      const operations = request.body as { path: string; value: { last_event_id?: string } }[];
+      const eventId = operations.find((operation) => operation.path === '/metadata_admin/persona')?.value.last_event_id;
+      if (eventId !== undefined) written.set(eventId, (written.get(eventId) ?? 0) + 1);
+    }
+    appliedTwice += [...written.values()].filter((times) => times > 1).length;
+  }
+  return { wrong, appliedTwice, ...counts };
+}
+
+let database: TestDatabase;
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+afterAll(() => database.drop());
+
+/** `replicas` instances of the service, each on its own loopback port, sharing one Kratos and one Persona. */
+async function deployment(replicas: number, env: Record<string, string>) {
+  const kratos = await startKratosStandIn({ latencyMs: () => random(5, 50) });
+  const persona = await startPersonaStandIn({ apiKey: PERSONA_API_KEY, templateIds: [TEMPLATE_ID] });
+  const instances: { server: Server; close: () => Promise<void>; url: string }[] = [];
+  for (let index = 0; index < replicas; index += 1) {
+    const service = await startService({ ...baseEnv(kratos, persona.apiBase), LOG_LEVEL: 'silent', ...env });
+    const server = createServer(service.app);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    instances.push({
+      server,
+      close: service.close,
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    });
+  }
+  return {
+    kratos,
+    persona,
+    urls: instances.map((instance) => instance.url),
+    async close() {
+      for (const { server, close } of instances) {
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+        await close();
+      }
+      await Promise.all([kratos.close(), persona.close()]);
+    },
+  };
+}
+
+describe.each([
+  { replicas: 3, database: true },
+  { replicas: 1, database: false },
+])('$replicas replica(s), database: $database', ({ replicas, database: withDatabase }) => {
+  it.each(['in order', 'shuffled'] as const)(
+    'ends every identity in its decision and applies no event twice, events sent %s',
+    async (order) => {
+      const schema = `replicas_${replicas}_${order.replace(' ', '_')}`;
+      const env: Record<string, string> = withDatabase ? { DATABASE_URL: database.url, DATABASE_SCHEMA: schema } : {};
+      const setup = await deployment(replicas, env);
+      try {
+        const result = await run(setup.kratos, setup.persona, setup.urls, order);
+        expect(result).toMatchObject({ wrong: 0, appliedTwice: 0 });
+        expect(result.deliveries).toBeGreaterThan(IDENTITIES * 4);
+      } finally {
+        await setup.close();
+      }
+    },
+    60_000,
+  );
+});
+
+describe('3 replicas without a database (what DATABASE_URL prevents)', () => {
+  it('interleave their read-modify-writes: the test above can fail', async () => {
+    const setup = await deployment(3, {});
+    try {
+      const result = await run(setup.kratos, setup.persona, setup.urls, 'in order');
+      expect(result.wrong + result.appliedTwice).toBeGreaterThan(0);
+    } finally {
+      await setup.close();
+    }
+  }, 60_000);
+});

@@ -1,0 +1,121 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startEmbeddedPostgres, type EmbeddedPostgresServer } from '../../sandbox/embeddedPostgres.js';
+import { startKratosStandIn, type KratosStandIn } from '../../sandbox/kratosStandIn.js';
+import { startPersonaStandIn, type PersonaStandIn } from '../../sandbox/personaStandIn.js';
+import {
+  ORY_WEBHOOK_SECRET,
+  PERSONA_API_KEY,
+  PERSONA_WEBHOOK_SECRET,
+  TEMPLATE_ID,
+  baseEnv,
+} from '../support/harness.js';
+import { startService, type Service } from '../support/service.js';
+
+/**
+ * Postgres stopped while two replicas run: logins go on, callbacks answer 503 and Persona delivers
+ * them again, and everything is applied once the database is back. The file runs its own server,
+ * since it stops it.
+ */
+
+let postgres: EmbeddedPostgresServer | undefined;
+let kratos: KratosStandIn;
+let persona: PersonaStandIn;
+const replicas: { service: Service; server: Server; url: string }[] = [];
+afterEach(async () => {
+  for (const { service, server } of replicas.splice(0)) {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    await service.close();
+  }
+  await Promise.all([kratos.close(), persona.close()]);
+  await postgres?.close();
+});
+
+const until = async (condition: () => boolean | Promise<boolean>, what: string) => {
+  for (let attempt = 0; attempt < 400; attempt += 1) {
+    if (await condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+};
+
+const record = (identityId: string) =>
+  kratos.identity(identityId)?.metadata_admin?.['persona'] as Record<string, unknown> | undefined;
+
+/** Moved forward past the readiness cache (5 s). */
+const clock = { offsetMs: 0 };
+
+async function startReplica(env: Record<string, string>) {
+  const service = await startService(env, () => Date.now() + clock.offsetMs);
+  const server = createServer(service.app);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  replicas.push({ service, server, url });
+  return url;
+}
+
+describe('Postgres stopped mid-run', () => {
+  it('keeps logins going, answers callbacks 503, and applies everything once it is back', async () => {
+    postgres = await startEmbeddedPostgres();
+    kratos = await startKratosStandIn();
+    persona = await startPersonaStandIn({
+      apiKey: PERSONA_API_KEY,
+      templateIds: [TEMPLATE_ID],
+      // Persona's schedule twenty times faster: redeliveries after 0.15 s, 3.2 s, 36 s.
+      redelivery: { scale: 1 / 20 },
+    });
+    const env = { ...baseEnv(kratos, persona.apiBase), LOG_LEVEL: 'silent', DATABASE_URL: postgres.url };
+    const [first, second] = [await startReplica(env), await startReplica(env)];
+    // Kratos calls its hooks through one address, Persona its webhook through the other.
+    kratos.setHooks({ serviceUrl: first as string, secret: ORY_WEBHOOK_SECRET });
+    persona.setWebhook({ url: `${second}/persona/callback`, secrets: [PERSONA_WEBHOOK_SECRET] });
+
+    const approved = await kratos.register({ email: 'ann@example.com' });
+    const declined = await kratos.register({ email: 'bob@example.com' });
+    await persona.settled();
+    const inquiryOf = (identityId: string) => record(identityId)?.['inquiry_id'] as string;
+    persona.simulate(inquiryOf(approved.identityId), ['start_inquiry']);
+    persona.simulate(inquiryOf(declined.identityId), ['start_inquiry', 'complete_inquiry', 'decline_inquiry']);
+    await until(() => record(declined.identityId)?.['status'] === 'declined', 'the decline');
+    await persona.settled();
+
+    await postgres.stop();
+    const ready = await fetch(`${first}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({
+      status: 'degraded',
+      reason: 'database_unavailable',
+      coordination: 'postgres',
+      dependencies: { kratos: 'up', database: 'down' },
+    });
+
+    persona.simulate(inquiryOf(approved.identityId), ['complete_inquiry', 'approve_inquiry']);
+    await until(() => persona.deliveries.filter((d) => d.state === 'retrying').length === 2, 'two refused deliveries');
+    expect(persona.deliveries.filter((d) => d.state === 'retrying').map((d) => d.lastStatus)).toEqual([503, 503]);
+
+    // The login gate decides from the mirror Kratos sends: no database, no admin call.
+    expect((await kratos.login(approved.identityId)).hook.status).toBe(204);
+    const blocked = await kratos.login(declined.identityId);
+    expect(blocked.hook.status).toBe(403);
+    expect(blocked.session).toBeNull();
+    expect(record(approved.identityId)?.['status']).toBe('pending');
+
+    await postgres.restart();
+    await until(() => record(approved.identityId)?.['status'] === 'approved', 'the approval after the restart');
+    await persona.settled();
+    expect(persona.deliveries.every((delivery) => delivery.state === 'delivered')).toBe(true);
+    const writesOf = (identityId: string) =>
+      kratos
+        .patchesOf(identityId)
+        .map((patch) => (patch[0]?.value as { last_event_id?: string } | undefined)?.last_event_id);
+    const approvedWrites = writesOf(approved.identityId);
+    expect(new Set(approvedWrites).size).toBe(approvedWrites.length);
+    clock.offsetMs += 5_000;
+    expect(await (await fetch(`${first}/readyz`)).json()).toMatchObject({
+      status: 'ready',
+      dependencies: { kratos: 'up', database: 'up' },
+    });
+  }, 30_000);
+});
