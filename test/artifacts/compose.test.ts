@@ -10,13 +10,26 @@ import {
 import { kratosConfigProblems, readYaml } from '../support/kratosConfig.js';
 
 type Hook = { hook: string; config?: Record<string, any> };
-type Service = { environment?: Record<string, string>; volumes?: string[]; command?: string; build?: string };
+type Service = {
+  environment?: Record<string, string>;
+  volumes?: string[];
+  command?: string;
+  build?: string;
+  image?: string;
+  ports?: string[];
+  depends_on?: Record<string, { condition: string }> | string[];
+};
 
 const composeFile = new URL('../../docker-compose.example.yml', import.meta.url);
 const compose = readYaml(composeFile) as { services: Record<string, Service> };
 const shippedKratosConfig = readYaml(new URL('../../docker/kratos/kratos.yml', import.meta.url)) as Record<string, any>;
 const snippet = readYaml(new URL('../../ory-actions.yaml', import.meta.url)) as Record<string, any>;
-const service = compose.services['ory-persona-idv'] as Service;
+const REPLICAS = ['ory-persona-idv-a', 'ory-persona-idv-b'];
+const replicas = REPLICAS.map((name) => compose.services[name] as Service);
+const service = replicas[0] as Service;
+const proxy = compose.services['ory-persona-idv'] as Service;
+const postgresEnv = compose.services['postgres']?.environment ?? {};
+const nginxConf = readFileSync(new URL('../../docker/nginx/nginx.conf', import.meta.url), 'utf8');
 
 // What runs after the documented command wrote compose.env: compose fills in its variables, and
 // Kratos applies its environment to kratos.yml.
@@ -59,6 +72,31 @@ describe('docker-compose.example.yml', () => {
     expect(() => loadConfig({ ...serviceEnv, ORY_WEBHOOK_SECRET: placeholder })).toThrow(ConfigError);
     for (const ignore of ['../../.gitignore', '../../.dockerignore'])
       expect(readFileSync(new URL(ignore, import.meta.url), 'utf8').split('\n')).toContain('compose.env');
+  });
+
+  it('runs two identical replicas coordinated through the Postgres service, behind one address', () => {
+    expect(replicas[1]).toEqual(replicas[0]);
+    for (const replica of replicas) expect(replica.ports).toBeUndefined();
+    const database = loadConfig(serviceEnv).database;
+    const url = new URL(database?.url ?? '');
+    expect(url.hostname).toBe('postgres');
+    expect(decodeURIComponent(url.username)).toBe(postgresEnv['POSTGRES_USER']);
+    expect(decodeURIComponent(url.password)).toBe(postgresEnv['POSTGRES_PASSWORD']);
+    expect(url.pathname).toBe(`/${postgresEnv['POSTGRES_DB']}`);
+    expect(service.depends_on).toMatchObject({ postgres: { condition: 'service_healthy' } });
+    expect(serviceEnv['RECONCILE_INTERVAL']).toBeDefined();
+
+    const port = String(loadConfig(serviceEnv).port);
+    expect(proxy.image).toMatch(/^nginx:/);
+    expect(proxy.ports).toEqual(['3000:3000']);
+    expect(proxy.volumes).toContain('./docker/nginx/nginx.conf:/etc/nginx/nginx.conf:ro');
+    expect(proxy.depends_on).toEqual(REPLICAS);
+    const upstream = /upstream ory_persona_idv \{([^}]*)\}/.exec(nginxConf)?.[1] ?? '';
+    expect([...upstream.matchAll(/server ([a-z0-9-]+):(\d+)/g)].map((match) => `${match[1]}:${match[2]}`)).toEqual(
+      REPLICAS.map((name) => `${name}:${port}`),
+    );
+    expect(nginxConf).toMatch(/listen 3000;/);
+    expect(nginxConf).toMatch(/proxy_pass http:\/\/ory_persona_idv;/);
   });
 
   it('wires the service to Kratos and to the Persona stand-in with matching secrets', () => {

@@ -118,7 +118,12 @@ describe('deploy/kubernetes', () => {
 
   it('its settings load, with real secrets in place of the placeholders, in the image’s environment', () => {
     const secrets = Object.fromEntries(
-      Object.keys(secret.stringData ?? {}).map((name) => [name, randomBytes(24).toString('hex')]),
+      Object.keys(secret.stringData ?? {}).map((name) => [
+        name,
+        name === 'DATABASE_URL'
+          ? `postgres://persona_idv:${randomBytes(24).toString('hex')}@postgres.example:5432/idv`
+          : randomBytes(24).toString('hex'),
+      ]),
     );
     const config = loadConfig({ ...IMAGE_ENV, ...configMap.data, ...secrets });
     const ports = deployment.spec?.template.spec?.containers[0]?.ports ?? [];
@@ -158,6 +163,8 @@ describe('deploy/kubernetes', () => {
 
     expect(spec?.replicas).toBeGreaterThanOrEqual(2);
     expect(spec?.strategy?.rollingUpdate?.maxUnavailable).toBe(0);
+    // Several replicas and the reconcile CronJob beside them are safe only in Postgres mode.
+    expect(environment(container as IContainer)).toHaveProperty('DATABASE_URL');
     const pdb = only<PodDisruptionBudget>('PodDisruptionBudget');
     expect(pdb.spec?.minAvailable).toBeLessThan(spec?.replicas ?? 0);
 
