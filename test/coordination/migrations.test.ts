@@ -1,12 +1,9 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadMigrations } from '../../src/coordination/postgres/migrate.js';
 import { createPostgresCoordination } from '../../src/coordination/postgres/postgresCoordination.js';
 import { createLogger } from '../../src/logger.js';
+import { runCommandProcess } from '../support/serverProcess.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 let database: TestDatabase;
 beforeAll(async () => {
@@ -25,19 +22,7 @@ const tablesOf = async (schema: string) =>
     )
   ).rows.map((row) => row.table_name);
 
-function migrateCommand(args: string[], env: Record<string, string>) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/migrate.ts', ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env['PATH'] ?? '', DOTENV_PATH: '/nonexistent/.env', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const migrateCommand = (args: string[], env: Record<string, string>) => runCommandProcess('migrate', args, env);
 
 describe('migrations', () => {
   it('ships numbered plain SQL, 1, 2, 3..., each naming the schema only through its placeholder', () => {

@@ -1,17 +1,20 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { identityKey } from '../../src/coordination/postgres/advisoryKeys.js';
 import { serviceNote } from '../../src/persona/inquiry.js';
 import { startKratosStandIn, type KratosStandIn } from '../../sandbox/kratosStandIn.js';
 import { startPersonaStandIn, type PersonaStandIn } from '../../sandbox/personaStandIn.js';
 import { PERSONA_API_KEY, TEMPLATE_ID, baseEnv } from '../support/harness.js';
-import { freePort, startServerProcess, waitForAnswer, type ServerProcess } from '../support/serverProcess.js';
+import {
+  freePort,
+  runCommandProcess,
+  startServerProcess,
+  waitForAnswer,
+  type ServerProcess,
+} from '../support/serverProcess.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
 
 /** Where reconciliation runs beside replicas: the command under the same locks, the schedule on one leader. */
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let database: TestDatabase;
@@ -37,19 +40,7 @@ async function standIns() {
   return { ...baseEnv(kratos, persona.apiBase), LOG_LEVEL: 'silent' };
 }
 
-function reconcileCommand(env: Record<string, string>) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/reconcile.ts', '--since', '48h'], {
-      cwd: ROOT,
-      env: { PATH: process.env['PATH'] ?? '', DOTENV_PATH: '/nonexistent/.env', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const reconcileCommand = (env: Record<string, string>) => runCommandProcess('reconcile', ['--since', '48h'], env);
 
 /** Resolves once a session of the test database waits for an advisory lock. */
 async function waitingForTheLock() {

@@ -1,29 +1,16 @@
 import { serviceNote } from '../../src/persona/inquiry.js';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startKratosStandIn, type KratosStandIn } from '../../sandbox/kratosStandIn.js';
 import { startPersonaStandIn, type PersonaStandIn } from '../../sandbox/personaStandIn.js';
+import { runCommandProcess } from '../support/serverProcess.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 let kratos: KratosStandIn;
 let persona: PersonaStandIn;
 const running: { close(): Promise<void> }[] = [];
 afterEach(() => Promise.all(running.splice(0).map((server) => server.close())));
 
-function reconcileCommand(args: string[], env: Record<string, string>) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/reconcile.ts', ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env['PATH'] ?? '', DOTENV_PATH: '/nonexistent/.env', LOG_LEVEL: 'silent', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const reconcileCommand = (args: string[], env: Record<string, string>) =>
+  runCommandProcess('reconcile', args, { LOG_LEVEL: 'silent', ...env });
 
 /** The stand-ins, and the service's configuration pointing at them. */
 async function startStandIns() {

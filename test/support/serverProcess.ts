@@ -13,9 +13,9 @@ export interface ServerProcess {
   exited: Promise<number | null>;
 }
 
-/** Starts `src/server.ts` as its own process with exactly `env` (and no .env file). */
-export function startServerProcess(env: Record<string, string>): ServerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+/** Starts `src/<program>.ts` as its own process with exactly `env` (and no .env file). */
+function startProgram(program: string, args: string[], env: Record<string, string>): ServerProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', `src/${program}.ts`, ...args], {
     cwd: ROOT,
     env: { PATH: process.env['PATH'] ?? '', DOTENV_PATH: '/nonexistent/.env', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -26,6 +26,16 @@ export function startServerProcess(env: Record<string, string>): ServerProcess {
   child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, stdout: () => out, stderr: () => err, exited };
+}
+
+/** Starts `src/server.ts` as its own process with exactly `env` (and no .env file). */
+export const startServerProcess = (env: Record<string, string>) => startProgram('server', [], env);
+
+/** Runs a command (`reconcile`, `migrate`) to its end, as startServerProcess runs the server. */
+export async function runCommandProcess(command: string, args: string[], env: Record<string, string>) {
+  const run = startProgram(command, args, env);
+  const code = await run.exited;
+  return { code, stdout: run.stdout(), stderr: run.stderr() };
 }
 
 /** Polls `url` until it answers, for a process that is starting. */

@@ -1,9 +1,10 @@
 import pg from 'pg';
 import type { Logger } from '../../logger.js';
-import { CoordinationError, INBOX_RETENTION_MS, type Coordination, type UnitOfWork } from '../coordination.js';
+import { CoordinationError, type Coordination } from '../coordination.js';
 import { IdentityQueue } from '../identityQueue.js';
-import { identityKey } from './advisoryKeys.js';
-import { databaseErrorFields, toCoordinationError } from './databaseErrors.js';
+import { databaseErrorFields } from './databaseErrors.js';
+import { identitySection } from './identitySection.js';
+import { pruneInbox } from './inbox.js';
 import { leadershipOn } from './leadership.js';
 import { loadMigrations, migrate, type MigrationReport } from './migrate.js';
 import { SessionConnection } from './sessionConnection.js';
@@ -27,24 +28,11 @@ export interface PostgresCoordination extends Coordination {
 
 /** A caller without a deadline gets this long for its whole section. */
 const DEFAULT_BUDGET_MS = 10_000;
-/** Waiting for another replica's lock may take this share of the time left; the work needs the rest. */
-const LOCK_WAIT_SHARE = 0.5;
-/** With less than this to wait for the lock, the section is not begun; never more than the maximum. */
-const MIN_LOCK_WAIT_MS = 20;
-const MAX_LOCK_WAIT_MS = 5_000;
-/**
- * The server ends a transaction left idle this long past the caller's deadline, so a replica that
- * froze mid-section (its Kratos calls long given up) cannot hold an identity's lock for good.
- */
-const IDLE_MARGIN_MS = 5_000;
 /** A statement of ours without an answer in this long is given up, and its connection dropped. */
 const QUERY_TIMEOUT_MS = 10_000;
 const CONNECT_TIMEOUT_MS = 5_000;
 const MIGRATE_RETRY_DELAYS_MS = [1_000, 2_000, 5_000, 10_000, 30_000];
 const PRUNE_EVERY_MS = 3_600_000;
-const PRUNE_BATCH = 10_000;
-
-const integer = (value: number) => String(Math.max(1, Math.floor(value)));
 
 /**
  * Coordination through a Postgres database shared by every replica (`DATABASE_URL`): each
@@ -68,86 +56,12 @@ export function createPostgresCoordination(options: PostgresOptions, logger: Log
     logger.warn(databaseErrorFields(error), 'database session lost; leadership given up'),
   );
   const queue = new IdentityQueue();
-  const schema = pg.escapeIdentifier(options.schema);
+  const quotedSchema = pg.escapeIdentifier(options.schema);
   const migrations = loadMigrations();
   let migrated = false;
   let closed = false;
   let pruneTimer: NodeJS.Timeout | undefined;
   let wakeRetry: (() => void) | undefined;
-
-  /** A pool connection within `ms`; one that arrives later goes straight back. */
-  const checkout = (ms: number) =>
-    new Promise<pg.PoolClient>((resolve, reject) => {
-      let late = false;
-      const timer = setTimeout(() => {
-        late = true;
-        reject(new CoordinationError('unavailable', 'pool_timeout'));
-      }, ms);
-      pool.connect().then(
-        (client) => {
-          clearTimeout(timer);
-          if (late) client.release();
-          else resolve(client);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          if (!late) reject(toCoordinationError(error));
-        },
-      );
-    });
-
-  async function section<T>(identityId: string, budgetEndsAt: number, work: (unit: UnitOfWork) => Promise<T>) {
-    const client = await checkout(budgetEndsAt - Date.now());
-    // A failure of the connection itself (not an error the server answered with) leaves the
-    // protocol in an unknown state: that connection is not reused.
-    let discard = false;
-    const onConnectionError = () => (discard = true);
-    client.on('error', onConnectionError);
-    const run = async (text: string, values?: unknown[]) => {
-      try {
-        return await client.query(text, values);
-      } catch (error) {
-        if (!(error instanceof pg.DatabaseError)) discard = true;
-        throw toCoordinationError(error);
-      }
-    };
-    const rollback = () => run('ROLLBACK').catch(() => undefined);
-    try {
-      const lockWaitMs = Math.min(MAX_LOCK_WAIT_MS, (budgetEndsAt - Date.now()) * LOCK_WAIT_SHARE);
-      if (lockWaitMs < MIN_LOCK_WAIT_MS) throw new CoordinationError('lock_timeout');
-      const [namespace, key] = identityKey(identityId);
-      // One round trip; every value is an integer computed here.
-      await run(
-        `BEGIN; SET LOCAL lock_timeout = ${integer(lockWaitMs)}; ` +
-          `SET LOCAL idle_in_transaction_session_timeout = ${integer(budgetEndsAt - Date.now() + IDLE_MARGIN_MS)}; ` +
-          `SELECT pg_advisory_xact_lock(${namespace}, ${key})`,
-      ).catch(async (error: unknown) => {
-        await rollback();
-        throw error;
-      });
-      const unit: UnitOfWork = {
-        async claimEvent(eventId) {
-          const inserted = await run(
-            `INSERT INTO ${schema}.inbox (event_id) VALUES ($1) ON CONFLICT (event_id) DO NOTHING`,
-            [eventId],
-          );
-          return inserted.rowCount === 1;
-        },
-      };
-      let result: T;
-      try {
-        result = await work(unit);
-      } catch (error) {
-        await rollback();
-        throw error;
-      }
-      await run('COMMIT');
-      return result;
-    } finally {
-      client.off('error', onConnectionError);
-      client.release(discard);
-    }
-  }
 
   const migrateOnce = async (): Promise<MigrationReport> => {
     const client = new pg.Client(connection);
@@ -162,28 +76,19 @@ export function createPostgresCoordination(options: PostgresOptions, logger: Log
     }
   };
 
-  const pruneInbox = async () => {
-    let removed = 0;
-    for (let batch = PRUNE_BATCH; batch === PRUNE_BATCH;) {
-      const result = await pool.query(
-        `DELETE FROM ${schema}.inbox WHERE event_id IN (SELECT event_id FROM ${schema}.inbox ` +
-          `WHERE applied_at < now() - make_interval(secs => $1) LIMIT $2)`,
-        [INBOX_RETENTION_MS / 1000, PRUNE_BATCH],
-      );
-      batch = result.rowCount ?? 0;
-      removed += batch;
-    }
-    if (removed > 0) logger.info({ removed }, 'inbox pruned of events older than 7 days');
-  };
   const prune = () =>
-    void pruneInbox().catch((error: unknown) => logger.warn(databaseErrorFields(error), 'inbox not pruned'));
+    void pruneInbox(pool, quotedSchema).then(
+      (removed) => removed > 0 && logger.info({ removed }, 'inbox pruned of events older than 7 days'),
+      (error: unknown) => logger.warn(databaseErrorFields(error), 'inbox not pruned'),
+    );
 
   return {
     mode: 'postgres',
     withIdentity(identityId, deadline, work) {
       return queue.run(identityId, () => {
         if (!migrated) return Promise.reject(new CoordinationError('schema_pending'));
-        return section(identityId, deadline?.at ?? Date.now() + DEFAULT_BUDGET_MS, work);
+        const budgetEndsAt = deadline?.at ?? Date.now() + DEFAULT_BUDGET_MS;
+        return identitySection(pool, { quotedSchema, identityId, budgetEndsAt }, work);
       });
     },
     leadership: (name) => leadershipOn(session, options.schema, name),
