@@ -3,10 +3,13 @@ import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../src/app.js';
 import { CONFIG_VARIABLES, ConfigError, loadConfig, type Config, type TraitMapping } from '../src/config.js';
+import type { Coordination } from '../src/coordination/coordination.js';
+import { startCoordination } from '../src/coordination/startCoordination.js';
 import { createKratosClient } from '../src/kratos/kratosClient.js';
 import { traitAt } from '../src/kratos/traits.js';
 import { createLogger, type Logger } from '../src/logger.js';
 import { createPersonaClient } from '../src/persona/personaClient.js';
+import { createServices } from '../src/services.js';
 import { startAppStandIn, type AppStandIn } from './appStandIn.js';
 import { startKratosStandIn, type KratosStandIn, type SelfServiceEvent } from './kratosStandIn.js';
 import { startKratosUi, type KratosUi } from './kratosUi.js';
@@ -174,6 +177,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           host,
         });
 
+  let coordination: Coordination | undefined;
   const closeAll = async () => {
     server.closeAllConnections();
     await Promise.all([
@@ -183,6 +187,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       kratosUi?.close() ?? Promise.resolve(),
       app.close(),
     ]);
+    await coordination?.close();
   };
   let config: Readonly<Config> | undefined;
   try {
@@ -216,11 +221,19 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     throw error;
   }
   app.setSignIn({ loginUrl: config.start.loginUrl, registrationUrl: kratosUi?.registrationUrl });
+  const logger = options.logger ?? createLogger({ level: 'silent' });
+  const kratosClient = createKratosClient(config.kratos);
+  const personaClient = createPersonaClient(config.persona);
+  // In-process, or Postgres when DATABASE_URL is passed through: as the server chooses.
+  const started = startCoordination(config.database, logger);
+  coordination = started.coordination;
+  await started.ready;
   const service = createApp({
     config,
-    logger: options.logger ?? createLogger({ level: 'silent' }),
-    kratos: createKratosClient(config.kratos),
-    persona: createPersonaClient(config.persona),
+    logger,
+    kratos: kratosClient,
+    persona: personaClient,
+    services: createServices(config, kratosClient, personaClient, coordination, options.now),
     ...(options.now !== undefined && { now: options.now }),
   });
   server.on('request', options.wrapService ? options.wrapService(service) : service);
