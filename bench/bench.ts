@@ -284,7 +284,8 @@ for (const [decision, approvedAgoMs] of [
 // coordination shows), then the same events again (duplicates: a read only).
 const IDENTITIES = 500;
 const EVENTS_PER_IDENTITY = SHORT ? 8 : 60;
-const CALLBACK_RATE = 200;
+/** Well below saturation, so that latency is the time a callback takes, not time in a queue. */
+const CALLBACK_RATE = 50;
 const statuses = ['pending', 'completed', 'needs_review', 'approved'];
 function callbackEvents() {
   const inquiries = Array.from({ length: IDENTITIES }, () => {
