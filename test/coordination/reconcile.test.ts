@@ -1,16 +1,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { identityKey } from '../../src/coordination/postgres/advisoryKeys.js';
 import { serviceNote } from '../../src/persona/inquiry.js';
+import { scheduleReconciliation } from '../../src/reconcile/reconcile.js';
 import { startKratosStandIn, type KratosStandIn } from '../../sandbox/kratosStandIn.js';
 import { startPersonaStandIn, type PersonaStandIn } from '../../sandbox/personaStandIn.js';
 import { PERSONA_API_KEY, TEMPLATE_ID, baseEnv } from '../support/harness.js';
-import {
-  freePort,
-  runCommandProcess,
-  startServerProcess,
-  waitForAnswer,
-  type ServerProcess,
-} from '../support/serverProcess.js';
+import { runCommandProcess } from '../support/serverProcess.js';
+import { startService } from '../support/service.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
 
 /** Where reconciliation runs beside replicas: the command under the same locks, the schedule on one leader. */
@@ -25,12 +21,9 @@ afterAll(() => database.drop());
 
 let kratos: KratosStandIn;
 let persona: PersonaStandIn;
-const processes: ServerProcess[] = [];
+const stopping: (() => Promise<void>)[] = [];
 afterEach(async () => {
-  for (const server of processes.splice(0)) {
-    if (server.child.exitCode === null) server.child.kill('SIGTERM');
-    await server.exited;
-  }
+  await Promise.all(stopping.splice(0).map((stop) => stop()));
   await Promise.all([kratos.close(), persona.close()]);
 });
 
@@ -104,25 +97,38 @@ describe('the reconcile schedule with three replicas', () => {
     const env = {
       ...(await standIns()),
       LOG_LEVEL: 'info',
-      HOST: '127.0.0.1',
       DATABASE_URL: database.url,
       DATABASE_SCHEMA: 'reconcile_schedule',
-      RECONCILE_INTERVAL: '200ms',
     };
-    const ports = [await freePort(), await freePort(), await freePort()];
-    for (const port of ports) processes.push(startServerProcess({ ...env, PORT: String(port) }));
-    await Promise.all(ports.map((port) => waitForAnswer(`http://127.0.0.1:${port}/healthz`)));
-    const runs = () => processes.map((server) => server.stdout().split('"msg":"reconciliation finished"').length - 1);
+    // Each replica as server.ts wires it: its schedule led through its own coordination, on an
+    // interval shorter than RECONCILE_INTERVAL allows.
+    const replicas = await Promise.all(
+      [0, 1, 2].map(async () => {
+        const service = await startService(env);
+        const schedule = scheduleReconciliation(
+          { ...service.services, persona: service.persona, templateIds: [TEMPLATE_ID], logger: service.logger },
+          { intervalMs: 100, windowMs: 3_600_000, leadership: service.services.coordination.leadership('reconcile') },
+        );
+        const stop = async () => {
+          await schedule.stop();
+          await service.close();
+        };
+        stopping.push(stop);
+        return { service, stop };
+      }),
+    );
+    const runs = () =>
+      replicas.map(
+        ({ service }) => service.lines.filter((line) => line.includes('"msg":"reconciliation finished"')).length,
+      );
 
-    await sleep(2_000);
+    await sleep(1_500);
     const before = runs();
     expect(before.filter((count) => count > 0)).toHaveLength(1);
-    for (const server of processes) expect(server.stdout()).toContain('"coordination":"postgres"');
 
     const leader = before.findIndex((count) => count > 0);
-    processes[leader]?.child.kill('SIGTERM');
-    expect(await processes[leader]?.exited).toBe(0);
-    await sleep(2_000);
+    await replicas[leader]?.stop();
+    await sleep(1_500);
     const after = runs();
     const takenOver = after.map((count, index) => (index === leader ? 0 : count - (before[index] ?? 0)));
     expect(takenOver.filter((count) => count > 0)).toHaveLength(1);

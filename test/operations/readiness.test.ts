@@ -68,6 +68,8 @@ describe('GET /healthz and /readyz', () => {
       status: 'unready',
       reason: 'kratos_public_url_redirects',
       message: expect.stringContaining('KRATOS_PUBLIC_URL'),
+      coordination: 'single-instance',
+      dependencies: { kratos: 'down' },
     });
     expect(harness.kratos.requests.filter((r) => r.path === '/sessions/whoami').map((r) => r.status)).toEqual([307]);
   });
