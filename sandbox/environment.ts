@@ -8,6 +8,7 @@ import { startCoordination } from '../src/coordination/startCoordination.js';
 import { createKratosClient } from '../src/kratos/kratosClient.js';
 import { traitAt } from '../src/kratos/traits.js';
 import { createLogger, type Logger } from '../src/logger.js';
+import type { Notifications } from '../src/notifications/notifications.js';
 import { createPersonaClient } from '../src/persona/personaClient.js';
 import { createServices } from '../src/services.js';
 import { startAppStandIn, type AppStandIn } from './appStandIn.js';
@@ -86,6 +87,8 @@ export interface SandboxOptions {
   now?: () => number;
   /** For tests of the demo itself: put something in front of the service. */
   wrapService?: (app: RequestListener) => RequestListener;
+  /** Waits between a notification's attempts; tests shorten them. */
+  notificationScheduleMs?: readonly number[];
 }
 
 export interface SandboxEnvironment {
@@ -100,6 +103,8 @@ export interface SandboxEnvironment {
   persona: PersonaStandIn;
   /** The application users come from and go back to. */
   app: AppStandIn;
+  /** The service's notifications: its relay runs as the service's does. */
+  notifications: Notifications;
   close(): Promise<void>;
 }
 
@@ -228,14 +233,20 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const started = startCoordination(config.database, logger);
   coordination = started.coordination;
   await started.ready;
+  const services = createServices(config, kratosClient, personaClient, coordination, {
+    logger,
+    ...(options.now !== undefined && { now: options.now }),
+    ...(options.notificationScheduleMs !== undefined && { notificationScheduleMs: options.notificationScheduleMs }),
+  });
   const service = createApp({
     config,
     logger,
     kratos: kratosClient,
     persona: personaClient,
-    services: createServices(config, kratosClient, personaClient, coordination, options.now),
+    services,
     ...(options.now !== undefined && { now: options.now }),
   });
+  services.notifications.relay.start();
   server.on('request', options.wrapService ? options.wrapService(service) : service);
 
   persona.setWebhook({ url: `${serviceUrl}/persona/callback`, secrets: [SANDBOX.personaWebhookSecret] });
@@ -254,6 +265,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     kratosUi,
     persona,
     app,
-    close: closeAll,
+    notifications: services.notifications,
+    async close() {
+      await services.notifications.relay.stop();
+      await closeAll();
+    },
   };
 }

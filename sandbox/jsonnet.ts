@@ -90,15 +90,20 @@ export function equivalentBody(
 ) {
   const identity = ctx.identity;
   if (template === 'settings') return settingsBody(ctx);
-  if (template === 'initiate') return { identity_id: identity['id'], traits: get(identity, 'traits', {}) };
+  if (template === 'initiate')
+    return { identity_id: identity['id'], traits: get(identity, 'traits', {}), accept_language: acceptLanguageOf(ctx) };
   const metadataPublic = get(identity, 'metadata_public', null);
   const flow = get(ctx, 'flow', {});
+  const addresses = get(identity, 'verifiable_addresses', null);
   return {
     identity_id: identity['id'],
     identity_created_at: get(identity, 'created_at', null),
     persona: isObject(metadataPublic) ? get(metadataPublic, 'persona', null) : null,
     return_to: isObject(flow) ? get(flow, 'return_to', null) : null,
     accept_language: acceptLanguageOf(ctx),
+    has_email_address:
+      Array.isArray(addresses) &&
+      addresses.some((address) => isObject(address) && get(address, 'via', null) === 'email'),
   };
 }
 

@@ -53,16 +53,23 @@ export function createApp(deps: AppDependencies): RequestListener {
   const now = deps.now ?? Date.now;
   if (deps.services === undefined && config.database !== undefined)
     throw new Error('createApp: with DATABASE_URL, pass services over the coordination startCoordination chose');
+  const messages = deps.messages ?? loadMessageCatalogue();
   const context: RouteContext = {
     metrics,
-    ...(deps.services ?? createServices(config, deps.kratos, deps.persona, createInProcessCoordination({ now }))),
+    ...(deps.services ??
+      createServices(config, deps.kratos, deps.persona, createInProcessCoordination({ now }), {
+        now,
+        logger: deps.logger,
+        messages,
+        metrics,
+      })),
     config,
     persona: deps.persona,
     kratos: deps.kratos,
     links: new StartLinks(config.start),
     personaEntries: new PersonaEntries(deps.persona, config.persona, now),
     returnTo: new ReturnToPolicy(config.start.returnToAllowlist, config.start.defaultReturnTo),
-    messages: deps.messages ?? loadMessageCatalogue(),
+    messages,
     now,
   };
 

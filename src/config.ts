@@ -4,6 +4,7 @@ import { TIMER_MAX_MS, formatDuration, parseDuration } from './duration.js';
 import { MISMATCH_ACTIONS, type MismatchAction } from './matching/attributeMatch.js';
 import { RULE_SETS, type RuleSet } from './matching/ruleSets.js';
 import { VERIFIED_ATTRIBUTES, type VerifiedAttribute } from './persona/verifiedDocument.js';
+import { EVENT_TYPES, NEEDS_ACTION, isEventType, type EventType } from './notifications/eventTypes.js';
 import { isPlainHttpOffMachine } from './security/loopback.js';
 import { SECRET_MIN_LENGTH, secretProblem, sharedSecrets, type SecretProblem } from './security/secretPolicy.js';
 
@@ -123,6 +124,7 @@ export interface Config {
     /** Delete the identity's second factors (TOTP, lookup secrets, WebAuthn keys) before the code is issued. */
     removeSecondFactors: boolean;
   };
+  notifications: NotificationsConfig;
   start: {
     /** Where links this service hands out point; without it the gate's messages carry no link. */
     publicBaseUrl: string | undefined;
@@ -158,6 +160,16 @@ export interface DatabaseConfig {
   /** The schema of the service's own tables. */
   schema: string;
   poolSize: number;
+}
+
+/** Where notifications go (README, "Notifications"); each channel undefined when not configured. */
+export interface NotificationsConfig {
+  webhooks: { urls: string[]; secrets: string[]; events: ReadonlySet<EventType> } | undefined;
+  slack: { url: string; events: ReadonlySet<EventType> } | undefined;
+  serviceNow: { instanceUrl: string; username: string; password: string; events: ReadonlySet<EventType> } | undefined;
+  email: { smtpUrl: string; from: string; minIntervalMs: number } | undefined;
+  /** How long a notification is retried before it is given up. */
+  retryForMs: number;
 }
 
 export class ConfigError extends Error {
@@ -338,6 +350,9 @@ const SECRET_VARIABLES = [
   'PERSONA_WEBHOOK_SECRET',
   'LINK_SIGNING_SECRET',
   'METRICS_TOKEN',
+  'NOTIFY_WEBHOOK_SECRET',
+  'SERVICENOW_PASSWORD',
+  'SMTP_PASSWORD',
 ] as const;
 
 /** Addresses users' browsers are sent to: https in production, unless they stay on this machine. */
@@ -348,6 +363,43 @@ const PUBLIC_ADDRESS_VARIABLES = [
   'LOGIN_URL',
   'SUPPORT_URL',
 ] as const;
+
+const eventList = (fallback: readonly EventType[]) =>
+  z
+    .string()
+    .transform(splitList)
+    .refine(
+      (names) => names.length > 0 && names.every(isEventType),
+      `must be a comma-separated list of ${EVENT_TYPES.join(', ')}`,
+    )
+    .transform((names) => new Set(names as EventType[]))
+    .prefault(fallback.join(','));
+
+/** Standard Webhooks' symmetric secret: `whsec_` and base64 of 24 to 64 random bytes. */
+const isWebhookSigningSecret = (secret: string) => {
+  const match = /^whsec_([A-Za-z0-9+/]+={0,2})$/.exec(secret);
+  const length = match?.[1] === undefined ? 0 : Buffer.from(match[1], 'base64').length;
+  return length >= 24 && length <= 64;
+};
+
+const smtpUrl = z
+  .string()
+  .trim()
+  .refine((text) => {
+    try {
+      const url = new URL(text);
+      return (url.protocol === 'smtp:' || url.protocol === 'smtps:') && url.hostname !== '';
+    } catch {
+      return false;
+    }
+  }, 'must be an smtp:// or smtps:// URL');
+
+/** The password in SMTP_URL, so the secret policy sees it like every other secret. */
+const smtpPasswordOf = (url: string | undefined) => {
+  if (url === undefined) return undefined;
+  const password = decodeURIComponent(new URL(url).password);
+  return password === '' ? undefined : [password];
+};
 
 const envSchema = z
   .object({
@@ -437,6 +489,36 @@ const envSchema = z
       .optional(),
     RECONCILE_WINDOW: duration('1h', '365d').prefault('48h'),
     PERSONA_COMPLETED_IS_FINAL: flag('false'),
+    NOTIFY_WEBHOOK_URLS: z
+      .string()
+      .transform(splitList)
+      .refine((urls) => urls.length > 0 && urls.every(isHttpUrl), 'must be a comma-separated list of http(s) URLs')
+      .optional(),
+    NOTIFY_WEBHOOK_SECRET: secretList('generate one with `echo whsec_$(openssl rand -base64 32)`')
+      .refine(
+        (secrets) => secrets.every(isWebhookSigningSecret),
+        'must be Standard Webhooks secrets: whsec_ and base64 of 24 to 64 random bytes (`echo whsec_$(openssl rand -base64 32)`)',
+      )
+      .optional(),
+    NOTIFY_EVENTS: eventList(EVENT_TYPES),
+    NOTIFY_RETRY_FOR: duration('1m', '7d').prefault('3d'),
+    SLACK_WEBHOOK_URL: httpUrl.optional(),
+    SLACK_EVENTS: eventList(NEEDS_ACTION),
+    SERVICENOW_INSTANCE_URL: httpUrl.optional(),
+    SERVICENOW_USERNAME: z.string().optional(),
+    SERVICENOW_PASSWORD: secretList('give the integration user a generated password')
+      .refine((passwords) => passwords.length === 1, 'must be one password')
+      .transform((passwords) => passwords[0] as string)
+      .optional(),
+    SERVICENOW_EVENTS: eventList(NEEDS_ACTION),
+    SMTP_URL: smtpUrl.optional(),
+    EMAIL_FROM: z
+      .string()
+      .trim()
+      .refine((from) => /^[^\r\n]*@[^\r\n]*$/.test(from), 'must be an address such as "Example <idv@example.com>"')
+      .optional(),
+    // An emailed link stays valid at least this long, so it is bounded like SIGNED_LINK_TTL.
+    EMAIL_MIN_INTERVAL: duration('1s', '24h').prefault('1h'),
     NODE_ENV: z.string().optional(),
     HTTP_HEADERS_TIMEOUT: timerDuration('1s', '5m').prefault('10s'),
     HTTP_REQUEST_TIMEOUT: timerDuration('1s', '10m').prefault('30s'),
@@ -495,10 +577,49 @@ const envSchema = z
         'lists completed, which a Persona Workflow or reviewer may still decline: set PERSONA_COMPLETED_IS_FINAL=true only if none decides after completion',
       );
 
-    for (const { variable, sharesWith } of sharedSecrets(SECRET_VARIABLES.map((name) => [name, env[name]])))
-      problem(variable, `must not reuse a value of ${sharesWith}: every secret needs its own`);
+    const smtpPassword = smtpPasswordOf(env.SMTP_URL);
+    const secrets = { ...env, SERVICENOW_PASSWORD: [env.SERVICENOW_PASSWORD ?? ''], SMTP_PASSWORD: smtpPassword };
+    for (const { variable, sharesWith } of sharedSecrets(SECRET_VARIABLES.map((name) => [name, secrets[name]])))
+      problem(
+        variable === 'SMTP_PASSWORD' ? 'SMTP_URL' : variable,
+        `must not reuse a value of ${sharesWith === 'SMTP_PASSWORD' ? 'SMTP_URL' : sharesWith}: every secret needs its own`,
+      );
+    for (const problemFound of new Set((smtpPassword ?? []).map(secretProblem).filter((found) => found !== undefined)))
+      problem(
+        'SMTP_URL',
+        `its password ${SECRET_PROBLEMS[problemFound].replace('every secret ', '')}: use a generated one`,
+      );
+
+    const requires = (variable: string, present: boolean, needed: string, because: string) => {
+      if (present) problem(needed, `is required with ${variable}: ${because}`);
+    };
+    requires(
+      'NOTIFY_WEBHOOK_URLS',
+      env.NOTIFY_WEBHOOK_URLS !== undefined && !env.NOTIFY_WEBHOOK_SECRET,
+      'NOTIFY_WEBHOOK_SECRET',
+      'it signs them',
+    );
+    for (const credential of ['SERVICENOW_USERNAME', 'SERVICENOW_PASSWORD'] as const)
+      requires(
+        'SERVICENOW_INSTANCE_URL',
+        env.SERVICENOW_INSTANCE_URL !== undefined && !env[credential],
+        credential,
+        'the Table API needs credentials',
+      );
+    requires('SMTP_URL', env.SMTP_URL !== undefined && !env.EMAIL_FROM, 'EMAIL_FROM', 'emails need a sender');
+    requires(
+      'SMTP_URL',
+      env.SMTP_URL !== undefined && !env.PUBLIC_BASE_URL,
+      'PUBLIC_BASE_URL',
+      'emails carry links to this service',
+    );
 
     if (env.NODE_ENV === 'production') {
+      if (env.SERVICENOW_INSTANCE_URL !== undefined && isPlainHttpOffMachine(env.SERVICENOW_INSTANCE_URL))
+        problem(
+          'SERVICENOW_INSTANCE_URL',
+          'must use https when NODE_ENV=production: basic authentication sends the password',
+        );
       for (const variable of PUBLIC_ADDRESS_VARIABLES) {
         const urls = ([] as (string | undefined)[]).concat(env[variable]);
         if (urls.some((url) => url !== undefined && isPlainHttpOffMachine(url)))
@@ -623,6 +744,28 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     },
     metrics: { tokens: vars.METRICS_TOKEN, port: vars.METRICS_PORT },
     database: databaseOf(vars),
+    notifications: {
+      webhooks:
+        vars.NOTIFY_WEBHOOK_URLS === undefined
+          ? undefined
+          : { urls: vars.NOTIFY_WEBHOOK_URLS, secrets: vars.NOTIFY_WEBHOOK_SECRET ?? [], events: vars.NOTIFY_EVENTS },
+      slack:
+        vars.SLACK_WEBHOOK_URL === undefined ? undefined : { url: vars.SLACK_WEBHOOK_URL, events: vars.SLACK_EVENTS },
+      serviceNow:
+        vars.SERVICENOW_INSTANCE_URL === undefined
+          ? undefined
+          : {
+              instanceUrl: vars.SERVICENOW_INSTANCE_URL,
+              username: vars.SERVICENOW_USERNAME ?? '',
+              password: vars.SERVICENOW_PASSWORD ?? '',
+              events: vars.SERVICENOW_EVENTS,
+            },
+      email:
+        vars.SMTP_URL === undefined
+          ? undefined
+          : { smtpUrl: vars.SMTP_URL, from: vars.EMAIL_FROM ?? '', minIntervalMs: vars.EMAIL_MIN_INTERVAL },
+      retryForMs: vars.NOTIFY_RETRY_FOR,
+    },
     reconcile: {
       intervalMs: vars.RECONCILE_INTERVAL,
       windowMs: vars.RECONCILE_WINDOW,

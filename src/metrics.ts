@@ -71,6 +71,13 @@ export function createMetrics() {
     registers: [registry],
   });
 
+  const notifications = new Counter({
+    name: 'notifications_total',
+    help: 'Attempts to deliver a notification, by channel (webhook, slack, servicenow, email) and result (delivered, skipped, retried, abandoned).',
+    labelNames: ['channel', 'result'] as const,
+    registers: [registry],
+  });
+
   // Labelled children, looked up once per label set: prom-client hashes the labels on every call.
   const requestSeries = new Map<string, ReturnType<typeof requestDuration.labels>>();
 
@@ -87,6 +94,9 @@ export function createMetrics() {
     },
     countWebhook(eventName: string | undefined, result: WebhookResult) {
       webhookEvents.inc({ event: eventLabel(eventName), result });
+    },
+    countNotification(channel: string, result: string) {
+      notifications.inc({ channel, result });
     },
     countLoginDecision(allow: boolean, reason: string) {
       loginDecisions.inc({ decision: allow ? 'allow' : 'block', reason });

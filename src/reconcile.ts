@@ -94,13 +94,18 @@ await runCommand(COMMAND, async ({ values }) => {
     return 1;
   }
   const persona = createPersonaClient({ ...config.persona, observe: reportRateLimit });
-  const services = createServices(config, createKratosClient(config.kratos), persona, coordination);
+  const services = createServices(config, createKratosClient(config.kratos), persona, coordination, { logger });
   const from = new Date(Date.now() - windowMs);
   progress(`reading the inquiries created since ${from.toISOString()}`);
   const counts = await reconcile(
     { ...services, persona, templateIds: acceptedTemplateIds(config), logger, onPage: reportPage },
     from,
-  ).finally(() => coordination.close());
+  ).finally(async () => {
+    // With DATABASE_URL the notifications of its changes wait in the outbox for the service's
+    // relay; without, they wait in this process's memory and are sent once, now.
+    if (coordination.mode === 'single-instance') await services.notifications.relay.runOnce();
+    await coordination.close();
+  });
   process.stdout.write(
     `reconciled inquiries created since ${from.toISOString()}: checked ${counts.checked}, changed ${counts.changed}, ` +
       `unchanged ${counts.unchanged}, failed ${counts.failed}${counts.incomplete ? ' (incomplete: a page could not be read)' : ''}\n`,

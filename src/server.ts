@@ -100,9 +100,11 @@ function start() {
   const kratos = createKratosClient({ ...config.kratos, observe: metrics.observeOutbound });
   const persona = createPersonaClient({ ...config.persona, observe: metrics.observeOutbound });
   const { coordination } = startCoordination(config.database, logger);
-  const services = createServices(config, kratos, persona, coordination);
+  const services = createServices(config, kratos, persona, coordination, { logger, messages, metrics });
   const app = createApp({ config, logger, kratos, persona, services, metrics, messages });
   const metricsServer = metricsExposure(config) === 'metrics_port' ? serveMetrics(metrics, config) : undefined;
+
+  services.notifications.relay.start();
 
   const reconciliation =
     config.reconcile.intervalMs === undefined
@@ -144,7 +146,7 @@ function start() {
   drainOnSignals(server, logger, {
     stop: async () => {
       metricsServer?.close();
-      await reconciliation?.stop();
+      await Promise.all([reconciliation?.stop(), services.notifications.relay.stop()]);
     },
     closeAfterDrain: () => coordination.close(),
   });

@@ -1,6 +1,11 @@
 import type { Config } from './config.js';
 import type { Coordination } from './coordination/coordination.js';
+import { StartLinks } from './http/startLinks.js';
 import type { KratosApi } from './kratos/kratosClient.js';
+import { loadMessageCatalogue, type MessageCatalogue } from './messages/catalogue.js';
+import { createLogger, type Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
+import { createNotifications, type Notifications } from './notifications/notifications.js';
 import { createAccountReferences, type AccountReferences } from './persona/accountReferences.js';
 import type { PersonaApi } from './persona/personaClient.js';
 import type { NextStepRules } from './verification/nextStep.js';
@@ -18,6 +23,19 @@ export interface Services {
   accountReferences: AccountReferences;
   rules: TransitionRules;
   nextStepRules: NextStepRules;
+  /** The events of every change the store writes, and the relay that sends them. */
+  notifications: Notifications;
+}
+
+export interface ServiceOptions {
+  now?: () => number;
+  logger?: Logger;
+  /** Counts notification attempts. */
+  metrics?: Metrics;
+  /** The texts of emails; the shipped catalogue when absent. */
+  messages?: MessageCatalogue;
+  /** Tests shorten the waits between a notification's attempts. */
+  notificationScheduleMs?: readonly number[];
 }
 
 export function decisionStatuses(config: Readonly<Config>): DecisionStatuses {
@@ -55,11 +73,30 @@ export function createServices(
   kratos: KratosApi,
   persona: PersonaApi,
   coordination: Coordination,
-  now: () => number = Date.now,
+  options: ServiceOptions = {},
 ): Services {
+  const now = options.now ?? Date.now;
   const statuses = decisionStatuses(config);
+  const notifications = createNotifications(config, {
+    coordination,
+    statuses,
+    logger: options.logger ?? createLogger({ level: 'silent' }),
+    now,
+    ...(options.notificationScheduleMs !== undefined && { scheduleMs: options.notificationScheduleMs }),
+    ...(options.metrics !== undefined && { count: options.metrics.countNotification }),
+    email: {
+      kratos,
+      messages: options.messages ?? loadMessageCatalogue(),
+      // An emailed link works at least until the next email may be sent (EMAIL_MIN_INTERVAL).
+      links: new StartLinks({
+        ...config.start,
+        linkTtlMs: Math.max(config.start.linkTtlMs, config.notifications.email?.minIntervalMs ?? 0),
+      }),
+    },
+  });
   return {
     coordination,
+    notifications,
     accountReferences: createAccountReferences(persona),
     store: createRecordStore({
       kratos,
@@ -68,6 +105,7 @@ export function createServices(
       statuses,
       onDecline: config.record.onDecline,
       now,
+      announce: (change, unit) => notifications.announce(change, unit),
     }),
     rules: {
       statuses,

@@ -23,6 +23,11 @@ type Settings = Readonly<Config>;
 const on = (why: string) => `on: ${why}`;
 const off = (why: string) => `off: ${why}`;
 const requireApproved = (config: Settings) => config.login.policy === 'require-approved';
+const notifying = ({ notifications }: Settings) =>
+  notifications.webhooks !== undefined ||
+  notifications.slack !== undefined ||
+  notifications.serviceNow !== undefined ||
+  notifications.email !== undefined;
 
 /** One line per optional feature: add yours here. */
 const FEATURES: Record<string, (config: Settings) => string> = {
@@ -84,6 +89,28 @@ const FEATURES: Record<string, (config: Settings) => string> = {
           `RECOVERY_BY_VERIFICATION=true: /persona/recover${config.recovery.removeSecondFactors ? ', second factors removed' : ''}`,
         )
       : off('RECOVERY_BY_VERIFICATION is not true'),
+  notification_webhooks: (config) =>
+    config.notifications.webhooks === undefined
+      ? off('NOTIFY_WEBHOOK_URLS is unset')
+      : on(
+          `NOTIFY_WEBHOOK_URLS names ${config.notifications.webhooks.urls.length} receiver(s), signed per Standard Webhooks`,
+        ),
+  slack: (config) =>
+    config.notifications.slack !== undefined ? on('SLACK_WEBHOOK_URL is set') : off('SLACK_WEBHOOK_URL is unset'),
+  servicenow: (config) =>
+    config.notifications.serviceNow !== undefined
+      ? on('SERVICENOW_INSTANCE_URL is set: incidents through the Table API')
+      : off('SERVICENOW_INSTANCE_URL is unset'),
+  email_to_person: (config) =>
+    config.notifications.email !== undefined
+      ? on('SMTP_URL is set: verification links by email at registration and when the login gate blocks')
+      : off('SMTP_URL is unset'),
+  notification_outbox: (config) =>
+    !notifying(config)
+      ? off('no notification channel is configured')
+      : config.database !== undefined
+        ? 'postgres: written with each change, sent at least once after it commits, by one replica at a time'
+        : 'memory: best effort; notifications still waiting when the process stops are lost (set DATABASE_URL)',
   metrics_auth: (config) =>
     config.metrics.tokens !== undefined ? on('METRICS_TOKEN is set') : off('METRICS_TOKEN is unset'),
 };

@@ -1,3 +1,4 @@
+import type { OutboxMessage, OutboxReader } from '../notifications/outbox.js';
 import type { Deadline } from '../outbound/retry.js';
 
 /** How long the inbox keeps an applied event id: longer than Persona's redeliveries, which span about 51 hours (reference/persona-api.md, "Webhooks"). */
@@ -25,6 +26,11 @@ export interface Coordination {
   ): Promise<T>;
   /** Runs scheduled work (reconcile, outbox relay, sweeps) on one replica at a time. */
   leadership(name: string): Leadership;
+  /**
+   * The notifications written by sections, for the relay to send after they committed
+   * (src/notifications/relay.ts): in Postgres a table, in-process memory (lost when it stops).
+   */
+  readonly outbox: OutboxReader;
   /** For /readyz: whether the database answers (always ok in-process). */
   health(): Promise<{ ok: true } | { ok: false; reason: string }>;
   close(): Promise<void>;
@@ -33,7 +39,12 @@ export interface Coordination {
 export interface UnitOfWork {
   /** Inbox: records a Persona event id as applied; false when it was applied before. */
   claimEvent(eventId: string): Promise<boolean>;
-  // Later issues add: enqueue(outbox message), audit(entry).
+  /**
+   * Outbox: writes notifications with the section's changes, committed or rolled back with them.
+   * One already there (same channel and id), or held back by its `oncePer`, is not written again.
+   */
+  enqueue(messages: readonly OutboxMessage[]): Promise<void>;
+  // Later issues add: audit(entry).
 }
 
 /**

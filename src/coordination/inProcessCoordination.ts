@@ -1,21 +1,24 @@
+import type { OutboxMessage } from '../notifications/outbox.js';
 import type { Coordination, Leadership, UnitOfWork } from './coordination.js';
 import { IdentityQueue } from './identityQueue.js';
 import { MemoryInbox } from './memoryInbox.js';
+import { MemoryOutbox } from './memoryOutbox.js';
 
 /** The only replica leads everything. */
 const ALWAYS_LEADING: Leadership = { claim: async () => true, release: async () => undefined };
 
 /**
- * Coordination for exactly one replica (no `DATABASE_URL`): the per-identity queue and an inbox in
- * memory. Correct only as long as no other process writes the same records.
+ * Coordination for exactly one replica (no `DATABASE_URL`): the per-identity queue, and an inbox
+ * and an outbox in memory. Correct only as long as no other process writes the same records.
  */
 export function createInProcessCoordination(options: { now?: () => number } = {}): Coordination {
   const queue = new IdentityQueue();
   const inbox = new MemoryInbox(options.now);
+  const outbox = new MemoryOutbox(options.now);
 
   return {
     mode: 'single-instance',
-    withIdentity(identityId, _deadline, work) {
+    withIdentity<T>(identityId: string, _deadline: unknown, work: (unit: UnitOfWork) => Promise<T>) {
       return queue.run(identityId, async () => {
         const claimed: string[] = [];
         const unit: UnitOfWork = {
@@ -24,16 +27,26 @@ export function createInProcessCoordination(options: { now?: () => number } = {}
             if (fresh) claimed.push(eventId);
             return fresh;
           },
+          async enqueue(messages) {
+            written.push(...messages);
+          },
         };
+        const written: OutboxMessage[] = [];
+        let result: T;
         try {
-          return await work(unit);
+          result = await work(unit);
         } catch (error) {
           inbox.rollback(claimed);
           throw error;
         }
+        // Committed with the section: a section that failed wrote nothing. The queue runs one
+        // section of an identity at a time, so `oncePer` is checked without a race.
+        await outbox.enqueue(written);
+        return result;
       });
     },
     leadership: () => ALWAYS_LEADING,
+    outbox,
     health: async () => ({ ok: true }),
     close: async () => undefined,
   };

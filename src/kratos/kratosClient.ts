@@ -48,6 +48,11 @@ export type SessionCredentials = { cookie: string } | { sessionToken: string };
 export interface KratosApi {
   /** The identity with its `metadata_admin`, or null when Kratos has no such identity. */
   getIdentity(id: string, options?: CallOptions): Promise<KratosIdentity | null>;
+  /**
+   * Where to email the person: a verified email address of the identity if it has one, else its
+   * first email address; null when it has none or is gone. Read at send time, never kept.
+   */
+  emailAddressOf(id: string, options?: CallOptions): Promise<string | null>;
   patchIdentity(id: string, operations: JsonPatchOperation[], options?: CallOptions): Promise<void>;
   /** Revokes every session of the identity; an identity Kratos no longer has has none to revoke. */
   revokeSessions(id: string, options?: CallOptions): Promise<void>;
@@ -110,6 +115,18 @@ const recoveryCodeAnswer = z.object({
   recovery_link: z.string().min(1),
   recovery_code: z.string().min(1),
   expires_at: z.string().nullish(),
+});
+/** The identity's addresses, for an email; entries of another shape are passed over, not trusted. */
+const addressesAnswer = z.object({
+  verifiable_addresses: z
+    .array(z.unknown())
+    .nullish()
+    .transform((entries) =>
+      (entries ?? []).flatMap((entry) => {
+        const address = z.object({ value: z.string().min(3), verified: z.boolean(), via: z.string() }).safeParse(entry);
+        return address.success && address.data.via === 'email' ? [address.data] : [];
+      }),
+    ),
 });
 const sessionAnswer = z.object({
   active: z.boolean().nullish(),
@@ -192,6 +209,22 @@ export function createKratosClient(options: KratosClientOptions): KratosApi {
         if (error instanceof OutboundError && error.status === 404) return null;
         throw error;
       }
+    },
+
+    async emailAddressOf(id, callOptions) {
+      let addresses: { value: string; verified: boolean }[];
+      try {
+        ({ verifiable_addresses: addresses } = await call(
+          'getIdentity',
+          async (signal) => (await loadSdk()).identities.getIdentity({ id }, { signal }),
+          addressesAnswer,
+          callOptions,
+        ));
+      } catch (error) {
+        if (error instanceof OutboundError && error.status === 404) return null;
+        throw error;
+      }
+      return (addresses.find((address) => address.verified) ?? addresses[0])?.value ?? null;
     },
 
     async findIdentityByIdentifier(identifier, callOptions) {

@@ -1,4 +1,5 @@
 import { SECOND_FACTOR_TYPES, type KratosApi, type RecoveryCode } from '../kratos/kratosClient.js';
+import { eventNotice } from '../notifications/notice.js';
 import type { CallOptions } from '../outbound/retry.js';
 import { isCompleteInquiry, type Inquiry } from '../persona/inquiry.js';
 import type { RecordStore } from '../verification/recordStore.js';
@@ -92,6 +93,9 @@ export async function issueRecoveryCode(
           recovery_code: { inquiry_id: inquiry.id, issued_at: at, second_factors_removed: deps.removeSecondFactors },
           actions: { ...current.actions, sessions_revoked_at: at },
         },
+        notices: [
+          eventNotice('recovery.completed', at, { inquiryId: inquiry.id, purpose: 'recovery', status: held.status }),
+        ],
       };
     },
     options,

@@ -11,6 +11,7 @@ import { MESSAGE_IDS, kratosErrorBody, messageText } from '../kratos/messages.js
 import { errorFields } from '../logger.js';
 import { OutboundError } from '../outbound/outboundError.js';
 import { openInquiry } from '../verification/openInquiry.js';
+import type { Notice } from '../notifications/notice.js';
 import { markNotStarted } from '../verification/transition.js';
 
 /**
@@ -24,6 +25,8 @@ const KRATOS_BUDGET_MS = 700;
 const initiateBody = z.object({
   identity_id: z.string().refine(isUuid, 'must be a UUID'),
   traits: z.record(z.string(), z.unknown()).nullable().optional(),
+  /** The browser's Accept-Language, for the language of the registration email. */
+  accept_language: z.string().nullish().catch(null),
 });
 
 const MISCONFIGURED_HOOK =
@@ -61,12 +64,22 @@ export function initiateRoute(router: IRouter, context: RouteContext): void {
       }
 
       const templateId = config.persona.templateIds[0] as string;
+      // With SMTP_URL, the person gets the link to start verifying by email, with the first record.
+      const welcome: Notice[] =
+        config.notifications.email === undefined
+          ? []
+          : [
+              {
+                kind: 'email',
+                email: { template: 'registration', language: body.accept_language ?? null, returnTo: null },
+              },
+            ];
       let status: string | undefined;
       let inquiryId: string | null = null;
       try {
         const opened = await openInquiry(
           { ...context, templateId, prefillFields: config.persona.prefillFields },
-          { identityId, traits: body.traits ?? {}, previousInquiryId: null, purpose: 'onboarding' },
+          { identityId, traits: body.traits ?? {}, previousInquiryId: null, purpose: 'onboarding', welcome },
           {
             persona: callOptions(res, PERSONA_BUDGET_MS),
             kratos: callOptions(res, PERSONA_BUDGET_MS + KRATOS_BUDGET_MS),
@@ -79,7 +92,7 @@ export function initiateRoute(router: IRouter, context: RouteContext): void {
         if (!isDependencyFailure(error)) throw error;
         log.warn({ identity_id: identityId, ...errorFields(error) }, 'verification not started at registration');
         if (error instanceof OutboundError && error.target === 'persona')
-          status = await recordNotStarted(context, identityId, templateId, res);
+          status = await recordNotStarted(context, { identityId, templateId, welcome }, res);
         logFields.outcome = 'not_started';
       }
       logFields.identity_id = identityId;
@@ -91,14 +104,13 @@ export function initiateRoute(router: IRouter, context: RouteContext): void {
 /** Persona failed: the record says `not_started`, and `/persona/start` creates the inquiry later. */
 async function recordNotStarted(
   context: RouteContext,
-  identityId: string,
-  templateId: string,
+  { identityId, templateId, welcome }: { identityId: string; templateId: string; welcome: Notice[] },
   res: Response,
 ): Promise<string | undefined> {
   try {
     const update = await context.store.update(
       identityId,
-      ({ record }) => markNotStarted(record, templateId),
+      ({ record }) => ({ ...markNotStarted(record, templateId), ...(record === null && { notices: welcome }) }),
       callOptions(res, KRATOS_BUDGET_MS),
     );
     return update.record?.status;

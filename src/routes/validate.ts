@@ -31,6 +31,8 @@ const validateBody = z.object({
   return_to: z.string().max(2048).nullable().optional(),
   /** The browser's Accept-Language; anything odd there only costs the message its language. */
   accept_language: z.string().nullish().catch(null),
+  /** Whether the identity has an email address (never the address): a block message may then say one was sent. */
+  has_email_address: z.boolean().nullish().catch(null),
 });
 
 type ValidateBody = z.output<typeof validateBody>;
@@ -75,10 +77,26 @@ export function loginGate(context: RouteContext, logger: Logger): (req: Incoming
     declinedStatuses: config.record.declinedStatuses,
   };
 
+  const allowedReturnTo = (body: ValidateBody) =>
+    body.return_to && context.returnTo.isAllowed(body.return_to) ? body.return_to : undefined;
   /** A signed link to /persona/start: a blocked user has no session to prove who they are. */
-  const verifyLink = (body: ValidateBody, now: number) => {
-    const returnTo = body.return_to && context.returnTo.isAllowed(body.return_to) ? body.return_to : undefined;
-    return context.links.signedFor(body.identity_id, now, returnTo);
+  const verifyLink = (body: ValidateBody, now: number) =>
+    context.links.signedFor(body.identity_id, now, allowedReturnTo(body));
+
+  /**
+   * The same link by email (SMTP_URL), so a person blocked on a page that does not show
+   * `verify_url` has a way forward. Only asked for here: the email leaves the request path
+   * (notifications/email/emailRequests.ts). True when the message may say it was sent.
+   */
+  const emailLink = (body: ValidateBody, reason: BlockReason): boolean => {
+    if (reason !== 'verification_required' && reason !== 'reverification_required') return false;
+    if (body.has_email_address === false) return false;
+    const asked = context.notifications.requestEmail(body.identity_id, {
+      template: reason,
+      language: body.accept_language ?? null,
+      returnTo: allowedReturnTo(body) ?? null,
+    });
+    return asked && body.has_email_address === true;
   };
 
   async function decide(json: unknown, _req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -115,7 +133,11 @@ export function loginGate(context: RouteContext, logger: Logger): (req: Incoming
     if (verifyUrl !== undefined) messageContext['verify_url'] = verifyUrl;
     // A block the user cannot lift by verifying still leads somewhere.
     if (config.start.supportUrl !== undefined) messageContext['support_url'] = config.start.supportUrl;
-    const text = messageText(context.messages, block.text, config.login.messages[block.override], body.accept_language);
+    let text = messageText(context.messages, block.text, config.login.messages[block.override], body.accept_language);
+    if (verifyUrl !== undefined && emailLink(body, decision.reason)) {
+      messageContext['email_sent'] = true;
+      text = `${text} ${context.messages.negotiate(body.accept_language ?? undefined).text('login.email_sent')}`;
+    }
     sendJson(res, 403, kratosErrorBody(block.id, text, messageContext));
   }
 

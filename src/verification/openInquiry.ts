@@ -5,6 +5,7 @@ import type { CallOptions } from '../outbound/retry.js';
 import { isCompleteInquiry, serviceNote, type CompleteInquiry } from '../persona/inquiry.js';
 import type { PersonaApi, PrefillValues } from '../persona/personaClient.js';
 import { prefillFromTraits } from './prefill.js';
+import type { Notice } from '../notifications/notice.js';
 import { DECIDING_PURPOSES, NOT_STARTED, type PersonaRecord, type Purpose } from './record.js';
 import type { RecordStore, UpdateResult } from './recordStore.js';
 import { applyObservation, type TransitionRules } from './transition.js';
@@ -23,6 +24,8 @@ export interface OpenInquiryRequest {
   /** The inquiry this one follows (re-verification, retry); null for the identity's first. */
   previousInquiryId: string | null;
   purpose: Purpose;
+  /** Told with the identity's first record (the registration email), never with a later one. */
+  welcome?: Notice[];
 }
 
 /** Call options (deadline, observer) for the Persona calls and for the Kratos read and write. */
@@ -121,11 +124,12 @@ export async function openInquiry(
       const notStarted = DECIDING_PURPOSES.has(request.purpose) && record?.status === NOT_STARTED;
       const inquiry = await obtainInquiry(deps, request, fields, held, notStarted, budget.persona);
       opened = inquiry;
-      return applyObservation(
+      const result = applyObservation(
         record,
         { inquiry, observedAt: inquiry.updatedAt ?? inquiry.createdAt, eventId: null, purpose: request.purpose },
         deps.rules,
       );
+      return record === null && request.welcome !== undefined ? { ...result, notices: request.welcome } : result;
     },
     budget.kratos,
   );

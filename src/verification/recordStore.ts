@@ -1,5 +1,6 @@
 import type { Coordination, UnitOfWork } from '../coordination/coordination.js';
 import type { JsonPatchOperation, KratosApi, KratosIdentity } from '../kratos/kratosClient.js';
+import type { WrittenChange } from '../notifications/notifications.js';
 import type { CallOptions } from '../outbound/retry.js';
 import { withAccountActions, type DeclineActions } from './accountActions.js';
 import { readRecord, type RecordReading } from './readRecord.js';
@@ -22,6 +23,11 @@ export interface RecordStoreOptions {
   now: () => number;
   /** Tests shorten it. */
   lateLoginRevocationMs?: number;
+  /**
+   * Told about each change written, in the identity's section, with its unit of work: what it
+   * announces is written with the change (src/notifications).
+   */
+  announce?: (change: WrittenChange, unit: UnitOfWork) => Promise<void>;
 }
 
 export type StoredRecord = { found: false } | { found: true; identity: KratosIdentity; reading: RecordReading };
@@ -133,6 +139,9 @@ export function createRecordStore(options: RecordStoreOptions): RecordStore {
           await kratos.patchIdentity(identityId, patchFor(record, before), callOptions);
         }
         if (record !== null) record = await finishPendingActions(identityId, record, callOptions);
+        if (record !== null && options.announce !== undefined) {
+          await options.announce({ identityId, before, after: record, notices: result.notices ?? [] }, unit);
+        }
         return { ...result, record };
       };
       return options.coordination.withIdentity(identityId, callOptions?.deadline, section);

@@ -1,5 +1,6 @@
 import type { AttributeMatchConfig } from '../config.js';
 import type { AttributeMatch } from '../matching/attributeMatch.js';
+import type { Notice } from '../notifications/notice.js';
 import type { CompleteInquiry } from '../persona/inquiry.js';
 import { decisionOf } from './readRecord.js';
 import {
@@ -51,6 +52,8 @@ export interface TransitionResult {
   outcome: TransitionOutcome;
   /** The record after the transition (the current one when nothing was applied). */
   record: PersonaRecord | null;
+  /** What to tell beyond what the record shows (src/notifications), written with the record. */
+  notices?: Notice[];
 }
 
 export interface TransitionRules {

@@ -56,7 +56,7 @@ describe('jsonnet/initiate.jsonnet', () => {
 
     const body = await renderJsonnet('initiate', ctx);
 
-    expect(body).toEqual({ identity_id: identity.id, traits });
+    expect(body).toEqual({ identity_id: identity.id, traits, accept_language: 'en-US,en;q=0.9' });
     const response = await harness.postHook('/persona/initiate', body);
     expect(response.status).toBe(200);
     expect(harness.persona.inquiries().map((inquiry) => inquiry.referenceId)).toEqual([identity.id]);
@@ -87,6 +87,7 @@ describe('jsonnet/validate.jsonnet', () => {
       persona: { status: 'declined', verified_at: null },
       return_to: 'https://app.example.com/dashboard',
       accept_language: 'en-US,en;q=0.9',
+      has_email_address: true,
     });
     const response = await harness.postHook('/persona/validate', body);
     expect(readAsKratos(response.status, response.text)).toMatchObject({ kind: 'interrupt', id: 4100001 });
@@ -313,6 +314,11 @@ describe('the TypeScript equivalent the demo uses without jsonnet', () => {
     ],
     ['an Accept-Language that is not a list', { identity: { id: 'x' }, request_headers: { 'Accept-Language': 'de' } }],
     ['null request headers', { identity: { id: 'x' }, request_headers: null }],
+    [
+      'an SMS address only, and an entry that is no address',
+      { identity: { id: 'x', verifiable_addresses: [{ via: 'sms', value: '+15555550100' }, 'odd'] } },
+    ],
+    ['null verifiable addresses', { identity: { id: 'x', verifiable_addresses: null } }],
   ];
 
   it.each([

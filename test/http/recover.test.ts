@@ -2,6 +2,7 @@ import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sealRecoveryToken } from '../../src/security/recoveryToken.js';
 import { credential, type Credentials } from '../../sandbox/kratosCredentials.js';
+import { startWebhookReceiver } from '../../sandbox/webhookReceiver.js';
 import { RECOVERY_TEMPLATE_ID, startHarness, type Harness } from '../support/harness.js';
 
 let harness: Harness;
@@ -378,5 +379,42 @@ describe('the recovery pages', () => {
     harness = await startHarness({ PUBLIC_BASE_URL: 'https://idv.example.com' });
     expect((await request(harness.app).get('/persona/recover')).status).toBe(404);
     expect((await request(harness.app).get('/persona/recover/return')).status).toBe(404);
+  });
+});
+
+describe('recovery by verification, told', () => {
+  it('is one recovery.completed to the webhook receivers, however often the browser returns', async () => {
+    const secret = `whsec_${Buffer.from('recovery-test-signing-secret-32b').toString('base64')}`;
+    const receiver = await startWebhookReceiver({ secret });
+    try {
+      harness = await startHarness({
+        ...ENV,
+        NOTIFY_WEBHOOK_URLS: receiver.endpoint,
+        NOTIFY_WEBHOOK_SECRET: secret,
+        NOTIFY_EVENTS: 'recovery.completed',
+      });
+      const jane = person(harness, 'jane@example.com');
+      const { cookie, inquiryId } = await requestRecovery(harness, 'jane@example.com');
+      approve(harness, inquiryId);
+      expect((await returnFromPersona(harness, cookie)).body).toMatchObject({ status: 'code_issued' });
+      expect((await returnFromPersona(harness, cookie)).body).toEqual({ status: 'already_issued' });
+      await harness.notifications.relay.runOnce();
+
+      expect(receiver.verified.map((webhook) => webhook.body)).toEqual([
+        {
+          type: 'recovery.completed',
+          timestamp: record(harness, jane.identityId)['recovery_code'].issued_at,
+          data: expect.objectContaining({
+            identity_id: jane.identityId,
+            inquiry_id: inquiryId,
+            purpose: 'recovery',
+            status: 'approved',
+            standing_decision: expect.objectContaining({ outcome: 'approved' }),
+          }),
+        },
+      ]);
+    } finally {
+      await receiver.close();
+    }
   });
 });

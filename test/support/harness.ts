@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import type { Config } from '../../src/config.js';
 import { reconcile, type ReconcileCounts } from '../../src/reconcile/reconcile.js';
+import type { Notifications } from '../../src/notifications/notifications.js';
 import { acceptedTemplateIds } from '../../src/services.js';
 import { mirrorOf, type PersonaRecord } from '../../src/verification/record.js';
 import { applyObservation } from '../../src/verification/transition.js';
@@ -48,6 +49,8 @@ export interface Harness {
    * recoveries then call the service. Resolves with the service's URL.
    */
   serve(): Promise<string>;
+  /** The service's notifications; their relay sends when a test runs it. */
+  notifications: Notifications;
   close(): Promise<void>;
 }
 
@@ -101,6 +104,7 @@ export async function startHarness(
     },
     logText: () => lines.join(''),
     clock,
+    notifications: services.notifications,
     reconcile: (since) =>
       reconcile({ ...services, persona: personaClient, templateIds: acceptedTemplateIds(config), logger }, since),
     postEvent(event, options = {}) {

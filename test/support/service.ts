@@ -42,7 +42,7 @@ export async function startService(
     await postgres.start();
     coordination = postgres;
   }
-  const services = createServices(config, kratos, persona, coordination, now);
+  const services = createServices(config, kratos, persona, coordination, { now, logger, metrics });
   const app = createApp({ config, logger, kratos, persona, services, metrics, now });
   return { app, config, logger, lines, services, persona, close: () => coordination.close() };
 }

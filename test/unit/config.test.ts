@@ -381,3 +381,124 @@ describe('loadConfig', () => {
     expect(loadDatabaseConfig({})).toBeUndefined();
   });
 });
+
+const SIGNING = `whsec_${Buffer.from('a-random-32-byte-secret-for-test').toString('base64')}`;
+
+describe('notifications configuration', () => {
+  it('is off by default, retrying for 3 days once on', () => {
+    const { notifications } = loadConfig(REQUIRED);
+    expect(notifications).toEqual({
+      webhooks: undefined,
+      slack: undefined,
+      serviceNow: undefined,
+      email: undefined,
+      retryForMs: 3 * 86_400_000,
+    });
+  });
+
+  it('reads every channel, with IT-actionable events by default for Slack and ServiceNow', () => {
+    const { notifications } = loadConfig({
+      ...REQUIRED,
+      NOTIFY_WEBHOOK_URLS: 'https://a.example/hooks, https://b.example/hooks',
+      NOTIFY_WEBHOOK_SECRET: SIGNING,
+      NOTIFY_EVENTS: 'verification.declined,recovery.completed',
+      SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T0/B0/x',
+      SERVICENOW_INSTANCE_URL: 'https://example.service-now.com',
+      SERVICENOW_USERNAME: 'idv',
+      SERVICENOW_PASSWORD: 'Zq8-p1vW3k_Xr7tL',
+      SMTP_URL: 'smtp://mailer:Mx93-lQa0_vB7zTe@mail.example:587',
+      EMAIL_FROM: 'Example <idv@example.com>',
+      PUBLIC_BASE_URL: 'https://idv.example.com',
+      EMAIL_MIN_INTERVAL: '30m',
+    });
+    expect(notifications.webhooks?.urls).toEqual(['https://a.example/hooks', 'https://b.example/hooks']);
+    expect([...(notifications.webhooks?.events ?? [])]).toEqual(['verification.declined', 'recovery.completed']);
+    expect([...(notifications.slack?.events ?? [])]).toEqual([
+      'verification.declined',
+      'verification.needs_review',
+      'verification.mismatch',
+    ]);
+    expect(notifications.serviceNow).toMatchObject({ username: 'idv', password: 'Zq8-p1vW3k_Xr7tL' });
+    expect(notifications.email).toEqual({
+      smtpUrl: 'smtp://mailer:Mx93-lQa0_vB7zTe@mail.example:587',
+      from: 'Example <idv@example.com>',
+      minIntervalMs: 1_800_000,
+    });
+  });
+
+  it('names what a channel lacks', () => {
+    expect(
+      problems({
+        ...REQUIRED,
+        NOTIFY_WEBHOOK_URLS: 'https://a.example/hooks',
+        SERVICENOW_INSTANCE_URL: 'https://example.service-now.com',
+        SMTP_URL: 'smtp://mail.example:25',
+      }),
+    ).toEqual([
+      'NOTIFY_WEBHOOK_SECRET: is required with NOTIFY_WEBHOOK_URLS: it signs them',
+      'SERVICENOW_USERNAME: is required with SERVICENOW_INSTANCE_URL: the Table API needs credentials',
+      'SERVICENOW_PASSWORD: is required with SERVICENOW_INSTANCE_URL: the Table API needs credentials',
+      'EMAIL_FROM: is required with SMTP_URL: emails need a sender',
+      'PUBLIC_BASE_URL: is required with SMTP_URL: emails carry links to this service',
+    ]);
+  });
+
+  it('refuses malformed values by name, never echoing them', () => {
+    const found = problems({
+      ...REQUIRED,
+      NOTIFY_WEBHOOK_URLS: 'ftp://a.example',
+      NOTIFY_WEBHOOK_SECRET: 'whsec_dG9vLXNob3J0', // 9 bytes
+      NOTIFY_EVENTS: 'verification.declined,user.created',
+      NOTIFY_RETRY_FOR: '30d',
+      SMTP_URL: 'http://mail.example',
+      EMAIL_MIN_INTERVAL: '2d',
+    });
+    expect(found.map((problem) => problem.split(':')[0])).toEqual([
+      'NOTIFY_WEBHOOK_URLS',
+      'NOTIFY_WEBHOOK_SECRET',
+      'NOTIFY_EVENTS',
+      'NOTIFY_RETRY_FOR',
+      'SMTP_URL',
+      'EMAIL_MIN_INTERVAL',
+    ]);
+    expect(found.join('\n')).not.toContain('dG9vLXNob3J0');
+  });
+
+  it('holds the notification secrets to the secret policy', () => {
+    const weak = problems({
+      ...REQUIRED,
+      SERVICENOW_INSTANCE_URL: 'https://example.service-now.com',
+      SERVICENOW_USERNAME: 'idv',
+      SERVICENOW_PASSWORD: 'admin',
+      SMTP_URL: 'smtp://mailer:password@mail.example:587',
+      EMAIL_FROM: 'idv@example.com',
+      PUBLIC_BASE_URL: 'https://idv.example.com',
+    });
+    expect(weak).toEqual([
+      expect.stringMatching(/^SERVICENOW_PASSWORD: every secret must be at least 16 characters/),
+      expect.stringMatching(/^SMTP_URL: its password must be at least 16 characters/),
+    ]);
+    const shared = problems({
+      ...REQUIRED,
+      LINK_SIGNING_SECRET: 'Zq8-p1vW3k_Xr7tL',
+      SERVICENOW_INSTANCE_URL: 'https://example.service-now.com',
+      SERVICENOW_USERNAME: 'idv',
+      SERVICENOW_PASSWORD: 'Zq8-p1vW3k_Xr7tL',
+    });
+    expect(shared).toEqual([
+      'SERVICENOW_PASSWORD: must not reuse a value of LINK_SIGNING_SECRET: every secret needs its own',
+    ]);
+  });
+
+  it('sends ServiceNow credentials over https only in production', () => {
+    const servicenow = {
+      SERVICENOW_INSTANCE_URL: 'http://servicenow.internal',
+      SERVICENOW_USERNAME: 'idv',
+      SERVICENOW_PASSWORD: 'Zq8-p1vW3k_Xr7tL',
+    };
+    expect(problems({ ...REQUIRED, ...servicenow })).toEqual([]);
+    expect(problems({ ...REQUIRED, ...servicenow, NODE_ENV: 'production' })).toContain(
+      'SERVICENOW_INSTANCE_URL: must use https when NODE_ENV=production: basic authentication sends the password',
+    );
+  });
+});

@@ -155,4 +155,32 @@ describe('startupSummary', () => {
       expect(text).not.toContain(secret);
     }
   });
+
+  it('says which notification channels are on, and that their outbox is in memory, best effort', () => {
+    expect(summarize(REQUIRED).features).toMatchObject({
+      notification_webhooks: 'off: NOTIFY_WEBHOOK_URLS is unset',
+      slack: 'off: SLACK_WEBHOOK_URL is unset',
+      servicenow: 'off: SERVICENOW_INSTANCE_URL is unset',
+      email_to_person: 'off: SMTP_URL is unset',
+      notification_outbox: 'off: no notification channel is configured',
+    });
+    const notifying = summarize({
+      ...REQUIRED,
+      NOTIFY_WEBHOOK_URLS: 'https://a.example/hooks,https://b.example/hooks',
+      NOTIFY_WEBHOOK_SECRET: `whsec_${Buffer.from('a-random-32-byte-secret-for-test').toString('base64')}`,
+    });
+    expect(notifying.features).toMatchObject({
+      notification_webhooks: 'on: NOTIFY_WEBHOOK_URLS names 2 receiver(s), signed per Standard Webhooks',
+      notification_outbox:
+        'memory: best effort; notifications still waiting when the process stops are lost (set DATABASE_URL)',
+    });
+    const withDatabase = summarize({
+      ...REQUIRED,
+      SLACK_WEBHOOK_URL: 'https://hooks.slack.example/services/x',
+      DATABASE_URL: 'postgres://idv@db:5432/idv',
+    });
+    expect(withDatabase.features['notification_outbox']).toBe(
+      'postgres: written with each change, sent at least once after it commits, by one replica at a time',
+    );
+  });
 });

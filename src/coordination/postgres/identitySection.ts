@@ -3,6 +3,7 @@ import { CoordinationError, type UnitOfWork } from '../coordination.js';
 import { identityKey } from './advisoryKeys.js';
 import { toCoordinationError } from './databaseErrors.js';
 import { claimEvent } from './inbox.js';
+import { enqueueMessages } from './outbox.js';
 
 /** Waiting for another replica's lock may take this share of the time left; the work needs the rest. */
 const LOCK_WAIT_SHARE = 0.5;
@@ -41,7 +42,7 @@ const checkout = (pool: pg.Pool, ms: number) =>
 /**
  * One identity's section: a transaction that first takes pg_advisory_xact_lock on the identity,
  * waiting at most half of the time left before `budgetEndsAt`, then runs `work` with a unit of work
- * writing in the same transaction. Commits when `work` resolves, rolls back when it throws (and
+ * writing in the same transaction (the inbox, the outbox). Commits when `work` resolves, rolls back when it throws (and
  * rethrows its error); a failure of the database itself is a CoordinationError.
  */
 export async function identitySection<T>(
@@ -83,7 +84,10 @@ export async function identitySection<T>(
     });
     let result: T;
     try {
-      result = await work({ claimEvent: (eventId) => claimEvent(run, quotedSchema, eventId) });
+      result = await work({
+        claimEvent: (eventId) => claimEvent(run, quotedSchema, eventId),
+        enqueue: (messages) => enqueueMessages(run, quotedSchema, messages),
+      });
     } catch (error) {
       await rollback();
       throw error;

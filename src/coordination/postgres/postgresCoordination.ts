@@ -5,6 +5,7 @@ import { IdentityQueue } from '../identityQueue.js';
 import { databaseErrorFields } from './databaseErrors.js';
 import { identitySection } from './identitySection.js';
 import { pruneInbox } from './inbox.js';
+import { postgresOutbox, pruneOutbox } from './outbox.js';
 import { leadershipOn } from './leadership.js';
 import { loadMigrations, migrate, type MigrationReport } from './migrate.js';
 import { SessionConnection } from './sessionConnection.js';
@@ -21,7 +22,7 @@ export interface PostgresCoordination extends Coordination {
   migrate(): Promise<MigrationReport>;
   /**
    * Applies the migrations, trying again until they are applied or the coordination closes, then
-   * prunes the inbox every hour. Sections fail with `schema_pending` until it has resolved.
+   * prunes the inbox and the outbox every hour. Sections fail with `schema_pending` until it has resolved.
    */
   start(): Promise<void>;
 }
@@ -76,11 +77,16 @@ export function createPostgresCoordination(options: PostgresOptions, logger: Log
     }
   };
 
-  const prune = () =>
+  const prune = () => {
     void pruneInbox(pool, quotedSchema).then(
       (removed) => removed > 0 && logger.info({ removed }, 'inbox pruned of events older than 7 days'),
       (error: unknown) => logger.warn(databaseErrorFields(error), 'inbox not pruned'),
     );
+    void pruneOutbox(pool, quotedSchema).then(
+      (removed) => removed > 0 && logger.info({ removed }, 'outbox pruned of notifications settled 7 days ago'),
+      (error: unknown) => logger.warn(databaseErrorFields(error), 'outbox not pruned'),
+    );
+  };
 
   return {
     mode: 'postgres',
@@ -92,6 +98,7 @@ export function createPostgresCoordination(options: PostgresOptions, logger: Log
       });
     },
     leadership: (name) => leadershipOn(session, options.schema, name),
+    outbox: postgresOutbox(pool, quotedSchema),
     async health() {
       try {
         await session.query('SELECT 1');
