@@ -40,20 +40,23 @@ describe('migrations', () => {
     await Promise.all(replicas.map((replica) => replica.close()));
 
     const known = loadMigrations().length;
-    expect(reports.flatMap((report) => report.applied)).toEqual(['0001_inbox']);
+    expect(reports.flatMap((report) => report.applied)).toEqual(['0001_inbox', '0002_outbox']);
     expect(reports.map((report) => report.version)).toEqual([known, known, known]);
     const recorded = await database.query('SELECT version, name FROM persona_idv.migrations ORDER BY version');
-    expect(recorded.rows).toEqual([{ version: 1, name: 'inbox' }]);
-    expect(await tablesOf('persona_idv')).toEqual(['inbox', 'migrations']);
+    expect(recorded.rows).toEqual([
+      { version: 1, name: 'inbox' },
+      { version: 2, name: 'outbox' },
+    ]);
+    expect(await tablesOf('persona_idv')).toEqual(['inbox', 'migrations', 'outbox']);
     expect(await tablesOf('public')).toEqual([]);
   });
 
   it('are idempotent, and go to the configured schema', async () => {
     const first = coordinationOn('idv_custom');
-    expect((await first.migrate()).applied).toEqual(['0001_inbox']);
+    expect((await first.migrate()).applied).toEqual(['0001_inbox', '0002_outbox']);
     expect((await first.migrate()).applied).toEqual([]);
     await first.close();
-    expect(await tablesOf('idv_custom')).toEqual(['inbox', 'migrations']);
+    expect(await tablesOf('idv_custom')).toEqual(['inbox', 'migrations', 'outbox']);
   });
 
   it('leave a schema a newer build migrated further alone, and report its version', async () => {
@@ -70,9 +73,9 @@ describe('npm run migrate', () => {
     const env = { DATABASE_URL: database.url, DATABASE_SCHEMA: 'idv_command' };
     const first = await migrateCommand([], env);
     expect(first).toMatchObject({ code: 0, stderr: '' });
-    expect(first.stdout).toBe('schema idv_command: applied 0001_inbox; now at version 1\n');
+    expect(first.stdout).toBe('schema idv_command: applied 0001_inbox, 0002_outbox; now at version 2\n');
     const again = await migrateCommand([], env);
-    expect(again).toMatchObject({ code: 0, stdout: 'schema idv_command is up to date (version 1)\n' });
+    expect(again).toMatchObject({ code: 0, stdout: 'schema idv_command is up to date (version 2)\n' });
   });
 
   it('prints its usage with --help, and names a bad argument', async () => {
