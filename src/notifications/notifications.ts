@@ -135,7 +135,8 @@ export function createNotifications(config: Readonly<Config>, deps: Notification
 
   return {
     enabled,
-    relay,
+    // Without a channel there is nothing to send: no polling, no claim of the lead.
+    relay: { ...relay, start: () => (enabled ? relay.start() : undefined) },
     requestEmail: (identityId, email) => emailRequests?.request(identityId, email) ?? false,
     emailsQueued: async () => emailRequests?.idle(),
     async announce(change, unit) {
