@@ -157,6 +157,61 @@ describe('Postgres coordination: sections', () => {
   });
 });
 
+describe('Postgres coordination: the outbox', () => {
+  const message = (id: string, oncePer?: { key: string; withinMs: number }) => ({
+    id,
+    channel: 'slack',
+    body: { type: 'verification.declined', id },
+    ...(oncePer !== undefined && { oncePer }),
+  });
+  const section = (coordination: PostgresCoordination, work: Parameters<PostgresCoordination['withIdentity']>[2]) =>
+    coordination.withIdentity('5e1b3c7a-2f4d-4a9e-b8c6-0d7f1e2a9b34', deadlineIn(5_000), work);
+
+  it('keeps what a section wrote only when it commits, each message once', async () => {
+    const coordination = await replica({ schema: 'outbox_commit' });
+    await section(coordination, (unit) => unit.enqueue([message('msg_kept'), message('msg_kept')]));
+    await expect(
+      section(coordination, async (unit) => {
+        await unit.enqueue([message('msg_rolled_back')]);
+        throw new Error('the Kratos write failed');
+      }),
+    ).rejects.toThrow('the Kratos write failed');
+    await section(coordination, (unit) => unit.enqueue([message('msg_kept')]));
+    const due = await coordination.outbox.claimDue(10, 60_000);
+    expect(due.map((delivery) => [delivery.id, delivery.body])).toEqual([
+      ['msg_kept', { type: 'verification.declined', id: 'msg_kept' }],
+    ]);
+  });
+
+  it('leases what it hands out, hands a retry out when due, and holds back a oncePer key within its interval', async () => {
+    const [a, b] = [await replica({ schema: 'outbox_lease' }), await replica({ schema: 'outbox_lease' })];
+    const once = { key: 'email:someone', withinMs: 3_600_000 };
+    await section(a, (unit) => unit.enqueue([message('msg_first', once)]));
+    await section(b, (unit) => unit.enqueue([message('msg_second', once), message('msg_other')]));
+    const [taken, other] = await a.outbox.claimDue(10, 60_000);
+    expect([taken?.id, other?.id]).toEqual(['msg_first', 'msg_other']);
+    expect(await b.outbox.claimDue(10, 60_000)).toEqual([]);
+    await a.outbox.settle(taken!, { kind: 'retry', at: Date.now() - 1_000, reason: 'http_503' });
+    await a.outbox.settle(other!, { kind: 'delivered' });
+    expect(await b.outbox.claimDue(10, 60_000)).toEqual([expect.objectContaining({ id: 'msg_first', attempts: 1 })]);
+  });
+
+  it('prunes what was settled more than 7 days ago', async () => {
+    await replica({ schema: 'outbox_prune' });
+    await database.query(
+      "INSERT INTO outbox_prune.outbox (message_id, channel, body, settled_at, outcome) VALUES ('msg_old', 'slack', '{}', now() - interval '8 days', 'delivered'), ('msg_recent', 'slack', '{}', now() - interval '6 days', 'delivered'), ('msg_waiting', 'slack', '{}', NULL, NULL)",
+    );
+    await replica({ schema: 'outbox_prune' });
+    for (let attempt = 0; attempt < 100; attempt += 1) {
+      const rows = await database.query("SELECT 1 FROM outbox_prune.outbox WHERE message_id = 'msg_old'");
+      if (rows.rowCount === 0) break;
+      await sleep(20);
+    }
+    const left = await database.query('SELECT message_id FROM outbox_prune.outbox ORDER BY message_id');
+    expect(left.rows).toEqual([{ message_id: 'msg_recent' }, { message_id: 'msg_waiting' }]);
+  });
+});
+
 describe('Postgres coordination: leadership', () => {
   it('lets one replica lead, keeps it there, and hands the lead on when it is released or the replica stops', async () => {
     const replicas = [await replica(), await replica(), await replica()];

@@ -1,8 +1,6 @@
 import type pg from 'pg';
 import { INBOX_RETENTION_MS } from '../coordination.js';
-
-/** Rows deleted per statement when pruning, so no statement holds many row locks for long. */
-const PRUNE_BATCH = 10_000;
+import { deleteInBatches } from './deleteInBatches.js';
 
 type Run = (text: string, values?: unknown[]) => Promise<pg.QueryResult>;
 
@@ -19,16 +17,10 @@ export async function claimEvent(run: Run, quotedSchema: string, eventId: string
 }
 
 /** Deletes the ids older than the retention; every replica may run it, any number of times. */
-export async function pruneInbox(pool: pg.Pool, quotedSchema: string): Promise<number> {
-  let removed = 0;
-  for (let batch = PRUNE_BATCH; batch === PRUNE_BATCH;) {
-    const result = await pool.query(
-      `DELETE FROM ${quotedSchema}.inbox WHERE event_id IN (SELECT event_id FROM ${quotedSchema}.inbox ` +
-        `WHERE applied_at < now() - make_interval(secs => $1) LIMIT $2)`,
-      [INBOX_RETENTION_MS / 1000, PRUNE_BATCH],
-    );
-    batch = result.rowCount ?? 0;
-    removed += batch;
-  }
-  return removed;
-}
+export const pruneInbox = (pool: pg.Pool, quotedSchema: string): Promise<number> =>
+  deleteInBatches(
+    pool,
+    `DELETE FROM ${quotedSchema}.inbox WHERE event_id IN (SELECT event_id FROM ${quotedSchema}.inbox ` +
+      `WHERE applied_at < now() - make_interval(secs => $1) LIMIT $2)`,
+    [INBOX_RETENTION_MS / 1000],
+  );

@@ -1,10 +1,10 @@
 import type pg from 'pg';
 import type { OutboxDelivery, OutboxMessage, OutboxReader, Settlement } from '../../notifications/outbox.js';
 import { toCoordinationError } from './databaseErrors.js';
+import { deleteInBatches } from './deleteInBatches.js';
 
 /** Sent and given-up rows are kept this long (for a look at what was sent), then pruned. */
 const RETENTION_SECONDS = 7 * 86_400;
-const PRUNE_BATCH = 10_000;
 
 type Run = (text: string, values?: unknown[]) => Promise<pg.QueryResult>;
 
@@ -104,16 +104,10 @@ export function postgresOutbox(pool: pg.Pool, quotedSchema: string): OutboxReade
 }
 
 /** Deletes rows settled longer ago than the retention; every replica may run it, any number of times. */
-export async function pruneOutbox(pool: pg.Pool, quotedSchema: string): Promise<number> {
-  let removed = 0;
-  for (let batch = PRUNE_BATCH; batch === PRUNE_BATCH;) {
-    const result = await pool.query(
-      `DELETE FROM ${quotedSchema}.outbox WHERE id IN (SELECT id FROM ${quotedSchema}.outbox ` +
-        `WHERE settled_at < now() - make_interval(secs => $1) LIMIT $2)`,
-      [RETENTION_SECONDS, PRUNE_BATCH],
-    );
-    batch = result.rowCount ?? 0;
-    removed += batch;
-  }
-  return removed;
-}
+export const pruneOutbox = (pool: pg.Pool, quotedSchema: string): Promise<number> =>
+  deleteInBatches(
+    pool,
+    `DELETE FROM ${quotedSchema}.outbox WHERE id IN (SELECT id FROM ${quotedSchema}.outbox ` +
+      `WHERE settled_at < now() - make_interval(secs => $1) LIMIT $2)`,
+    [RETENTION_SECONDS],
+  );
