@@ -82,7 +82,9 @@ const FEATURES: Record<string, (config: Settings) => string> = {
   step_up_template: (config) =>
     config.stepUp.templateId !== undefined
       ? on('PERSONA_STEP_UP_TEMPLATE_ID is set: step-ups are inquiries of their own template')
-      : off('PERSONA_STEP_UP_TEMPLATE_ID is unset: a step-up is a re-verification with PERSONA_TEMPLATE_ID'),
+      : off(
+          'PERSONA_STEP_UP_TEMPLATE_ID is unset: no step-up is offered, so a settings change that needs one is refused unless an approval is no older than STEP_UP_MAX_AGE',
+        ),
   recovery_by_verification: (config) =>
     config.recovery.enabled
       ? on(

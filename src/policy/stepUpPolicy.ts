@@ -51,6 +51,8 @@ export interface StepUpPolicy {
   traits: readonly string[];
   approvedStatuses: ReadonlySet<string>;
   declinedStatuses: ReadonlySet<string>;
+  /** Whether a step-up can be offered (PERSONA_STEP_UP_TEMPLATE_ID is set). */
+  stepUpOffered: boolean;
 }
 
 export interface SettingsFacts extends Freshness {
@@ -61,7 +63,7 @@ export interface SettingsFacts extends Freshness {
   changedTraits: readonly string[] | null;
 }
 
-export type SettingsBlockReason = 'declined' | 'verification_required' | 'step_up_required';
+export type SettingsBlockReason = 'declined' | 'verification_required' | 'step_up_required' | 'step_up_unavailable';
 export type SettingsDecision =
   | { allow: true; reason: 'fresh_verification' | 'no_verified_trait_changed' }
   | { allow: false; reason: SettingsBlockReason };
@@ -80,7 +82,8 @@ function touchesGatedTraits(changed: readonly string[] | null, gated: readonly s
 /**
  * A declined identity changes nothing. A profile change that touches no gated trait goes ahead.
  * Everything else needs an approval no older than STEP_UP_MAX_AGE: an identity never approved is
- * asked to verify (4100002), one approved too long ago to verify again (4100006).
+ * asked to verify (4100002), one approved too long ago to verify again (4100006), which without a
+ * step-up template it cannot (planStepUp.ts says why its own template does not stand in).
  */
 export function decideSettings(facts: SettingsFacts, policy: StepUpPolicy, nowMs: number): SettingsDecision {
   if (facts.status !== null && policy.declinedStatuses.has(facts.status)) return { allow: false, reason: 'declined' };
@@ -90,7 +93,6 @@ export function decideSettings(facts: SettingsFacts, policy: StepUpPolicy, nowMs
   if (facts.status === null || !policy.approvedStatuses.has(facts.status)) {
     return { allow: false, reason: 'verification_required' };
   }
-  return isFresh(facts, policy.maxAgeMs, nowMs)
-    ? { allow: true, reason: 'fresh_verification' }
-    : { allow: false, reason: 'step_up_required' };
+  if (isFresh(facts, policy.maxAgeMs, nowMs)) return { allow: true, reason: 'fresh_verification' };
+  return { allow: false, reason: policy.stepUpOffered ? 'step_up_required' : 'step_up_unavailable' };
 }

@@ -18,6 +18,7 @@ import {
   type SettingsMethod,
   type StepUpPolicy,
 } from '../policy/stepUpPolicy.js';
+import { STEP_UP_UNAVAILABLE } from '../stepUp/planStepUp.js';
 
 export const SETTINGS_GATE_PATH = '/persona/settings';
 const BODY_LIMIT_BYTES = 32 * 1024;
@@ -56,6 +57,7 @@ const TARGETS: Record<SettingsBlockReason, StartTarget | undefined> = {
   declined: undefined,
   verification_required: { purpose: 'verification' },
   step_up_required: { purpose: 'step_up' },
+  step_up_unavailable: undefined,
 };
 
 /**
@@ -73,6 +75,7 @@ export function settingsGate(
     traits: config.stepUp.traits,
     approvedStatuses: config.record.approvedStatuses,
     declinedStatuses: config.record.declinedStatuses,
+    stepUpOffered: config.stepUp.templateId !== undefined,
   };
   /** Each block's message id, its text in the catalogue, and the operator's text that overrides it. */
   const blocks: Record<SettingsBlockReason, { id: number; text: MessageKey; override: string | undefined }> = {
@@ -87,6 +90,8 @@ export function settingsGate(
       text: 'settings.step_up_required',
       override: config.stepUp.message,
     },
+    // STEP_UP_MESSAGE asks to verify again, which this person cannot: the catalogue's text says so.
+    step_up_unavailable: { id: MESSAGE_IDS.stepUpRequired, text: 'settings.step_up_unavailable', override: undefined },
   };
   const text = (key: MessageKey, override: string | undefined, body: SettingsBody) =>
     messageText(context.messages, key, override, body.accept_language);
@@ -152,6 +157,7 @@ export function settingsGate(
       sendJson(res, 204);
       return;
     }
+    if (decision.reason === 'step_up_unavailable') log.warn({ identity_id: body.identity_id }, STEP_UP_UNAVAILABLE);
     const block = blocks[decision.reason];
     const messageContext: MessageContext = { reason: decision.reason, status: mirror?.status ?? null };
     const target = TARGETS[decision.reason];

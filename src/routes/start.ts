@@ -9,6 +9,7 @@ import { HttpError } from '../http/httpError.js';
 import { wayForward, type Offers } from '../http/wayForward.js';
 import { entryStatus, type EntryStep } from '../persona/personaEntry.js';
 import { templateFor } from '../services.js';
+import { STEP_UP_UNAVAILABLE } from '../stepUp/planStepUp.js';
 import { openInquiry } from '../verification/openInquiry.js';
 import { publicStatus } from '../verification/publicStatus.js';
 
@@ -25,11 +26,18 @@ const entryStep = (inquiryId: string, status: string | null): EntryStep | undefi
       : undefined;
 
 /** What start tells a user it sends nowhere, and the ways on: the app, and support after a refusal. */
-const INFORMATION: Record<'verified' | 'in_review' | 'declined' | 'failed', { page: Page; offers: Offers }> = {
+const INFORMATION: Record<
+  'verified' | 'in_review' | 'declined' | 'failed' | 'step_up_unavailable',
+  { page: Page; offers: Offers }
+> = {
   verified: { page: { title: 'page.verified.title', message: 'page.verified.message' }, offers: {} },
   in_review: { page: { title: 'page.in_review.title', message: 'page.in_review.message' }, offers: { continue: true } },
   declined: { page: { title: 'page.declined.title', message: 'page.declined.message' }, offers: { support: true } },
   failed: { page: { title: 'page.failed.title', message: 'page.failed.message' }, offers: { support: true } },
+  step_up_unavailable: {
+    page: { title: 'page.step_up_unavailable.title', message: 'page.step_up_unavailable.message' },
+    offers: { support: true },
+  },
 };
 
 export function startRoute(router: IRouter, context: RouteContext): void {
@@ -108,6 +116,9 @@ export function startRoute(router: IRouter, context: RouteContext): void {
       case 'in_review':
       case 'declined':
       case 'failed':
+        return inform(req, res, state, step.kind);
+      case 'step_up_unavailable':
+        requestLocals(res).log.warn({ identity_id: state.identityId }, STEP_UP_UNAVAILABLE);
         return inform(req, res, state, step.kind);
       case 'unavailable':
         throw unavailable();

@@ -10,6 +10,10 @@ import { instantOf } from '../verification/standingDecision.js';
  */
 const CONTINUE_WITHIN_MS = 24 * 3_600_000;
 
+/** The warning logged where a step-up is due and none can be offered: the operator's to fix. */
+export const STEP_UP_UNAVAILABLE =
+  'a step-up is due but PERSONA_STEP_UP_TEMPLATE_ID is unset: set it, so that people can verify again';
+
 export interface StepUpRules {
   /** STEP_UP_MAX_AGE, or the `max_age` an application asked for. */
   maxAgeMs: number;
@@ -19,30 +23,38 @@ export interface StepUpRules {
 
 /**
  * What `/persona/start?purpose=step_up` does. Step-up proves again that the person is the one
- * verified, so it rests on a standing approval: without one (never verified, declined, or an
- * approval due for re-verification), the identity's own verification comes first. An approval no
- * older than the max age, the standing one or a step-up or recovery inquiry's, is enough. Otherwise
- * a step-up inquiry is continued (within a day) or opened; a declined or failed one is followed by
- * another only with ALLOW_RETRIES. Without a step-up template, a re-verification with the identity's
- * own template stands in.
+ * verified, so it rests on a standing approval: without one (never verified, declined, in review),
+ * the identity's own verification comes first. With one, however old (REVERIFY_AFTER is the login
+ * gate's to ask for), an approval no older than the max age is enough: the standing one or a
+ * step-up or recovery inquiry's.
+ *
+ * Otherwise only an inquiry of the step-up template proves it, never one of the identity's own
+ * template: that template checks that a document and a selfie belong together, not that they are
+ * the account's, so someone holding a stolen session would pass it with their own passport and
+ * become the standing decision. Without a step-up template there is no step-up to offer.
+ *
+ * A step-up inquiry is continued within a day; a declined or failed one is followed by a new one
+ * whatever ALLOW_RETRIES says (which is about the standing decision): it never touched the
+ * standing decision, and refusing another would let whoever failed on purpose, a thief who knows
+ * the password, lock the owner out of every credential change.
  */
 export function planStepUp(reading: RecordReading, rules: NextStepRules, stepUp: StepUpRules, nowMs: number): NextStep {
-  const deciding = planNextStep(reading, rules, nowMs);
-  if (deciding.kind !== 'verified' || reading.kind !== 'record') return deciding;
+  if (reading.kind !== 'record' || reading.record.decision?.outcome !== 'approved') {
+    return planNextStep(reading, rules, nowMs);
+  }
   const { record } = reading;
   const mirror = mirrorOf(record);
   if (
     isFresh({ verifiedAt: mirror.verified_at, stepUpVerifiedAt: mirror.step_up_verified_at }, stepUp.maxAgeMs, nowMs)
   ) {
-    return deciding;
+    return { kind: 'verified' };
   }
-  if (!stepUp.withTemplate) return planNextStep(reading, { ...rules, reverifyAfterMs: stepUp.maxAgeMs }, nowMs);
+  if (!stepUp.withTemplate) return { kind: 'step_up_unavailable' };
 
   const held = record.purposes.step_up;
   if (held === undefined) return { kind: 'create', previousInquiryId: null, purpose: 'step_up' };
   const again = { kind: 'create', previousInquiryId: held.inquiry_id, purpose: 'step_up' } as const;
-  if (held.outcome === 'approved') return again;
-  if (held.outcome === 'declined' || held.status === 'failed') return rules.allowRetries ? again : { kind: 'failed' };
+  if (held.outcome !== null || held.status === 'failed') return again;
   const recent = nowMs - instantOf(held.created_at) <= CONTINUE_WITHIN_MS;
   switch (held.status) {
     case 'created':

@@ -20,7 +20,9 @@ export type NextStep =
   | { kind: 'declined' }
   | { kind: 'failed' }
   /** The record cannot be interpreted: nothing is started until someone looks at it. */
-  | { kind: 'unavailable' };
+  | { kind: 'unavailable' }
+  /** A step-up is due but PERSONA_STEP_UP_TEMPLATE_ID is unset: nothing can prove it is the same person. */
+  | { kind: 'step_up_unavailable' };
 
 export interface NextStepRules {
   allowRetries: boolean;

@@ -4,7 +4,7 @@ import loginExample from '../fixtures/kratos/ctx-login-after.json' with { type: 
 import registrationExample from '../fixtures/kratos/ctx-registration-after.json' with { type: 'json' };
 import settingsExample from '../fixtures/kratos/ctx-settings-after.json' with { type: 'json' };
 import { SETTINGS_METHODS } from '../../src/policy/stepUpPolicy.js';
-import { startHarness, type Harness } from '../support/harness.js';
+import { STEP_UP_TEMPLATE_ID, startHarness, type Harness } from '../support/harness.js';
 import { readAsKratos } from '../../sandbox/kratosResponse.js';
 
 type Ctx = Record<string, unknown> & { identity: Record<string, unknown> };
@@ -208,6 +208,7 @@ describe('jsonnet/settings.jsonnet', () => {
     harness = await startHarness({
       PUBLIC_BASE_URL: 'https://idv.example.com',
       RETURN_TO_ALLOWLIST: 'https://app.example.com',
+      PERSONA_STEP_UP_TEMPLATE_ID: STEP_UP_TEMPLATE_ID,
     });
     const identity = harness.kratos.createIdentity({ traits: settingsExample.session.identity.traits });
     const mirror = (agoMs: number) => ({

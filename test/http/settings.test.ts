@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SETTINGS_METHODS, type SettingsMethod } from '../../src/policy/stepUpPolicy.js';
 import { readAsKratos } from '../../sandbox/kratosResponse.js';
 import type { SettingsChange } from '../../sandbox/kratosSettings.js';
-import { ORY_WEBHOOK_SECRET, startHarness, type Harness } from '../support/harness.js';
+import { ORY_WEBHOOK_SECRET, STEP_UP_TEMPLATE_ID, startHarness, type Harness } from '../support/harness.js';
 
 let harness: Harness;
 afterEach(() => harness.close());
@@ -12,6 +12,8 @@ const MINUTE = 60_000;
 const ENV = {
   PUBLIC_BASE_URL: 'https://idv.example.com',
   RETURN_TO_ALLOWLIST: 'https://app.example.com',
+  PERSONA_STEP_UP_TEMPLATE_ID: STEP_UP_TEMPLATE_ID,
+  SUPPORT_URL: 'https://help.example.com',
 };
 const SETTINGS_PAGE = 'https://app.example.com/settings?flow=5f2c';
 
@@ -84,6 +86,7 @@ describe('POST /persona/settings through Kratos’s settings flow and the real j
           status: 'approved',
           // The browser's flow carries its session cookie: /persona/start reads the session itself.
           verify_url: `https://idv.example.com/persona/start?purpose=step_up&return_to=${encodeURIComponent(SETTINGS_PAGE)}`,
+          support_url: 'https://help.example.com',
         },
         formLevel: true,
       });
@@ -150,6 +153,34 @@ describe('POST /persona/settings through Kratos’s settings flow and the real j
         verify_url: `https://idv.example.com/persona/start?return_to=${encodeURIComponent(SETTINGS_PAGE)}`,
       },
     });
+  });
+
+  it('without a step-up template, says none is offered (no link to verify, a link to support) and warns the operator', async () => {
+    harness = await startHarness({ ...ENV, PERSONA_STEP_UP_TEMPLATE_ID: undefined });
+    await harness.serve();
+    const { identityId, token } = signedIn(harness, 'approved', 16 * MINUTE);
+
+    const result = await harness.kratos.changeSettings(token, change('password'));
+
+    expect(result?.saved).toBe(false);
+    expect(result?.hook.reading).toEqual({
+      kind: 'interrupt',
+      id: 4100006,
+      text: 'This change needs a recent verification of your identity, which is not offered here. Please contact support.',
+      type: 'error',
+      context: { reason: 'step_up_unavailable', status: 'approved', support_url: 'https://help.example.com' },
+      formLevel: true,
+    });
+    expect(harness.logs).toContainEqual(
+      expect.objectContaining({
+        level: 40,
+        identity_id: identityId,
+        msg: expect.stringContaining('PERSONA_STEP_UP_TEMPLATE_ID is unset'),
+      }),
+    );
+    // A fresh approval still lets the change through.
+    const fresh = signedIn(harness, 'approved', 5 * MINUTE);
+    expect(await harness.kratos.changeSettings(fresh.token, change('password'))).toMatchObject({ saved: true });
   });
 
   it('with STEP_UP_TRAITS, lets profile changes of other traits through and gates those', async () => {

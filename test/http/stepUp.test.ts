@@ -144,27 +144,73 @@ describe('GET /persona/start?purpose=step_up', () => {
       }),
     );
     const status = await get(harness, '/persona/status', { cookie: user.session.cookie }, { purpose: 'step_up' });
+    // Reported, and another step-up may follow at once.
     expect(status.body).toMatchObject({
       status: 'approved',
-      verification_required: false,
+      verification_required: true,
+      verify_url: 'https://idv.example.com/persona/start?purpose=step_up',
       step_up: { fresh: false, status: 'declined' },
     });
-    // Without ALLOW_RETRIES a declined step-up is not followed by another.
-    const again = await get(harness, '/persona/start', { cookie: user.session.cookie }, { purpose: 'step_up' });
-    expect(again.status).toBe(200);
-    expect(creates(harness)).toHaveLength(1);
   });
 
-  it('without a step-up template, runs a re-verification with the identity’s own template', async () => {
-    harness = await startHarness({ ...ENV, PERSONA_STEP_UP_TEMPLATE_ID: '' });
+  it('follows a declined step-up with a new one, even without ALLOW_RETRIES, so whoever failed on purpose locks nobody out', async () => {
+    harness = await startHarness(ENV);
     const user = approvedUser(harness);
-    const inquiryId = await startStepUp(harness, { cookie: user.session.cookie });
-    expect(harness.persona.inquiry(inquiryId)?.templateId).toBe(TEMPLATE_ID);
-    expect(record(harness, user.identityId)).toMatchObject({
-      inquiry_id: inquiryId,
-      purpose: 'reverification',
-      decision: { outcome: 'approved', inquiry_id: user.inquiryId },
+    const thief = harness.kratos.createSession(user.identityId);
+    const failed = await startStepUp(harness, { cookie: thief.cookie });
+    await decide(harness, failed, 'declined');
+
+    // Days later the owner, signed in, still needs a step-up to change the password, and gets one.
+    harness.clock.now += 3 * 24 * 60 * MINUTE;
+    const blocked = await settingsGate(harness, user.identityId);
+    expect(readAsKratos(blocked.status, blocked.text)).toMatchObject({ kind: 'interrupt', id: 4100006 });
+    const again = await startStepUp(harness, { cookie: user.session.cookie });
+
+    expect(again).not.toBe(failed);
+    expect(harness.persona.inquiry(again)?.templateId).toBe(STEP_UP_TEMPLATE_ID);
+    expect(record(harness, user.identityId).purposes.step_up).toMatchObject({ inquiry_id: again, status: 'created' });
+    await decide(harness, again, 'approved');
+    expect((await settingsGate(harness, user.identityId)).status).toBe(204);
+  });
+
+  it('opens a step-up of its own template when the approval is due under REVERIFY_AFTER, never a re-verification', async () => {
+    harness = await startHarness({ ...ENV, REVERIFY_AFTER: '30d' });
+    const { identityId, inquiryId: onboarding } = harness.identityInState('approved', {
+      decidedAgoMs: 40 * 24 * 60 * MINUTE,
     });
+    const before = record(harness, identityId);
+
+    const inquiryId = await startStepUp(harness, { cookie: harness.kratos.createSession(identityId).cookie });
+
+    expect(harness.persona.inquiry(inquiryId)?.templateId).toBe(STEP_UP_TEMPLATE_ID);
+    expect(record(harness, identityId)).toMatchObject({
+      inquiry_id: onboarding,
+      purposes: { step_up: { inquiry_id: inquiryId } },
+      decision: before.decision,
+    });
+  });
+
+  it('without a step-up template, offers none: never an inquiry of the identity’s own template', async () => {
+    harness = await startHarness({ ...ENV, PERSONA_STEP_UP_TEMPLATE_ID: '', SUPPORT_URL: 'https://help.example.com' });
+    const user = approvedUser(harness);
+    const before = record(harness, user.identityId);
+
+    const page = await get(harness, '/persona/start', { cookie: user.session.cookie }, { purpose: 'step_up' }).set(
+      'Accept',
+      'text/html',
+    );
+
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('<h1>Verification not available</h1>');
+    expect(page.text).toContain('<a href="https://help.example.com">Contact support</a>');
+    expect(creates(harness)).toHaveLength(0);
+    expect(record(harness, user.identityId)).toEqual(before);
+    expect(harness.logs).toContainEqual(
+      expect.objectContaining({ level: 40, msg: expect.stringContaining('PERSONA_STEP_UP_TEMPLATE_ID is unset') }),
+    );
+    const status = await get(harness, '/persona/status', { cookie: user.session.cookie }, { purpose: 'step_up' });
+    expect(status.body).toMatchObject({ verification_required: false, verify_url: null, step_up: { fresh: false } });
+    expect((await settingsGate(harness, user.identityId)).status).toBe(403);
   });
 
   it('sends an identity never verified to its own verification first', async () => {

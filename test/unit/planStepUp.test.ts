@@ -78,27 +78,49 @@ describe('planStepUp', () => {
     });
   });
 
-  it('follows a declined or failed step-up with another only with ALLOW_RETRIES', () => {
+  it('follows a declined or failed step-up with another, whatever ALLOW_RETRIES says', () => {
     for (const status of ['declined', 'failed']) {
       const ended = withStepUp(approved(), 'inq_up', status, 31, 30);
-      expect(plan(ended, 40)).toEqual({ kind: 'failed' });
-      expect(plan(ended, 40, { allowRetries: true })).toEqual({
-        kind: 'create',
-        previousInquiryId: 'inq_up',
-        purpose: 'step_up',
-      });
+      for (const allowRetries of [false, true]) {
+        expect(plan(ended, 40, { allowRetries })).toEqual({
+          kind: 'create',
+          previousInquiryId: 'inq_up',
+          purpose: 'step_up',
+        });
+      }
       // A declined step-up never touches the standing approval.
       expect(ended.decision).toMatchObject({ outcome: 'approved', inquiry_id: 'inq_on' });
     }
   });
 
-  it('without a step-up template, asks for a re-verification with the identity’s own template', () => {
-    const withoutTemplate = { ...stepUp, withTemplate: false };
-    expect(plan(approved(), 20, {}, withoutTemplate)).toEqual({
+  it('opens a step-up, never a re-verification, when the approval is due under REVERIFY_AFTER', () => {
+    const dueRules = { reverifyAfterMs: 60 * MINUTE };
+    expect(plan(approved(), 24 * 60, dueRules)).toEqual({
       kind: 'create',
-      previousInquiryId: 'inq_on',
-      purpose: 'reverification',
+      previousInquiryId: null,
+      purpose: 'step_up',
     });
+    // A re-verification already in progress is the login gate's business, not the step-up's.
+    const reverifying = recordAfter([['inq_re', 'pending', 100, 99]], rules, approved()) as PersonaRecord;
+    expect(reverifying).toMatchObject({ inquiry_id: 'inq_re', decision: { inquiry_id: 'inq_on' } });
+    expect(plan(reverifying, 24 * 60, dueRules)).toEqual({
+      kind: 'create',
+      previousInquiryId: null,
+      purpose: 'step_up',
+    });
+    expect(plan(approved(), 10, dueRules)).toEqual({ kind: 'verified' });
+  });
+
+  it('without a step-up template, offers no step-up: never one with the identity’s own template', () => {
+    const withoutTemplate = { ...stepUp, withTemplate: false };
+    expect(plan(approved(), 20, {}, withoutTemplate)).toEqual({ kind: 'step_up_unavailable' });
+    expect(plan(approved(), 20, { reverifyAfterMs: MINUTE }, withoutTemplate)).toEqual({ kind: 'step_up_unavailable' });
     expect(plan(approved(), 10, {}, withoutTemplate)).toEqual({ kind: 'verified' });
+    // The identity's own verification still comes first where there is no standing approval.
+    expect(plan(null, 10, {}, withoutTemplate)).toEqual({
+      kind: 'create',
+      previousInquiryId: null,
+      purpose: 'onboarding',
+    });
   });
 });

@@ -16,6 +16,7 @@ const policy = (overrides: Partial<StepUpPolicy> = {}): StepUpPolicy => ({
   traits: [],
   approvedStatuses: new Set(['approved']),
   declinedStatuses: new Set(['declined']),
+  stepUpOffered: true,
   ...overrides,
 });
 const facts = (overrides: Partial<SettingsFacts> = {}): SettingsFacts => ({
@@ -94,6 +95,19 @@ describe('decideSettings', () => {
     expect(decideSettings(facts({ verifiedAt: ago(4 * MINUTE) }), policy({ maxAgeMs: 5 * MINUTE }), now).allow).toBe(
       true,
     );
+  });
+
+  it('says a step-up cannot be offered without a step-up template, and still lets a fresh approval through', () => {
+    const withoutTemplate = policy({ stepUpOffered: false });
+    expect(decideSettings(facts(), withoutTemplate, now)).toEqual({ allow: false, reason: 'step_up_unavailable' });
+    expect(decideSettings(facts({ verifiedAt: ago(MINUTE) }), withoutTemplate, now)).toEqual({
+      allow: true,
+      reason: 'fresh_verification',
+    });
+    expect(decideSettings(facts({ status: 'pending', verifiedAt: null }), withoutTemplate, now)).toEqual({
+      allow: false,
+      reason: 'verification_required',
+    });
   });
 
   describe('profile and STEP_UP_TRAITS', () => {
