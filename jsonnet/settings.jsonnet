@@ -2,10 +2,13 @@
 //
 // With response.parse Kratos runs the hook before the change is saved: ctx.identity is the
 // identity as it will be, ctx.session.identity as it was, so the profile method's changed traits
-// are their difference. Only the changed trait paths are sent, never their values. Settings flows
-// never say which method is used (Kratos sets no flow.active there), so each method's hook names
-// its method in the URL (?method=password). The step-up decision comes from the public mirror
-// metadata_public.persona: no call to Kratos. ctx.identity never holds metadata_admin: do not read it.
+// are their difference. Kratos has already derived the new recovery and verifiable addresses from
+// the traits, so whether one of them changes is sent too. Only the changed trait paths and that
+// fact are sent, never values. Settings flows never say which method is used (Kratos sets no
+// flow.active there), so each method's hook names its method in the URL (?method=password). The
+// step-up decision comes from the public mirror metadata_public.persona: no call to Kratos.
+// ctx.identity never holds metadata_admin: do not read it. The session's authenticated_at is sent
+// for the service's log; the decision does not rest on it.
 //
 // A browser's flow carries its Kratos session cookie (request_cookies holds every cookie): the
 // verification link can then rely on that session; otherwise (a native app's session token) the
@@ -22,11 +25,21 @@ local changedPaths(before, after, path) =
   else if before == after then []
   else [std.join('.', path)];
 
+// An identity's recovery and verifiable addresses as a set of "kind via value" texts.
+local addresses(identity) =
+  local listed(kind) =
+    local list = if std.isObject(identity) then std.get(identity, kind, []) else [];
+    if std.isArray(list) then [
+      kind + ' ' + std.toString(std.get(address, 'via', null)) + ' ' + std.toString(std.get(address, 'value', null))
+      for address in list
+      if std.isObject(address)
+    ] else [];
+  std.set(listed('recovery_addresses') + listed('verifiable_addresses'));
+
 function(ctx)
   local session = std.get(ctx, 'session', null);
-  local before = if std.isObject(session) && std.isObject(std.get(session, 'identity', null))
-  then std.get(session.identity, 'traits', null)
-  else null;
+  local sessionIdentity = if std.isObject(session) then std.get(session, 'identity', null) else null;
+  local before = if std.isObject(sessionIdentity) then std.get(sessionIdentity, 'traits', null) else null;
   local metadataPublic = std.get(ctx.identity, 'metadata_public', null);
   local flow = std.get(ctx, 'flow', {});
   local cookies = std.get(ctx, 'request_cookies', {});
@@ -37,6 +50,8 @@ function(ctx)
     identity_id: ctx.identity.id,
     persona: if std.isObject(metadataPublic) then std.get(metadataPublic, 'persona', null) else null,
     changed_traits: if std.isObject(session) then changedPaths(before, std.get(ctx.identity, 'traits', null), []) else null,
+    changed_addresses: if std.isObject(sessionIdentity) then addresses(sessionIdentity) != addresses(ctx.identity) else null,
+    authenticated_at: if std.isObject(session) then std.get(session, 'authenticated_at', null) else null,
     session_cookie: std.isObject(cookies) && std.length(std.filter(sessionCookie, std.objectFields(cookies))) > 0,
     settings_url: if std.isArray(referer) && std.length(referer) > 0 then referer[0] else null,
     return_to: if std.isObject(flow) then std.get(flow, 'return_to', null) else null,

@@ -52,6 +52,22 @@ const changedPaths = (before: unknown, after: unknown, path: string[]): string[]
   return equal(before, after) ? [] : [path.join('.')];
 };
 
+/** Jsonnet's std.toString: a string as it is, anything else as its JSON. */
+const toText = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value));
+
+/** settings.jsonnet's addresses: the recovery and verifiable addresses as a sorted set of texts. */
+const addresses = (identity: unknown): string[] => {
+  const listed = (kind: string) => {
+    const list = isObject(identity) ? get(identity, kind, []) : [];
+    return Array.isArray(list)
+      ? list
+          .filter(isObject)
+          .map((address) => `${kind} ${toText(get(address, 'via', null))} ${toText(get(address, 'value', null))}`)
+      : [];
+  };
+  return [...new Set([...listed('recovery_addresses'), ...listed('verifiable_addresses')])].sort();
+};
+
 const SESSION_COOKIE = /^(?:ory_kratos_session|ory_session_)/;
 
 /** The templates' accept_language: Kratos's list of Accept-Language values, joined. */
@@ -63,7 +79,8 @@ function acceptLanguageOf(ctx: Record<string, unknown>) {
 
 function settingsBody(ctx: { identity: Record<string, unknown> } & Record<string, unknown>) {
   const session = get(ctx, 'session', null);
-  const before = isObject(session) && isObject(session['identity']) ? get(session['identity'], 'traits', null) : null;
+  const sessionIdentity = isObject(session) ? get(session, 'identity', null) : null;
+  const before = isObject(sessionIdentity) ? get(sessionIdentity, 'traits', null) : null;
   const metadataPublic = get(ctx.identity, 'metadata_public', null);
   const flow = get(ctx, 'flow', {});
   const cookies = get(ctx, 'request_cookies', {});
@@ -73,6 +90,8 @@ function settingsBody(ctx: { identity: Record<string, unknown> } & Record<string
     identity_id: ctx.identity['id'],
     persona: isObject(metadataPublic) ? get(metadataPublic, 'persona', null) : null,
     changed_traits: isObject(session) ? changedPaths(before, get(ctx.identity, 'traits', null), []) : null,
+    changed_addresses: isObject(sessionIdentity) ? !equal(addresses(sessionIdentity), addresses(ctx.identity)) : null,
+    authenticated_at: isObject(session) ? get(session, 'authenticated_at', null) : null,
     session_cookie: isObject(cookies) && Object.keys(cookies).some((name) => SESSION_COOKIE.test(name)),
     settings_url: Array.isArray(referer) && referer.length > 0 ? (referer[0] as unknown) : null,
     return_to: isObject(flow) ? get(flow, 'return_to', null) : null,

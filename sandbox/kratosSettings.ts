@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { SETTINGS_METHODS, type SettingsMethod } from '../src/policy/stepUpPolicy.js';
+import { withAddresses } from './kratosAddresses.js';
 import { credential, type Credentials } from './kratosCredentials.js';
 import { settingsContext, type ContextSession } from './kratosContext.js';
 import type { HookCall } from './kratosHooks.js';
@@ -45,7 +46,7 @@ function changed(before: StandInIdentity, change: SettingsChange): StandInIdenti
       const traits = change.traits ?? before.traits;
       // Traits marked as identifiers in the schema (here: email) are the password's identifiers.
       if (credentials['password'] !== undefined) credentials['password'] = credential('password', email(traits));
-      return { ...before, traits, credentials };
+      return withAddresses({ ...before, traits, credentials }, new Date().toISOString());
     }
     case 'password':
       credentials['password'] = credential('password', credentials['password']?.identifiers ?? email(before.traits));

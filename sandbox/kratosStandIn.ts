@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ExchangeInspector } from './exchangeInspection.js';
 import { applyJsonPatch, PatchError, type PatchOperation } from './jsonPatch.js';
+import { withAddresses } from './kratosAddresses.js';
 import { credential, deleteCredentials, holdsIdentifier, withoutSecrets } from './kratosCredentials.js';
 import {
   forwardedHeaders,
@@ -147,17 +148,6 @@ const redirectTo = (base: () => string, path: (requested: string) => string) => 
   const query = request.query.size > 0 ? `?${request.query}` : '';
   return { status: 307, headers: { Location: `${base()}${path(request.path)}${query}` } };
 };
-/** An email address as Kratos records it at registration: not verified until the person follows Kratos's own email. */
-const emailAddress = (value: string, now: string) => ({
-  id: randomUUID(),
-  value,
-  verified: false,
-  via: 'email',
-  status: 'sent',
-  created_at: now,
-  updated_at: now,
-});
-
 const withoutAdminPrefix = (path: string) => path.replace(/^\/admin(?=\/)/, '');
 
 export async function startKratosStandIn(options: KratosStandInOptions = {}): Promise<KratosStandIn> {
@@ -412,24 +402,25 @@ export async function startKratosStandIn(options: KratosStandInOptions = {}): Pr
 
   const createIdentity = (input: Parameters<KratosStandIn['createIdentity']>[0] = {}) => {
     const now = new Date().toISOString();
-    const traits = input.traits ?? { email: `user-${identities.size + 1}@example.com` };
-    const identity: StandInIdentity = {
-      id: input.id ?? randomUUID(),
-      schema_id: 'default',
-      schema_url: 'http://127.0.0.1/schemas/ZGVmYXVsdA',
-      state: 'active',
-      state_changed_at: now,
-      traits,
-      // As Kratos derives them from a trait its schema marks `ory.sh/kratos.verification.via: email`.
-      verifiable_addresses: typeof traits['email'] === 'string' ? [emailAddress(traits['email'], now)] : [],
-      recovery_addresses: [],
-      metadata_public: input.metadata_public ?? null,
-      metadata_admin: input.metadata_admin ?? null,
-      created_at: input.created_at ?? now,
-      updated_at: now,
-      organization_id: null,
-      credentials: input.credentials ?? {},
-    };
+    const identity: StandInIdentity = withAddresses(
+      {
+        id: input.id ?? randomUUID(),
+        schema_id: 'default',
+        schema_url: 'http://127.0.0.1/schemas/ZGVmYXVsdA',
+        state: 'active',
+        state_changed_at: now,
+        traits: input.traits ?? { email: `user-${identities.size + 1}@example.com` },
+        verifiable_addresses: [],
+        recovery_addresses: [],
+        metadata_public: input.metadata_public ?? null,
+        metadata_admin: input.metadata_admin ?? null,
+        created_at: input.created_at ?? now,
+        updated_at: now,
+        organization_id: null,
+        credentials: input.credentials ?? {},
+      },
+      now,
+    );
     identities.set(identity.id, identity);
     return structuredClone(identity);
   };

@@ -61,6 +61,8 @@ export interface SettingsFacts extends Freshness {
   status: string | null;
   /** Profile only: the trait paths the change touches; null when unknown (every trait counts). */
   changedTraits: readonly string[] | null;
+  /** Profile only: whether a recovery or verifiable address changes; null when unknown (it counts as changed). */
+  changedAddresses: boolean | null;
 }
 
 export type SettingsBlockReason = 'declined' | 'verification_required' | 'step_up_required' | 'step_up_unavailable';
@@ -80,14 +82,24 @@ function touchesGatedTraits(changed: readonly string[] | null, gated: readonly s
 }
 
 /**
- * A declined identity changes nothing. A profile change that touches no gated trait goes ahead.
- * Everything else needs an approval no older than STEP_UP_MAX_AGE: an identity never approved is
- * asked to verify (4100002), one approved too long ago to verify again (4100006), which without a
- * step-up template it cannot (planStepUp.ts says why its own template does not stand in).
+ * Whether a profile change needs a fresh verification: one of STEP_UP_TRAITS changes, or, whatever
+ * STEP_UP_TRAITS says, a recovery or verifiable address (the traits the identity schema marks for
+ * recovery and verification, which Kratos derives before the hook runs): whoever changes the
+ * address recovery codes go to can take the account over through Kratos's own recovery.
+ */
+const profileNeedsProof = (facts: SettingsFacts, gated: readonly string[]) =>
+  facts.changedAddresses !== false || touchesGatedTraits(facts.changedTraits, gated);
+
+/**
+ * A declined identity changes nothing. A profile change that touches no gated trait and no address
+ * goes ahead. Everything else needs an approval no older than STEP_UP_MAX_AGE: an identity never
+ * approved is asked to verify (4100002), one approved too long ago to verify again (4100006),
+ * which without a step-up template it cannot (planStepUp.ts says why its own template does not
+ * stand in).
  */
 export function decideSettings(facts: SettingsFacts, policy: StepUpPolicy, nowMs: number): SettingsDecision {
   if (facts.status !== null && policy.declinedStatuses.has(facts.status)) return { allow: false, reason: 'declined' };
-  if (facts.method === 'profile' && !touchesGatedTraits(facts.changedTraits, policy.traits)) {
+  if (facts.method === 'profile' && !profileNeedsProof(facts, policy.traits)) {
     return { allow: true, reason: 'no_verified_trait_changed' };
   }
   if (facts.status === null || !policy.approvedStatuses.has(facts.status)) {

@@ -28,6 +28,18 @@ const settingsBody = z.object({
   persona: z.unknown().optional(),
   /** Profile changes: which trait paths differ (values are never sent). */
   changed_traits: z.array(z.string().max(512)).max(1_000).nullable().optional(),
+  /** Profile changes: whether a recovery or verifiable address differs (values are never sent). */
+  changed_addresses: z.boolean().nullable().optional(),
+  /**
+   * When the session signed in, for the log only: a recent sign-in proves the password, not the
+   * person, so the decision never rests on it (Kratos's privileged session does).
+   */
+  authenticated_at: z
+    .string()
+    .max(64)
+    .refine((time) => !Number.isNaN(Date.parse(time)))
+    .nullish()
+    .catch(null),
   /** Whether the browser holds a Kratos session cookie the link to /persona/start can rely on. */
   session_cookie: z.boolean().optional(),
   /** The settings page (the request's Referer), to come back to after verifying. */
@@ -115,7 +127,11 @@ export function settingsGate(
     const { log, logFields } = requestLocals(res);
     const method = methodOf(req);
     const body = parseBody(settingsBody, json);
-    Object.assign(logFields, { identity_id: body.identity_id, settings_method: method });
+    Object.assign(logFields, {
+      identity_id: body.identity_id,
+      settings_method: method,
+      session_authenticated_at: body.authenticated_at ?? null,
+    });
     const known = await gateMirror(context, body.identity_id, body.persona, res);
     if (known.kind !== 'mirror') {
       // Fail safe: a change that needs proof never goes ahead without it.
@@ -147,6 +163,7 @@ export function settingsGate(
         verifiedAt: mirror?.verified_at ?? null,
         stepUpVerifiedAt: mirror?.step_up_verified_at ?? null,
         changedTraits: body.changed_traits ?? null,
+        changedAddresses: body.changed_addresses ?? null,
       },
       policy,
       now,

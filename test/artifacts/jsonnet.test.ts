@@ -190,12 +190,14 @@ function settings(
 const MINUTE = 60_000;
 
 describe('jsonnet/settings.jsonnet', () => {
-  it('sends the changed trait paths (never their values), the cookie fact, the settings page and the mirror', async () => {
+  it('sends the changed trait paths and whether an address changes (never values), the sign-in time, the cookie fact, the settings page and the mirror', async () => {
     const body = await renderJsonnet('settings', settingsExample);
     expect(body).toEqual({
       identity_id: settingsExample.identity.id,
       persona: null,
       changed_traits: ['name.last'],
+      changed_addresses: false,
+      authenticated_at: settingsExample.session.authenticated_at,
       session_cookie: true,
       settings_url: settingsExample.request_headers.Referer[0],
       return_to: settingsExample.flow.return_to,
@@ -263,6 +265,45 @@ describe('jsonnet/settings.jsonnet', () => {
         Object.assign(ctx.identity, { traits: { email: 'jane.doe@example.com', phone: '+15555550100' } });
       },
       { changed_traits: ['name', 'phone'] },
+    ],
+    [
+      'a new email: its recovery and verifiable addresses follow',
+      (ctx: Ctx) => {
+        const address = { value: 'jane.roe@example.net', via: 'email' };
+        Object.assign(ctx.identity, {
+          traits: { email: 'jane.roe@example.net', name: { first: 'Jane', last: 'Doe' } },
+          verifiable_addresses: [{ ...address, verified: false, status: 'pending' }],
+          recovery_addresses: [address],
+        });
+      },
+      { changed_traits: ['email'], changed_addresses: true },
+    ],
+    [
+      'a recovery address added',
+      (ctx: Ctx) => {
+        const session = (ctx['session'] as { identity: Record<string, unknown> }).identity;
+        Object.assign(ctx.identity, {
+          recovery_addresses: [...(session['recovery_addresses'] as unknown[]), { value: '+15555550100', via: 'sms' }],
+        });
+      },
+      { changed_addresses: true },
+    ],
+    [
+      'addresses with new ids and times but the same values',
+      (ctx: Ctx) => {
+        const session = (ctx['session'] as { identity: Record<string, unknown> }).identity;
+        Object.assign(ctx.identity, {
+          recovery_addresses: (session['recovery_addresses'] as object[]).map((a) => ({ ...a, id: 'other' })),
+        });
+      },
+      { changed_addresses: false },
+    ],
+    [
+      'a session without its identity',
+      (ctx: Ctx) => {
+        delete (ctx['session'] as Record<string, unknown>)['identity'];
+      },
+      { changed_addresses: null, authenticated_at: '2026-07-29T10:20:39.771284Z' },
     ],
     [
       'no change at all',
@@ -335,6 +376,36 @@ describe('the TypeScript equivalent the demo uses without jsonnet', () => {
       },
     ] as [string, Ctx],
     ['settings without a session', { identity: { id: 'x', traits: {} }, request_cookies: null }],
+    [
+      'addresses of odd shapes',
+      {
+        identity: { id: 'x', traits: {}, recovery_addresses: [{ value: 1, via: null }, 'x'], verifiable_addresses: {} },
+        session: { authenticated_at: 7, identity: { traits: {}, recovery_addresses: [{ value: '1' }] } },
+      },
+    ] as [string, Ctx],
+    [
+      'the same addresses in another order',
+      {
+        identity: {
+          id: 'x',
+          traits: {},
+          recovery_addresses: [
+            { value: 'b', via: 'email' },
+            { value: 'a', via: 'email' },
+          ],
+        },
+        session: {
+          identity: {
+            traits: {},
+            recovery_addresses: [
+              { value: 'a', via: 'email' },
+              { value: 'b', via: 'email' },
+              { value: 'a', via: 'email' },
+            ],
+          },
+        },
+      },
+    ] as [string, Ctx],
   ])('renders what the templates render for %s', async (_name, ctx) => {
     for (const template of ['initiate', 'validate', 'settings'] as const) {
       expect(equivalentBody(template, ctx)).toEqual(await renderJsonnet(template, ctx));

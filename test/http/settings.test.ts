@@ -183,6 +183,45 @@ describe('POST /persona/settings through Kratos’s settings flow and the real j
     expect(await harness.kratos.changeSettings(fresh.token, change('password'))).toMatchObject({ saved: true });
   });
 
+  it('gates a change of the recovery and verification address whatever STEP_UP_TRAITS says', async () => {
+    harness = await startHarness({ ...ENV, STEP_UP_TRAITS: 'name.last' });
+    await harness.serve();
+    const { identityId, token } = signedIn(harness);
+    const before = harness.kratos.identity(identityId);
+    const traits = before?.traits as Record<string, unknown>;
+    expect(before?.recovery_addresses).toEqual([expect.objectContaining({ value: traits['email'], via: 'email' })]);
+
+    const email = await harness.kratos.changeSettings(token, {
+      method: 'profile',
+      traits: { ...traits, email: 'Someone.Else@example.net' },
+    });
+    expect(email?.saved).toBe(false);
+    expect(email?.hook.reading).toMatchObject({ id: 4100006, context: { reason: 'step_up_required' } });
+    expect(harness.kratos.identity(identityId)).toEqual(before);
+    expect(harness.logText()).not.toContain('someone.else');
+
+    // A change of the address's case only leaves the address as Kratos stores it: not gated.
+    const sameAddress = await harness.kratos.changeSettings(token, {
+      method: 'profile',
+      traits: { ...traits, email: String(traits['email']).toUpperCase() },
+    });
+    expect(sameAddress).toMatchObject({ saved: true, hook: { status: 204 } });
+  });
+
+  it('logs when the session signed in, and decides without it', async () => {
+    harness = await startHarness(ENV);
+    await harness.serve();
+    const { identityId, token } = signedIn(harness, 'approved', 16 * MINUTE);
+
+    // However recently the session signed in, the approval is what counts.
+    const result = await harness.kratos.changeSettings(token, change('password'));
+
+    expect(result?.hook.reading).toMatchObject({ id: 4100006 });
+    const line = harness.logs.find((entry) => entry['route'] === '/persona/settings');
+    expect(line).toMatchObject({ identity_id: identityId, session_authenticated_at: expect.any(String) });
+    expect(Date.parse(String(line?.['session_authenticated_at']))).not.toBeNaN();
+  });
+
   it('with STEP_UP_TRAITS, lets profile changes of other traits through and gates those', async () => {
     harness = await startHarness({ ...ENV, STEP_UP_TRAITS: 'name.last,birthdate' });
     await harness.serve();

@@ -285,6 +285,38 @@ describe('Kratos stand-in: credentials and recovery codes', () => {
     expect(violations).toEqual([]);
   });
 
+  it('derives recovery and verifiable addresses from the email trait, as Kratos does from its schema', async () => {
+    const violations = await standIn();
+    const jane = kratos.createIdentity({ traits: { email: ' Jane@Example.com' } });
+
+    const read = (await json(`/admin/identities/${jane.id}`)).body;
+    expect(read.verifiable_addresses).toEqual([
+      {
+        id: expect.any(String),
+        value: 'jane@example.com',
+        verified: false,
+        via: 'email',
+        status: 'sent',
+        created_at: expect.any(String),
+        updated_at: expect.any(String),
+      },
+    ]);
+    expect(read.recovery_addresses).toEqual([
+      {
+        id: expect.any(String),
+        value: 'jane@example.com',
+        via: 'email',
+        created_at: expect.any(String),
+        updated_at: expect.any(String),
+      },
+    ]);
+    expect(kratos.createIdentity({ traits: { username: 'jdoe' } })).toMatchObject({
+      verifiable_addresses: [],
+      recovery_addresses: [],
+    });
+    expect(violations).toEqual([]);
+  });
+
   it('deletes credentials by type as Kratos does: second factors, WebAuthn keeping passwordless keys, never the last first factor', async () => {
     const violations = await standIn();
     const identity = kratos.createIdentity({

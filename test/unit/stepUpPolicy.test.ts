@@ -25,6 +25,7 @@ const facts = (overrides: Partial<SettingsFacts> = {}): SettingsFacts => ({
   verifiedAt: ago(60 * MINUTE),
   stepUpVerifiedAt: null,
   changedTraits: null,
+  changedAddresses: false,
   ...overrides,
 });
 
@@ -111,8 +112,8 @@ describe('decideSettings', () => {
   });
 
   describe('profile and STEP_UP_TRAITS', () => {
-    const profile = (changedTraits: string[] | null, traits: string[] = []) =>
-      decideSettings(facts({ method: 'profile', changedTraits }), policy({ traits }), now);
+    const profile = (changedTraits: string[] | null, traits: string[] = [], changedAddresses: boolean | null = false) =>
+      decideSettings(facts({ method: 'profile', changedTraits, changedAddresses }), policy({ traits }), now);
 
     it('without STEP_UP_TRAITS, any changed trait needs a fresh verification, and no change passes', () => {
       expect(profile(['nickname'])).toEqual({ allow: false, reason: 'step_up_required' });
@@ -127,6 +128,23 @@ describe('decideSettings', () => {
       expect(profile(['name.last'], ['name.first'])).toEqual({ allow: true, reason: 'no_verified_trait_changed' });
       // The whole `name` object replaced (it was not an object before) covers `name.first`.
       expect(profile(['name'], ['name.first'])).toEqual({ allow: false, reason: 'step_up_required' });
+    });
+
+    it('gates a changed recovery or verifiable address whatever STEP_UP_TRAITS says', () => {
+      expect(profile(['email'], ['name.last'], true)).toEqual({ allow: false, reason: 'step_up_required' });
+      expect(profile(['email'], ['name.last'], false)).toEqual({ allow: true, reason: 'no_verified_trait_changed' });
+      // A body that cannot say (a settings.jsonnet from before, no session) counts as a change.
+      expect(profile(['nickname'], ['name.last'], null)).toEqual({ allow: false, reason: 'step_up_required' });
+      const fresh = facts({
+        method: 'profile',
+        changedTraits: ['email'],
+        changedAddresses: true,
+        verifiedAt: ago(MINUTE),
+      });
+      expect(decideSettings(fresh, policy({ traits: ['name.last'] }), now)).toEqual({
+        allow: true,
+        reason: 'fresh_verification',
+      });
     });
 
     it('counts every trait as changed when the body cannot say which changed', () => {
