@@ -112,7 +112,7 @@ export interface Config {
     maxAgeMs: number;
     /** Trait paths whose change through the profile method needs a fresh verification; empty: any change. */
     traits: string[];
-    /** Step-up inquiries' template; without it, step-up is a re-verification with the first PERSONA_TEMPLATE_ID. */
+    /** Step-up inquiries' template; without it no step-up is offered (never one of PERSONA_TEMPLATE_ID). */
     templateId: string | undefined;
     /** STEP_UP_MESSAGE: the operator's text of 4100006, in every language; unset: the catalogue's. */
     message: string | undefined;
@@ -123,6 +123,8 @@ export interface Config {
     templateId: string | undefined;
     /** Delete the identity's second factors (TOTP, lookup secrets, WebAuthn keys) before the code is issued. */
     removeSecondFactors: boolean;
+    /** Recovery inquiries this replica opens in a minute at most (each spends Persona's creation quota). */
+    inquiriesPerMinute: number;
   };
   notifications: NotificationsConfig;
   start: {
@@ -539,6 +541,7 @@ const envSchema = z
     RECOVERY_BY_VERIFICATION: flag('false'),
     PERSONA_RECOVERY_TEMPLATE_ID: templateId.optional(),
     RECOVERY_REMOVE_SECOND_FACTORS: flag('false'),
+    RECOVERY_INQUIRIES_PER_MINUTE: integer(1, 1_000, 10),
     ...databaseShape,
   })
   .superRefine((env, context) => {
@@ -561,6 +564,12 @@ const envSchema = z
       for (const name of ['PERSONA_RECOVERY_TEMPLATE_ID', 'PUBLIC_BASE_URL'] as const) {
         if (env[name] === undefined) problem(name, 'is required with RECOVERY_BY_VERIFICATION=true');
       }
+      // The recovery's cookie is __Host-, which browsers accept only from a secure origin.
+      if (env.PUBLIC_BASE_URL !== undefined && isPlainHttpOffMachine(env.PUBLIC_BASE_URL))
+        problem(
+          'PUBLIC_BASE_URL',
+          'must use https with RECOVERY_BY_VERIFICATION=true (plain http only for loopback addresses)',
+        );
     }
     const overlap = env.PERSONA_APPROVED_STATUSES.filter((status) => env.PERSONA_DECLINED_STATUSES.includes(status));
     if (overlap.length > 0)
@@ -780,6 +789,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
       enabled: vars.RECOVERY_BY_VERIFICATION,
       templateId: vars.PERSONA_RECOVERY_TEMPLATE_ID,
       removeSecondFactors: vars.RECOVERY_REMOVE_SECOND_FACTORS,
+      inquiriesPerMinute: vars.RECOVERY_INQUIRIES_PER_MINUTE,
     },
     start: {
       publicBaseUrl: vars.PUBLIC_BASE_URL,

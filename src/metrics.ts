@@ -5,7 +5,7 @@ import type { OutboundCall } from './outbound/observe.js';
 export type WebhookResult = 'applied' | 'duplicate' | 'stale' | 'ignored' | 'rejected' | 'failed';
 
 /** What became of a recovery by verification step (README, "Metrics"). */
-export type RecoveryResult = 'requested' | 'code_issued' | 'refused';
+export type RecoveryResult = 'requested' | 'rate_limited' | 'code_issued' | 'refused';
 
 const OUTBOUND_ERROR_REASON = (call: OutboundCall) => {
   const failure = call.failure;

@@ -16,6 +16,10 @@ export class HttpError extends Error {
   }
 }
 
+/** 429: the page and the JSON take their text from the catalogue; `Retry-After` says how long to wait. */
+export const tooManyRequests = (retryAfterMs: number, message: string) =>
+  new HttpError(429, 'too_many_requests', message, { 'Retry-After': String(Math.ceil(retryAfterMs / 1000)) });
+
 /** The statuses and codes raw-body's failures are answered with (its `type` values). */
 const BODY_ERRORS: Record<string, [number, string, string]> = {
   'entity.too.large': [413, 'payload_too_large', 'request body is too large'],

@@ -11,7 +11,7 @@ import {
   type EntryStep,
   type PersonaEntry,
 } from '../persona/personaEntry.js';
-import { HttpError } from './httpError.js';
+import { tooManyRequests } from './httpError.js';
 
 /**
  * Persona allows about 300 calls a minute per environment, shared by every registration
@@ -47,11 +47,7 @@ export class PersonaEntries {
   spendCall(identityId: string): void {
     const permit = this.limiter.take(identityId, this.now());
     if (permit.allowed) return;
-    const seconds = Math.ceil(permit.retryAfterMs / 1000);
-    // The page and the JSON take their text from the catalogue; the header says how long.
-    throw new HttpError(429, 'too_many_requests', 'too many Persona calls for this identity', {
-      'Retry-After': String(seconds),
-    });
+    throw tooManyRequests(permit.retryAfterMs, 'too many Persona calls for this identity');
   }
 
   async enter(

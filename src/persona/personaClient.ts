@@ -11,11 +11,11 @@ export type PrefillValues = Record<string, string | number | boolean>;
 export interface CreateInquiryInput {
   templateId: string;
   /**
-   * The Kratos identity id: one Persona account per identity (reference/persona-api.md). Null only
-   * for a recovery request that names no recoverable identity: Persona then opens an account of
-   * its own for the inquiry, and its webhooks are ignored.
+   * The Kratos identity id: one Persona account per identity (reference/persona-api.md); for a
+   * recovery request that names no recoverable identity, a decoy of the same shape
+   * (recovery/decoyReference.ts), whose webhooks name no identity.
    */
-  referenceId: string | null;
+  referenceId: string;
   fields: PrefillValues;
   /** Shown in Persona's dashboard; starts with SERVICE_NOTE_PREFIX (inquiry.ts). */
   note: string;
@@ -220,7 +220,7 @@ export function createPersonaClient(options: PersonaClientOptions): PersonaApi {
         {
           body: {
             data: { attributes },
-            ...(input.referenceId !== null && { meta: { 'auto-create-account-reference-id': input.referenceId } }),
+            meta: { 'auto-create-account-reference-id': input.referenceId },
           },
           idempotencyKey: input.idempotencyKey,
         },

@@ -1,29 +1,40 @@
 import { SECOND_FACTOR_TYPES, type KratosApi, type RecoveryCode } from '../kratos/kratosClient.js';
 import { eventNotice } from '../notifications/notice.js';
 import type { CallOptions } from '../outbound/retry.js';
-import { isCompleteInquiry, type Inquiry } from '../persona/inquiry.js';
+import type { AccountReferences } from '../persona/accountReferences.js';
+import { isCompleteInquiry, type CompleteInquiry, type Inquiry } from '../persona/inquiry.js';
+import type { PersonaApi } from '../persona/personaClient.js';
+import { outcomeOf, type RecoveryCodeIssued } from '../verification/record.js';
 import type { RecordStore } from '../verification/recordStore.js';
+import { instantOf } from '../verification/standingDecision.js';
 import { applyObservation, type TransitionResult, type TransitionRules } from '../verification/transition.js';
+import { holdsForeignVerification } from './foreignVerification.js';
 import { isRecoverable } from './recoverable.js';
 import { RECOVERY_CODE_EXPIRES_IN } from './recoveryPages.js';
 
 export interface IssueRecoveryCodeDeps {
   store: RecordStore;
   kratos: KratosApi;
+  persona: PersonaApi;
+  accountReferences: AccountReferences;
   rules: TransitionRules;
   recoveryTemplateId: string;
+  /** The templates whose inquiries the identity's Persona account may hold (acceptedTemplateIds). */
+  templateIds: readonly string[];
   removeSecondFactors: boolean;
   now: () => number;
 }
 
 export type RecoveryRefusal =
-  /** The inquiry is not of the recovery template, or not about this identity. */
+  /** The inquiry is not of the recovery template, not opened by this service, or not about this identity. */
   | 'not_our_inquiry'
-  /** A newer recovery inquiry of the identity has been opened since. */
-  | 'superseded'
   | 'not_approved'
+  /** A code was issued for a recovery inquiry created after this one. */
+  | 'superseded'
   /** The identity can no longer be recovered (declined, deactivated, gone, or its record unreadable). */
   | 'not_recoverable'
+  /** The identity's Persona account holds an inquiry this service did not open (foreignVerification.ts). */
+  | 'foreign_verification'
   /** A code was issued for this inquiry before: one approved inquiry, one code. */
   | 'already_issued';
 
@@ -31,13 +42,25 @@ export type RecoveryOutcome =
   | { kind: 'code_issued'; code: RecoveryCode; secondFactorsRemoved: boolean }
   | { kind: 'refused'; reason: RecoveryRefusal };
 
+/** Why a code issued before rules out one for `inquiry`: the same inquiry, or one created no later. */
+function issuedBefore(code: RecoveryCodeIssued | null, inquiry: CompleteInquiry): RecoveryRefusal | undefined {
+  if (code === null) return undefined;
+  if (code.inquiry_id === inquiry.id) return 'already_issued';
+  // Records written before the inquiry's creation time was kept: the code's own time bounds it.
+  const bound = instantOf(code.inquiry_created_at ?? code.issued_at);
+  return instantOf(inquiry.createdAt) <= bound ? 'superseded' : undefined;
+}
+
 /**
  * Issues the Kratos recovery code for an approved recovery inquiry, under the identity's lock,
- * only for the identity the inquiry was opened for: Persona's own account of the inquiry must name
- * that identity (reference id) and template, and carry this service's note, the record must name the inquiry as the identity's
- * latest recovery and hold it approved, the identity must still be recoverable, and no code may
- * have been issued for it before. The inquiry as read from Persona is applied first, the way a
- * webhook would be, so a decision Persona delivers late is not waited for.
+ * only for the identity the inquiry was opened for. It decides from the inquiry as read from
+ * Persona: approved, of the recovery template, carrying this service's note, and about this
+ * identity (its reference id, or its account's, accountReferences.ts). Which recovery inquiry of
+ * the identity is the latest does not matter: anyone who knows the identifier can open a newer
+ * one, and that must not void the owner's approval. One code per recovery: none again for this
+ * inquiry or for one created before the inquiry a code was issued for. The identity must still be
+ * recoverable, and its Persona account hold no verification the service did not open. The inquiry
+ * is applied to the record first, the way a webhook would be.
  *
  * Second factors are removed (RECOVERY_REMOVE_SECOND_FACTORS) and sessions revoked before the code
  * is created, and the code is recorded with them in one write: each step before the write can be
@@ -47,18 +70,16 @@ export type RecoveryOutcome =
 export async function issueRecoveryCode(
   deps: IssueRecoveryCodeDeps,
   identityId: string,
-  inquiry: Inquiry,
+  read: Inquiry,
   options: CallOptions,
 ): Promise<RecoveryOutcome> {
-  if (
-    !isCompleteInquiry(inquiry) ||
-    inquiry.openedByService !== true ||
-    inquiry.referenceId !== identityId ||
-    inquiry.templateId !== deps.recoveryTemplateId
-  ) {
-    return { kind: 'refused', reason: 'not_our_inquiry' };
-  }
-  let outcome: RecoveryOutcome = { kind: 'refused', reason: 'not_recoverable' };
+  const refused = (reason: RecoveryRefusal): RecoveryOutcome => ({ kind: 'refused', reason });
+  if (read.openedByService !== true || read.templateId !== deps.recoveryTemplateId) return refused('not_our_inquiry');
+  const inquiry = { ...read, referenceId: await deps.accountReferences.referenceIdOf(read, options) };
+  if (!isCompleteInquiry(inquiry) || inquiry.referenceId !== identityId) return refused('not_our_inquiry');
+  if (outcomeOf(inquiry.status, deps.rules.statuses) !== 'approved') return refused('not_approved');
+
+  let outcome = refused('not_recoverable');
   await deps.store.update(
     identityId,
     async ({ identity, record }): Promise<TransitionResult> => {
@@ -69,15 +90,16 @@ export async function issueRecoveryCode(
       );
       const current = observed.record;
       const refuse = (reason: RecoveryRefusal) => {
-        outcome = { kind: 'refused', reason };
+        outcome = refused(reason);
         return observed;
       };
       if (current === null) return refuse('not_recoverable');
-      if (current.recovery_code?.inquiry_id === inquiry.id) return refuse('already_issued');
-      const held = current.purposes.recovery;
-      if (held?.inquiry_id !== inquiry.id) return refuse('superseded');
-      if (held.outcome !== 'approved') return refuse('not_approved');
+      const before = issuedBefore(current.recovery_code, inquiry);
+      if (before !== undefined) return refuse(before);
       if (!isRecoverable(identity.state, current)) return refuse('not_recoverable');
+      if (await holdsForeignVerification(deps.persona, deps.templateIds, identityId, current, options)) {
+        return refuse('foreign_verification');
+      }
 
       if (deps.removeSecondFactors) {
         for (const type of SECOND_FACTOR_TYPES) await deps.kratos.deleteCredentials(identityId, type, options);
@@ -90,11 +112,17 @@ export async function issueRecoveryCode(
         outcome: 'applied',
         record: {
           ...current,
-          recovery_code: { inquiry_id: inquiry.id, issued_at: at, second_factors_removed: deps.removeSecondFactors },
+          recovery_code: {
+            inquiry_id: inquiry.id,
+            inquiry_created_at: inquiry.createdAt,
+            decided_at: inquiry.decisionedAt ?? inquiry.updatedAt ?? inquiry.createdAt,
+            issued_at: at,
+            second_factors_removed: deps.removeSecondFactors,
+          },
           actions: { ...current.actions, sessions_revoked_at: at },
         },
         notices: [
-          eventNotice('recovery.completed', at, { inquiryId: inquiry.id, purpose: 'recovery', status: held.status }),
+          eventNotice('recovery.completed', at, { inquiryId: inquiry.id, purpose: 'recovery', status: inquiry.status }),
         ],
       };
     },

@@ -6,17 +6,25 @@ import { callOptions, requestLocals } from '../http/requestLog.js';
 import type { RouteContext } from '../http/routeContext.js';
 import { userErrors } from '../http/userErrors.js';
 import { NIL_UUID } from '../identityId.js';
+import { tooManyRequests } from '../http/httpError.js';
+import { CallLimiter } from '../outbound/callLimiter.js';
 import { serviceNote } from '../persona/inquiry.js';
 import type { EntryStep } from '../persona/personaEntry.js';
+import { decoyReferenceId } from '../recovery/decoyReference.js';
 import { issueRecoveryCode } from '../recovery/issueRecoveryCode.js';
 import { isRecoverable } from '../recovery/recoverable.js';
 import { RECOVERY_PAGES, RECOVERY_PATH, RECOVERY_RETURN_PATH } from '../recovery/recoveryPages.js';
 import { openRecoveryToken, sealRecoveryToken } from '../security/recoveryToken.js';
+import { acceptedTemplateIds } from '../services.js';
 import { readRecord } from '../verification/readRecord.js';
 import { outcomeOf } from '../verification/record.js';
 
-/** The browser's binding to its recovery (recoveryToken.ts): sent back only to the recovery paths. */
-const COOKIE = 'persona_recovery';
+/**
+ * The browser's binding to its recovery (recoveryToken.ts). `__Host-`: browsers keep it only when
+ * set by a secure origin (https, or loopback) for this host alone with `Path=/`, so a sibling
+ * subdomain can neither set nor shadow it (cookie tossing).
+ */
+const COOKIE = '__Host-persona_recovery';
 /** Long enough to go through Persona's flow and wait for its decision; a manual review takes longer. */
 const TOKEN_TTL_SECONDS = 3_600;
 const PERSONA_BUDGET_MS = 5_000;
@@ -38,8 +46,13 @@ const cookieOf = (req: Request): string | undefined =>
  *
  * Whether the identifier names a recoverable identity is never told: both cases do the same work
  * (one Kratos lookup, one Persona inquiry, a sealed token of one length) and answer alike (303 to
- * Persona's flow). An identifier that names none gets an inquiry without a Persona account
- * reference, which can end only in "not recovered", as a stranger's documents do for one that does.
+ * Persona's flow, which brings the browser back with a reference id either way). An identifier
+ * that names none gets an inquiry of a decoy reference (decoyReference.ts), which can end only in
+ * "not recovered", as a stranger's documents do for one that does.
+ *
+ * Every recovery spends a Persona inquiry, and Persona's creation quota (about 150 a minute) is the
+ * whole environment's, registrations included: RECOVERY_INQUIRIES_PER_MINUTE bounds them, per
+ * replica, before anything is looked up (429 with Retry-After).
  */
 export function recoverRoute(router: IRouter, context: RouteContext): void {
   const { config } = context;
@@ -49,7 +62,11 @@ export function recoverRoute(router: IRouter, context: RouteContext): void {
   // The configuration refuses RECOVERY_BY_VERIFICATION without them.
   if (!recovery.enabled || templateId === undefined || publicBaseUrl === undefined) return;
   const returnUrl = `${publicBaseUrl}${RECOVERY_RETURN_PATH}`;
-  const secure = publicBaseUrl.startsWith('https:') ? '; Secure' : '';
+  const linkKey = config.start.linkSigningKeys[0] as Buffer;
+  const perMinute = recovery.inquiriesPerMinute;
+  const inquiries = new CallLimiter({ burst: perMinute, refillMs: 60_000 / perMinute, maxKeys: 1 });
+  const cookie = (value: string, maxAgeSeconds: number) =>
+    `${COOKIE}=${value}; Path=/; Max-Age=${maxAgeSeconds}; HttpOnly; Secure; SameSite=Lax`;
   const page = (req: Request, res: Response, status: number, content: Page, json: object) =>
     respondWith(req, res, status, context.messages.negotiate(req.get('accept-language')), content, json);
 
@@ -82,6 +99,12 @@ export function recoverRoute(router: IRouter, context: RouteContext): void {
     if (identifier === '' || identifier.length > MAX_IDENTIFIER_LENGTH) {
       return page(req, res, 400, RECOVERY_PAGES.invalidIdentifier, { error: { code: 'invalid_identifier' } });
     }
+    const permit = inquiries.take('recovery', context.now());
+    if (!permit.allowed) {
+      logFields.outcome = 'rate_limited';
+      context.metrics.countRecovery('rate_limited');
+      throw tooManyRequests(permit.retryAfterMs, 'too many recovery inquiries for RECOVERY_INQUIRIES_PER_MINUTE');
+    }
     const identity = await context.kratos.findIdentityByIdentifier(identifier, callOptions(res, KRATOS_BUDGET_MS));
     const record = identity === null ? null : readRecord(identity.metadataAdmin, context.rules.statuses);
     const recoverableId =
@@ -92,7 +115,7 @@ export function recoverRoute(router: IRouter, context: RouteContext): void {
       {
         templateId,
         // Same Persona account as the identity's verification, so the template compares against it.
-        referenceId: recoverableId,
+        referenceId: recoverableId ?? decoyReferenceId(identifier, linkKey),
         fields: {},
         note: serviceNote('recovery'),
         idempotencyKey: `ory-persona-idv-recovery-${randomUUID()}`,
@@ -102,14 +125,11 @@ export function recoverRoute(router: IRouter, context: RouteContext): void {
     const now = Math.floor(context.now() / 1000);
     const token = sealRecoveryToken(
       { identityId: recoverableId ?? NIL_UUID, inquiryId: inquiry.id, expiresAtSeconds: now + TOKEN_TTL_SECONDS },
-      config.start.linkSigningKeys[0] as Buffer,
+      linkKey,
     );
     Object.assign(logFields, { outcome: 'requested', recoverable: recoverableId !== null });
     context.metrics.countRecovery('requested');
-    res.set(
-      'Set-Cookie',
-      `${COOKIE}=${token}; Path=${RECOVERY_PATH}; Max-Age=${TOKEN_TTL_SECONDS}; HttpOnly; SameSite=Lax${secure}`,
-    );
+    res.set('Set-Cookie', cookie(token, TOKEN_TTL_SECONDS));
     await sendToPersona(res, { kind: 'open', inquiryId: inquiry.id });
   };
 
@@ -149,6 +169,7 @@ export function recoverRoute(router: IRouter, context: RouteContext): void {
       {
         ...context,
         recoveryTemplateId: templateId,
+        templateIds: acceptedTemplateIds(config),
         removeSecondFactors: recovery.removeSecondFactors,
         now: context.now,
       },
@@ -178,7 +199,7 @@ export function recoverRoute(router: IRouter, context: RouteContext): void {
     );
     logFields.outcome = 'code_issued';
     context.metrics.countRecovery('code_issued');
-    res.set('Set-Cookie', `${COOKIE}=; Path=${RECOVERY_PATH}; Max-Age=0; HttpOnly; SameSite=Lax${secure}`);
+    res.set('Set-Cookie', cookie('', 0));
     page(req, res, 200, RECOVERY_PAGES.code(result.code.recoveryCode, result.code.recoveryLink), {
       status: 'code_issued',
       recovery_code: result.code.recoveryCode,

@@ -366,7 +366,7 @@ function readPurposes(value: unknown, statuses: DecisionStatuses): PersonaRecord
 
 /**
  * A recovery code record that cannot be read counts as none: it guards against a second code for
- * one approved inquiry, and a code only ever reaches the browser that went through that inquiry.
+ * one recovery, and a code only ever reaches the browser that went through that inquiry.
  */
 function readRecoveryCode(value: unknown): RecoveryCodeIssued | null {
   if (!isFields(value)) return null;
@@ -375,6 +375,8 @@ function readRecoveryCode(value: unknown): RecoveryCodeIssued | null {
   if (inquiryId === null || issuedAt === null) return null;
   return {
     inquiry_id: inquiryId,
+    inquiry_created_at: time(value['inquiry_created_at']),
+    decided_at: time(value['decided_at']),
     issued_at: issuedAt,
     second_factors_removed: value['second_factors_removed'] === true,
   };

@@ -84,12 +84,19 @@ export interface PurposeResult {
 export const STEP_UP_PURPOSES = ['step_up', 'recovery'] as const satisfies readonly Purpose[];
 
 /**
- * The recovery code this service had Kratos create, once per approved recovery inquiry
- * (`/persona/recover`): a second return from Persona must not mint a second code. The code itself
- * is never stored.
+ * The recovery code this service had Kratos create (`/persona/recover`), once per recovery: no
+ * code for this inquiry again, nor for one created before it. The code itself is never stored.
  */
 export interface RecoveryCodeIssued {
   inquiry_id: string;
+  /** The inquiry's Persona `created-at`; null in a record written before it was kept (issued_at bounds it). */
+  inquiry_created_at: string | null;
+  /**
+   * When Persona approved the inquiry: a fresh verification for step-up, even after a newer
+   * recovery inquiry (anyone can open one with the identifier) took `purposes.recovery`. Null in
+   * a record written before it was kept.
+   */
+  decided_at: string | null;
   issued_at: string;
   second_factors_removed: boolean;
 }
@@ -170,17 +177,24 @@ export interface PublicMirror {
   status: string;
   verified_at: string | null;
   inquiry_status: string;
-  /** `decided_at` of the latest approved step-up or recovery inquiry: what the settings gate needs. */
+  /**
+   * `decided_at` of the latest approved step-up or recovery inquiry, or of the recovery a code was
+   * issued for: what the settings gate needs.
+   */
   step_up_verified_at: string | null;
 }
 
-/** The latest approval among the step-up purposes' results, by Persona time; null when none. */
+/** The latest approval among the step-up purposes' results and the recovery code's, by Persona time; null when none. */
 function latestStepUpApproval(record: PersonaRecord): string | null {
+  const approvals = [
+    ...STEP_UP_PURPOSES.map((purpose) => record.purposes[purpose])
+      .filter((result) => result?.outcome === 'approved')
+      .map((result) => result?.decided_at ?? null),
+    record.recovery_code?.decided_at ?? null,
+  ];
   let latest: string | null = null;
-  for (const purpose of STEP_UP_PURPOSES) {
-    const result = record.purposes[purpose];
-    if (result?.outcome !== 'approved' || result.decided_at === null) continue;
-    if (latest === null || Date.parse(result.decided_at) > Date.parse(latest)) latest = result.decided_at;
+  for (const time of approvals) {
+    if (time !== null && (latest === null || Date.parse(time) > Date.parse(latest))) latest = time;
   }
   return latest;
 }

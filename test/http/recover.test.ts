@@ -2,8 +2,15 @@ import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sealRecoveryToken } from '../../src/security/recoveryToken.js';
 import { credential, type Credentials } from '../../sandbox/kratosCredentials.js';
+import type { ReferenceIds } from '../../sandbox/personaStandIn.js';
 import { startWebhookReceiver } from '../../sandbox/webhookReceiver.js';
-import { RECOVERY_TEMPLATE_ID, startHarness, type Harness } from '../support/harness.js';
+import {
+  RECOVERY_TEMPLATE_ID,
+  STEP_UP_TEMPLATE_ID,
+  TEMPLATE_ID,
+  startHarness,
+  type Harness,
+} from '../support/harness.js';
 
 let harness: Harness;
 afterEach(() => harness.close());
@@ -15,6 +22,9 @@ const ENV = {
   PERSONA_RECOVERY_TEMPLATE_ID: RECOVERY_TEMPLATE_ID,
 };
 const HOSTED = 'https://inquiry.withpersona.com/verify';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+/** Whether Persona's inquiries carry their reference id, or only their account does (2025-12-08 examples). */
+const REFERENCE_MODES: ReferenceIds[] = ['echoed', 'on-account-only'];
 
 /** An identity in `status` (approved a day ago) whose credentials carry `email` as identifier. */
 function person(h: Harness, email: string, status = 'approved', extra: Credentials = {}) {
@@ -52,9 +62,21 @@ async function requestRecovery(h: Harness, identifier: string) {
   return {
     response,
     inquiryId: location.searchParams.get('inquiry-id') as string,
+    redirectUri: location.searchParams.get('redirect-uri') as string,
     cookie: setCookie.split(';')[0] as string,
     setCookie,
   };
+}
+
+/** The person gives up in Persona's hosted flow; Persona sends the browser back with what it appends. */
+async function failInPersona(h: Harness, started: { inquiryId: string; redirectUri: string }) {
+  const back = await fetch(`${h.persona.hostedFlowUrl}/sandbox/inquiries/${started.inquiryId}/decline`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ 'redirect-uri': started.redirectUri }).toString(),
+    redirect: 'manual',
+  });
+  return new URL(back.headers.get('location') ?? '').searchParams;
 }
 
 /** Persona sends the browser back to the service. */
@@ -102,20 +124,75 @@ describe('POST /persona/recover never tells whether the account exists', () => {
       location: `${HOSTED}?inquiry-id&redirect-uri`,
       redirectUri: 'https://idv.example.com/persona/recover/return',
       inquiryIdLength: expect.any(Number),
+      // __Host-: only this host, Path=/ and Secure, so a sibling subdomain cannot toss a cookie of its own.
       cookie: expect.stringMatching(
-        /^persona_recovery=<\d+>; Path=\/persona\/recover; Max-Age=3600; HttpOnly; SameSite=Lax; Secure$/,
+        /^__Host-persona_recovery=<\d+>; Path=\/; Max-Age=3600; HttpOnly; Secure; SameSite=Lax$/,
       ),
       body: expect.any(String),
       calls: { kratos: ['GET /admin/identities'], persona: ['POST /api/v1/inquiries'] },
     });
     for (const answer of answers.slice(1)) expect(answer).toEqual(answers[0]);
-    // Only the recoverable identity's inquiry belongs to its Persona account.
-    const references = harness.persona.inquiries().filter((i) => i.templateId === RECOVERY_TEMPLATE_ID);
-    expect(references.map((i) => i.referenceId)).toEqual([expect.any(String), null, null, null]);
+    // Only the recoverable identity's inquiry belongs to its Persona account; the others to decoys
+    // that look alike.
+    const references = harness.persona
+      .inquiries()
+      .filter((i) => i.templateId === RECOVERY_TEMPLATE_ID)
+      .map((i) => i.referenceId);
+    const identities = new Set(harness.kratos.identities().map((identity) => identity.id));
+    expect(references.map((reference) => identities.has(reference as string))).toEqual([true, false, false, false]);
+    for (const reference of references) expect(reference).toMatch(UUID);
+    expect(new Set(references).size).toBe(4);
+  });
+
+  it('comes back from Persona with a reference id either way, the same one on every try', async () => {
+    harness = await startHarness(ENV);
+    const jane = person(harness, 'jane@example.com');
+    const returned: Record<string, string[]> = {};
+    let decoyInquiry = '';
+    for (const identifier of ['jane@example.com', 'nobody@example.com', 'Jane@example.com', ' NOBODY@example.com']) {
+      const started = await requestRecovery(harness, identifier);
+      const back = await failInPersona(harness, started);
+      const key = identifier.trim().toLowerCase();
+      returned[key] = [...(returned[key] ?? []), back.get('reference-id') as string];
+      if (key === 'nobody@example.com') decoyInquiry = started.inquiryId;
+    }
+    const [known, unknown] = [returned['jane@example.com'] ?? [], returned['nobody@example.com'] ?? []];
+    expect(known).toEqual([jane.identityId, jane.identityId]);
+    expect(unknown).toEqual([expect.stringMatching(UUID), unknown[0]]);
+    expect(unknown[0]).not.toBe(jane.identityId);
+    // The decoy's webhooks name no identity, and are acknowledged.
+    await harness.postEvent(harness.persona.eventFor(decoyInquiry, 'inquiry.declined')).expect(200);
+    expect(harness.logs).toContainEqual(expect.objectContaining({ outcome: 'ignored', reason: 'unknown_identity' }));
+  });
+
+  it('opens at most RECOVERY_INQUIRIES_PER_MINUTE inquiries a minute, for every identifier alike (429)', async () => {
+    harness = await startHarness({ ...ENV, RECOVERY_INQUIRIES_PER_MINUTE: '3', HOST: '127.0.0.1' });
+    person(harness, 'jane@example.com');
+    const statuses = [];
+    for (const identifier of ['a@example.com', 'jane@example.com', 'b@example.com']) {
+      statuses.push((await requestRecovery(harness, identifier)).response.status);
+    }
+    const kratosBefore = harness.kratos.requests.length;
+    const personaBefore = harness.persona.requests.length;
+    const refused = await requestRecovery(harness, 'jane@example.com');
+
+    expect(statuses).toEqual([303, 303, 303]);
+    expect(refused.response.status).toBe(429);
+    expect(refused.response.headers['retry-after']).toBe('20');
+    expect(refused.response.text).toContain('Please wait a moment');
+    expect(refused.setCookie).toBe('');
+    expect(harness.kratos.requests.length).toBe(kratosBefore);
+    expect(harness.persona.requests.length).toBe(personaBefore);
+    const metrics = await request(harness.app).get('/metrics');
+    expect(metrics.text).toContain('recovery_by_verification_total{result="rate_limited"} 1');
+    // One more every 20 seconds.
+    harness.clock.now += 20_000;
+    expect((await requestRecovery(harness, 'jane@example.com')).response.status).toBe(303);
+    expect((await requestRecovery(harness, 'jane@example.com')).response.status).toBe(429);
   });
 
   it('takes about as long for an unknown identifier as for a recoverable identity', async () => {
-    harness = await startHarness(ENV);
+    harness = await startHarness({ ...ENV, RECOVERY_INQUIRIES_PER_MINUTE: '1000' });
     person(harness, 'jane@example.com');
     const timings: Record<string, number[]> = { known: [], unknown: [] };
     for (let round = 0; round < 20; round += 1) {
@@ -137,9 +214,9 @@ describe('POST /persona/recover never tells whether the account exists', () => {
   });
 });
 
-describe('recovery by verification, end to end', () => {
+describe.each(REFERENCE_MODES)('recovery by verification, end to end (reference ids %s)', (referenceIds) => {
   it('issues one code for an approved inquiry: second factors removed, sessions revoked, recorded', async () => {
-    harness = await startHarness({ ...ENV, RECOVERY_REMOVE_SECOND_FACTORS: 'true' });
+    harness = await startHarness({ ...ENV, RECOVERY_REMOVE_SECOND_FACTORS: 'true' }, { referenceIds });
     const jane = person(harness, 'jane@example.com', 'approved', SECOND_FACTORS);
     const standing = record(harness, jane.identityId).decision;
     const { cookie, inquiryId } = await requestRecovery(harness, 'jane@example.com');
@@ -171,10 +248,18 @@ describe('recovery by verification, end to end', () => {
     expect(record(harness, jane.identityId)).toMatchObject({
       decision: standing,
       purposes: { recovery: { inquiry_id: inquiryId, status: 'approved', outcome: 'approved' } },
-      recovery_code: { inquiry_id: inquiryId, issued_at: expect.any(String), second_factors_removed: true },
+      recovery_code: {
+        inquiry_id: inquiryId,
+        inquiry_created_at: harness.persona.inquiry(inquiryId)?.createdAt,
+        decided_at: expect.any(String),
+        issued_at: expect.any(String),
+        second_factors_removed: true,
+      },
       actions: { sessions_revoked_at: expect.any(String), pending: [] },
     });
-    expect(done.headers['set-cookie']).toEqual([expect.stringMatching(/^persona_recovery=; .*Max-Age=0/)]);
+    expect(done.headers['set-cookie']).toEqual([
+      '__Host-persona_recovery=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Lax',
+    ]);
     expect(harness.logs).toContainEqual(
       expect.objectContaining({
         msg: 'recovery by verification: recovery code issued, sessions revoked',
@@ -200,7 +285,7 @@ describe('recovery by verification, end to end', () => {
   });
 
   it('shows the code on a page to a browser', async () => {
-    harness = await startHarness(ENV);
+    harness = await startHarness(ENV, { referenceIds });
     person(harness, 'jane@example.com');
     const { cookie, inquiryId } = await requestRecovery(harness, 'jane@example.com');
     approve(harness, inquiryId);
@@ -212,7 +297,7 @@ describe('recovery by verification, end to end', () => {
   });
 
   it('refuses an identity without an approved verification, after the same verification', async () => {
-    harness = await startHarness(ENV);
+    harness = await startHarness(ENV, { referenceIds });
     const carl = person(harness, 'carl@example.com', 'pending');
     const before = harness.kratos.identity(carl.identityId);
     const { cookie, inquiryId } = await requestRecovery(harness, 'carl@example.com');
@@ -227,7 +312,7 @@ describe('recovery by verification, end to end', () => {
   });
 
   it('never issues a code for an approval of an inquiry opened for another identity', async () => {
-    harness = await startHarness(ENV);
+    harness = await startHarness(ENV, { referenceIds });
     const jane = person(harness, 'jane@example.com');
     person(harness, 'eve@example.com');
     const eve = await requestRecovery(harness, 'eve@example.com');
@@ -242,7 +327,7 @@ describe('recovery by verification, end to end', () => {
       harness.config.start.linkSigningKeys[0] as Buffer,
     );
 
-    const done = await returnFromPersona(harness, `persona_recovery=${forged}`);
+    const done = await returnFromPersona(harness, `__Host-persona_recovery=${forged}`);
 
     expect(done.body).toEqual({ status: 'not_recovered' });
     expect(codesCreated(harness)).toHaveLength(0);
@@ -252,22 +337,81 @@ describe('recovery by verification, end to end', () => {
     );
   });
 
-  it('refuses the approval of a recovery inquiry a newer one of the identity has superseded', async () => {
-    harness = await startHarness(ENV);
+  it('issues the owner’s code although an outsider opened a newer recovery for the same email, and counts it for step-up', async () => {
+    harness = await startHarness({ ...ENV, PERSONA_STEP_UP_TEMPLATE_ID: STEP_UP_TEMPLATE_ID }, { referenceIds });
+    await harness.serve();
     const jane = person(harness, 'jane@example.com');
+    const owner = await requestRecovery(harness, 'jane@example.com');
+    // The outsider types Jane's email and merely opens Persona's flow: a newer recovery inquiry.
+    const outsider = await requestRecovery(harness, 'jane@example.com');
+    harness.persona.simulate(outsider.inquiryId, ['start_inquiry']);
+    await harness.postEvent(harness.persona.eventFor(outsider.inquiryId, 'inquiry.started')).expect(200);
+    expect(record(harness, jane.identityId).purposes.recovery).toMatchObject({ inquiry_id: outsider.inquiryId });
+    approve(harness, owner.inquiryId);
+
+    const done = await returnFromPersona(harness, owner.cookie);
+
+    expect(done.body).toMatchObject({ status: 'code_issued' });
+    expect(codesCreated(harness)).toHaveLength(1);
+    const after = record(harness, jane.identityId);
+    expect(after.purposes.recovery).toMatchObject({ inquiry_id: outsider.inquiryId, status: 'pending' });
+    expect(after.recovery_code).toMatchObject({ inquiry_id: owner.inquiryId });
+    // The approval that issued the code is a fresh verification: the new password is not blocked.
+    const mirror = harness.kratos.identity(jane.identityId)?.metadata_public?.['persona'] as Record<string, unknown>;
+    expect(mirror['step_up_verified_at']).toBe(after.recovery_code.decided_at);
+    const flowId = new URL(done.body.recovery_link).searchParams.get('flow') as string;
+    const recovered = await harness.kratos.recover(flowId, done.body.recovery_code);
+    const session = recovered.kind === 'recovered' ? recovered.session.token : '';
+    expect(await harness.kratos.changeSettings(session, { method: 'password' })).toMatchObject({ saved: true });
+  });
+
+  it('issues one code per recovery: none for an inquiry created before the one a code was issued for', async () => {
+    harness = await startHarness(ENV, { referenceIds });
+    person(harness, 'jane@example.com');
     const first = await requestRecovery(harness, 'jane@example.com');
+    harness.clock.now += 1_000;
     const second = await requestRecovery(harness, 'jane@example.com');
-    // The newer inquiry's webhook is routed to the recovery purpose by its template.
-    await harness.postEvent(harness.persona.eventFor(second.inquiryId, 'inquiry.created')).expect(200);
-    expect(record(harness, jane.identityId).purposes.recovery).toMatchObject({ inquiry_id: second.inquiryId });
+    approve(harness, second.inquiryId);
+    expect((await returnFromPersona(harness, second.cookie)).body).toMatchObject({ status: 'code_issued' });
     approve(harness, first.inquiryId);
 
     expect((await returnFromPersona(harness, first.cookie)).body).toEqual({ status: 'not_recovered' });
+    expect(codesCreated(harness)).toHaveLength(1);
+    expect(harness.logs).toContainEqual(
+      expect.objectContaining({ msg: 'recovery by verification refused', reason: 'superseded' }),
+    );
+  });
+
+  it('mints one code for two returns at once', async () => {
+    harness = await startHarness(ENV, { referenceIds });
+    person(harness, 'jane@example.com');
+    const { cookie, inquiryId } = await requestRecovery(harness, 'jane@example.com');
+    approve(harness, inquiryId);
+    const answers = await Promise.all([returnFromPersona(harness, cookie), returnFromPersona(harness, cookie)]);
+    expect(answers.map((answer) => answer.body.status).sort()).toEqual(['already_issued', 'code_issued']);
+    expect(codesCreated(harness)).toHaveLength(1);
+  });
+
+  it('refuses while the account holds a verification the service did not open, which the template might compare with', async () => {
+    harness = await startHarness(ENV, { referenceIds });
+    const jane = person(harness, 'jane@example.com');
+    // A stranger opened the onboarding template's link with Jane's id and passed with their own documents.
+    harness.persona.addInquiry({ referenceId: jane.identityId, templateId: TEMPLATE_ID, status: 'approved' });
+    // Merely opened, another holds no capture: it changes nothing.
+    harness.persona.addInquiry({ referenceId: jane.identityId, templateId: RECOVERY_TEMPLATE_ID, status: 'created' });
+    const { cookie, inquiryId } = await requestRecovery(harness, 'jane@example.com');
+    approve(harness, inquiryId);
+
+    expect((await returnFromPersona(harness, cookie)).body).toEqual({ status: 'not_recovered' });
     expect(codesCreated(harness)).toHaveLength(0);
+    expect(harness.kratos.sessionActive(jane.session.token)).toBe(true);
+    expect(harness.logs).toContainEqual(
+      expect.objectContaining({ msg: 'recovery by verification refused', reason: 'foreign_verification' }),
+    );
   });
 
   it('gives the code only to the browser that went through the inquiry', async () => {
-    harness = await startHarness(ENV);
+    harness = await startHarness(ENV, { referenceIds });
     person(harness, 'jane@example.com');
     const { inquiryId } = await requestRecovery(harness, 'jane@example.com');
     approve(harness, inquiryId);
@@ -276,12 +420,12 @@ describe('recovery by verification, end to end', () => {
     expect(elsewhere.status).toBe(400);
     expect(elsewhere.body).toEqual({ status: 'expired' });
     harness.clock.now += 3_601_000;
-    expect((await returnFromPersona(harness, 'persona_recovery=r1.tampered')).status).toBe(400);
+    expect((await returnFromPersona(harness, '__Host-persona_recovery=r1.tampered')).status).toBe(400);
     expect(codesCreated(harness)).toHaveLength(0);
   });
 
   it('records a declined recovery inquiry and changes nothing else: no ON_DECLINE, no lock-out', async () => {
-    harness = await startHarness({ ...ENV, ON_DECLINE: 'revoke_sessions,deactivate' });
+    harness = await startHarness({ ...ENV, ON_DECLINE: 'revoke_sessions,deactivate' }, { referenceIds });
     const jane = person(harness, 'jane@example.com');
     const before = record(harness, jane.identityId);
     const { cookie, inquiryId } = await requestRecovery(harness, 'jane@example.com');
@@ -307,7 +451,7 @@ describe('recovery by verification, end to end', () => {
   });
 
   it('never blocks through the mirror for a declined recovery when the record cannot be interpreted', async () => {
-    harness = await startHarness(ENV);
+    harness = await startHarness(ENV, { referenceIds });
     const jane = person(harness, 'jane@example.com');
     const { inquiryId } = await requestRecovery(harness, 'jane@example.com');
     const stored = harness.kratos.identity(jane.identityId);
@@ -321,7 +465,7 @@ describe('recovery by verification, end to end', () => {
   });
 
   it('sends an unfinished verification back to Persona, and asks to wait while it is decided', async () => {
-    harness = await startHarness(ENV);
+    harness = await startHarness(ENV, { referenceIds });
     person(harness, 'jane@example.com');
     const { cookie, inquiryId } = await requestRecovery(harness, 'jane@example.com');
 

@@ -302,7 +302,7 @@ describe('loadConfig', () => {
   it('reads step-up and recovery settings, with step-up on by default and recovery off', () => {
     expect(loadConfig(REQUIRED)).toMatchObject({
       stepUp: { maxAgeMs: 15 * 60_000, traits: [], templateId: undefined },
-      recovery: { enabled: false, templateId: undefined, removeSecondFactors: false },
+      recovery: { enabled: false, templateId: undefined, removeSecondFactors: false, inquiriesPerMinute: 10 },
     });
     const config = loadConfig({
       ...REQUIRED,
@@ -313,13 +313,19 @@ describe('loadConfig', () => {
       RECOVERY_BY_VERIFICATION: 'true',
       PERSONA_RECOVERY_TEMPLATE_ID: 'itmpl_recovery',
       RECOVERY_REMOVE_SECOND_FACTORS: 'true',
+      RECOVERY_INQUIRIES_PER_MINUTE: '30',
     });
     expect(config.stepUp).toMatchObject({
       maxAgeMs: 300_000,
       traits: ['name.last', 'birthdate'],
       templateId: 'itmpl_stepup',
     });
-    expect(config.recovery).toEqual({ enabled: true, templateId: 'itmpl_recovery', removeSecondFactors: true });
+    expect(config.recovery).toEqual({
+      enabled: true,
+      templateId: 'itmpl_recovery',
+      removeSecondFactors: true,
+      inquiriesPerMinute: 30,
+    });
   });
 
   it('refuses recovery without its template and public address, and a template with two purposes', () => {
@@ -340,6 +346,19 @@ describe('loadConfig', () => {
     expect(
       problems({ ...REQUIRED, STEP_UP_MAX_AGE: '30s', STEP_UP_TRAITS: 'name..last' }).map((p) => p.split(':')[0]),
     ).toEqual(['STEP_UP_MAX_AGE', 'STEP_UP_TRAITS']);
+    expect(problems({ ...REQUIRED, RECOVERY_INQUIRIES_PER_MINUTE: '0' }).map((p) => p.split(':')[0])).toEqual([
+      'RECOVERY_INQUIRIES_PER_MINUTE',
+    ]);
+  });
+
+  it('refuses recovery on a plain-http public address off this machine: its __Host- cookie needs a secure origin', () => {
+    const recovery = { ...REQUIRED, RECOVERY_BY_VERIFICATION: 'true', PERSONA_RECOVERY_TEMPLATE_ID: 'itmpl_recovery' };
+    expect(problems({ ...recovery, PUBLIC_BASE_URL: 'http://idv.example.com' })).toEqual([
+      'PUBLIC_BASE_URL: must use https with RECOVERY_BY_VERIFICATION=true (plain http only for loopback addresses)',
+    ]);
+    for (const loopback of ['http://127.0.0.1:3000', 'http://localhost:3000', 'https://idv.example.com']) {
+      expect(problems({ ...recovery, PUBLIC_BASE_URL: loopback })).toEqual([]);
+    }
   });
 
   it('runs in single-instance mode without DATABASE_URL, and reads the database settings with it', () => {

@@ -60,6 +60,26 @@ describe('readRecord: this version', () => {
     expect(gateStatus(read({ persona: damaged }))).toBe('needs_review');
   });
 
+  it('reads the recovery code issued, and one written before its inquiry’s times were kept', () => {
+    const written = recordAfter([['inq_1', 'approved', 5, 0]]) as PersonaRecord;
+    const code = {
+      inquiry_id: 'inq_r',
+      inquiry_created_at: at(30),
+      decided_at: at(40),
+      issued_at: at(41),
+      second_factors_removed: true,
+    };
+    expect(recordOf(read({ persona: { ...written, recovery_code: code } })).recovery_code).toEqual(code);
+    const { inquiry_created_at: _created, decided_at: _decided, ...older } = code;
+    expect(recordOf(read({ persona: { ...written, recovery_code: older } })).recovery_code).toEqual({
+      ...older,
+      inquiry_created_at: null,
+      decided_at: null,
+    });
+    // The approval that issued a code counts for step-up, as a step-up's does.
+    expect(mirrorOf({ ...written, recovery_code: code }).step_up_verified_at).toBe(at(40));
+  });
+
   it('has no record when there is none', () => {
     for (const metadata of [null, undefined, {}, { persona: null }, { crm: 'x' }]) {
       expect(read(metadata)).toEqual({ kind: 'none' });
