@@ -53,7 +53,7 @@ export function createMetrics() {
   });
   const recoveries = new Counter({
     name: 'recovery_by_verification_total',
-    help: 'Recovery by verification: requests, codes issued, and returns refused.',
+    help: 'Recovery by verification: requests, requests over the rate limit, codes issued, and returns refused.',
     labelNames: ['result'] as const,
     registers: [registry],
   });
