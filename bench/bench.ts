@@ -36,6 +36,8 @@ const SECRET = 'bench-webhook-secret-0123456789abcdef';
 const PERSONA_KEY = 'persona_sandbox_bench';
 const PERSONA_WEBHOOK_SECRET = 'wbhsec_bench_0123456789abcdef';
 const TEMPLATE = 'itmpl_Bench0001';
+/** Configured, so the settings gate's block is the step-up the person can take (not `step_up_unavailable`). */
+const STEP_UP_TEMPLATE = 'itmpl_BenchStepUp0001';
 
 const work = join(tmpdir(), `ory-persona-idv-bench-${process.pid}`);
 mkdirSync(work, { recursive: true });
@@ -133,6 +135,7 @@ const serviceEnv = {
   PERSONA_API_KEY: PERSONA_KEY,
   PERSONA_API_BASE: persona.apiBase,
   PERSONA_TEMPLATE_ID: TEMPLATE,
+  PERSONA_STEP_UP_TEMPLATE_ID: STEP_UP_TEMPLATE,
   PERSONA_WEBHOOK_SECRET,
   DOTENV_PATH: '/nonexistent/.env',
 };
@@ -185,6 +188,8 @@ const settingsBody = (approvedAgoMs: number) =>
     identity_id: '5e1b3c7a-2f4d-4a9e-b8c6-0d7f1e2a9b34',
     persona: mirror('approved', new Date(Date.now() - approvedAgoMs).toISOString()),
     changed_traits: [],
+    changed_addresses: false,
+    authenticated_at: '2026-07-30T09:58:00.000Z',
     session_cookie: true,
     settings_url: 'https://app.example.com/settings?flow=9b1f3e62-4c0a-4d7e-a5b8-2f6c1d9e8a47',
     return_to: null,
