@@ -258,7 +258,10 @@ export async function runDemo(
         recovery.cookie = (response.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
         recovery.inquiryId = new URL(location, persona.url).searchParams.get('inquiry-id') ?? '';
         write(`     browser -> service: POST /persona/recover <- ${response.status} Location: ${location}`);
-        expect(response.status === 303 && recovery.cookie.startsWith('__Host-persona_recovery='), 'recovery did not start');
+        expect(
+          response.status === 303 && recovery.cookie.startsWith('__Host-persona_recovery='),
+          'recovery did not start',
+        );
         const other = await fetch(`${sandbox.serviceUrl}/persona/recover`, {
           method: 'POST',
           headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
