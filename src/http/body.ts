@@ -4,6 +4,7 @@ import { parse as parseContentType } from 'content-type';
 import type { RequestHandler } from 'express';
 import getRawBody from 'raw-body';
 import { HttpError } from './httpError.js';
+import type { InFlightLimit } from './inFlightLimit.js';
 
 /**
  * Request bodies, the one way every route reads them: JSON in UTF-8 only, plain (never inflated),
@@ -15,7 +16,21 @@ export interface BodyLimits {
   limitBytes: number;
   /** The longest pause between two chunks: a client that stalls is answered 408 and cut off. */
   idleTimeoutMs: number;
+  /**
+   * Set for bodies anyone can send, read before anything proves who sent them (the callback's
+   * signature covers its body; the recovery form carries no credential): the places such bodies
+   * share, the oldest reader pushed out (its connection closed) when a new one needs the place,
+   * and UNVERIFIED_BODY_DEADLINE_MS for the whole body. A stranger stalling on purpose then holds
+   * neither the places nor, through them, the connection cap (http/httpServer.ts).
+   */
+  readers?: InFlightLimit;
 }
+
+/**
+ * The whole of an unverified body must arrive within this time. Persona and browsers send a body
+ * with its headers, in one go: a sender still sending after two seconds is stalling on purpose.
+ */
+export const UNVERIFIED_BODY_DEADLINE_MS = 2_000;
 
 /** `utf-8` is JSON's charset (RFC 8259); `utf8` is a common spelling of it. */
 const UTF8_CHARSETS = new Set(['utf-8', 'utf8']);
@@ -37,43 +52,45 @@ export const UNSUPPORTED_MEDIA_TYPE = new HttpError(
 
 const BODY_TIMEOUT = new HttpError(408, 'request_timeout', 'request body arrived too slowly');
 
-/**
- * Refuses a body announced beyond the limit before anything else is spent on it. Raw-body makes
- * the same check, but a route may want the answer before it commits anything to reading.
- */
-export function refuseAnnouncedBeyond(req: IncomingMessage, limitBytes: number): void {
-  if (Number(req.headers['content-length']) > limitBytes)
-    throw new HttpError(413, 'payload_too_large', 'request body is too large');
-}
-
 /** The body's bytes, exactly as sent. Raw-body's own errors (too large, aborted) carry their type. */
 export function readBody(req: IncomingMessage, limits: BodyLimits): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    refuseAnnouncedBeyond(req, limits.limitBytes);
+    // Raw-body makes the same check, but only once it reads: this answer comes before a place is taken.
+    if (Number(req.headers['content-length']) > limits.limitBytes)
+      throw new HttpError(413, 'payload_too_large', 'request body is too large');
     const encoding = req.headers['content-encoding'];
     // Kratos and Persona send plain bodies: a compressed one is refused, never inflated.
     if (encoding !== undefined && encoding.toLowerCase() !== 'identity') {
       throw new HttpError(415, 'unsupported_encoding', 'request body encoding is not supported');
     }
     let idle: NodeJS.Timeout | undefined;
+    let deadline: NodeJS.Timeout | undefined;
     let done = false;
+    let leave: (() => void) | undefined;
     const progress = () => idle?.refresh();
     const finish = (error: unknown, body?: Buffer) => {
       if (done) return;
       done = true;
       clearTimeout(idle);
+      clearTimeout(deadline);
+      leave?.();
       req.off('data', progress);
       // When the client stalled, the reading ends with the connection: its failure is no news then.
       if (error === undefined || error === null) resolve(body as Buffer);
       else reject(error);
     };
+    leave = limits.readers?.enter(() => {
+      finish(BODY_TIMEOUT);
+      req.socket.destroy();
+    });
     getRawBody(req, { length: req.headers['content-length'], limit: limits.limitBytes }, finish);
     // A body sent with its headers, as Kratos and Persona send theirs, is complete before this turn
     // of the event loop ends: only one still arriving then gets an idle timer (the login gate's
-    // bodies cost no timer).
+    // bodies cost no timer), and an unverified one a deadline besides.
     setImmediate(() => {
       if (done) return;
       idle = setTimeout(() => finish(BODY_TIMEOUT), limits.idleTimeoutMs);
+      if (limits.readers !== undefined) deadline = setTimeout(() => finish(BODY_TIMEOUT), UNVERIFIED_BODY_DEADLINE_MS);
       req.on('data', progress);
     });
   });

@@ -3,6 +3,7 @@ import { PUBLIC_URL_REDIRECTS } from '../kratos/kratosClient.js';
 import { errorFields } from '../logger.js';
 import type { MessageKey, Messages } from '../messages/catalogue.js';
 import { OutboundError } from '../outbound/outboundError.js';
+import { closeUnlessBodyReceived } from './body.js';
 import { isDependencyFailure } from './dependencyFailure.js';
 import { HttpError, toHttpError } from './httpError.js';
 import { respondWith } from './pages.js';
@@ -40,6 +41,8 @@ export function userErrors(context: RouteContext): ErrorRequestHandler {
     const { log, logFields } = requestLocals(res);
     const httpError = isDependencyFailure(error) ? new HttpError(503, 'temporarily_unavailable') : toHttpError(error);
     logFields.error_code = httpError.code;
+    // The recovery form's body may still be arriving (too slow, too large): it is not waited for.
+    closeUnlessBodyReceived(req, res);
     res.set(httpError.headers);
     // The only call of these routes that meets a redirect is the session check (kratosClient.ts).
     if (error instanceof OutboundError && error.failure.kind === 'redirect')

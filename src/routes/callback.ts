@@ -1,5 +1,5 @@
 import { type IRouter, type ErrorRequestHandler, type RequestHandler, type Response } from 'express';
-import { parseJson, readBody, refuseAnnouncedBeyond, requireJson, type BodyLimits } from '../http/body.js';
+import { parseJson, readBody, requireJson, type BodyLimits } from '../http/body.js';
 import { isDependencyFailure } from '../http/dependencyFailure.js';
 import { HttpError, toHttpError } from '../http/httpError.js';
 import { InFlightLimit } from '../http/inFlightLimit.js';
@@ -37,9 +37,10 @@ const CALLBACK_BODY_LIMIT_BYTES = 256 * 1024;
 
 /**
  * Callback bodies being read at once, before their signature can be checked: whoever sends them,
- * they hold at most 32 x 256 KiB = 8 MiB. Persona sends a body in one go, so a slot is busy for
- * milliseconds; should more arrive at once, they are answered 503 and Persona delivers them again
- * (reference/persona-api.md, "Webhooks").
+ * they hold at most 32 x 256 KiB = 8 MiB. Persona sends a body in one go, so its place is taken for
+ * milliseconds; a 33rd body pushes out the reader that has been at it longest, which is whoever
+ * stalls. Refusing the newcomer instead would let 32 forged, dripping bodies keep every genuine
+ * delivery out.
  */
 const CALLBACK_BODIES_AT_ONCE = 32;
 
@@ -57,8 +58,8 @@ export function callbackRoute(router: IRouter, context: RouteContext): void {
   const bodyLimits: BodyLimits = {
     limitBytes: CALLBACK_BODY_LIMIT_BYTES,
     idleTimeoutMs: config.http.bodyIdleTimeoutMs,
+    readers: new InFlightLimit(CALLBACK_BODIES_AT_ONCE),
   };
-  const bodiesBeingRead = new InFlightLimit(CALLBACK_BODIES_AT_ONCE);
 
   const refuseSignature = (res: Response, reason: SignatureFailure) => {
     requestLocals(res).logFields.signature = reason;
@@ -75,18 +76,7 @@ export function callbackRoute(router: IRouter, context: RouteContext): void {
       toleranceSeconds: config.persona.signatureToleranceSeconds,
     });
     if (!header.ok) throw refuseSignature(res, header.reason);
-    refuseAnnouncedBeyond(req, CALLBACK_BODY_LIMIT_BYTES);
-    const leave = bodiesBeingRead.tryEnter();
-    if (leave === undefined)
-      throw new HttpError(503, 'busy', 'too many deliveries at once; deliver this event again later', {
-        'Retry-After': '1',
-      });
-    let body: Buffer;
-    try {
-      body = await readBody(req, bodyLimits);
-    } finally {
-      leave();
-    }
+    const body = await readBody(req, bodyLimits);
     const verification = verifySignedBody(header.candidates, body, config.persona.webhookSecrets);
     if (!verification.valid) throw refuseSignature(res, verification.reason);
 

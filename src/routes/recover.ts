@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IRouter, Request, RequestHandler, Response } from 'express';
 import { formBody } from '../http/body.js';
+import { InFlightLimit } from '../http/inFlightLimit.js';
 import { formPageHeaders, respondWith, userFacingHeaders, type Page } from '../http/pages.js';
 import { callOptions, requestLocals } from '../http/requestLog.js';
 import type { RouteContext } from '../http/routeContext.js';
@@ -30,6 +31,12 @@ const TOKEN_TTL_SECONDS = 3_600;
 const PERSONA_BUDGET_MS = 5_000;
 const KRATOS_BUDGET_MS = 3_000;
 const MAX_IDENTIFIER_LENGTH = 320;
+/**
+ * Recovery forms being read at once. They carry no credential, so a stranger could send many
+ * slowly; the place of the one that has stalled longest goes to the next (http/body.ts). A browser
+ * sends the form with its headers.
+ */
+const RECOVERY_FORMS_AT_ONCE = 32;
 
 const cookieOf = (req: Request): string | undefined =>
   (req.get('cookie') ?? '')
@@ -215,7 +222,11 @@ export function recoverRoute(router: IRouter, context: RouteContext): void {
     RECOVERY_PATH,
     userFacingHeaders,
     formHeaders,
-    formBody({ limitBytes: 4 * 1024, idleTimeoutMs: config.http.bodyIdleTimeoutMs }),
+    formBody({
+      limitBytes: 4 * 1024,
+      idleTimeoutMs: config.http.bodyIdleTimeoutMs,
+      readers: new InFlightLimit(RECOVERY_FORMS_AT_ONCE),
+    }),
     requestRecovery,
     errors,
   );
