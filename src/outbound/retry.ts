@@ -43,6 +43,10 @@ export function retryDelayMs(
   if (error.details.answerStored) return undefined;
   if (attempt >= RETRY_POLICY.maxAttempts) return undefined;
   const reset = error.details.rateLimitResetSeconds;
+  // A 429 that does not say when its window resets (Kratos, Ory Network) is not tried again within
+  // the request: a retry seconds later is refused too, and spends the project's limit on every
+  // request a stranger sends. Persona always says (reference/persona-api.md, "Access").
+  if (error.status === 429 && reset === undefined) return undefined;
   const delay =
     error.status === 429 && reset !== undefined
       ? // Persona says when its rate window resets (RateLimit-Reset, seconds); earlier is refused again.

@@ -146,3 +146,22 @@ describe('/persona/status with the embedded SDK', () => {
     expect(tokens.size).toBe(1);
   });
 });
+
+describe('made-up session cookies', () => {
+  it('cost one Kratos session check each, also while Kratos answers 429', async () => {
+    harness = await startHarness(ENV);
+    const sessionChecks = () => harness.kratos.public.requests.filter((r) => r.path === '/sessions/whoami').length;
+    for (let call = 0; call < 20; call += 1)
+      expect((await get(harness, '/persona/status', `ory_kratos_session=made-up-${call}`)).status).toBe(401);
+    expect(sessionChecks()).toBe(20);
+
+    // Ory Network's rate limit, reached: trying again within the request would spend more of it.
+    harness.kratos.public.inject({ path: '/sessions/whoami', status: 429, times: 1_000 });
+    const statuses = new Set<number>();
+    for (let call = 0; call < 20; call += 1)
+      statuses.add((await get(harness, '/persona/status', `ory_kratos_session=made-up-${call}`)).status);
+
+    expect(sessionChecks()).toBe(40);
+    expect([...statuses]).toEqual([503]);
+  });
+});
