@@ -7,6 +7,7 @@ import { VERIFIED_ATTRIBUTES, type VerifiedAttribute } from './persona/verifiedD
 import { EVENT_TYPES, NEEDS_ACTION, isEventType, type EventType } from './notifications/eventTypes.js';
 import { isPlainHttpOffMachine } from './security/loopback.js';
 import { SECRET_MIN_LENGTH, secretProblem, sharedSecrets, type SecretProblem } from './security/secretPolicy.js';
+import { SIGNED_LINK_MAX_TTL_SECONDS } from './security/signedLink.js';
 
 export const LOGIN_POLICIES = ['block-declined', 'require-approved'] as const;
 export type LoginPolicyName = (typeof LOGIN_POLICIES)[number];
@@ -477,7 +478,7 @@ const envSchema = z
     DEFAULT_RETURN_TO: z.string().trim().refine(isHttpUrl, 'must be an http(s) URL without credentials').optional(),
     LINK_SIGNING_SECRET: secretList(GENERATE_SECRET).optional(),
     // Anyone holding a signed link can continue that identity's verification until it expires.
-    SIGNED_LINK_TTL: duration('1m', '24h').prefault('15m'),
+    SIGNED_LINK_TTL: duration('1m', formatDuration(SIGNED_LINK_MAX_TTL_SECONDS * 1_000)).prefault('15m'),
     ALLOW_RETRIES: flag('false'),
     LOGIN_URL: httpUrl.optional(),
     SUPPORT_URL: httpUrl.optional(),

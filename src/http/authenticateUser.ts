@@ -34,7 +34,10 @@ export async function authenticateUser(req: Request, auth: UserAuthentication): 
     if (typeof token !== 'string') throw new HttpError(400, 'invalid_request');
     const verification = verifyStartToken(token, auth.linkSigningKeys, Math.floor(auth.now() / 1000));
     if (!verification.valid) {
-      throw new HttpError(401, verification.reason === 'expired' ? 'link_expired' : 'invalid_link');
+      // A link valid for longer than links may be is told apart from a forged one: its holder was
+      // sent it, and should sign in or ask for a new one, as after an expiry.
+      const lapsed = verification.reason === 'expired' || verification.reason === 'beyond_max_ttl';
+      throw new HttpError(401, lapsed ? 'link_expired' : 'invalid_link');
     }
     const signedIn: SessionCheck =
       credentials === undefined ? { kind: 'none' } : await auth.kratos.whoami(credentials, auth.callOptions);

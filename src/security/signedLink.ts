@@ -9,6 +9,13 @@ import { constantTimeEqual } from './constantTimeEqual.js';
  * until then; it grants nothing else.
  */
 
+/**
+ * The longest a link may be valid: SIGNED_LINK_TTL's upper bound. A link whose expiry lies further
+ * ahead was signed while SIGNED_LINK_TTL had no bound (it took `5200w`): it is refused, not
+ * honoured for a century.
+ */
+export const SIGNED_LINK_MAX_TTL_SECONDS = 24 * 3_600;
+
 /** What a link may be used for: the identity's verification, or a step-up or recovery inquiry. */
 export const LINK_PURPOSES = ['verification', 'step_up', 'recovery'] as const;
 export type LinkPurpose = (typeof LINK_PURPOSES)[number];
@@ -27,7 +34,7 @@ export function signStartToken(
 
 export type StartTokenVerification =
   | { valid: true; identityId: string; purpose: LinkPurpose; expiresAtSeconds: number }
-  | { valid: false; reason: 'malformed' | 'bad_signature' | 'expired' };
+  | { valid: false; reason: 'malformed' | 'bad_signature' | 'expired' | 'beyond_max_ttl' };
 
 export function verifyStartToken(token: string, keys: readonly Buffer[], nowSeconds: number): StartTokenVerification {
   const [identityId, expiry, purpose, signature, ...rest] = token.split('.');
@@ -50,5 +57,6 @@ export function verifyStartToken(token: string, keys: readonly Buffer[], nowSeco
   }
   if (!matched) return { valid: false, reason: 'bad_signature' };
   if (expiresAt <= nowSeconds) return { valid: false, reason: 'expired' };
+  if (expiresAt > nowSeconds + SIGNED_LINK_MAX_TTL_SECONDS) return { valid: false, reason: 'beyond_max_ttl' };
   return { valid: true, identityId, purpose: linkPurpose, expiresAtSeconds: expiresAt };
 }

@@ -375,6 +375,11 @@ const rows: Row[] = [
   ['start with two tokens', () => get(`/persona/start?token=${token(identityId, 600)}&token=x`), 400],
   ['status without a session', () => get('/persona/status'), 401],
   [
+    'status with a genuine link valid for a hundred years',
+    () => get(`/persona/status?token=${token(identityId, 5200 * 7 * 86_400)}`),
+    401,
+  ],
+  [
     'status with a token moved to another identity',
     () =>
       get(

@@ -341,6 +341,20 @@ describe('GET /persona/start: who is asking', () => {
       expect(expired.status).toBe(401);
       expect(expired.body.error.code).toBe('link_expired');
     });
+
+    it('refuses a link signed while SIGNED_LINK_TTL had no bound, valid for a hundred years', async () => {
+      harness = await startHarness(ENV);
+      const { identityId } = harness.identityInState('pending');
+      const hundredYears = Math.floor(harness.clock.now / 1000) + 5200 * 7 * 86_400;
+      const token = signStartToken(identityId, hundredYears, harness.config.start.linkSigningKeys[0] as Buffer);
+
+      for (const path of ['/persona/start', '/persona/status']) {
+        const response = await request(harness.app).get(`${path}?token=${token}`).set('Accept', 'application/json');
+        expect(response.status).toBe(401);
+        expect(response.body.error.code).toBe('link_expired');
+      }
+      expect(harness.persona.requests).toEqual([]);
+    });
   });
 });
 

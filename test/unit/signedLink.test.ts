@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { signStartToken, verifyStartToken } from '../../src/security/signedLink.js';
+import { SIGNED_LINK_MAX_TTL_SECONDS, signStartToken, verifyStartToken } from '../../src/security/signedLink.js';
 
 const key = Buffer.from('link-key-0123456789abcdef0123456789');
 const identityId = '5e1b3c7a-2f4d-4a9e-b8c6-0d7f1e2a9b34';
@@ -14,6 +14,18 @@ describe('signed start links', () => {
     expect(verifyStartToken(token, [key], now)).toEqual(valid);
     expect(verifyStartToken(token, [key], now + 59)).toEqual(valid);
     expect(verifyStartToken(token, [key], now + 60)).toEqual({ valid: false, reason: 'expired' });
+  });
+
+  it('refuses a genuine token whose expiry lies beyond the longest lifetime a link may have', () => {
+    expect(SIGNED_LINK_MAX_TTL_SECONDS).toBe(24 * 3_600);
+    const longest = signStartToken(identityId, now + SIGNED_LINK_MAX_TTL_SECONDS, key);
+    expect(verifyStartToken(longest, [key], now).valid).toBe(true);
+    for (const expiry of [now + SIGNED_LINK_MAX_TTL_SECONDS + 1, now + 5200 * 7 * 86_400]) {
+      expect(verifyStartToken(signStartToken(identityId, expiry, key), [key], now)).toEqual({
+        valid: false,
+        reason: 'beyond_max_ttl',
+      });
+    }
   });
 
   it('matches an HMAC computed independently', () => {
