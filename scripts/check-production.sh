@@ -23,15 +23,19 @@ done
 chmod -R a+rX "$work"
 
 port=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
+# Fresh secrets each run: the service refuses values published in this repository.
+random_hex() { node -e "console.log(require('crypto').randomBytes(32).toString('hex'))"; }
+ory_webhook_secret=$(random_hex)
+persona_webhook_secret="wbhsec_$(random_hex)"
 as_user=()
 if [ "$(id -u)" = 0 ]; then as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups); fi
 
 echo "== start as $( [ ${#as_user[@]} -gt 0 ] && echo 'uid 65534' || echo "$(id -un)" ) on port $port"
 node_options=$(sed -n 's/^ENV NODE_OPTIONS="\(.*\)"$/\1/p' Dockerfile)
 (cd "$work" && env -i PATH="$PATH" NODE_ENV=production NODE_OPTIONS="$node_options" PORT="$port" HOST=127.0.0.1 LOG_LEVEL=warn \
-  ORY_WEBHOOK_SECRET=production-check-secret-0123456789 KRATOS_ADMIN_URL=http://127.0.0.1:9 \
+  ORY_WEBHOOK_SECRET="$ory_webhook_secret" KRATOS_ADMIN_URL=http://127.0.0.1:9 \
   PERSONA_API_KEY=persona_sandbox_check PERSONA_TEMPLATE_ID=itmpl_check \
-  PERSONA_WEBHOOK_SECRET=wbhsec_production_check_0123456789 \
+  PERSONA_WEBHOOK_SECRET="$persona_webhook_secret" \
   "${as_user[@]}" node dist/server.js) &
 server=$!
 
@@ -77,9 +81,9 @@ echo "   $first; then: $again"
 
 # Kratos is unreachable here, so /readyz answers 503 (logged as an error): what counts is the database.
 (cd "$work" && env -i PATH="$PATH" NODE_ENV=production NODE_OPTIONS="$node_options" PORT="$port" HOST=127.0.0.1 LOG_LEVEL=fatal \
-  ORY_WEBHOOK_SECRET=production-check-secret-0123456789 KRATOS_ADMIN_URL=http://127.0.0.1:9 \
+  ORY_WEBHOOK_SECRET="$ory_webhook_secret" KRATOS_ADMIN_URL=http://127.0.0.1:9 \
   PERSONA_API_KEY=persona_sandbox_check PERSONA_TEMPLATE_ID=itmpl_check \
-  PERSONA_WEBHOOK_SECRET=wbhsec_production_check_0123456789 DATABASE_URL="$database_url" \
+  PERSONA_WEBHOOK_SECRET="$persona_webhook_secret" DATABASE_URL="$database_url" \
   "${as_user[@]}" node dist/server.js) &
 server=$!
 readiness=

@@ -3,10 +3,17 @@ import { z } from 'zod';
 import { TIMER_MAX_MS, formatDuration, parseDuration } from './duration.js';
 import { MISMATCH_ACTIONS, type MismatchAction } from './matching/attributeMatch.js';
 import { RULE_SETS, type RuleSet } from './matching/ruleSets.js';
+import { personaEnvironment } from './persona/apiKey.js';
 import { VERIFIED_ATTRIBUTES, type VerifiedAttribute } from './persona/verifiedDocument.js';
 import { EVENT_TYPES, NEEDS_ACTION, isEventType, type EventType } from './notifications/eventTypes.js';
 import { isPlainHttpOffMachine } from './security/loopback.js';
-import { SECRET_MIN_LENGTH, secretProblem, sharedSecrets, type SecretProblem } from './security/secretPolicy.js';
+import {
+  SECRET_MIN_LENGTH,
+  isPlaceholder,
+  secretProblem,
+  sharedSecrets,
+  type SecretProblem,
+} from './security/secretPolicy.js';
 import { SIGNED_LINK_MAX_TTL_SECONDS } from './security/signedLink.js';
 
 export const LOGIN_POLICIES = ['block-declined', 'require-approved'] as const;
@@ -348,7 +355,7 @@ const COMPLETED = 'completed';
  * Every secret the service holds, so that no two share a value. A new secret joins the check
  * with one line here.
  */
-const SECRET_VARIABLES = [
+export const SECRET_VARIABLES = [
   'ORY_WEBHOOK_SECRET',
   'PERSONA_WEBHOOK_SECRET',
   'LINK_SIGNING_SECRET',
@@ -365,6 +372,7 @@ const PUBLIC_ADDRESS_VARIABLES = [
   'DEFAULT_RETURN_TO',
   'LOGIN_URL',
   'SUPPORT_URL',
+  'PERSONA_HOSTED_FLOW_URL',
 ] as const;
 
 const eventList = (fallback: readonly EventType[]) =>
@@ -412,9 +420,17 @@ const envSchema = z
     ORY_WEBHOOK_SECRET: secretList(GENERATE_SECRET),
     KRATOS_ADMIN_URL: httpUrl,
     KRATOS_PUBLIC_URL: httpUrl.optional(),
-    ORY_API_KEY: z.string().optional(),
+    ORY_API_KEY: z
+      .string()
+      .refine(
+        (key) => !isPlaceholder(key),
+        'is a placeholder: use a project API key (ory_pat_...) or remove the variable for self-hosted Kratos',
+      )
+      .optional(),
     KRATOS_TIMEOUT_MS: integer(100, 30_000, 2_000),
-    PERSONA_API_KEY: z.string(),
+    PERSONA_API_KEY: z
+      .string()
+      .refine((key) => !isPlaceholder(key), "is a placeholder: copy the API key from Persona's dashboard"),
     PERSONA_API_BASE: httpUrl.default('https://api.withpersona.com/api/v1'),
     PERSONA_VERSION: z
       .string()
@@ -490,7 +506,10 @@ const envSchema = z
       .transform(Number)
       .refine((port) => port >= 1 && port <= 65_535, 'must be between 1 and 65535')
       .optional(),
-    RECONCILE_WINDOW: duration('1h', '365d').prefault('48h'),
+    // Each in-process run reads every inquiry created in the window, and its identity, again: a year
+    // read every minute would spend Persona's and Kratos's rate limits on nothing. Longer looks back
+    // are a one-off `reconcile --since`.
+    RECONCILE_WINDOW: duration('1h', '7d').prefault('48h'),
     PERSONA_COMPLETED_IS_FINAL: flag('false'),
     NOTIFY_WEBHOOK_URLS: z
       .string()
@@ -547,23 +566,51 @@ const envSchema = z
     RECOVERY_INQUIRIES_PER_MINUTE: integer(1, 1_000, 10),
     ...databaseShape,
   })
-  .superRefine((env, context) => {
-    const problem = (variable: string, message: string) =>
-      context.addIssue({ code: 'custom', path: [variable], message });
+  // Zod skips refinements once any variable is refused; these run anyway, so that every problem
+  // is reported at once.
+  .superRefine(checkAcrossVariables, { when: () => true });
 
+type Env = z.output<typeof envSchema>;
+
+/** A check across variables, reported on one of them. */
+interface CrossCheck {
+  /** The variables it reads: it runs only when each of them is valid on its own. */
+  reads: readonly (keyof Env)[];
+  check(env: Env, problem: (variable: keyof Env, message: string) => void): void;
+}
+
+const HTTPS_IN_PRODUCTION = 'must use https when NODE_ENV=production (plain http only for loopback addresses)';
+
+/** `needed` must be set when `variable` is. */
+const requires = (variable: keyof Env, needed: keyof Env, because: string): CrossCheck => ({
+  reads: [variable, needed],
+  check(env, problem) {
+    if (env[variable] !== undefined && !env[needed]) problem(needed, `is required with ${variable}: ${because}`);
+  },
+});
+
+const CROSS_CHECKS: readonly CrossCheck[] = [
+  {
     // A template names the purpose of its inquiries: one template for two purposes would let a
     // step-up or recovery inquiry decide the identity's standing decision, or the other way round.
-    const deciding = new Set(env.PERSONA_TEMPLATE_ID);
-    for (const name of ['PERSONA_STEP_UP_TEMPLATE_ID', 'PERSONA_RECOVERY_TEMPLATE_ID'] as const) {
-      const id = env[name];
-      if (id !== undefined && deciding.has(id)) problem(name, 'must not be one of PERSONA_TEMPLATE_ID');
-    }
-    if (
-      env.PERSONA_STEP_UP_TEMPLATE_ID !== undefined &&
-      env.PERSONA_STEP_UP_TEMPLATE_ID === env.PERSONA_RECOVERY_TEMPLATE_ID
-    )
-      problem('PERSONA_RECOVERY_TEMPLATE_ID', 'must differ from PERSONA_STEP_UP_TEMPLATE_ID');
-    if (env.RECOVERY_BY_VERIFICATION) {
+    reads: ['PERSONA_TEMPLATE_ID', 'PERSONA_STEP_UP_TEMPLATE_ID', 'PERSONA_RECOVERY_TEMPLATE_ID'],
+    check(env, problem) {
+      const deciding = new Set(env.PERSONA_TEMPLATE_ID);
+      for (const name of ['PERSONA_STEP_UP_TEMPLATE_ID', 'PERSONA_RECOVERY_TEMPLATE_ID'] as const) {
+        const id = env[name];
+        if (id !== undefined && deciding.has(id)) problem(name, 'must not be one of PERSONA_TEMPLATE_ID');
+      }
+      if (
+        env.PERSONA_STEP_UP_TEMPLATE_ID !== undefined &&
+        env.PERSONA_STEP_UP_TEMPLATE_ID === env.PERSONA_RECOVERY_TEMPLATE_ID
+      )
+        problem('PERSONA_RECOVERY_TEMPLATE_ID', 'must differ from PERSONA_STEP_UP_TEMPLATE_ID');
+    },
+  },
+  {
+    reads: ['RECOVERY_BY_VERIFICATION', 'PERSONA_RECOVERY_TEMPLATE_ID', 'PUBLIC_BASE_URL'],
+    check(env, problem) {
+      if (!env.RECOVERY_BY_VERIFICATION) return;
       for (const name of ['PERSONA_RECOVERY_TEMPLATE_ID', 'PUBLIC_BASE_URL'] as const) {
         if (env[name] === undefined) problem(name, 'is required with RECOVERY_BY_VERIFICATION=true');
       }
@@ -573,84 +620,139 @@ const envSchema = z
           'PUBLIC_BASE_URL',
           'must use https with RECOVERY_BY_VERIFICATION=true (plain http only for loopback addresses)',
         );
-    }
-    const overlap = env.PERSONA_APPROVED_STATUSES.filter((status) => env.PERSONA_DECLINED_STATUSES.includes(status));
-    if (overlap.length > 0)
-      problem('PERSONA_DECLINED_STATUSES', 'must not share a status with PERSONA_APPROVED_STATUSES');
-    const notFinal = env.PERSONA_APPROVED_STATUSES.filter((status) => NEVER_APPROVED.includes(status));
-    if (notFinal.length > 0)
-      problem(
-        'PERSONA_APPROVED_STATUSES',
-        `must list final approvals only, not ${notFinal.join(', ')} (an open, failed or declined inquiry is never approved)`,
-      );
-    if (env.PERSONA_APPROVED_STATUSES.includes(COMPLETED) && !env.PERSONA_COMPLETED_IS_FINAL)
-      problem(
-        'PERSONA_APPROVED_STATUSES',
-        'lists completed, which a Persona Workflow or reviewer may still decline: set PERSONA_COMPLETED_IS_FINAL=true only if none decides after completion',
-      );
-
-    const smtpPassword = smtpPasswordOf(env.SMTP_URL);
-    const secrets = { ...env, SERVICENOW_PASSWORD: [env.SERVICENOW_PASSWORD ?? ''], SMTP_PASSWORD: smtpPassword };
-    for (const { variable, sharesWith } of sharedSecrets(SECRET_VARIABLES.map((name) => [name, secrets[name]])))
-      problem(
-        variable === 'SMTP_PASSWORD' ? 'SMTP_URL' : variable,
-        `must not reuse a value of ${sharesWith === 'SMTP_PASSWORD' ? 'SMTP_URL' : sharesWith}: every secret needs its own`,
-      );
-    for (const problemFound of new Set((smtpPassword ?? []).map(secretProblem).filter((found) => found !== undefined)))
-      problem(
-        'SMTP_URL',
-        `its password ${SECRET_PROBLEMS[problemFound].replace('every secret ', '')}: use a generated one`,
-      );
-
-    const requires = (variable: string, present: boolean, needed: string, because: string) => {
-      if (present) problem(needed, `is required with ${variable}: ${because}`);
-    };
-    requires(
-      'NOTIFY_WEBHOOK_URLS',
-      env.NOTIFY_WEBHOOK_URLS !== undefined && !env.NOTIFY_WEBHOOK_SECRET,
-      'NOTIFY_WEBHOOK_SECRET',
-      'it signs them',
-    );
-    for (const credential of ['SERVICENOW_USERNAME', 'SERVICENOW_PASSWORD'] as const)
-      requires(
-        'SERVICENOW_INSTANCE_URL',
-        env.SERVICENOW_INSTANCE_URL !== undefined && !env[credential],
-        credential,
-        'the Table API needs credentials',
-      );
-    requires('SMTP_URL', env.SMTP_URL !== undefined && !env.EMAIL_FROM, 'EMAIL_FROM', 'emails need a sender');
-    requires(
-      'SMTP_URL',
-      env.SMTP_URL !== undefined && !env.PUBLIC_BASE_URL,
-      'PUBLIC_BASE_URL',
-      'emails carry links to this service',
-    );
-
-    if (env.NODE_ENV === 'production') {
-      if (env.SERVICENOW_INSTANCE_URL !== undefined && isPlainHttpOffMachine(env.SERVICENOW_INSTANCE_URL))
+    },
+  },
+  {
+    reads: ['PERSONA_APPROVED_STATUSES', 'PERSONA_DECLINED_STATUSES'],
+    check(env, problem) {
+      if (env.PERSONA_APPROVED_STATUSES.some((status) => env.PERSONA_DECLINED_STATUSES.includes(status)))
+        problem('PERSONA_DECLINED_STATUSES', 'must not share a status with PERSONA_APPROVED_STATUSES');
+    },
+  },
+  {
+    reads: ['PERSONA_APPROVED_STATUSES', 'PERSONA_COMPLETED_IS_FINAL'],
+    check(env, problem) {
+      const notFinal = env.PERSONA_APPROVED_STATUSES.filter((status) => NEVER_APPROVED.includes(status));
+      if (notFinal.length > 0)
+        problem(
+          'PERSONA_APPROVED_STATUSES',
+          `must list final approvals only, not ${notFinal.join(', ')} (an open, failed or declined inquiry is never approved)`,
+        );
+      if (env.PERSONA_APPROVED_STATUSES.includes(COMPLETED) && !env.PERSONA_COMPLETED_IS_FINAL)
+        problem(
+          'PERSONA_APPROVED_STATUSES',
+          'lists completed, which a Persona Workflow or reviewer may still decline: set PERSONA_COMPLETED_IS_FINAL=true only if none decides after completion',
+        );
+    },
+  },
+  {
+    // SMTP_PASSWORD is the password in SMTP_URL, reported on SMTP_URL.
+    reads: [...SECRET_VARIABLES.filter((name) => name !== 'SMTP_PASSWORD'), 'SMTP_URL'] as (keyof Env)[],
+    check(env, problem) {
+      const secrets = {
+        ...env,
+        SERVICENOW_PASSWORD: [env.SERVICENOW_PASSWORD ?? ''],
+        SMTP_PASSWORD: smtpPasswordOf(env.SMTP_URL),
+      };
+      const reported = (name: string) => (name === 'SMTP_PASSWORD' ? 'SMTP_URL' : name) as keyof Env;
+      for (const { variable, sharesWith } of sharedSecrets(SECRET_VARIABLES.map((name) => [name, secrets[name]])))
+        problem(reported(variable), `must not reuse a value of ${reported(sharesWith)}: every secret needs its own`);
+    },
+  },
+  {
+    reads: ['SMTP_URL'],
+    check(env, problem) {
+      const problems = (smtpPasswordOf(env.SMTP_URL) ?? []).map(secretProblem);
+      for (const found of new Set(problems.filter((each) => each !== undefined)))
+        problem('SMTP_URL', `its password ${SECRET_PROBLEMS[found].replace('every secret ', '')}: use a generated one`);
+    },
+  },
+  requires('NOTIFY_WEBHOOK_URLS', 'NOTIFY_WEBHOOK_SECRET', 'it signs them'),
+  requires('SERVICENOW_INSTANCE_URL', 'SERVICENOW_USERNAME', 'the Table API needs credentials'),
+  requires('SERVICENOW_INSTANCE_URL', 'SERVICENOW_PASSWORD', 'the Table API needs credentials'),
+  requires('SMTP_URL', 'EMAIL_FROM', 'emails need a sender'),
+  requires('SMTP_URL', 'PUBLIC_BASE_URL', 'emails carry links to this service'),
+  {
+    reads: ['NODE_ENV', 'SERVICENOW_INSTANCE_URL'],
+    check(env, problem) {
+      if (
+        env.NODE_ENV === 'production' &&
+        env.SERVICENOW_INSTANCE_URL !== undefined &&
+        isPlainHttpOffMachine(env.SERVICENOW_INSTANCE_URL)
+      )
         problem(
           'SERVICENOW_INSTANCE_URL',
           'must use https when NODE_ENV=production: basic authentication sends the password',
         );
+    },
+  },
+  {
+    reads: ['NODE_ENV', ...PUBLIC_ADDRESS_VARIABLES],
+    check(env, problem) {
+      if (env.NODE_ENV !== 'production') return;
       for (const variable of PUBLIC_ADDRESS_VARIABLES) {
         const urls = ([] as (string | undefined)[]).concat(env[variable]);
-        if (urls.some((url) => url !== undefined && isPlainHttpOffMachine(url)))
-          problem(variable, 'must use https when NODE_ENV=production (plain http only for loopback addresses)');
+        if (urls.some((url) => url !== undefined && isPlainHttpOffMachine(url))) problem(variable, HTTPS_IN_PRODUCTION);
       }
-    }
-
-    if (env.HTTP_HEADERS_TIMEOUT > env.HTTP_REQUEST_TIMEOUT)
-      problem('HTTP_HEADERS_TIMEOUT', 'must not be longer than HTTP_REQUEST_TIMEOUT');
-
+    },
+  },
+  {
+    // The API key goes with every call. A sandbox key may reach a stand-in on another host (the
+    // compose example); a key of any other environment crosses no network in the clear.
+    reads: ['NODE_ENV', 'PERSONA_API_BASE', 'PERSONA_API_KEY'],
+    check(env, problem) {
+      if (
+        env.NODE_ENV === 'production' &&
+        isPlainHttpOffMachine(env.PERSONA_API_BASE) &&
+        personaEnvironment(env.PERSONA_API_KEY) !== 'sandbox'
+      )
+        problem('PERSONA_API_BASE', `${HTTPS_IN_PRODUCTION}, unless PERSONA_API_KEY is a sandbox key`);
+    },
+  },
+  {
+    // With ORY_API_KEY, Kratos is Ory Network (or behind a gateway), across a network: the key
+    // goes to the admin API, users' session cookies and tokens to the public one.
+    reads: ['NODE_ENV', 'ORY_API_KEY', 'KRATOS_ADMIN_URL', 'KRATOS_PUBLIC_URL'],
+    check(env, problem) {
+      if (env.NODE_ENV !== 'production' || env.ORY_API_KEY === undefined) return;
+      for (const variable of ['KRATOS_ADMIN_URL', 'KRATOS_PUBLIC_URL'] as const) {
+        const url = env[variable];
+        if (url !== undefined && isPlainHttpOffMachine(url))
+          problem(variable, `${HTTPS_IN_PRODUCTION} while ORY_API_KEY is set`);
+      }
+    },
+  },
+  {
+    reads: ['HTTP_HEADERS_TIMEOUT', 'HTTP_REQUEST_TIMEOUT'],
+    check(env, problem) {
+      if (env.HTTP_HEADERS_TIMEOUT > env.HTTP_REQUEST_TIMEOUT)
+        problem('HTTP_HEADERS_TIMEOUT', 'must not be longer than HTTP_REQUEST_TIMEOUT');
+    },
+  },
+  {
     // A comparison's decline is written as Persona's own status of that name, which the login gate
     // must read as declined (needs_review, which a review writes, is never an approved status).
-    if (
-      env.ATTRIBUTE_MATCH !== undefined &&
-      env.ATTRIBUTE_MISMATCH_ACTION === 'decline' &&
-      !env.PERSONA_DECLINED_STATUSES.includes('declined')
-    )
-      problem('PERSONA_DECLINED_STATUSES', 'must include declined while ATTRIBUTE_MISMATCH_ACTION is decline');
-  });
+    reads: ['ATTRIBUTE_MATCH', 'ATTRIBUTE_MISMATCH_ACTION', 'PERSONA_DECLINED_STATUSES'],
+    check(env, problem) {
+      if (
+        env.ATTRIBUTE_MATCH !== undefined &&
+        env.ATTRIBUTE_MISMATCH_ACTION === 'decline' &&
+        !env.PERSONA_DECLINED_STATUSES.includes('declined')
+      )
+        problem('PERSONA_DECLINED_STATUSES', 'must include declined while ATTRIBUTE_MISMATCH_ACTION is decline');
+    },
+  },
+];
+
+/** The checks across variables, each run only when every variable it reads is valid on its own. */
+function checkAcrossVariables(env: Env, context: z.RefinementCtx<Env>): void {
+  // Variables refused on their own: a check reading one would judge a value that is not there.
+  const refused = new Set(context.issues.map((issue) => issue.path?.[0]));
+  for (const { reads, check } of CROSS_CHECKS) {
+    if (reads.some((variable) => refused.has(variable))) continue;
+    check(env, (variable, message) => context.addIssue({ code: 'custom', path: [variable], message }));
+  }
+}
 
 /**
  * Without LINK_SIGNING_SECRET the link key is derived from the webhook secret, so that the secret

@@ -1,4 +1,5 @@
 import type { Config, InquiryType, LoginPolicyName } from './config.js';
+import { personaEnvironment, type PersonaEnvironment } from './persona/apiKey.js';
 import { METRICS_OFF_HINT, metricsExposure } from './routes/metrics.js';
 
 /** A setting that quietly switches something off or has no effect, named so an operator can fix it. */
@@ -12,7 +13,7 @@ export interface StartupSummary {
   loginPolicy: LoginPolicyName;
   inquiryType: InquiryType;
   /** From the API key's prefix: Persona's keys say which environment they belong to. */
-  personaEnvironment: 'sandbox' | 'production' | 'unknown';
+  personaEnvironment: PersonaEnvironment;
   /** Each optional feature, `on: <why>` or `off: <why>`, naming the setting that decided it. */
   features: Record<string, string>;
   warnings: StartupWarning[];
@@ -184,13 +185,6 @@ const WARNINGS: ((config: Settings) => StartupWarning | undefined)[] = [
         }
       : undefined,
 ];
-
-const personaEnvironment = (apiKey: string): StartupSummary['personaEnvironment'] =>
-  apiKey.startsWith('persona_sandbox_')
-    ? 'sandbox'
-    : apiKey.startsWith('persona_production_')
-      ? 'production'
-      : 'unknown';
 
 /** What the service runs with, for the line it logs at start: no secrets, no addresses. */
 export function startupSummary(config: Settings): StartupSummary {

@@ -9,8 +9,10 @@ export const SECRET_MIN_LENGTH = 16;
 const SECRET_MIN_DISTINCT_CHARACTERS = 6;
 
 /**
- * Values shipped in this project's files (the compose example, the sandbox, the documentation) and
- * placeholders such as ory-actions.yaml's `CHANGE-ME-ORY_WEBHOOK_SECRET`: public, so never secret.
+ * Values this project's files publish or once published (the compose example, the sandbox, the
+ * production check script, the documentation) and placeholders such as ory-actions.yaml's
+ * `CHANGE-ME-ORY_WEBHOOK_SECRET`: public, so never secret. test/artifacts/publishedSecrets.test.ts
+ * holds the shipped files to this list.
  */
 const SHIPPED_EXAMPLE_VALUES = new Set([
   'compose-ory-webhook-secret-0123456789',
@@ -21,8 +23,20 @@ const SHIPPED_EXAMPLE_VALUES = new Set([
   'compose-only-ui-csrf-secret',
   'sandbox-ory-webhook-secret-0123456789',
   'wbhsec_sandbox_0123456789abcdef',
+  'production-check-secret-0123456789',
+  'wbhsec_production_check_0123456789',
 ]);
+
+/**
+ * Prefixes every secret of a kind starts with, such as Persona's `wbhsec_`: known to everyone, so
+ * the variety and placeholder checks look at what follows (`wbhsec_xxxxxxxx` is a placeholder).
+ */
+const PUBLIC_PREFIX = /^wbhsec_/;
+
 const PLACEHOLDER = /change[-_ ]?me|replace[-_ ]?me|^<.*>$|^\$\{.*\}$|^x{8,}$|\.\.\./i;
+
+/** A value that stands for one still to be filled in, such as the Kubernetes Secret template's `CHANGE-ME`. */
+export const isPlaceholder = (value: string): boolean => PLACEHOLDER.test(value.replace(PUBLIC_PREFIX, ''));
 
 export type SecretProblem = 'too_short' | 'shipped_example' | 'too_little_variety';
 
@@ -31,22 +45,28 @@ const isRepetition = (value: string) => /^(.{1,8}?)\1+$/s.test(value);
 
 export function secretProblem(value: string): SecretProblem | undefined {
   if (value.length < SECRET_MIN_LENGTH) return 'too_short';
-  if (SHIPPED_EXAMPLE_VALUES.has(value) || PLACEHOLDER.test(value)) return 'shipped_example';
-  if (new Set(value).size < SECRET_MIN_DISTINCT_CHARACTERS || isRepetition(value)) return 'too_little_variety';
+  const secretPart = value.replace(PUBLIC_PREFIX, '');
+  if (SHIPPED_EXAMPLE_VALUES.has(value) || isPlaceholder(value)) return 'shipped_example';
+  if (new Set(secretPart).size < SECRET_MIN_DISTINCT_CHARACTERS || isRepetition(secretPart))
+    return 'too_little_variety';
   return undefined;
 }
 
 /**
  * Pairs of variables that share a value: each secret guards something else (Kratos's hooks,
  * Persona's webhooks, links shown to users, metrics), so one leaking must not open another.
- * Reports each pair once, on the later variable.
+ * Values that differ in letter case only count as one: the one guesses the other. Reports each
+ * pair once, on the later variable.
  */
 export function sharedSecrets(
   secretsByVariable: readonly (readonly [name: string, values: readonly string[] | undefined])[],
 ): { variable: string; sharesWith: string }[] {
   const found: { variable: string; sharesWith: string }[] = [];
-  secretsByVariable.forEach(([name, values], index) => {
-    for (const [earlierName, earlierValues] of secretsByVariable.slice(0, index)) {
+  const folded = secretsByVariable.map(
+    ([name, values]) => [name, values?.map((value) => value.toLowerCase())] as const,
+  );
+  folded.forEach(([name, values], index) => {
+    for (const [earlierName, earlierValues] of folded.slice(0, index)) {
       if (values?.some((value) => earlierValues?.includes(value)))
         found.push({ variable: name, sharesWith: earlierName });
     }

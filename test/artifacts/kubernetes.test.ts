@@ -116,20 +116,28 @@ describe('deploy/kubernetes', () => {
     },
   );
 
-  it('its settings load, with real secrets in place of the placeholders, in the image’s environment', () => {
-    const secrets = Object.fromEntries(
-      Object.keys(secret.stringData ?? {}).map((name) => [
-        name,
-        name === 'DATABASE_URL'
-          ? `postgres://persona_idv:${randomBytes(24).toString('hex')}@postgres.example:5432/idv`
-          : randomBytes(24).toString('hex'),
-      ]),
-    );
-    const config = loadConfig({ ...IMAGE_ENV, ...configMap.data, ...secrets });
-    const ports = deployment.spec?.template.spec?.containers[0]?.ports ?? [];
-    expect(ports.find((port) => port.name === 'http')?.containerPort).toBe(config.port);
-    expect(ports.find((port) => port.name === 'metrics')?.containerPort).toBe(config.metrics.port);
-  });
+  // As the comments in the ConfigMap and the Secret say: self-hosted Kratos without ORY_API_KEY, or
+  // Ory Network's project URL for both of Kratos's APIs.
+  it.each([
+    ['self-hosted Kratos', { ORY_API_KEY: undefined }],
+    ['Ory Network', { KRATOS_ADMIN_URL: 'https://example-project.projects.oryapis.com', KRATOS_PUBLIC_URL: undefined }],
+  ])(
+    'its settings load for %s, with real secrets in place of the placeholders, in the image’s environment',
+    (_kratos, choice) => {
+      const secrets = Object.fromEntries(
+        Object.keys(secret.stringData ?? {}).map((name) => [
+          name,
+          name === 'DATABASE_URL'
+            ? `postgres://persona_idv:${randomBytes(24).toString('hex')}@postgres.example:5432/idv`
+            : randomBytes(24).toString('hex'),
+        ]),
+      );
+      const config = loadConfig({ ...IMAGE_ENV, ...configMap.data, ...secrets, ...choice });
+      const ports = deployment.spec?.template.spec?.containers[0]?.ports ?? [];
+      expect(ports.find((port) => port.name === 'http')?.containerPort).toBe(config.port);
+      expect(ports.find((port) => port.name === 'metrics')?.containerPort).toBe(config.metrics.port);
+    },
+  );
 
   it.each(workloads)(
     'the %s runs as the image’s unprivileged user, read-only, with requests and limits',

@@ -148,6 +148,10 @@ describe('loadConfig', () => {
       ['a short pattern repeated', 'PERSONA_WEBHOOK_SECRET', 'wbhsec_wbhsec_wbhsec_'],
       ['too few different characters', 'METRICS_TOKEN', 'abababababccccccddd'],
       ['an example value as link key', 'LINK_SIGNING_SECRET', 'sandbox-ory-webhook-secret-0123456789'],
+      ["the production check's old Kratos hook secret", 'ORY_WEBHOOK_SECRET', 'production-check-secret-0123456789'],
+      ["the production check's old Persona secret", 'PERSONA_WEBHOOK_SECRET', 'wbhsec_production_check_0123456789'],
+      ["a placeholder behind Persona's prefix", 'PERSONA_WEBHOOK_SECRET', 'wbhsec_xxxxxxxxxxxxxxxxxxxxxxxx'],
+      ["one character behind Persona's prefix", 'PERSONA_WEBHOOK_SECRET', 'wbhsec_0000000000000000'],
     ] as const;
 
     it.each(SHIPPED)('%s', (_name, variable, value) => {
@@ -155,6 +159,26 @@ describe('loadConfig', () => {
       expect(found).toHaveLength(1);
       expect(found[0]).toMatch(new RegExp(`^${variable}: `));
       expect(found[0]).not.toContain(value);
+    });
+
+    it.each([
+      ['PERSONA_API_KEY', 'CHANGE-ME'],
+      ['PERSONA_API_KEY', 'persona_production_...'],
+      ['ORY_API_KEY', 'CHANGE-ME'],
+    ])('%s=%s, the placeholder of a template', (variable, value) => {
+      const found = problems({ ...REQUIRED, [variable]: value });
+      expect(found).toHaveLength(1);
+      expect(found[0]).toMatch(new RegExp(`^${variable}: is a placeholder`));
+    });
+
+    it('two secrets that differ in letter case only', () => {
+      expect(
+        problems({
+          ...REQUIRED,
+          LINK_SIGNING_SECRET: 'f3a9c1e07b5d2846a1c9e3f5b7d90214',
+          METRICS_TOKEN: 'F3A9C1E07B5D2846A1C9E3F5B7D90214',
+        }),
+      ).toEqual(['METRICS_TOKEN: must not reuse a value of LINK_SIGNING_SECRET: every secret needs its own']);
     });
 
     it('one value for two different secrets, each pair once', () => {
@@ -180,6 +204,8 @@ describe('loadConfig', () => {
       ['RECONCILE_INTERVAL', '4w'],
       ['RECONCILE_INTERVAL', '1ms'],
       ['RECONCILE_WINDOW', '5200w'],
+      // Read again on every run: with RECONCILE_INTERVAL=1m, a year's inquiries every minute.
+      ['RECONCILE_WINDOW', '8d'],
       ['PERSONA_WEBHOOK_TOLERANCE_SECONDS', '86400'],
       ['HTTP_REQUEST_TIMEOUT', '30d'],
       ['HTTP_BODY_IDLE_TIMEOUT', '0s'],
@@ -234,16 +260,81 @@ describe('loadConfig', () => {
       expect([...config.record.approvedStatuses]).toEqual(['approved', 'completed', 'verified_later']);
     });
 
+    it('plain-http addresses that carry a credential in production, on loopback or with a sandbox key only', () => {
+      const production = { ...REQUIRED, NODE_ENV: 'production' };
+      const plainPersona = { PERSONA_API_BASE: 'http://api.withpersona.com/api/v1' };
+      expect(problems({ ...production, ...plainPersona, PERSONA_API_KEY: 'persona_production_abc' })).toEqual([
+        'PERSONA_API_BASE: must use https when NODE_ENV=production (plain http only for loopback addresses), unless PERSONA_API_KEY is a sandbox key',
+      ]);
+      expect(problems({ ...production, ...plainPersona, PERSONA_API_KEY: 'a-key-of-no-known-kind' })).toHaveLength(1);
+      // The compose example's Persona stand-in, on another host of its network.
+      expect(problems({ ...production, PERSONA_API_BASE: 'http://persona:4500/api/v1' })).toEqual([]);
+      expect(problems({ ...production, PERSONA_API_BASE: 'http://127.0.0.1:4500/api/v1' })).toEqual([]);
+
+      const oryNetwork = { ORY_API_KEY: 'ory_pat_0123456789abcdef' };
+      expect(
+        problems({
+          ...production,
+          ...oryNetwork,
+          KRATOS_ADMIN_URL: 'http://example.projects.oryapis.com',
+          KRATOS_PUBLIC_URL: 'http://auth.example.com',
+        }),
+      ).toEqual([
+        'KRATOS_ADMIN_URL: must use https when NODE_ENV=production (plain http only for loopback addresses) while ORY_API_KEY is set',
+        'KRATOS_PUBLIC_URL: must use https when NODE_ENV=production (plain http only for loopback addresses) while ORY_API_KEY is set',
+      ]);
+      expect(
+        problems({ ...production, ...oryNetwork, KRATOS_ADMIN_URL: 'https://example.projects.oryapis.com' }),
+      ).toEqual([]);
+      // Self-hosted Kratos in the same cluster, without a key; and any of it outside production.
+      expect(problems(production)).toEqual([]);
+      expect(
+        problems({ ...REQUIRED, ...oryNetwork, ...plainPersona, PERSONA_API_KEY: 'persona_production_abc' }),
+      ).toEqual([]);
+    });
+
+    it('every problem at once: the checks across variables run while another variable is refused', () => {
+      expect(
+        problems({
+          ...REQUIRED,
+          LOG_LEVEL: 'loud',
+          SIGNED_LINK_TTL: '99d',
+          PERSONA_APPROVED_STATUSES: 'approved,created',
+          NODE_ENV: 'production',
+          PUBLIC_BASE_URL: 'http://idv.example.com',
+          HTTP_HEADERS_TIMEOUT: '1m',
+          HTTP_REQUEST_TIMEOUT: '30s',
+        }),
+      ).toEqual([
+        'LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent',
+        'SIGNED_LINK_TTL: must be between 1m and 1d',
+        'PERSONA_APPROVED_STATUSES: must list final approvals only, not created (an open, failed or declined inquiry is never approved)',
+        'PUBLIC_BASE_URL: must use https when NODE_ENV=production (plain http only for loopback addresses)',
+        'HTTP_HEADERS_TIMEOUT: must not be longer than HTTP_REQUEST_TIMEOUT',
+      ]);
+    });
+
+    it('no check across variables judges one refused on its own', () => {
+      // Both must change anyway: that they share a value is no news.
+      const weak = 'a'.repeat(20);
+      expect(problems({ ...REQUIRED, ORY_WEBHOOK_SECRET: weak, METRICS_TOKEN: weak })).toEqual([
+        'ORY_WEBHOOK_SECRET: holds a secret with too little variety (a repeated pattern, or fewer than 6 different characters): generate one with `openssl rand -hex 32`',
+        'METRICS_TOKEN: holds a secret with too little variety (a repeated pattern, or fewer than 6 different characters): generate one with `openssl rand -hex 32`',
+      ]);
+    });
+
     it('plain-http public addresses in production, but not on loopback or outside production', () => {
       const addresses = {
         PUBLIC_BASE_URL: 'http://idv.example.com',
         RETURN_TO_ALLOWLIST: 'https://app.example.com,http://app.example.com',
         DEFAULT_RETURN_TO: 'http://app.example.com/home',
+        PERSONA_HOSTED_FLOW_URL: 'http://inquiry.withpersona.com',
       };
       expect(problems({ ...REQUIRED, ...addresses, NODE_ENV: 'production' })).toEqual([
         'PUBLIC_BASE_URL: must use https when NODE_ENV=production (plain http only for loopback addresses)',
         'RETURN_TO_ALLOWLIST: must use https when NODE_ENV=production (plain http only for loopback addresses)',
         'DEFAULT_RETURN_TO: must use https when NODE_ENV=production (plain http only for loopback addresses)',
+        'PERSONA_HOSTED_FLOW_URL: must use https when NODE_ENV=production (plain http only for loopback addresses)',
       ]);
       expect(problems({ ...REQUIRED, ...addresses })).toEqual([]);
       expect(

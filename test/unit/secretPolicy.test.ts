@@ -18,6 +18,9 @@ describe('secretProblem', () => {
     ['one character', 'aaaaaaaaaaaaaaaaaaaa', 'too_little_variety'],
     ['five characters', 'abcdeabcdeeeddccbbaa', 'too_little_variety'],
     ['a repeated unit', 'Secret1!Secret1!Secret1!', 'too_little_variety'],
+    ["a placeholder behind Persona's public prefix", 'wbhsec_xxxxxxxxxxxxxxxxxxxxxxxx', 'shipped_example'],
+    ["one character behind Persona's public prefix", 'wbhsec_0000000000000000', 'too_little_variety'],
+    ['the production check script of before', 'production-check-secret-0123456789', 'shipped_example'],
   ])('refuses %s', (_name, value, problem) => expect(secretProblem(value)).toBe(problem));
 });
 
