@@ -1,4 +1,5 @@
 import { createHmac, hkdfSync } from 'node:crypto';
+import { normalisedIdentifier } from './normalisedIdentifier.js';
 
 /** A key of its own per link signing key, so a decoy can never be told from, or used as, anything else. */
 const keyFor = (linkKey: Buffer) =>
@@ -13,7 +14,7 @@ const keyFor = (linkKey: Buffer) =>
  * the identifier. Its inquiries' webhooks name no identity and are acknowledged as such.
  */
 export function decoyReferenceId(identifier: string, linkKey: Buffer): string {
-  const bytes = createHmac('sha256', keyFor(linkKey)).update(identifier.trim().toLowerCase()).digest().subarray(0, 16);
+  const bytes = createHmac('sha256', keyFor(linkKey)).update(normalisedIdentifier(identifier)).digest().subarray(0, 16);
   // Version 4 and the RFC 4122 variant, as Kratos's identity ids have.
   bytes[6] = ((bytes[6] as number) & 0x0f) | 0x40;
   bytes[8] = ((bytes[8] as number) & 0x3f) | 0x80;

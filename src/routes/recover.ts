@@ -8,12 +8,12 @@ import type { RouteContext } from '../http/routeContext.js';
 import { userErrors } from '../http/userErrors.js';
 import { NIL_UUID } from '../identityId.js';
 import { tooManyRequests } from '../http/httpError.js';
-import { CallLimiter } from '../outbound/callLimiter.js';
 import { serviceNote } from '../persona/inquiry.js';
 import type { EntryStep } from '../persona/personaEntry.js';
 import { decoyReferenceId } from '../recovery/decoyReference.js';
 import { issueRecoveryCode } from '../recovery/issueRecoveryCode.js';
 import { isRecoverable } from '../recovery/recoverable.js';
+import { RecoveryStarts } from '../recovery/recoveryStarts.js';
 import { RECOVERY_PAGES, RECOVERY_PATH, RECOVERY_RETURN_PATH } from '../recovery/recoveryPages.js';
 import { openRecoveryToken, sealRecoveryToken } from '../security/recoveryToken.js';
 import { acceptedTemplateIds } from '../services.js';
@@ -58,8 +58,9 @@ const cookieOf = (req: Request): string | undefined =>
  * "not recovered", as a stranger's documents do for one that does.
  *
  * Every recovery spends a Persona inquiry, and Persona's creation quota (about 150 a minute) is the
- * whole environment's, registrations included: RECOVERY_INQUIRIES_PER_MINUTE bounds them, per
- * replica, before anything is looked up (429 with Retry-After).
+ * whole environment's, registrations included: recoveries are limited per identifier and overall
+ * (RECOVERY_INQUIRIES_PER_MINUTE), per replica, before anything is looked up (429 with
+ * Retry-After); a return reads Persona within the inquiry's own limit of calls.
  */
 export function recoverRoute(router: IRouter, context: RouteContext): void {
   const { config } = context;
@@ -70,8 +71,7 @@ export function recoverRoute(router: IRouter, context: RouteContext): void {
   if (!recovery.enabled || templateId === undefined || publicBaseUrl === undefined) return;
   const returnUrl = `${publicBaseUrl}${RECOVERY_RETURN_PATH}`;
   const linkKey = config.start.linkSigningKeys[0] as Buffer;
-  const perMinute = recovery.inquiriesPerMinute;
-  const inquiries = new CallLimiter({ burst: perMinute, refillMs: 60_000 / perMinute, maxKeys: 1 });
+  const starts = new RecoveryStarts(recovery.inquiriesPerMinute);
   const cookie = (value: string, maxAgeSeconds: number) =>
     `${COOKIE}=${value}; Path=/; Max-Age=${maxAgeSeconds}; HttpOnly; Secure; SameSite=Lax`;
   const page = (req: Request, res: Response, status: number, content: Page, json: object) =>
@@ -106,11 +106,11 @@ export function recoverRoute(router: IRouter, context: RouteContext): void {
     if (identifier === '' || identifier.length > MAX_IDENTIFIER_LENGTH) {
       return page(req, res, 400, RECOVERY_PAGES.invalidIdentifier, { error: { code: 'invalid_identifier' } });
     }
-    const permit = inquiries.take('recovery', context.now());
+    const permit = starts.take(identifier, context.now());
     if (!permit.allowed) {
       logFields.outcome = 'rate_limited';
       context.metrics.countRecovery('rate_limited');
-      throw tooManyRequests(permit.retryAfterMs, 'too many recovery inquiries for RECOVERY_INQUIRIES_PER_MINUTE');
+      throw tooManyRequests(permit.retryAfterMs, 'too many recoveries started; start again later');
     }
     const identity = await context.kratos.findIdentityByIdentifier(identifier, callOptions(res, KRATOS_BUDGET_MS));
     const record = identity === null ? null : readRecord(identity.metadataAdmin, context.rules.statuses);
@@ -152,6 +152,9 @@ export function recoverRoute(router: IRouter, context: RouteContext): void {
       return page(req, res, 400, RECOVERY_PAGES.expired, { status: 'expired' });
     }
     const { token } = opened;
+    // One cookie may be sent back any number of times: each read of Persona is one of the
+    // inquiry's calls (429 once they are spent), as entering its flow is.
+    context.personaEntries.spendCall(token.inquiryId);
     // Persona's redirect proves nothing: the inquiry is read from Persona, in both cases alike.
     const inquiry = await context.persona.getInquiry(token.inquiryId, callOptions(res, PERSONA_BUDGET_MS));
     const status = inquiry.status ?? '';

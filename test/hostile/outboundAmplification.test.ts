@@ -1,7 +1,8 @@
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ENTRY_REUSE_MS, PERSONA_CALLS_PER_IDENTITY } from '../../src/http/personaEntries.js';
-import { startHarness, type Harness } from '../support/harness.js';
+import { RECOVERIES_PER_IDENTIFIER } from '../../src/recovery/recoveryStarts.js';
+import { RECOVERY_TEMPLATE_ID, startHarness, type Harness } from '../support/harness.js';
 
 /**
  * A signed-in user reloading /persona/start or /persona/status must not spend the Persona rate
@@ -163,5 +164,48 @@ describe('made-up session cookies', () => {
 
     expect(sessionChecks()).toBe(40);
     expect([...statuses]).toEqual([503]);
+  });
+});
+
+describe('anonymous recoveries (RECOVERY_BY_VERIFICATION=true)', () => {
+  const RECOVERY = { ...ENV, RECOVERY_BY_VERIFICATION: 'true', PERSONA_RECOVERY_TEMPLATE_ID: RECOVERY_TEMPLATE_ID };
+  // A script: no cookie, no Sec-Fetch-Site.
+  const recover = (h: Harness, identifier: string) =>
+    request(h.app)
+      .post('/persona/recover')
+      .set('Content-Type', 'application/x-www-form-urlencoded')
+      .send(new URLSearchParams({ identifier }).toString());
+  const inquiriesCreated = (h: Harness) =>
+    h.persona.requests.filter((r) => r.method === 'POST' && r.path === '/api/v1/inquiries').length;
+  const lookups = (h: Harness) => h.kratos.requests.filter((r) => r.path.startsWith('/admin/identities')).length;
+
+  it('200 of them, each for another identifier, open RECOVERY_INQUIRIES_PER_MINUTE inquiries', async () => {
+    harness = await startHarness(RECOVERY);
+    const statuses: number[] = [];
+    for (let call = 0; call < 200; call += 1)
+      statuses.push((await recover(harness, `nobody${call}@example.com`)).status);
+
+    expect(inquiriesCreated(harness)).toBe(harness.config.recovery.inquiriesPerMinute);
+    expect(lookups(harness)).toBe(harness.config.recovery.inquiriesPerMinute);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(200 - harness.config.recovery.inquiriesPerMinute);
+  });
+
+  it('200 of them for one identifier open three inquiries, and leave the others their share', async () => {
+    harness = await startHarness(RECOVERY);
+    for (let call = 0; call < 200; call += 1) await recover(harness, 'jane@example.com');
+
+    expect(inquiriesCreated(harness)).toBe(RECOVERIES_PER_IDENTIFIER.burst);
+    expect((await recover(harness, 'someone@example.com')).status).toBe(303);
+  });
+
+  it('100 returns with one recovery cookie read Persona at most the inquiry’s burst of calls', async () => {
+    harness = await startHarness(RECOVERY);
+    const started = await recover(harness, 'nobody@example.com');
+    const cookie = String(started.headers['set-cookie']).split(';')[0] as string;
+    const before = harness.persona.requests.length;
+    for (let call = 0; call < 100; call += 1)
+      await request(harness.app).get('/persona/recover/return').set('Cookie', cookie).set('Accept', 'application/json');
+
+    expect(harness.persona.requests.length - before).toBe(PERSONA_CALLS_PER_IDENTITY.burst);
   });
 });

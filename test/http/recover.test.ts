@@ -1,5 +1,7 @@
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
+import { PERSONA_CALLS_PER_IDENTITY } from '../../src/http/personaEntries.js';
+import { RECOVERIES_PER_IDENTIFIER } from '../../src/recovery/recoveryStarts.js';
 import { sealRecoveryToken } from '../../src/security/recoveryToken.js';
 import { credential, type Credentials } from '../../sandbox/kratosCredentials.js';
 import type { ReferenceIds } from '../../sandbox/personaStandIn.js';
@@ -191,11 +193,60 @@ describe('POST /persona/recover never tells whether the account exists', () => {
     expect((await requestRecovery(harness, 'jane@example.com')).response.status).toBe(429);
   });
 
+  it('starts three recoveries of one identifier, then one a minute, answering alike whether it names an account', async () => {
+    harness = await startHarness(ENV);
+    person(harness, 'jane@example.com');
+    const answers = async (identifiers: string[]) => {
+      const statuses: number[] = [];
+      for (const identifier of identifiers) statuses.push((await requestRecovery(harness, identifier)).response.status);
+      return statuses;
+    };
+    // Kratos's normalisation: case and surrounding spaces name the same identifier.
+    expect(await answers(['jane@example.com', 'Jane@Example.com', ' jane@example.com '])).toEqual([303, 303, 303]);
+    expect(await answers(['nobody@example.com', 'NOBODY@example.com', 'nobody@example.com'])).toEqual([303, 303, 303]);
+    const kratosBefore = harness.kratos.requests.length;
+    const personaBefore = harness.persona.requests.length;
+
+    const known = (await requestRecovery(harness, 'jane@example.com')).response;
+    const unknown = (await requestRecovery(harness, 'nobody@example.com')).response;
+
+    for (const refused of [known, unknown]) {
+      expect(refused.status).toBe(429);
+      expect(refused.headers['retry-after']).toBe('60');
+      expect(refused.headers['set-cookie']).toBeUndefined();
+    }
+    expect(known.text).toBe(unknown.text);
+    expect(harness.kratos.requests.length).toBe(kratosBefore);
+    expect(harness.persona.requests.length).toBe(personaBefore);
+    // Others are not held up, and the identifier gets one more a minute later.
+    expect(await answers(['someone.else@example.com'])).toEqual([303]);
+    harness.clock.now += 60_000;
+    expect(await answers(['jane@example.com', 'jane@example.com'])).toEqual([303, 429]);
+  });
+
+  it('reads Persona for one recovery cookie within the inquiry’s limit of calls, however often it comes back', async () => {
+    harness = await startHarness(ENV);
+    const started = await requestRecovery(harness, 'nobody@example.com');
+    const reads = () => harness.persona.requests.filter((r) => r.method === 'GET').length;
+
+    const statuses: number[] = [];
+    for (let call = 0; call < 50; call += 1) statuses.push((await returnFromPersona(harness, started.cookie)).status);
+
+    expect(reads()).toBe(PERSONA_CALLS_PER_IDENTITY.burst);
+    expect(statuses.slice(0, PERSONA_CALLS_PER_IDENTITY.burst)).toEqual([303, 303, 303, 303, 303]);
+    expect(new Set(statuses.slice(PERSONA_CALLS_PER_IDENTITY.burst))).toEqual(new Set([429]));
+    harness.clock.now += PERSONA_CALLS_PER_IDENTITY.refillMs;
+    expect((await returnFromPersona(harness, started.cookie)).status).toBe(303);
+    expect(reads()).toBe(PERSONA_CALLS_PER_IDENTITY.burst + 1);
+  });
+
   it('takes about as long for an unknown identifier as for a recoverable identity', async () => {
     harness = await startHarness({ ...ENV, RECOVERY_INQUIRIES_PER_MINUTE: '1000' });
     person(harness, 'jane@example.com');
     const timings: Record<string, number[]> = { known: [], unknown: [] };
     for (let round = 0; round < 20; round += 1) {
+      // Jane's own limit has room again: both do the whole work.
+      harness.clock.now += RECOVERIES_PER_IDENTIFIER.refillMs;
       const pair = [
         ['known', 'jane@example.com'],
         ['unknown', `nobody-${round}@example.com`],

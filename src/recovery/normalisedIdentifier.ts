@@ -1,0 +1,2 @@
+/** An identifier (email address, username, phone number) as Kratos normalises it: trimmed, lowercased. */
+export const normalisedIdentifier = (identifier: string): string => identifier.trim().toLowerCase();
