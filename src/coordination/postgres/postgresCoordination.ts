@@ -91,10 +91,10 @@ export function createPostgresCoordination(options: PostgresOptions, logger: Log
   return {
     mode: 'postgres',
     withIdentity(identityId, deadline, work) {
-      return queue.run(identityId, () => {
+      return queue.run(identityId, (holdAfter) => {
         if (!migrated) return Promise.reject(new CoordinationError('schema_pending'));
         const budgetEndsAt = deadline?.at ?? Date.now() + DEFAULT_BUDGET_MS;
-        return identitySection(pool, { quotedSchema, identityId, budgetEndsAt }, work);
+        return identitySection(pool, { quotedSchema, identityId, budgetEndsAt, holdAfter }, work);
       });
     },
     leadership: (name) => leadershipOn(session, options.schema, name),
