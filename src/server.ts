@@ -146,6 +146,7 @@ function start() {
   drainOnSignals(server, logger, {
     stop: async () => {
       metricsServer?.close();
+      services.rechecks.stop();
       await Promise.all([reconciliation?.stop(), services.notifications.relay.stop()]);
     },
     closeAfterDrain: () => coordination.close(),

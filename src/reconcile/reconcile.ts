@@ -15,6 +15,8 @@ import type { TransitionRules } from '../verification/transition.js';
  */
 const PAGE_BUDGET_MS = 90_000;
 const UPDATE_BUDGET_MS = 10_000;
+/** The newest inquiries of one identity a re-check reads, per template. */
+const IDENTITY_PAGE_SIZE = 10;
 
 export interface ReconcileDeps {
   persona: PersonaApi;
@@ -51,7 +53,7 @@ export interface ReconcileCounts {
  * lost webhook or a failed registration hook left behind; a healthy identity stays unchanged.
  */
 export async function reconcile(deps: ReconcileDeps, since: Date): Promise<ReconcileCounts> {
-  const counts: ReconcileCounts = { checked: 0, changed: 0, unchanged: 0, failed: 0, incomplete: false };
+  const counts = noneYet();
   for (const templateId of deps.templateIds) {
     let after: string | undefined;
     let pages = 0;
@@ -70,25 +72,53 @@ export async function reconcile(deps: ReconcileDeps, since: Date): Promise<Recon
         counts.incomplete = true;
         break;
       }
-      for (const inquiry of page.inquiries) {
-        counts.checked += 1;
-        try {
-          const changed = await applyCurrentState(deps, inquiry);
-          counts[changed ? 'changed' : 'unchanged'] += 1;
-        } catch (error) {
-          counts.failed += 1;
-          deps.logger.warn(
-            { inquiry_id: inquiry.id, ...errorFields(error) },
-            'reconciliation could not update an identity',
-          );
-        }
-      }
+      await applyEach(deps, page.inquiries, counts);
       pages += 1;
       deps.onPage?.({ templateId, pages, counts: { ...counts } });
       after = page.next;
     } while (after !== undefined);
   }
   return counts;
+}
+
+/**
+ * Reconciles one identity: its newest inquiries of each template (Persona filters by reference id,
+ * the account's included), by the same rules. For a record that may hold a stale write; a healthy
+ * one stays unchanged.
+ */
+export async function reconcileIdentity(deps: ReconcileDeps, identityId: string): Promise<ReconcileCounts> {
+  const counts = noneYet();
+  for (const templateId of deps.templateIds) {
+    try {
+      const page = await deps.persona.listInquiries(
+        { templateId, referenceId: identityId, pageSize: IDENTITY_PAGE_SIZE },
+        { deadline: deadlineIn(PAGE_BUDGET_MS) },
+      );
+      await applyEach(deps, page.inquiries, counts);
+    } catch (error) {
+      deps.logger.warn({ template_id: templateId, ...errorFields(error) }, 'reconciliation could not list inquiries');
+      counts.incomplete = true;
+    }
+  }
+  return counts;
+}
+
+const noneYet = (): ReconcileCounts => ({ checked: 0, changed: 0, unchanged: 0, failed: 0, incomplete: false });
+
+async function applyEach(deps: ReconcileDeps, inquiries: readonly Inquiry[], counts: ReconcileCounts) {
+  for (const inquiry of inquiries) {
+    counts.checked += 1;
+    try {
+      const changed = await applyCurrentState(deps, inquiry);
+      counts[changed ? 'changed' : 'unchanged'] += 1;
+    } catch (error) {
+      counts.failed += 1;
+      deps.logger.warn(
+        { inquiry_id: inquiry.id, ...errorFields(error) },
+        'reconciliation could not update an identity',
+      );
+    }
+  }
 }
 
 async function applyCurrentState(deps: ReconcileDeps, listed: Inquiry): Promise<boolean> {

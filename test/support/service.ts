@@ -44,5 +44,16 @@ export async function startService(
   }
   const services = createServices(config, kratos, persona, coordination, { now, logger, metrics });
   const app = createApp({ config, logger, kratos, persona, services, metrics, now });
-  return { app, config, logger, lines, services, persona, close: () => coordination.close() };
+  return {
+    app,
+    config,
+    logger,
+    lines,
+    services,
+    persona,
+    close: () => {
+      services.rechecks.stop();
+      return coordination.close();
+    },
+  };
 }

@@ -1,0 +1,67 @@
+import { reconcileIdentity, type ReconcileDeps } from './reconcile.js';
+
+/**
+ * After the first try (once the write had time to land), further tries while the re-check cannot
+ * run: a database failover or restart, which is what loses locks, takes seconds to minutes.
+ */
+const RETRY_DELAYS_MS = [5_000, 15_000, 60_000, 300_000];
+
+/**
+ * Identities whose record may hold a write that landed after its section had lost its lock (the
+ * database connection broke while the write was on its way): it may have overwritten what another
+ * replica wrote meanwhile, and Kratos has no compare-and-set to refuse it. Each is reconciled
+ * against Persona once the write has had `settleMs` to land, and again until that succeeds. In
+ * memory: a replica that stops first leaves it to scheduled reconciliation, as the log line says.
+ */
+export class Rechecks {
+  private readonly pending = new Map<string, NodeJS.Timeout>();
+  private stopped = false;
+
+  constructor(
+    private readonly deps: ReconcileDeps,
+    private readonly settleMs: number,
+  ) {}
+
+  schedule(identityId: string): void {
+    if (this.pending.has(identityId)) return;
+    this.deps.logger.warn(
+      { identity_id: identityId },
+      'a record write may have landed after its lock was lost; the identity is re-checked against Persona ' +
+        '(should this replica stop first, reconciliation repairs it)',
+    );
+    this.after(identityId, this.settleMs, 0);
+  }
+
+  /** Drops the re-checks not run yet (at shutdown). */
+  stop(): void {
+    this.stopped = true;
+    for (const timer of this.pending.values()) clearTimeout(timer);
+    this.pending.clear();
+  }
+
+  private after(identityId: string, delayMs: number, tries: number) {
+    if (this.stopped) return;
+    const timer = setTimeout(() => void this.run(identityId, tries), delayMs);
+    timer.unref();
+    this.pending.set(identityId, timer);
+  }
+
+  private async run(identityId: string, tries: number) {
+    const counts = await reconcileIdentity(this.deps, identityId);
+    if (counts.failed === 0 && !counts.incomplete) {
+      this.pending.delete(identityId);
+      this.deps.logger.info(
+        { identity_id: identityId, changed: counts.changed },
+        'identity re-checked after a lost lock',
+      );
+      return;
+    }
+    const delayMs = RETRY_DELAYS_MS[tries];
+    if (delayMs !== undefined) return this.after(identityId, delayMs, tries + 1);
+    this.pending.delete(identityId);
+    this.deps.logger.error(
+      { identity_id: identityId },
+      'identity not re-checked after a lost lock: run npm run reconcile (or keep RECONCILE_INTERVAL set)',
+    );
+  }
+}
