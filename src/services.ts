@@ -117,12 +117,17 @@ export function createServices(
     now,
     announce: (change, unit) => notifications.announce(change, unit),
     writeSettleMs: config.kratos.timeoutMs,
-    onWriteAfterLostLock: (identityId) => rechecks.schedule(identityId),
+    onWriteAfterLostLock: (identityId, settleMs) => rechecks.schedule(identityId, settleMs),
   });
-  const rechecks = new Rechecks(
-    { persona, accountReferences, store, rules, templateIds: acceptedTemplateIds(config), logger, now },
-    config.kratos.timeoutMs,
-  );
+  const rechecks = new Rechecks({
+    persona,
+    accountReferences,
+    store,
+    rules,
+    templateIds: acceptedTemplateIds(config),
+    logger,
+    now,
+  });
   return {
     coordination,
     notifications,

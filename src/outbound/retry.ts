@@ -27,8 +27,11 @@ export interface CallOptions {
 export interface WriteFence {
   /** Resolves when the lock is still held; throws when it is not, and nothing is sent. */
   check(): Promise<void>;
-  /** Told when an attempt failed without saying whether it was carried out: it may land later. */
-  uncertain(): void;
+  /**
+   * Told when an attempt failed without saying whether it was carried out, `inFlightMs` after it
+   * was sent: it may still land.
+   */
+  uncertain(inFlightMs: number): void;
 }
 
 export const RETRY_POLICY = {
@@ -108,11 +111,12 @@ export async function withRetries<T>(
   for (let attemptNumber = 1; ; attemptNumber += 1) {
     await fence?.check();
     const timeoutMs = fence === undefined ? options.timeoutMs : Math.max(1, deadline.at - now());
+    const sentAt = now();
     try {
       return await attempt(AbortSignal.any([AbortSignal.timeout(timeoutMs), deadline.signal]));
     } catch (error) {
       if (fence !== undefined && error instanceof OutboundError && error.outcomeUnknown) {
-        fence.uncertain();
+        fence.uncertain(now() - sentAt);
         throw error;
       }
       const delay = retryDelayMs(error, attemptNumber, deadline.at - now(), options.random ?? Math.random);

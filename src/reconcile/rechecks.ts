@@ -10,26 +10,24 @@ const RETRY_DELAYS_MS = [5_000, 15_000, 60_000, 300_000];
  * Identities whose record may hold a write that landed after its section had lost its lock (the
  * database connection broke while the write was on its way): it may have overwritten what another
  * replica wrote meanwhile, and Kratos has no compare-and-set to refuse it. Each is reconciled
- * against Persona once the write has had `settleMs` to land, and again until that succeeds. In
+ * against Persona once the write has had time to land, and again until that succeeds. In
  * memory: a replica that stops first leaves it to scheduled reconciliation, as the log line says.
  */
 export class Rechecks {
   private readonly pending = new Map<string, NodeJS.Timeout>();
   private stopped = false;
 
-  constructor(
-    private readonly deps: ReconcileDeps,
-    private readonly settleMs: number,
-  ) {}
+  constructor(private readonly deps: ReconcileDeps) {}
 
-  schedule(identityId: string): void {
+  /** Re-checks the identity once its write had `settleMs` to land. */
+  schedule(identityId: string, settleMs: number): void {
     if (this.pending.has(identityId)) return;
     this.deps.logger.warn(
       { identity_id: identityId },
       'a record write may have landed after its lock was lost; the identity is re-checked against Persona ' +
         '(should this replica stop first, reconciliation repairs it)',
     );
-    this.after(identityId, this.settleMs, 0);
+    this.after(identityId, settleMs, 0);
   }
 
   /** Drops the re-checks not run yet (at shutdown). */

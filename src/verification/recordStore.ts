@@ -22,15 +22,16 @@ export interface RecordStoreOptions {
   onDecline: DeclineActions;
   now: () => number;
   /**
-   * How long a Kratos write whose outcome is unknown (it timed out) may still take to land
-   * (KRATOS_TIMEOUT_MS): the identity stays locked that much longer, so the next section reads it.
+   * How long a Kratos write whose outcome is unknown (it timed out) may still take to land, at
+   * least (KRATOS_TIMEOUT_MS); a write that was on its way longer gets as long again.
    */
   writeSettleMs: number;
   /**
    * Told when a section lost its lock (its database connection broke) after it had sent a record
-   * write: that write may have landed over another replica's, and the record needs a re-check.
+   * write: that write may have landed over another replica's, and the record needs a re-check once
+   * it has settled, `settleMs` from now.
    */
-  onWriteAfterLostLock?: (identityId: string) => void;
+  onWriteAfterLostLock?: (identityId: string, settleMs: number) => void;
   /** Tests shorten it. */
   lateLoginRevocationMs?: number;
   /**
@@ -122,9 +123,10 @@ export function createRecordStore(options: RecordStoreOptions): RecordStore {
   /**
    * Runs `work` in the identity's section. Every record write in it is an ordered write fenced by
    * the section's lock (retry.ts): sent only while the lock is provably held, in one attempt, and
-   * when its outcome is unknown the identity stays locked for `writeSettleMs` more. A write already
-   * sent when the lock is lost cannot be called back (Kratos has no compare-and-set), so the
-   * identity is reported for a re-check.
+   * when its outcome is unknown the identity stays locked until it has probably landed: for
+   * `writeSettleMs`, or as long again as the write was on its way, whichever is longer. A write
+   * already sent when the lock is lost cannot be called back (Kratos has no compare-and-set), so
+   * the identity is reported for a re-check.
    */
   async function inSection<T>(
     identityId: string,
@@ -132,6 +134,7 @@ export function createRecordStore(options: RecordStoreOptions): RecordStore {
     work: (unit: UnitOfWork, calls: SectionCalls) => Promise<T>,
   ): Promise<T> {
     let wrote = false;
+    let settleMs = options.writeSettleMs;
     let lost: AbortSignal | undefined;
     try {
       return await options.coordination.withIdentity(identityId, callOptions?.deadline, (unit) => {
@@ -143,14 +146,17 @@ export function createRecordStore(options: RecordStoreOptions): RecordStore {
               await unit.fence();
               wrote = true;
             },
-            uncertain: () => unit.holdAfter(options.writeSettleMs),
+            uncertain: (inFlightMs) => {
+              settleMs = Math.max(settleMs, inFlightMs);
+              unit.holdAfter(settleMs);
+            },
           },
         };
         const reading = { ...callOptions, deadline: endingWithLock(callOptions?.deadline, unit.lost) };
         return work(unit, { reading, writing });
       });
     } catch (error) {
-      if (wrote && lost?.aborted === true) options.onWriteAfterLostLock?.(identityId);
+      if (wrote && lost?.aborted === true) options.onWriteAfterLostLock?.(identityId, settleMs);
       throw error;
     }
   }

@@ -119,7 +119,10 @@ describe('withRetries: an ordered write (fence)', () => {
           told.checks += 1;
           await check();
         },
-        uncertain: () => void (told.uncertain += 1),
+        uncertain: (inFlightMs: number) => {
+          told.uncertain += 1;
+          expect(inFlightMs).toBeGreaterThanOrEqual(0);
+        },
       },
     };
   };
