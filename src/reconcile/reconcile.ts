@@ -6,7 +6,7 @@ import type { AccountReferences } from '../persona/accountReferences.js';
 import { isCompleteInquiry, type Inquiry } from '../persona/inquiry.js';
 import type { PersonaApi } from '../persona/personaClient.js';
 import type { RecordStore } from '../verification/recordStore.js';
-import { applyObserved } from '../verification/applyObserved.js';
+import { applyObserved, fetchDocumentAhead } from '../verification/applyObserved.js';
 import type { TransitionRules } from '../verification/transition.js';
 
 /**
@@ -126,17 +126,14 @@ async function applyCurrentState(deps: ReconcileDeps, listed: Inquiry): Promise<
   const inquiry = { ...listed, referenceId: await deps.accountReferences.referenceIdOf(listed, { deadline }) };
   if (!isIdentityId(inquiry.referenceId)) return false;
   if (!isCompleteInquiry(inquiry)) throw new Error('listed inquiry lacks its status or creation time');
+  const applying = { ...deps, now: deps.now ?? Date.now };
+  // The inquiry's last change is its `updated-at`: a webhook for that change, if one was applied,
+  // is at least as recent, so a healthy record is left alone.
+  const observation = { inquiry, observedAt: inquiry.updatedAt ?? inquiry.createdAt, eventId: null };
+  const fetched = await fetchDocumentAhead(applying, inquiry.referenceId, observation, { deadline });
   const result = await deps.store.update(
     inquiry.referenceId,
-    // The inquiry's last change is its `updated-at`: a webhook for that change, if one was applied,
-    // is at least as recent, so a healthy record is left alone.
-    (current) =>
-      applyObserved(
-        { ...deps, now: deps.now ?? Date.now },
-        current,
-        { inquiry, observedAt: inquiry.updatedAt ?? inquiry.createdAt, eventId: null },
-        { deadline },
-      ),
+    (current) => applyObserved(applying, current, observation, { deadline }, fetched),
     { deadline },
   );
   if (result.outcome === 'applied') {
