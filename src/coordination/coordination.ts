@@ -82,6 +82,8 @@ export type CoordinationFailure =
   | 'unavailable'
   /** The section's connection broke while it ran: its lock is gone, so it must write nothing more. */
   | 'lock_lost'
+  /** The database takes no writes (a standby, a read replica): its locks would exclude nobody. */
+  | 'read_only'
   /** The database answers, but its schema is not migrated yet. */
   | 'schema_pending';
 

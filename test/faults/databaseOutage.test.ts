@@ -14,9 +14,9 @@ import {
 import { startService, type Service } from '../support/service.js';
 
 /**
- * Postgres stopped while two replicas run: logins go on, callbacks answer 503 and Persona delivers
- * them again, and everything is applied once the database is back. The file runs its own server,
- * since it stops it.
+ * Postgres stopped while two replicas run, or turned read-only: logins go on, callbacks answer 503
+ * and Persona delivers them again, and everything is applied once the database is back. The file
+ * runs its own server, since it stops it.
  */
 
 let postgres: EmbeddedPostgresServer | undefined;
@@ -117,5 +117,57 @@ describe('Postgres stopped mid-run', () => {
       status: 'ready',
       dependencies: { kratos: 'up', database: 'up' },
     });
+  }, 30_000);
+
+  // A standby grants advisory locks too, but they exclude nobody on the primary: a demoted primary,
+  // or DATABASE_URL naming a read replica, must not let a section write to Kratos.
+  it('refuses every section while the server is in recovery, and applies everything once it is primary again', async () => {
+    postgres = await startEmbeddedPostgres();
+    kratos = await startKratosStandIn();
+    persona = await startPersonaStandIn({
+      apiKey: PERSONA_API_KEY,
+      templateIds: [TEMPLATE_ID],
+      redelivery: { scale: 1 / 20 },
+    });
+    const env = { ...baseEnv(kratos, persona.apiBase), LOG_LEVEL: 'silent', DATABASE_URL: postgres.url };
+    const url = await startReplica(env);
+    kratos.setHooks({ serviceUrl: url, secret: ORY_WEBHOOK_SECRET });
+    persona.setWebhook({ url: `${url}/persona/callback`, secrets: [PERSONA_WEBHOOK_SECRET] });
+    const { identityId } = await kratos.register({ email: 'ann@example.com' });
+    await persona.settled();
+    const inquiryId = record(identityId)?.['inquiry_id'] as string;
+    const writes = () => kratos.patchesOf(identityId).length;
+    const writesBefore = writes();
+
+    await postgres.stop();
+    await postgres.restart({ inRecovery: true });
+    clock.offsetMs += 5_000;
+    expect(await (await fetch(`${url}/readyz`)).json()).toEqual({
+      status: 'degraded',
+      reason: 'database_read_only',
+      coordination: 'postgres',
+      dependencies: { kratos: 'up', database: 'down' },
+    });
+
+    persona.simulate(inquiryId, ['start_inquiry', 'complete_inquiry', 'decline_inquiry']);
+    await until(
+      () => persona.deliveries.filter((d) => d.state === 'retrying').length === 3,
+      'three refused deliveries',
+    );
+    expect(persona.deliveries.filter((d) => d.state === 'retrying').map((d) => d.lastStatus)).toEqual([503, 503, 503]);
+    expect(writes()).toBe(writesBefore);
+    expect((await kratos.login(identityId)).hook.status).toBe(204);
+    // A registration writes nothing to the database before its Kratos write: only READ WRITE stops it.
+    const bob = await kratos.register({ email: 'bob@example.com' });
+    expect(bob.hook.status).toBe(200);
+    expect(bob.session).not.toBeNull();
+    expect(kratos.patchesOf(bob.identityId)).toEqual([]);
+
+    await postgres.stop();
+    await postgres.restart();
+    await until(() => record(identityId)?.['status'] === 'declined', 'the decline once the server is primary');
+    await until(() => record(bob.identityId)?.['status'] === 'created', "the registration's inquiry, from its webhook");
+    await persona.settled();
+    expect(persona.deliveries.every((delivery) => delivery.state === 'delivered')).toBe(true);
   }, 30_000);
 });

@@ -44,18 +44,23 @@ const checkout = (pool: pg.Pool, ms: number) =>
 const connectionFailed = (error: unknown) =>
   !(error instanceof pg.DatabaseError) || error.severity === 'FATAL' || error.severity === 'PANIC';
 
+/** SQLSTATE feature_not_supported, which BEGIN READ WRITE answers on a server in recovery. */
+const IN_RECOVERY = '0A000';
+
 /** node-postgres reads a per-query `query_timeout` (lib/client.js), which its types leave out. */
 type TimedQuery = pg.QueryConfig & { query_timeout?: number };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * One identity's section: a transaction that first takes pg_advisory_xact_lock on the identity,
- * waiting at most half of the time left before `budgetEndsAt`, then runs `work` with a unit of
- * work writing in the same transaction (the inbox, the outbox). Commits when `work` resolves, rolls
- * back when it throws (and rethrows its error); a failure of the database itself is a
- * CoordinationError.
+ * One identity's section: a read-write transaction that first takes pg_advisory_xact_lock on the
+ * identity, waiting at most half of the time left before `budgetEndsAt`, then runs `work` with a
+ * unit of work writing in the same transaction (the inbox, the outbox). Commits when `work`
+ * resolves, rolls back when it throws (and rethrows its error); a failure of the database itself is
+ * a CoordinationError.
  *
+ * READ WRITE because a standby grants advisory locks too, but they exclude nobody on the primary
+ * (a DATABASE_URL naming a read replica, or a demoted primary): there the section is refused.
  * When the connection breaks, the server releases the lock at once while `work` still runs:
  * `unit.lost` fires and `unit.fence()` refuses, so no Kratos write follows. A hold (`holdAfter`)
  * keeps the transaction, and so the lock, open that much longer before it ends.
@@ -104,13 +109,15 @@ export async function identitySection<T>(
   try {
     // One round trip; every value is an integer computed here.
     await run(
-      `BEGIN; SET LOCAL lock_timeout = ${integer(waitMs)}; ` +
+      `BEGIN READ WRITE; SET LOCAL lock_timeout = ${integer(waitMs)}; ` +
         `SET LOCAL idle_in_transaction_session_timeout = ${integer(budgetEndsAt - Date.now() + IDLE_MARGIN_MS)}; ` +
         `SELECT pg_advisory_xact_lock(${namespace}, ${key})`,
     );
   } catch (error) {
     await rollback();
-    throw error;
+    throw error instanceof CoordinationError && error.code === IN_RECOVERY
+      ? new CoordinationError('read_only', IN_RECOVERY)
+      : error;
   }
 
   const unit: UnitOfWork = {

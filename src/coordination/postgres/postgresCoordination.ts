@@ -108,11 +108,15 @@ export function createPostgresCoordination(options: PostgresOptions, logger: Log
     leadership: (name) => leadershipOn(session, options.schema, name),
     outbox: postgresOutbox(pool, quotedSchema),
     async health() {
+      let inRecovery: boolean | undefined;
       try {
-        await session.query('SELECT 1');
+        const { rows } = await session.query<{ in_recovery: boolean }>('SELECT pg_is_in_recovery() AS in_recovery');
+        inRecovery = rows[0]?.in_recovery;
       } catch {
         return { ok: false, reason: 'database_unavailable' };
       }
+      // A standby answers, but its locks exclude nobody: sections are refused there (identitySection.ts).
+      if (inRecovery !== false) return { ok: false, reason: 'database_read_only' };
       return migrated ? { ok: true } : { ok: false, reason: 'database_schema_pending' };
     },
     migrate: migrateOnce,
