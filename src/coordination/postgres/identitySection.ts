@@ -81,12 +81,14 @@ export async function identitySection<T>(
   const lost = new AbortController();
   const onConnectionError = () => lost.abort();
   client.on('error', onConnectionError);
+  let locked = false;
   const run = async (query: string | TimedQuery, values?: unknown[]) => {
     try {
       return await client.query(typeof query === 'string' ? { text: query, values } : query);
     } catch (error) {
       if (connectionFailed(error)) lost.abort();
-      throw toCoordinationError(error);
+      const failure = toCoordinationError(error);
+      throw locked && lost.signal.aborted ? new CoordinationError('lock_lost', failure.code) : failure;
     }
   };
   let heldMs = 0;
@@ -113,6 +115,7 @@ export async function identitySection<T>(
         `SET LOCAL idle_in_transaction_session_timeout = ${integer(budgetEndsAt - Date.now() + IDLE_MARGIN_MS)}; ` +
         `SELECT pg_advisory_xact_lock(${namespace}, ${key})`,
     );
+    locked = true;
   } catch (error) {
     await rollback();
     throw error instanceof CoordinationError && error.code === IN_RECOVERY
