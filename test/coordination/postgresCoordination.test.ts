@@ -94,6 +94,39 @@ describe('Postgres coordination: sections', () => {
     expect(await coordination.withIdentity('identity-x', deadlineIn(600), async () => 'ran')).toBe('ran');
   });
 
+  it('says its lock is lost when its connection is cut mid-section, refuses the fence, and another replica enters', async () => {
+    const [a, b] = [await replica(), await replica()];
+    let otherEntered = false;
+    const section = a.withIdentity('identity-x', deadlineIn(5_000), async (unit) => {
+      await unit.fence();
+      const lost = new Promise((resolve) => unit.lost.addEventListener('abort', resolve));
+      // A failover or a restart ends every session; the server releases the session's locks with it.
+      await database.query(
+        "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()",
+      );
+      await lost;
+      await b.withIdentity('identity-x', deadlineIn(1_000), async () => void (otherEntered = true));
+      await expect(unit.fence()).rejects.toMatchObject({ name: 'CoordinationError', failure: 'lock_lost' });
+      return 'done';
+    });
+    await expect(section).rejects.toMatchObject({ name: 'CoordinationError', failure: 'lock_lost' });
+    expect(otherEntered).toBe(true);
+    expect(await a.withIdentity('identity-x', deadlineIn(1_000), async () => 'ran again')).toBe('ran again');
+  });
+
+  it('keeps the lock through a hold after a failed section, which is answered at once', async () => {
+    const [a, b] = [await replica(), await replica()];
+    const failed = a.withIdentity('identity-x', undefined, async (unit) => {
+      unit.holdAfter(400);
+      throw new Error('write outcome unknown');
+    });
+    await expect(failed).rejects.toThrow('write outcome unknown');
+    const answeredAt = performance.now();
+    await b.withIdentity('identity-x', deadlineIn(3_000), async () => undefined);
+    // Had the answer waited for the hold, the other replica would have entered right after it.
+    expect(performance.now() - answeredAt).toBeGreaterThanOrEqual(350);
+  });
+
   it('keeps waiters of one identity off the pool, so other identities still get a connection', async () => {
     const coordination = await replica({ poolSize: 2 });
     const finished: string[] = [];
