@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { identityKey } from '../../src/coordination/postgres/advisoryKeys.js';
 import { serviceNote } from '../../src/persona/inquiry.js';
@@ -7,7 +5,7 @@ import type { PersonaRecord } from '../../src/verification/record.js';
 import { startKratosStandIn, type KratosStandIn } from '../../sandbox/kratosStandIn.js';
 import { startPersonaStandIn, type PersonaStandIn } from '../../sandbox/personaStandIn.js';
 import { PERSONA_API_KEY, TEMPLATE_ID, baseEnv, personaSignature } from '../support/harness.js';
-import { startService } from '../support/service.js';
+import { serveService, type ServedService } from '../support/service.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
 
 /**
@@ -202,27 +200,15 @@ afterAll(() => database.drop());
 async function deployment(replicas: number, env: Record<string, string>) {
   const kratos = await startKratosStandIn({ latencyMs: () => random(5, 50) });
   const persona = await startPersonaStandIn({ apiKey: PERSONA_API_KEY, templateIds: [TEMPLATE_ID] });
-  const instances: { server: Server; close: () => Promise<void>; url: string }[] = [];
-  for (let index = 0; index < replicas; index += 1) {
-    const service = await startService({ ...baseEnv(kratos, persona.apiBase), LOG_LEVEL: 'silent', ...env });
-    const server = createServer(service.app);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    instances.push({
-      server,
-      close: service.close,
-      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    });
-  }
+  const instances: ServedService[] = [];
+  for (let index = 0; index < replicas; index += 1)
+    instances.push(await serveService({ ...baseEnv(kratos, persona.apiBase), LOG_LEVEL: 'silent', ...env }));
   return {
     kratos,
     persona,
     urls: instances.map((instance) => instance.url),
     async close() {
-      for (const { server, close } of instances) {
-        server.closeAllConnections();
-        await new Promise((resolve) => server.close(resolve));
-        await close();
-      }
+      for (const instance of instances) await instance.close();
       await Promise.all([kratos.close(), persona.close()]);
     },
   };

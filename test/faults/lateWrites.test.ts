@@ -1,12 +1,10 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { serviceNote } from '../../src/persona/inquiry.js';
 import type { PersonaRecord } from '../../src/verification/record.js';
 import { startKratosStandIn, type KratosStandIn } from '../../sandbox/kratosStandIn.js';
 import { startPersonaStandIn, type PersonaStandIn } from '../../sandbox/personaStandIn.js';
 import { PERSONA_API_KEY, TEMPLATE_ID, baseEnv, personaSignature } from '../support/harness.js';
-import { startService, type Service } from '../support/service.js';
+import { serveService, type ServedService } from '../support/service.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
 
 /**
@@ -26,13 +24,9 @@ afterAll(() => database.drop());
 
 let kratos: KratosStandIn;
 let persona: PersonaStandIn;
-const replicas: { service: Service; server: Server; url: string }[] = [];
+const replicas: ServedService[] = [];
 afterEach(async () => {
-  for (const { service, server } of replicas.splice(0)) {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-    await service.close();
-  }
+  for (const replica of replicas.splice(0)) await replica.close();
   await Promise.all([kratos.close(), persona.close()]);
 });
 
@@ -40,12 +34,8 @@ afterEach(async () => {
 async function deployment(count: number, env: Record<string, string> = {}) {
   kratos = await startKratosStandIn();
   persona = await startPersonaStandIn({ apiKey: PERSONA_API_KEY, templateIds: [TEMPLATE_ID] });
-  for (let index = 0; index < count; index += 1) {
-    const service = await startService({ ...baseEnv(kratos, persona.apiBase), LOG_LEVEL: 'info', ...env });
-    const server = createServer(service.app);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    replicas.push({ service, server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
-  }
+  for (let index = 0; index < count; index += 1)
+    replicas.push(await serveService({ ...baseEnv(kratos, persona.apiBase), LOG_LEVEL: 'info', ...env }));
   return replicas.map((replica) => replica.url);
 }
 
@@ -150,17 +140,25 @@ describe('a replica whose database connection breaks mid-section (Postgres)', ()
     expect(cut.rowCount).toBe(1);
   }
 
-  it('sends no write once its lock is gone: the retry of a failed write is not made', async () => {
+  /**
+   * Replica A applies `completed` while Kratos plays `fault` on its write; once the write is sent,
+   * A's session is cut, and replica B applies the decline. A answers 503.
+   */
+  async function cutWhileWriting(fault: { delayMs: number; status?: number }) {
     const [a, b] = (await deployment(2, env())) as [string, string];
     const { identityId, completed, declined } = completedThenDeclined();
-    // A's write fails after 1 s: its retry would come after the lock went.
-    kratos.inject({ method: 'PATCH', path: `/admin/identities/${identityId}`, delayMs: 1_000, status: 503 });
-
+    kratos.inject({ method: 'PATCH', path: `/admin/identities/${identityId}`, ...fault });
     const first = deliver(a, completed);
     await until(() => writesOf(identityId).length === 1, "A's write");
     await cutTheLockHolder();
     expect(await deliver(b, declined)).toEqual({ status: 200, body: { outcome: 'applied' } });
     expect((await first).status).toBe(503);
+    return { b, identityId, completed, declined };
+  }
+
+  it('sends no write once its lock is gone: the retry of a failed write is not made', async () => {
+    // A's write fails after 1 s: its retry would come after the lock went.
+    const { b, identityId, completed, declined } = await cutWhileWriting({ delayMs: 1_000, status: 503 });
     await writesLanded();
 
     // A's one attempt, then B's decline and its session revocation.
@@ -170,16 +168,8 @@ describe('a replica whose database connection breaks mid-section (Postgres)', ()
   }, 20_000);
 
   it('re-checks the identity against Persona when a write was already on its way, and repairs it', async () => {
-    const [a, b] = (await deployment(2, env())) as [string, string];
-    const { identityId, completed, declined } = completedThenDeclined();
     // A's write is on its way when the lock goes, and lands after B's decline: it cannot be called back.
-    kratos.inject({ method: 'PATCH', path: `/admin/identities/${identityId}`, delayMs: 1_500 });
-
-    const first = deliver(a, completed);
-    await until(() => writesOf(identityId).length === 1, "A's write");
-    await cutTheLockHolder();
-    expect(await deliver(b, declined)).toEqual({ status: 200, body: { outcome: 'applied' } });
-    expect((await first).status).toBe(503);
+    const { identityId } = await cutWhileWriting({ delayMs: 1_500 });
     await writesLanded();
     expect(record(identityId)?.status).toBe('completed');
 
