@@ -96,7 +96,16 @@ export async function identitySection<T>(
     client.off('error', onConnectionError);
     client.release(lost.signal.aborted);
   };
-  const end = (statement: 'COMMIT' | 'ROLLBACK') => run(statement).finally(release);
+  // A connection that broke ends nothing any more: the server ended the session and its
+  // transaction, and a statement sent on a connection that hangs would wait for its timeout.
+  const end = async (statement: 'COMMIT' | 'ROLLBACK') => {
+    try {
+      if (lost.signal.aborted) throw new CoordinationError('lock_lost');
+      await run(statement);
+    } finally {
+      release();
+    }
+  };
   const rollback = () => end('ROLLBACK').catch(() => undefined);
   // The server's idle timeout moved past a hold, so the lock outlasts it.
   const extendIdleTimeout = () =>
