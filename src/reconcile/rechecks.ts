@@ -1,3 +1,4 @@
+import { errorFields } from '../logger.js';
 import { reconcileIdentity, type ReconcileDeps } from './reconcile.js';
 
 /**
@@ -16,10 +17,15 @@ const RETRY_DELAYS_MS = [5_000, 15_000, 60_000, 300_000];
 export class Rechecks {
   private readonly pending = new Map<string, NodeJS.Timeout>();
   private stopped = false;
+  /** Re-checks run one at a time: a failover loses many locks at once, and Persona rate-limits. */
+  private running: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: ReconcileDeps) {}
 
-  /** Re-checks the identity once its write had `settleMs` to land. */
+  /**
+   * Re-checks the identity once its write had `settleMs` to land; a re-check of it already waiting
+   * covers this write too (it starts later), one already running does not.
+   */
   schedule(identityId: string, settleMs: number): void {
     if (this.pending.has(identityId)) return;
     this.deps.logger.warn(
@@ -38,16 +44,23 @@ export class Rechecks {
   }
 
   private after(identityId: string, delayMs: number, tries: number) {
-    if (this.stopped) return;
-    const timer = setTimeout(() => void this.run(identityId, tries), delayMs);
+    if (this.stopped || this.pending.has(identityId)) return;
+    const timer = setTimeout(() => {
+      this.pending.delete(identityId);
+      this.running = this.running
+        .then(() => this.run(identityId, tries))
+        .catch((error: unknown) =>
+          this.deps.logger.error({ identity_id: identityId, ...errorFields(error) }, 're-check failed'),
+        );
+    }, delayMs);
     timer.unref();
     this.pending.set(identityId, timer);
   }
 
   private async run(identityId: string, tries: number) {
+    if (this.stopped) return;
     const counts = await reconcileIdentity(this.deps, identityId);
     if (counts.failed === 0 && !counts.incomplete) {
-      this.pending.delete(identityId);
       this.deps.logger.info(
         { identity_id: identityId, changed: counts.changed },
         'identity re-checked after a lost lock',
@@ -56,7 +69,6 @@ export class Rechecks {
     }
     const delayMs = RETRY_DELAYS_MS[tries];
     if (delayMs !== undefined) return this.after(identityId, delayMs, tries + 1);
-    this.pending.delete(identityId);
     this.deps.logger.error(
       { identity_id: identityId },
       'identity not re-checked after a lost lock: run npm run reconcile (or keep RECONCILE_INTERVAL set)',
