@@ -16,8 +16,12 @@ export interface EmbeddedPostgresServer {
   /** A superuser URL of the `postgres` database. */
   url: string;
   stop(): Promise<void>;
-  /** Starts it again after `stop`, with the same data and port. */
-  restart(): Promise<void>;
+  /**
+   * Starts it again after `stop`, with the same data and port; `inRecovery` starts it as a standby
+   * with no primary, as a read replica or a demoted primary serves: it answers read-only
+   * transactions only.
+   */
+  restart(options?: { inRecovery?: boolean }): Promise<void>;
   /** Stops it and removes its data. */
   close(): Promise<void>;
 }
@@ -140,6 +144,8 @@ export async function startEmbeddedPostgres(options: { port?: number } = {}): Pr
   await rm(passwordFile, { force: true });
   if (!initialised) throw new Error(`initdb failed:\n${output}`);
 
+  // Its presence makes the server start in recovery (Postgres, "Hot Standby").
+  const standbySignal = join(data, 'standby.signal');
   const start = () =>
     new Promise<void>((resolve, reject) => {
       const settings = Object.entries(SETTINGS).flatMap(([name, value]) => ['-c', `${name}=${value}`]);
@@ -148,7 +154,7 @@ export async function startEmbeddedPostgres(options: { port?: number } = {}): Pr
       child.stdout?.resume();
       child.stderr?.on('data', (chunk: Buffer) => {
         log = (log + chunk.toString()).slice(-4_000);
-        if (log.includes('database system is ready to accept connections')) resolve();
+        if (/database system is ready to accept (read-only )?connections/.test(log)) resolve();
       });
       child.on('error', reject);
       child.on('exit', (code) => reject(new Error(`postgres exited with ${code}:\n${log}`)));
@@ -168,7 +174,15 @@ export async function startEmbeddedPostgres(options: { port?: number } = {}): Pr
   return {
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`,
     stop,
-    restart: start,
+    async restart(restartOptions = {}) {
+      if (restartOptions.inRecovery === true) {
+        await writeFile(standbySignal, '');
+        if (ids.uid !== undefined && ids.gid !== undefined) await chown(standbySignal, ids.uid, ids.gid);
+      } else {
+        await rm(standbySignal, { force: true });
+      }
+      await start();
+    },
     async close() {
       await stop();
       await rm(parent, { recursive: true, force: true });

@@ -267,6 +267,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     app,
     notifications: services.notifications,
     async close() {
+      services.rechecks.stop();
       await services.notifications.relay.stop();
       await closeAll();
     },

@@ -101,6 +101,7 @@ await runCommand(COMMAND, async ({ values }) => {
     { ...services, persona, templateIds: acceptedTemplateIds(config), logger, onPage: reportPage },
     from,
   ).finally(async () => {
+    services.rechecks.stop();
     // With DATABASE_URL the notifications of its changes wait in the outbox for the service's
     // relay; without, they wait in this process's memory and are sent once, now.
     if (coordination.mode === 'single-instance') await services.notifications.relay.runOnce();

@@ -135,7 +135,10 @@ function start() {
     for (const problem of messages.problems) logger.warn({ setting: 'messages' }, problem);
     void kratos.ready(KRATOS_START_CHECK_MS).then((ready) => {
       if (!ready)
-        logger.warn('Kratos admin API unreachable or unhealthy at start: /readyz answers 503 until it answers');
+        logger.warn(
+          'Kratos admin API unreachable or unhealthy at start: callbacks, registrations and /persona/start fail ' +
+            'until it answers (/readyz says degraded; the login gate does not need it)',
+        );
     });
     probePublicUrl(kratos, logger, config.kratos);
   });
@@ -146,6 +149,7 @@ function start() {
   drainOnSignals(server, logger, {
     stop: async () => {
       metricsServer?.close();
+      services.rechecks.stop();
       await Promise.all([reconciliation?.stop(), services.notifications.relay.stop()]);
     },
     closeAfterDrain: () => coordination.close(),

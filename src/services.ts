@@ -8,18 +8,22 @@ import type { Metrics } from './metrics.js';
 import { createNotifications, type Notifications } from './notifications/notifications.js';
 import { createAccountReferences, type AccountReferences } from './persona/accountReferences.js';
 import type { PersonaApi } from './persona/personaClient.js';
+import { Rechecks } from './reconcile/rechecks.js';
 import type { NextStepRules } from './verification/nextStep.js';
 import { createRecordStore, type RecordStore } from './verification/recordStore.js';
 import type { DecisionStatuses, Purpose } from './verification/record.js';
 import type { TransitionRules } from './verification/transition.js';
 
 /**
- * What the routes and the reconciliation share: one record store over one coordination, and one
- * memory of Persona accounts' reference ids.
+ * What the routes and the reconciliation share: one record store over one coordination, the
+ * re-checks of records a lost lock may have left stale, and one memory of Persona accounts'
+ * reference ids.
  */
 export interface Services {
   coordination: Coordination;
   store: RecordStore;
+  /** Stopped at shutdown. */
+  rechecks: Rechecks;
   accountReferences: AccountReferences;
   rules: TransitionRules;
   nextStepRules: NextStepRules;
@@ -77,10 +81,11 @@ export function createServices(
 ): Services {
   const now = options.now ?? Date.now;
   const statuses = decisionStatuses(config);
+  const logger = options.logger ?? createLogger({ level: 'silent' });
   const notifications = createNotifications(config, {
     coordination,
     statuses,
-    logger: options.logger ?? createLogger({ level: 'silent' }),
+    logger,
     now,
     ...(options.notificationScheduleMs !== undefined && { scheduleMs: options.notificationScheduleMs }),
     ...(options.metrics !== undefined && { count: options.metrics.countNotification }),
@@ -94,27 +99,42 @@ export function createServices(
       }),
     },
   });
+  const accountReferences = createAccountReferences(persona);
+  const rules: TransitionRules = {
+    statuses,
+    purposeTemplates: {
+      ...(config.stepUp.templateId !== undefined && { step_up: new Set([config.stepUp.templateId]) }),
+      ...(config.recovery.templateId !== undefined && { recovery: new Set([config.recovery.templateId]) }),
+    },
+    attributeMatch: config.record.attributeMatch,
+  };
+  const store = createRecordStore({
+    kratos,
+    coordination,
+    publicMirror: config.record.publicMirror,
+    statuses,
+    onDecline: config.record.onDecline,
+    now,
+    announce: (change, unit) => notifications.announce(change, unit),
+    writeSettleMs: config.kratos.timeoutMs,
+    onWriteAfterLostLock: (identityId, settleMs) => rechecks.schedule(identityId, settleMs),
+  });
+  const rechecks = new Rechecks({
+    persona,
+    accountReferences,
+    store,
+    rules,
+    templateIds: acceptedTemplateIds(config),
+    logger,
+    now,
+  });
   return {
     coordination,
     notifications,
-    accountReferences: createAccountReferences(persona),
-    store: createRecordStore({
-      kratos,
-      coordination,
-      publicMirror: config.record.publicMirror,
-      statuses,
-      onDecline: config.record.onDecline,
-      now,
-      announce: (change, unit) => notifications.announce(change, unit),
-    }),
-    rules: {
-      statuses,
-      purposeTemplates: {
-        ...(config.stepUp.templateId !== undefined && { step_up: new Set([config.stepUp.templateId]) }),
-        ...(config.recovery.templateId !== undefined && { recovery: new Set([config.recovery.templateId]) }),
-      },
-      attributeMatch: config.record.attributeMatch,
-    },
+    accountReferences,
+    store,
+    rechecks,
+    rules,
     nextStepRules: {
       allowRetries: config.start.allowRetries,
       reverifyAfterMs: config.login.reverifyAfterMs,

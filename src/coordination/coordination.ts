@@ -44,6 +44,22 @@ export interface UnitOfWork {
    * One already there (same channel and id), or held back by its `oncePer`, is not written again.
    */
   enqueue(messages: readonly OutboxMessage[]): Promise<void>;
+  /**
+   * Fires when the section lost its exclusivity before it ended: in Postgres mode, its connection
+   * broke (a failover, a restart, a terminated session), and the server released the lock with it
+   * while this replica's work still runs. Never fires in-process.
+   */
+  readonly lost: AbortSignal;
+  /**
+   * Proves, right before a write to Kratos, that the section still holds its lock (Postgres: a
+   * round trip on the section's own connection); throws a CoordinationError `lock_lost` when not.
+   */
+  fence(): Promise<void>;
+  /**
+   * Keeps the identity closed to every other section for `ms` after this one ends: a write whose
+   * outcome is unknown (it timed out) may still land, and must land before the next section reads.
+   */
+  holdAfter(ms: number): void;
   // Later issues add: audit(entry).
 }
 
@@ -64,6 +80,10 @@ export type CoordinationFailure =
   | 'lock_timeout'
   /** The database could not be reached or failed. */
   | 'unavailable'
+  /** The section's connection broke while it ran: its lock is gone, so it must write nothing more. */
+  | 'lock_lost'
+  /** The database takes no writes (a standby, a read replica): its locks would exclude nobody. */
+  | 'read_only'
   /** The database answers, but its schema is not migrated yet. */
   | 'schema_pending';
 

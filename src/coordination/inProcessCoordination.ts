@@ -6,6 +6,8 @@ import { MemoryOutbox } from './memoryOutbox.js';
 
 /** The only replica leads everything. */
 const ALWAYS_LEADING: Leadership = { claim: async () => true, release: async () => undefined };
+/** A lock in the process is lost only with the process, and with it the work that held it. */
+const NEVER_LOST = new AbortController().signal;
 
 /**
  * Coordination for exactly one replica (no `DATABASE_URL`): the per-identity queue, and an inbox
@@ -19,9 +21,12 @@ export function createInProcessCoordination(options: { now?: () => number } = {}
   return {
     mode: 'single-instance',
     withIdentity<T>(identityId: string, _deadline: unknown, work: (unit: UnitOfWork) => Promise<T>) {
-      return queue.run(identityId, async () => {
+      return queue.run(identityId, async (holdAfter) => {
         const claimed: string[] = [];
         const unit: UnitOfWork = {
+          lost: NEVER_LOST,
+          fence: async () => undefined,
+          holdAfter,
           async claimEvent(eventId) {
             const fresh = inbox.claim(eventId);
             if (fresh) claimed.push(eventId);

@@ -192,7 +192,7 @@ export function createKratosClient(options: KratosClientOptions): KratosApi {
           throw new OutboundError('kratos', operation, failure);
         }
       },
-      { timeoutMs: options.timeoutMs, deadline: callOptions?.deadline },
+      { timeoutMs: options.timeoutMs, deadline: callOptions?.deadline, fence: callOptions?.fence },
     );
 
   return {

@@ -42,7 +42,28 @@ export class OutboundError extends Error {
     const { status } = this.failure;
     return status === 429 || (status >= 500 && status !== 501);
   }
+
+  /**
+   * The peer may have carried the request out although no answer says so: it timed out (or was
+   * abandoned), the connection broke after it was sent, or a gateway answered 502 or 504 for an
+   * upstream that may still act on it. A write that failed so may still land, later.
+   */
+  get outcomeUnknown(): boolean {
+    switch (this.failure.kind) {
+      case 'timeout':
+        return true;
+      case 'network':
+        return !NOT_SENT.has(this.failure.code);
+      case 'status':
+        return this.failure.status === 502 || this.failure.status === 504;
+      default:
+        return false;
+    }
+  }
 }
+
+/** Network failures that happen before a request is sent: the peer never saw it. */
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
 
 function describeFailure(failure: OutboundFailure): string {
   switch (failure.kind) {

@@ -16,6 +16,22 @@ export interface CallOptions {
   deadline?: Deadline | undefined;
   /** Told about every attempt (the request log collects Persona's Request-Ids this way). */
   observe?: CallObserver | undefined;
+  /** Makes the call an ordered write, made under this lock (see `withRetries`). */
+  fence?: WriteFence | undefined;
+}
+
+/**
+ * The lock a write is made under, for a write that must never land after a later one (the
+ * record's, in its identity's section: Kratos has no compare-and-set).
+ */
+export interface WriteFence {
+  /** Resolves when the lock is still held; throws when it is not, and nothing is sent. */
+  check(): Promise<void>;
+  /**
+   * Told when an attempt failed without saying whether it was carried out, `inFlightMs` after it
+   * was sent: it may still land.
+   */
+  uncertain(inFlightMs: number): void;
 }
 
 export const RETRY_POLICY = {
@@ -73,17 +89,36 @@ const sleep = (ms: number, signal: AbortSignal) =>
 /**
  * Runs `attempt` until it succeeds, `retryDelayMs` gives up or the deadline passes. Each attempt gets
  * a signal that fires at its own timeout or at the deadline, whichever comes first.
+ *
+ * An ordered write (`fence`) checks its lock before every attempt and gets the whole time left in
+ * one attempt: an attempt given up on may still be carried out, and land after the next holder of
+ * the lock wrote. For the same reason an attempt whose outcome is unknown is never repeated; the
+ * fence is told, so the lock can be held until it has landed.
  */
 export async function withRetries<T>(
   attempt: (signal: AbortSignal) => Promise<T>,
-  options: { timeoutMs: number; deadline?: Deadline | undefined; now?: () => number; random?: () => number },
+  options: {
+    timeoutMs: number;
+    deadline?: Deadline | undefined;
+    fence?: WriteFence | undefined;
+    now?: () => number;
+    random?: () => number;
+  },
 ): Promise<T> {
   const now = options.now ?? Date.now;
+  const { fence } = options;
   const deadline = options.deadline ?? deadlineIn(options.timeoutMs * RETRY_POLICY.maxAttempts, now);
   for (let attemptNumber = 1; ; attemptNumber += 1) {
+    await fence?.check();
+    const timeoutMs = fence === undefined ? options.timeoutMs : Math.max(1, deadline.at - now());
+    const sentAt = now();
     try {
-      return await attempt(AbortSignal.any([AbortSignal.timeout(options.timeoutMs), deadline.signal]));
+      return await attempt(AbortSignal.any([AbortSignal.timeout(timeoutMs), deadline.signal]));
     } catch (error) {
+      if (fence !== undefined && error instanceof OutboundError && error.outcomeUnknown) {
+        fence.uncertain(now() - sentAt);
+        throw error;
+      }
       const delay = retryDelayMs(error, attemptNumber, deadline.at - now(), options.random ?? Math.random);
       if (delay === undefined || deadline.signal.aborted) throw error;
       await sleep(delay, deadline.signal);

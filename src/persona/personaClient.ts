@@ -138,7 +138,7 @@ export function createPersonaClient(options: PersonaClientOptions): PersonaApi {
           throw error;
         }
       },
-      { timeoutMs: options.timeoutMs, deadline: callOptions.deadline },
+      { timeoutMs: options.timeoutMs, deadline: callOptions.deadline, fence: callOptions.fence },
     );
   }
 

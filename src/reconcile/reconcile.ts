@@ -6,7 +6,7 @@ import type { AccountReferences } from '../persona/accountReferences.js';
 import { isCompleteInquiry, type Inquiry } from '../persona/inquiry.js';
 import type { PersonaApi } from '../persona/personaClient.js';
 import type { RecordStore } from '../verification/recordStore.js';
-import { applyObserved } from '../verification/applyObserved.js';
+import { applyObserved, fetchDocumentAhead } from '../verification/applyObserved.js';
 import type { TransitionRules } from '../verification/transition.js';
 
 /**
@@ -15,6 +15,8 @@ import type { TransitionRules } from '../verification/transition.js';
  */
 const PAGE_BUDGET_MS = 90_000;
 const UPDATE_BUDGET_MS = 10_000;
+/** The newest inquiries of one identity a re-check reads, per template. */
+const IDENTITY_PAGE_SIZE = 10;
 
 export interface ReconcileDeps {
   persona: PersonaApi;
@@ -51,7 +53,7 @@ export interface ReconcileCounts {
  * lost webhook or a failed registration hook left behind; a healthy identity stays unchanged.
  */
 export async function reconcile(deps: ReconcileDeps, since: Date): Promise<ReconcileCounts> {
-  const counts: ReconcileCounts = { checked: 0, changed: 0, unchanged: 0, failed: 0, incomplete: false };
+  const counts = noneYet();
   for (const templateId of deps.templateIds) {
     let after: string | undefined;
     let pages = 0;
@@ -70,19 +72,7 @@ export async function reconcile(deps: ReconcileDeps, since: Date): Promise<Recon
         counts.incomplete = true;
         break;
       }
-      for (const inquiry of page.inquiries) {
-        counts.checked += 1;
-        try {
-          const changed = await applyCurrentState(deps, inquiry);
-          counts[changed ? 'changed' : 'unchanged'] += 1;
-        } catch (error) {
-          counts.failed += 1;
-          deps.logger.warn(
-            { inquiry_id: inquiry.id, ...errorFields(error) },
-            'reconciliation could not update an identity',
-          );
-        }
-      }
+      await applyEach(deps, page.inquiries, counts);
       pages += 1;
       deps.onPage?.({ templateId, pages, counts: { ...counts } });
       after = page.next;
@@ -91,22 +81,59 @@ export async function reconcile(deps: ReconcileDeps, since: Date): Promise<Recon
   return counts;
 }
 
+/**
+ * Reconciles one identity: its newest inquiries of each template (Persona filters by reference id,
+ * the account's included), by the same rules. For a record that may hold a stale write; a healthy
+ * one stays unchanged.
+ */
+export async function reconcileIdentity(deps: ReconcileDeps, identityId: string): Promise<ReconcileCounts> {
+  const counts = noneYet();
+  for (const templateId of deps.templateIds) {
+    try {
+      const page = await deps.persona.listInquiries(
+        { templateId, referenceId: identityId, pageSize: IDENTITY_PAGE_SIZE },
+        { deadline: deadlineIn(PAGE_BUDGET_MS) },
+      );
+      await applyEach(deps, page.inquiries, counts);
+    } catch (error) {
+      deps.logger.warn({ template_id: templateId, ...errorFields(error) }, 'reconciliation could not list inquiries');
+      counts.incomplete = true;
+    }
+  }
+  return counts;
+}
+
+const noneYet = (): ReconcileCounts => ({ checked: 0, changed: 0, unchanged: 0, failed: 0, incomplete: false });
+
+async function applyEach(deps: ReconcileDeps, inquiries: readonly Inquiry[], counts: ReconcileCounts) {
+  for (const inquiry of inquiries) {
+    counts.checked += 1;
+    try {
+      const changed = await applyCurrentState(deps, inquiry);
+      counts[changed ? 'changed' : 'unchanged'] += 1;
+    } catch (error) {
+      counts.failed += 1;
+      deps.logger.warn(
+        { inquiry_id: inquiry.id, ...errorFields(error) },
+        'reconciliation could not update an identity',
+      );
+    }
+  }
+}
+
 async function applyCurrentState(deps: ReconcileDeps, listed: Inquiry): Promise<boolean> {
   const deadline = deadlineIn(UPDATE_BUDGET_MS);
   const inquiry = { ...listed, referenceId: await deps.accountReferences.referenceIdOf(listed, { deadline }) };
   if (!isIdentityId(inquiry.referenceId)) return false;
   if (!isCompleteInquiry(inquiry)) throw new Error('listed inquiry lacks its status or creation time');
+  const applying = { ...deps, now: deps.now ?? Date.now };
+  // The inquiry's last change is its `updated-at`: a webhook for that change, if one was applied,
+  // is at least as recent, so a healthy record is left alone.
+  const observation = { inquiry, observedAt: inquiry.updatedAt ?? inquiry.createdAt, eventId: null };
+  const fetched = await fetchDocumentAhead(applying, inquiry.referenceId, observation, { deadline });
   const result = await deps.store.update(
     inquiry.referenceId,
-    // The inquiry's last change is its `updated-at`: a webhook for that change, if one was applied,
-    // is at least as recent, so a healthy record is left alone.
-    (current) =>
-      applyObserved(
-        { ...deps, now: deps.now ?? Date.now },
-        current,
-        { inquiry, observedAt: inquiry.updatedAt ?? inquiry.createdAt, eventId: null },
-        { deadline },
-      ),
+    (current) => applyObserved(applying, current, observation, { deadline }, fetched),
     { deadline },
   );
   if (result.outcome === 'applied') {

@@ -17,6 +17,42 @@ function heldInquiryIds(record: PersonaRecord): Set<string> {
   ]);
 }
 
+/** The inquiries of the service's templates on an identity's Persona account. */
+export interface AccountInquiries {
+  inquiries: Inquiry[];
+  /** False when the account held more than the pages read. */
+  complete: boolean;
+}
+
+/**
+ * Reads the inquiries of the service's templates on the identity's Persona account (by reference
+ * id, the account's included), before the identity's section: the section calls nobody but Kratos,
+ * so no pool connection waits on Persona.
+ */
+export async function readAccountInquiries(
+  persona: PersonaApi,
+  templateIds: readonly string[],
+  identityId: string,
+  options: CallOptions,
+): Promise<AccountInquiries> {
+  const inquiries: Inquiry[] = [];
+  for (const templateId of templateIds) {
+    let after: string | undefined;
+    let pages = 0;
+    do {
+      const page = await persona.listInquiries(
+        { templateId, referenceId: identityId, pageSize: PAGE_SIZE, after },
+        options,
+      );
+      inquiries.push(...page.inquiries);
+      after = page.next;
+      pages += 1;
+    } while (after !== undefined && pages < MAX_PAGES);
+    if (after !== undefined) return { inquiries, complete: false };
+  }
+  return { inquiries, complete: true };
+}
+
 /**
  * Whether the identity's Persona account holds an inquiry of one of the service's templates that
  * the service did not open (no note of its own, which Persona's hosted flow cannot set; not held
@@ -26,29 +62,10 @@ function heldInquiryIds(record: PersonaRecord): Set<string> {
  * recovery is refused while one is there (README, "Recovery by verification"). Fail safe: an
  * account with more inquiries than the pages read counts as holding one.
  */
-export async function holdsForeignVerification(
-  persona: PersonaApi,
-  templateIds: readonly string[],
-  identityId: string,
-  record: PersonaRecord,
-  options: CallOptions,
-): Promise<boolean> {
+export function holdsForeignVerification(account: AccountInquiries, record: PersonaRecord): boolean {
+  if (!account.complete) return true;
   const held = heldInquiryIds(record);
-  const foreign = (inquiry: Inquiry) =>
-    inquiry.openedByService !== true && !held.has(inquiry.id) && inquiry.status !== 'created';
-  for (const templateId of templateIds) {
-    let after: string | undefined;
-    let pages = 0;
-    do {
-      const page = await persona.listInquiries(
-        { templateId, referenceId: identityId, pageSize: PAGE_SIZE, after },
-        options,
-      );
-      if (page.inquiries.some(foreign)) return true;
-      after = page.next;
-      pages += 1;
-    } while (after !== undefined && pages < MAX_PAGES);
-    if (after !== undefined) return true;
-  }
-  return false;
+  return account.inquiries.some(
+    (inquiry) => inquiry.openedByService !== true && !held.has(inquiry.id) && inquiry.status !== 'created',
+  );
 }

@@ -8,7 +8,7 @@ import { outcomeOf, type RecoveryCodeIssued } from '../verification/record.js';
 import type { RecordStore } from '../verification/recordStore.js';
 import { instantOf } from '../verification/standingDecision.js';
 import { applyObservation, type TransitionResult, type TransitionRules } from '../verification/transition.js';
-import { holdsForeignVerification } from './foreignVerification.js';
+import { holdsForeignVerification, readAccountInquiries } from './foreignVerification.js';
 import { isRecoverable } from './recoverable.js';
 import { RECOVERY_CODE_EXPIRES_IN } from './recoveryPages.js';
 
@@ -59,8 +59,9 @@ function issuedBefore(code: RecoveryCodeIssued | null, inquiry: CompleteInquiry)
  * the identity is the latest does not matter: anyone who knows the identifier can open a newer
  * one, and that must not void the owner's approval. One code per recovery: none again for this
  * inquiry or for one created before the inquiry a code was issued for. The identity must still be
- * recoverable, and its Persona account hold no verification the service did not open. The inquiry
- * is applied to the record first, the way a webhook would be.
+ * recoverable, and its Persona account (read before the section, which calls nobody but Kratos)
+ * hold no verification the service did not open. The inquiry is applied to the record first, the
+ * way a webhook would be.
  *
  * Second factors are removed (RECOVERY_REMOVE_SECOND_FACTORS) and sessions revoked before the code
  * is created, and the code is recorded with them in one write: each step before the write can be
@@ -79,6 +80,7 @@ export async function issueRecoveryCode(
   if (!isCompleteInquiry(inquiry) || inquiry.referenceId !== identityId) return refused('not_our_inquiry');
   if (outcomeOf(inquiry.status, deps.rules.statuses) !== 'approved') return refused('not_approved');
 
+  const account = await readAccountInquiries(deps.persona, deps.templateIds, identityId, options);
   let outcome = refused('not_recoverable');
   await deps.store.update(
     identityId,
@@ -97,9 +99,7 @@ export async function issueRecoveryCode(
       const before = issuedBefore(current.recovery_code, inquiry);
       if (before !== undefined) return refuse(before);
       if (!isRecoverable(identity.state, current)) return refuse('not_recoverable');
-      if (await holdsForeignVerification(deps.persona, deps.templateIds, identityId, current, options)) {
-        return refuse('foreign_verification');
-      }
+      if (holdsForeignVerification(account, current)) return refuse('foreign_verification');
 
       if (deps.removeSecondFactors) {
         for (const type of SECOND_FACTOR_TYPES) await deps.kratos.deleteCredentials(identityId, type, options);

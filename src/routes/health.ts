@@ -6,7 +6,8 @@ import { PUBLIC_URL_REDIRECTS, type KratosApi } from '../kratos/kratosClient.js'
 const READINESS_CACHE_MS = 5_000;
 const READINESS_TIMEOUT_MS = 2_000;
 
-type Check = { ok: true } | { ok: false; reason: string; message?: string };
+/** A failed check only degrades the replica, unless it is `unready`: then it takes it out of rotation. */
+type Check = { ok: true } | { ok: false; reason: string; message?: string; unready?: true };
 
 function cached(check: () => Promise<Check>, now: () => number): () => Promise<Check> {
   let last: { at: number; result: Check } | undefined;
@@ -23,11 +24,15 @@ function cached(check: () => Promise<Check>, now: () => number): () => Promise<C
 }
 
 /**
- * `/healthz`: the process answers (liveness). `/readyz`: configuration loaded (or the process
- * would not run), the Kratos admin API healthy, and KRATOS_PUBLIC_URL the public API rather than
- * an address that redirects session checks (readiness). A database that is down makes the service
- * `degraded`, still 200: the login gate never needs it, so the replica must keep receiving logins;
- * callbacks answer 503 meanwhile and Persona delivers them again.
+ * `/healthz`: the process answers (liveness). `/readyz` (readiness) answers 503 only for what the
+ * login gate cannot work without, or a configuration error that will not pass by itself: the
+ * configuration (or the process would not run) and KRATOS_PUBLIC_URL, which must be the public
+ * API rather than an address that redirects session checks, so a rollout with a wrong value stops
+ * at its first replica. The gate answers from what Kratos sends it, with neither the admin API nor
+ * the database: either one down makes the service `degraded`, still 200, because every replica
+ * sees the same outage (an unreachable database, a revoked or rate-limited ORY_API_KEY) and all of
+ * them taken out of rotation at once would refuse every login. Callbacks answer 503 meanwhile and
+ * Persona delivers them again.
  */
 export function healthRoute(
   router: IRouter,
@@ -40,11 +45,11 @@ export function healthRoute(
       kratos.ready(READINESS_TIMEOUT_MS),
       kratos.probePublicUrl(READINESS_TIMEOUT_MS),
     ]);
-    if (!adminReady) return { ok: false, reason: 'kratos_unavailable' };
     // A public API that cannot be reached now only fails the users' session checks; a redirect is
     // a configuration error that will not pass by itself.
     if (publicUrl === 'redirects')
-      return { ok: false, reason: 'kratos_public_url_redirects', message: PUBLIC_URL_REDIRECTS };
+      return { ok: false, reason: 'kratos_public_url_redirects', message: PUBLIC_URL_REDIRECTS, unready: true };
+    if (!adminReady) return { ok: false, reason: 'kratos_unavailable' };
     return { ok: true };
   }, now);
   const databaseCheck = cached(() => coordination.health(), now);
@@ -62,9 +67,10 @@ export function healthRoute(
       kratos: kratosState.ok ? 'up' : 'down',
       ...(databaseState !== undefined && { database: databaseState.ok ? 'up' : 'down' }),
     };
-    const problem = !kratosState.ok ? kratosState : databaseState?.ok === false ? databaseState : undefined;
-    res.status(kratosState.ok ? 200 : 503).json({
-      status: problem === undefined ? 'ready' : kratosState.ok ? 'degraded' : 'unready',
+    const problems = [kratosState, databaseState].filter((state) => state?.ok === false);
+    const problem = problems.find((state) => state.unready === true) ?? problems[0];
+    res.status(problem?.unready === true ? 503 : 200).json({
+      status: problem === undefined ? 'ready' : problem.unready === true ? 'unready' : 'degraded',
       ...(problem !== undefined && { reason: problem.reason }),
       ...(problem?.message !== undefined && { message: problem.message }),
       coordination: coordination.mode,

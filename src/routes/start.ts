@@ -96,6 +96,7 @@ export function startRoute(router: IRouter, context: RouteContext): void {
             traits: state.identity.traits,
             previousInquiryId: step.previousInquiryId,
             purpose: step.purpose,
+            recordSeen: state.record,
           },
           {
             persona: callOptions(res, PERSONA_BUDGET_MS),

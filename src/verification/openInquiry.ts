@@ -3,7 +3,7 @@ import type { TraitMapping } from '../config.js';
 import { OutboundError } from '../outbound/outboundError.js';
 import type { CallOptions } from '../outbound/retry.js';
 import { isCompleteInquiry, serviceNote, type CompleteInquiry } from '../persona/inquiry.js';
-import type { PersonaApi, PrefillValues } from '../persona/personaClient.js';
+import type { PersonaApi } from '../persona/personaClient.js';
 import { prefillFromTraits } from './prefill.js';
 import type { Notice } from '../notifications/notice.js';
 import { DECIDING_PURPOSES, NOT_STARTED, type PersonaRecord, type Purpose } from './record.js';
@@ -26,6 +26,11 @@ export interface OpenInquiryRequest {
   purpose: Purpose;
   /** Told with the identity's first record (the registration email), never with a later one. */
   welcome?: Notice[];
+  /**
+   * The record as the caller read it just before (without the lock); absent when it read none
+   * (the registration hook: the identity was saved a moment ago).
+   */
+  recordSeen?: PersonaRecord | null;
 }
 
 /** Call options (deadline, observer) for the Persona calls and for the Kratos read and write. */
@@ -91,17 +96,21 @@ function heldInquiry(record: PersonaRecord | null, purpose: Purpose): HeldInquir
 const keyIsSpent = (error: unknown) => error instanceof OutboundError && error.details.answerStored === true;
 
 /**
- * Creates an inquiry of `purpose` at Persona and records it, under the identity's lock, so that
- * there is one inquiry per identity and purpose however often Kratos retries the registration hook
- * and the user clicks start:
- * - a request that finds the purpose holding an inquiry other than the one it meant to follow (a
- *   concurrent request created it) uses that one;
- * - the create is keyed per identity, template, purpose, predecessor and prefill;
+ * Creates an inquiry of `purpose` at Persona and records it, so that there is one inquiry per
+ * identity and purpose however often Kratos retries the registration hook and the user clicks
+ * start:
+ * - the create is keyed per identity, template, purpose, predecessor and prefill, and made before
+ *   the identity's lock is taken: concurrent requests for one step send one key, and Persona's
+ *   idempotency gives them one inquiry, while the section that records it calls nobody but Kratos
+ *   (in Postgres mode no pool connection waits on Persona);
+ * - in the section, a request that finds the purpose holding an inquiry other than the one it
+ *   meant to follow (a concurrent request recorded it first) uses that one;
  * - Persona saves a failed answer under the key and replays it for 24 hours
  *   (https://docs.withpersona.com/reference/idempotence). After such a failure, now or recorded as
  *   `not_started`, the identity's inquiry is looked up (`GET /inquiries` by reference id and
  *   template), since the failed request may have created it all the same; only when there is none
- *   is it created again, with a new key.
+ *   is it created again, with a new key. That path runs in the section: with no key in common,
+ *   only the lock keeps concurrent requests from creating one each.
  * Only the identity's own verification is prefilled from traits: step-up and recovery templates
  * compare against what the Persona account already holds.
  */
@@ -111,6 +120,27 @@ export async function openInquiry(
   budget: OpenInquiryBudget,
 ): Promise<OpenedInquiry> {
   const fields = DECIDING_PURPOSES.has(request.purpose) ? prefillFromTraits(request.traits, deps.prefillFields) : {};
+  const create = (idempotencyKey: string) =>
+    deps.persona.createInquiry(
+      {
+        templateId: deps.templateId,
+        referenceId: request.identityId,
+        fields,
+        note: serviceNote(request.purpose),
+        idempotencyKey,
+      },
+      budget.persona,
+    );
+  // Recorded at registration when Persona failed: the key's answer may be a stored failure, and
+  // a key of other prefill values would not replay the inquiry that failure may have made.
+  const notStarted = DECIDING_PURPOSES.has(request.purpose) && request.recordSeen?.status === NOT_STARTED;
+  const created = notStarted
+    ? undefined
+    : await create(idempotencyKeyFor({ ...request, templateId: deps.templateId, fields })).catch((error: unknown) => {
+        if (keyIsSpent(error)) return undefined;
+        throw error;
+      });
+
   let opened: { id: string; status: string } | undefined;
   const update = await deps.store.update(
     request.identityId,
@@ -120,9 +150,10 @@ export async function openInquiry(
         opened = held;
         return { outcome: 'unchanged', record };
       }
-      // Recorded at registration when Persona failed: the key's answer may be a stored failure.
-      const notStarted = DECIDING_PURPOSES.has(request.purpose) && record?.status === NOT_STARTED;
-      const inquiry = await obtainInquiry(deps, request, fields, held, notStarted, budget.persona);
+      const inquiry =
+        created ??
+        (await existingInquiry(deps, request, held, budget.persona)) ??
+        (await create(`ory-persona-idv-${randomUUID()}`));
       opened = inquiry;
       const result = applyObservation(
         record,
@@ -134,35 +165,6 @@ export async function openInquiry(
     budget.kratos,
   );
   return { inquiryId: opened?.id ?? null, status: opened?.status ?? null, update };
-}
-
-async function obtainInquiry(
-  deps: OpenInquiryDeps,
-  request: OpenInquiryRequest,
-  fields: PrefillValues,
-  held: HeldInquiry | undefined,
-  notStarted: boolean,
-  options: CallOptions,
-): Promise<CompleteInquiry> {
-  const create = (idempotencyKey: string) =>
-    deps.persona.createInquiry(
-      {
-        templateId: deps.templateId,
-        referenceId: request.identityId,
-        fields,
-        note: serviceNote(request.purpose),
-        idempotencyKey,
-      },
-      options,
-    );
-  if (!notStarted) {
-    try {
-      return await create(idempotencyKeyFor({ ...request, templateId: deps.templateId, fields }));
-    } catch (error) {
-      if (!keyIsSpent(error)) throw error;
-    }
-  }
-  return (await existingInquiry(deps, request, held, options)) ?? create(`ory-persona-idv-${randomUUID()}`);
 }
 
 /**

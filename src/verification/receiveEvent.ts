@@ -5,7 +5,7 @@ import type { CallOptions } from '../outbound/retry.js';
 import type { AccountReferences } from '../persona/accountReferences.js';
 import { isCompleteInquiry, type Inquiry } from '../persona/inquiry.js';
 import type { PersonaApi } from '../persona/personaClient.js';
-import { applyObserved } from './applyObserved.js';
+import { applyObserved, fetchDocumentAhead } from './applyObserved.js';
 import { DECIDING_PURPOSES, type Purpose, type PurposeResult } from './record.js';
 import type { RecordStore } from './recordStore.js';
 import type { TransitionOutcome, TransitionRules } from './transition.js';
@@ -86,11 +86,12 @@ export async function receiveEvent(
   if (!isCompleteInquiry(inquiry)) throw new OutboundError('persona', 'getInquiry', { kind: 'invalid_response' });
 
   const identityId = inquiry.referenceId;
-  const observedAt = inquiry.updatedAt ?? event.createdAt;
+  const observation = { inquiry, observedAt: inquiry.updatedAt ?? event.createdAt, eventId: event.id };
+  const fetched = await fetchDocumentAhead(deps, identityId, observation, options);
   const result = await deps.store.update(
     identityId,
     async (current, unit) => {
-      const transition = await applyObserved(deps, current, { inquiry, observedAt, eventId: event.id }, options);
+      const transition = await applyObserved(deps, current, observation, options, fetched);
       // The inbox answers for every replica and every earlier event, where the record only knows
       // its last one; its entry is rolled back with the section when the Kratos write fails.
       if (transition.outcome === 'applied' && !(await unit.claimEvent(event.id))) {

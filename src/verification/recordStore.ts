@@ -1,7 +1,7 @@
 import type { Coordination, UnitOfWork } from '../coordination/coordination.js';
 import type { JsonPatchOperation, KratosApi, KratosIdentity } from '../kratos/kratosClient.js';
 import type { WrittenChange } from '../notifications/notifications.js';
-import type { CallOptions } from '../outbound/retry.js';
+import type { CallOptions, Deadline } from '../outbound/retry.js';
 import { withAccountActions, type DeclineActions } from './accountActions.js';
 import { readRecord, type RecordReading } from './readRecord.js';
 import { mirrorOf, type DecisionStatuses, type PersonaRecord, type PublicMirror } from './record.js';
@@ -21,6 +21,17 @@ export interface RecordStoreOptions {
   statuses: DecisionStatuses;
   onDecline: DeclineActions;
   now: () => number;
+  /**
+   * How long a Kratos write whose outcome is unknown (it timed out) may still take to land, at
+   * least (KRATOS_TIMEOUT_MS); a write that was on its way longer gets as long again.
+   */
+  writeSettleMs: number;
+  /**
+   * Told when a section lost its lock (its database connection broke) after it had sent a record
+   * write: that write may have landed over another replica's, and the record needs a re-check once
+   * it has settled, `settleMs` from now.
+   */
+  onWriteAfterLostLock?: (identityId: string, settleMs: number) => void;
   /** Tests shorten it. */
   lateLoginRevocationMs?: number;
   /**
@@ -29,6 +40,16 @@ export interface RecordStoreOptions {
    */
   announce?: (change: WrittenChange, unit: UnitOfWork) => Promise<void>;
 }
+
+/** The call options of one section: its reads end when it loses its lock, its record writes are fenced by it. */
+interface SectionCalls {
+  reading: CallOptions;
+  writing: CallOptions;
+}
+
+/** The caller's deadline, which also passes when the section loses its lock. */
+const endingWithLock = (deadline: Deadline | undefined, lost: AbortSignal): Deadline | undefined =>
+  deadline === undefined ? undefined : { at: deadline.at, signal: AbortSignal.any([deadline.signal, lost]) };
 
 export type StoredRecord = { found: false } | { found: true; identity: KratosIdentity; reading: RecordReading };
 
@@ -99,9 +120,50 @@ export function createRecordStore(options: RecordStoreOptions): RecordStore {
       : { found: true, identity, reading: readRecord(identity.metadataAdmin, options.statuses) };
   };
 
-  async function finishPendingActions(identityId: string, record: PersonaRecord, callOptions?: CallOptions) {
+  /**
+   * Runs `work` in the identity's section. Every record write in it is an ordered write fenced by
+   * the section's lock (retry.ts): sent only while the lock is provably held, in one attempt, and
+   * when its outcome is unknown the identity stays locked until it has probably landed: for
+   * `writeSettleMs`, or as long again as the write was on its way, whichever is longer. A write
+   * already sent when the lock is lost cannot be called back (Kratos has no compare-and-set), so
+   * the identity is reported for a re-check.
+   */
+  async function inSection<T>(
+    identityId: string,
+    callOptions: CallOptions | undefined,
+    work: (unit: UnitOfWork, calls: SectionCalls) => Promise<T>,
+  ): Promise<T> {
+    let wrote = false;
+    let settleMs = options.writeSettleMs;
+    let lost: AbortSignal | undefined;
+    try {
+      return await options.coordination.withIdentity(identityId, callOptions?.deadline, (unit) => {
+        lost = unit.lost;
+        const writing: CallOptions = {
+          ...callOptions,
+          fence: {
+            check: async () => {
+              await unit.fence();
+              wrote = true;
+            },
+            uncertain: (inFlightMs) => {
+              settleMs = Math.max(settleMs, inFlightMs);
+              unit.holdAfter(settleMs);
+            },
+          },
+        };
+        const reading = { ...callOptions, deadline: endingWithLock(callOptions?.deadline, unit.lost) };
+        return work(unit, { reading, writing });
+      });
+    } catch (error) {
+      if (wrote && lost?.aborted === true) options.onWriteAfterLostLock?.(identityId, settleMs);
+      throw error;
+    }
+  }
+
+  async function finishPendingActions(identityId: string, record: PersonaRecord, calls: SectionCalls) {
     if (!record.actions.pending.includes('revoke_sessions')) return record;
-    await kratos.revokeSessions(identityId, callOptions);
+    await kratos.revokeSessions(identityId, calls.reading);
     const done: PersonaRecord = {
       ...record,
       actions: { ...record.actions, pending: [], sessions_revoked_at: new Date(options.now()).toISOString() },
@@ -109,7 +171,7 @@ export function createRecordStore(options: RecordStoreOptions): RecordStore {
     await kratos.patchIdentity(
       identityId,
       [{ op: 'replace', path: '/metadata_admin/persona', value: done }],
-      callOptions,
+      calls.writing,
     );
     setTimeout(() => {
       // Best effort: what it would end is a session that passed the gate just before the decline.
@@ -121,8 +183,8 @@ export function createRecordStore(options: RecordStoreOptions): RecordStore {
   return {
     read,
     update(identityId, change, callOptions) {
-      const section = async (unit: UnitOfWork): Promise<UpdateResult> => {
-        const stored = await read(identityId, callOptions);
+      return inSection(identityId, callOptions, async (unit, calls): Promise<UpdateResult> => {
+        const stored = await read(identityId, calls.reading);
         if (!stored.found) return { outcome: 'identity_not_found', record: null };
         if (stored.reading.kind === 'unreadable') return { outcome: 'record_unreadable', record: null };
         const [before, storedDecision] =
@@ -136,21 +198,20 @@ export function createRecordStore(options: RecordStoreOptions): RecordStore {
             { state: stored.identity.state, now: new Date(options.now()).toISOString() },
             options.onDecline,
           );
-          await kratos.patchIdentity(identityId, patchFor(record, before), callOptions);
+          await kratos.patchIdentity(identityId, patchFor(record, before), calls.writing);
         }
-        if (record !== null) record = await finishPendingActions(identityId, record, callOptions);
+        if (record !== null) record = await finishPendingActions(identityId, record, calls);
         if (record !== null && options.announce !== undefined) {
           await options.announce({ identityId, before, after: record, notices: result.notices ?? [] }, unit);
         }
         return { ...result, record };
-      };
-      return options.coordination.withIdentity(identityId, callOptions?.deadline, section);
+      });
     },
     async blockWhileUnreadable(identityId, mirror, callOptions) {
       const patch = mirrorPatch(mirror);
       if (patch.length === 0) return;
-      await options.coordination.withIdentity(identityId, callOptions?.deadline, () =>
-        kratos.patchIdentity(identityId, patch, callOptions),
+      await inSection(identityId, callOptions, (_unit, calls) =>
+        kratos.patchIdentity(identityId, patch, calls.writing),
       );
     },
   };

@@ -101,3 +101,69 @@ describe('/readyz and initiate with DATABASE_URL', () => {
     expect(record(harness, identityId)).toMatchObject({ inquiry_id: inquiryId, status: 'created' });
   });
 });
+
+/**
+ * A section holds a pool connection from its first statement to its last: Persona calls are made
+ * before it, so users waiting for a slow Persona cannot take the connections every other identity's
+ * callback needs (DATABASE_POOL_SIZE=2 here; the callback's budget is 4 s, Persona takes 4.5).
+ */
+describe('Persona calls hold no pool connection', () => {
+  const otherApproval = (h: Harness) => {
+    const other = h.identityInState('pending');
+    h.persona.setStatus(other.inquiryId, 'approved');
+    return { ...other, event: h.persona.eventFor(other.inquiryId, 'inquiry.approved') };
+  };
+  const until = async (condition: () => boolean) => {
+    for (let attempt = 0; attempt < 300 && !condition(); attempt += 1) await new Promise((r) => setTimeout(r, 10));
+    expect(condition()).toBe(true);
+  };
+  /** Sends a supertest request now (it is sent only once awaited). */
+  const sent = (test: request.Test) => test.then((response) => response);
+  /** The service's connections inside a transaction now: a section's. */
+  const inTransaction = async () =>
+    (
+      await database.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'ory-persona-idv' " +
+          "AND datname = current_database() AND state LIKE 'idle in transaction%'",
+      )
+    ).rows[0]?.n;
+
+  it("applies another identity's callback while users wait in /persona/start for Persona to create their inquiry", async () => {
+    harness = await startHarness({ DATABASE_URL: database.url, DATABASE_POOL_SIZE: '2' });
+    harness.clock.now += 1_000;
+    const other = otherApproval(harness);
+    harness.persona.inject({ method: 'POST', path: '/api/v1/inquiries', delayMs: 4_500, times: 2 });
+    const starts = [0, 1].map(() => {
+      const identity = harness.kratos.createIdentity();
+      const { cookie } = harness.kratos.createSession(identity.id);
+      return sent(request(harness.app).get('/persona/start').set('Cookie', cookie).set('Accept', 'application/json'));
+    });
+    await until(() => harness.persona.requests.filter((r) => r.method === 'POST').length === 2);
+    expect(await inTransaction()).toBe(0);
+
+    await harness.postEvent(other.event).expect(200, { outcome: 'applied' });
+    expect(record(harness, other.identityId)?.['status']).toBe('approved');
+    expect((await Promise.all(starts)).map((response) => response.status)).toEqual([303, 303]);
+  }, 20_000);
+
+  it("applies another identity's callback while approvals wait for Persona's documents (ATTRIBUTE_MATCH)", async () => {
+    harness = await startHarness({
+      DATABASE_URL: database.url,
+      DATABASE_POOL_SIZE: '2',
+      ATTRIBUTE_MATCH: 'name-first=name.first',
+    });
+    harness.clock.now += 1_000;
+    const slow = [otherApproval(harness), otherApproval(harness)];
+    const other = otherApproval(harness);
+    for (const { inquiryId } of slow)
+      harness.persona.inject({ method: 'GET', path: `/api/v1/inquiries/${inquiryId}`, delayMs: 4_500 });
+    const slowAnswers = slow.map(({ event }) => sent(harness.postEvent(event)));
+    await until(() => harness.persona.requests.filter((r) => r.query.get('include') === 'verifications').length === 2);
+    expect(await inTransaction()).toBe(0);
+
+    await harness.postEvent(other.event).expect(200, { outcome: 'applied' });
+    expect(record(harness, other.identityId)).toMatchObject({ decision: { outcome: expect.any(String) } });
+    // Persona's answer came after their budget: Persona delivers them again.
+    expect((await Promise.all(slowAnswers)).map((response) => response.status)).toEqual([503, 503]);
+  }, 20_000);
+});

@@ -1,3 +1,7 @@
+import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadMigrations } from '../../src/coordination/postgres/migrate.js';
 import { createPostgresCoordination } from '../../src/coordination/postgres/postgresCoordination.js';
@@ -11,8 +15,11 @@ beforeAll(async () => {
 });
 afterAll(() => database.drop());
 
-const coordinationOn = (schema: string) =>
-  createPostgresCoordination({ url: database.url, schema, poolSize: 2 }, createLogger({ level: 'silent' }));
+const coordinationOn = (schema: string, migrationsDirectory?: URL) =>
+  createPostgresCoordination(
+    { url: database.url, schema, poolSize: 2, ...(migrationsDirectory !== undefined && { migrationsDirectory }) },
+    createLogger({ level: 'silent' }),
+  );
 
 const tablesOf = async (schema: string) =>
   (
@@ -58,6 +65,26 @@ describe('migrations', () => {
     await first.close();
     expect(await tablesOf('idv_custom')).toEqual(['inbox', 'migrations', 'outbox']);
   });
+
+  it('run as long as a statement needs: longer than a section may wait for a query (10 s)', async () => {
+    // The shipped migrations, and one that builds for 11 s, as an index over a large inbox might.
+    const directory = mkdtempSync(join(tmpdir(), 'migrations-'));
+    const shipped = new URL('../../src/coordination/postgres/migrations/', import.meta.url);
+    for (const migration of loadMigrations())
+      copyFileSync(
+        new URL(`${String(migration.version).padStart(4, '0')}_${migration.name}.sql`, shipped),
+        join(directory, `${String(migration.version).padStart(4, '0')}_${migration.name}.sql`),
+      );
+    const slow = `${String(loadMigrations().length + 1).padStart(4, '0')}_slow.sql`;
+    writeFileSync(join(directory, slow), 'SELECT pg_sleep(11);\nCREATE TABLE :"schema".slow (id integer);\n');
+
+    const coordination = coordinationOn('idv_slow', pathToFileURL(`${directory}/`));
+    const report = await coordination.migrate();
+    await coordination.close();
+    expect(report).toMatchObject({ version: loadMigrations().length + 1 });
+    expect(report.applied.at(-1)).toBe(slow.replace('.sql', ''));
+    expect(await tablesOf('idv_slow')).toContain('slow');
+  }, 30_000);
 
   it('leave a schema a newer build migrated further alone, and report its version', async () => {
     const coordination = coordinationOn('idv_newer');

@@ -1,3 +1,4 @@
+import { createConnection, createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CoordinationError } from '../../src/coordination/coordination.js';
 import { identityKey } from '../../src/coordination/postgres/advisoryKeys.js';
@@ -32,6 +33,40 @@ async function replica(options: { poolSize?: number; schema?: string; start?: bo
   open.push(coordination);
   if (options.start !== false) await coordination.start();
   return coordination;
+}
+
+/**
+ * A TCP path to the test database that can go silent, as a partitioned network does: the sockets
+ * stay open and every byte from then on is dropped, so nothing errors until a timeout.
+ */
+async function silenceablePath() {
+  const target = new URL(database.url);
+  const sockets: Socket[] = [];
+  let silent = false;
+  const server = createServer((inbound) => {
+    const outbound = createConnection({ host: target.hostname, port: Number(target.port) });
+    sockets.push(inbound, outbound);
+    inbound.on('data', (chunk) => void (silent || outbound.write(chunk)));
+    outbound.on('data', (chunk) => void (silent || inbound.write(chunk)));
+    for (const [from, to] of [
+      [inbound, outbound],
+      [outbound, inbound],
+    ] as const) {
+      from.on('error', () => to.destroy());
+      from.on('close', () => to.destroy());
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = new URL(database.url);
+  url.host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url: url.toString(),
+    silence: () => void (silent = true),
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise((resolve) => server.close(resolve));
+    },
+  };
 }
 
 describe('Postgres coordination: sections', () => {
@@ -92,6 +127,58 @@ describe('Postgres coordination: sections', () => {
 
     await holder.query('COMMIT');
     expect(await coordination.withIdentity('identity-x', deadlineIn(600), async () => 'ran')).toBe('ran');
+  });
+
+  it('says its lock is lost when its connection is cut mid-section, refuses the fence, and another replica enters', async () => {
+    const [a, b] = [await replica(), await replica()];
+    let otherEntered = false;
+    const section = a.withIdentity('identity-x', deadlineIn(5_000), async (unit) => {
+      await unit.fence();
+      const lost = new Promise((resolve) => unit.lost.addEventListener('abort', resolve));
+      // A failover or a restart ends every session; the server releases the session's locks with it.
+      await database.query(
+        "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()",
+      );
+      await lost;
+      await b.withIdentity('identity-x', deadlineIn(1_000), async () => void (otherEntered = true));
+      await expect(unit.fence()).rejects.toMatchObject({ name: 'CoordinationError', failure: 'lock_lost' });
+      return 'done';
+    });
+    await expect(section).rejects.toMatchObject({ name: 'CoordinationError', failure: 'lock_lost' });
+    expect(otherEntered).toBe(true);
+    expect(await a.withIdentity('identity-x', deadlineIn(1_000), async () => 'ran again')).toBe('ran again');
+  });
+
+  it('ends within its deadline when its connection goes silent: the fence refuses, nothing more is sent on it', async () => {
+    const path = await silenceablePath();
+    try {
+      const coordination = await replica({ url: path.url });
+      const started = performance.now();
+      const section = coordination.withIdentity('identity-x', deadlineIn(1_000), async (unit) => {
+        path.silence();
+        await unit.fence();
+        return 'wrote';
+      });
+      await expect(section).rejects.toMatchObject({ name: 'CoordinationError', failure: 'lock_lost' });
+      // A ROLLBACK sent on the silent connection would queue behind the fence's query and wait for
+      // the pool's query timeout (10 s) before the caller had its answer.
+      expect(performance.now() - started).toBeLessThan(3_000);
+    } finally {
+      await path.close();
+    }
+  });
+
+  it('keeps the lock through a hold after a failed section, which is answered at once', async () => {
+    const [a, b] = [await replica(), await replica()];
+    const failed = a.withIdentity('identity-x', undefined, async (unit) => {
+      unit.holdAfter(400);
+      throw new Error('write outcome unknown');
+    });
+    await expect(failed).rejects.toThrow('write outcome unknown');
+    const answeredAt = performance.now();
+    await b.withIdentity('identity-x', deadlineIn(3_000), async () => undefined);
+    // Had the answer waited for the hold, the other replica would have entered right after it.
+    expect(performance.now() - answeredAt).toBeGreaterThanOrEqual(350);
   });
 
   it('keeps waiters of one identity off the pool, so other identities still get a connection', async () => {

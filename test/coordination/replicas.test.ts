@@ -1,12 +1,11 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { identityKey } from '../../src/coordination/postgres/advisoryKeys.js';
 import { serviceNote } from '../../src/persona/inquiry.js';
 import type { PersonaRecord } from '../../src/verification/record.js';
 import { startKratosStandIn, type KratosStandIn } from '../../sandbox/kratosStandIn.js';
 import { startPersonaStandIn, type PersonaStandIn } from '../../sandbox/personaStandIn.js';
 import { PERSONA_API_KEY, TEMPLATE_ID, baseEnv, personaSignature } from '../support/harness.js';
-import { startService } from '../support/service.js';
+import { serveService, type ServedService } from '../support/service.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
 
 /**
@@ -14,8 +13,9 @@ import { createTestDatabase, type TestDatabase } from '../support/testDatabase.j
  * with inquiry.created, .started, .completed and then .approved or .declined, duplicated at random,
  * sent concurrently to replicas picked at random; Persona delivers again whatever was not answered
  * 2xx. Counted from what Kratos received: identities left in a wrong state, and events applied more
- * than once (a PATCH writing the record and its public mirror with the event as the last one; a
- * decline's session revocation is recorded by a second PATCH of the record alone).
+ * than once (a PATCH writing the record and its public mirror with the event as the last one and its
+ * status; a decline's session revocation is recorded by a second PATCH of the record alone, and a
+ * re-check after a lost lock writes Persona's current status under the last event's id).
  */
 
 const IDENTITIES = 200;
@@ -88,6 +88,40 @@ interface RunResult {
   redeliveries: number;
 }
 
+/**
+ * Identities not in their decision, and events applied more than once. `lastEvent`: the decision
+ * must also be the last event applied (a re-check after a lost lock applies Persona's state without
+ * an event, keeping the id of the last one).
+ */
+function count(
+  kratos: KratosStandIn,
+  expected: Scenario['expected'],
+  lastEvent: boolean,
+): { wrong: number; appliedTwice: number } {
+  let wrong = 0;
+  let appliedTwice = 0;
+  for (const [identityId, decision] of expected) {
+    const record = kratos.identity(identityId)?.metadata_admin?.['persona'] as PersonaRecord | undefined;
+    const standing = record?.decision?.outcome;
+    const last = record?.last_event_id;
+    if (record?.status !== decision.status || standing !== decision.status || (lastEvent && last !== decision.eventId))
+      wrong += 1;
+    const written = new Map<string, number>();
+    for (const request of kratos.requests) {
+      if (request.method !== 'PATCH' || request.path !== `/admin/identities/${identityId}` || request.status !== 200)
+        continue;
+      const operations = request.body as { path: string; value: { last_event_id?: string; status?: string } }[];
+      if (!operations.some((operation) => operation.path === '/metadata_public/persona')) continue;
+      const value = operations.find((operation) => operation.path === '/metadata_admin/persona')?.value;
+      if (value?.last_event_id === undefined) continue;
+      const write = `${value.last_event_id} ${value.status}`;
+      written.set(write, (written.get(write) ?? 0) + 1);
+    }
+    appliedTwice += [...written.values()].filter((times) => times > 1).length;
+  }
+  return { wrong, appliedTwice };
+}
+
 /** Delivers like Persona: signed, and again after a non-2xx answer or a failed connection. */
 async function deliver(urls: string[], delivery: Delivery, counts: { deliveries: number; redeliveries: number }) {
   for (let attempt = 0; attempt < 40; attempt += 1) {
@@ -115,9 +149,17 @@ async function run(
   persona: PersonaStandIn,
   urls: string[],
   order: 'in order' | 'shuffled',
+  options: {
+    /** Disturbs the run while its deliveries are under way; resolves when done disturbing. */
+    disturb?: (running: () => boolean) => Promise<void>;
+    /** Resolves once the deployment has settled after the deliveries (re-checks done). */
+    settled?: (counted: () => { wrong: number }) => Promise<void>;
+  } = {},
 ): Promise<RunResult> {
   const { sequences, expected } = scenario(persona, kratos);
   const counts = { deliveries: 0, redeliveries: 0 };
+  let delivering = true;
+  const disturbed = options.disturb?.(() => delivering);
   if (order === 'in order') {
     await Promise.all(
       sequences.map(async (sequence) => {
@@ -140,26 +182,12 @@ async function run(
       }),
     );
   }
+  delivering = false;
+  await disturbed;
 
-  let wrong = 0;
-  let appliedTwice = 0;
-  for (const [identityId, decision] of expected) {
-    const record = kratos.identity(identityId)?.metadata_admin?.['persona'] as PersonaRecord | undefined;
-    const standing = record?.decision?.outcome;
-    const last = record?.last_event_id;
-    if (record?.status !== decision.status || standing !== decision.status || last !== decision.eventId) wrong += 1;
-    const written = new Map<string, number>();
-    for (const request of kratos.requests) {
-      if (request.method !== 'PATCH' || request.path !== `/admin/identities/${identityId}` || request.status !== 200)
-        continue;
-      const operations = request.body as { path: string; value: { last_event_id?: string } }[];
-      if (!operations.some((operation) => operation.path === '/metadata_public/persona')) continue;
-      const eventId = operations.find((operation) => operation.path === '/metadata_admin/persona')?.value.last_event_id;
-      if (eventId !== undefined) written.set(eventId, (written.get(eventId) ?? 0) + 1);
-    }
-    appliedTwice += [...written.values()].filter((times) => times > 1).length;
-  }
-  return { wrong, appliedTwice, ...counts };
+  const lastEvent = options.settled === undefined;
+  await options.settled?.(() => count(kratos, expected, lastEvent));
+  return { ...count(kratos, expected, lastEvent), ...counts };
 }
 
 let database: TestDatabase;
@@ -172,27 +200,15 @@ afterAll(() => database.drop());
 async function deployment(replicas: number, env: Record<string, string>) {
   const kratos = await startKratosStandIn({ latencyMs: () => random(5, 50) });
   const persona = await startPersonaStandIn({ apiKey: PERSONA_API_KEY, templateIds: [TEMPLATE_ID] });
-  const instances: { server: Server; close: () => Promise<void>; url: string }[] = [];
-  for (let index = 0; index < replicas; index += 1) {
-    const service = await startService({ ...baseEnv(kratos, persona.apiBase), LOG_LEVEL: 'silent', ...env });
-    const server = createServer(service.app);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    instances.push({
-      server,
-      close: service.close,
-      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    });
-  }
+  const instances: ServedService[] = [];
+  for (let index = 0; index < replicas; index += 1)
+    instances.push(await serveService({ ...baseEnv(kratos, persona.apiBase), LOG_LEVEL: 'silent', ...env }));
   return {
     kratos,
     persona,
     urls: instances.map((instance) => instance.url),
     async close() {
-      for (const { server, close } of instances) {
-        server.closeAllConnections();
-        await new Promise((resolve) => server.close(resolve));
-        await close();
-      }
+      for (const instance of instances) await instance.close();
       await Promise.all([kratos.close(), persona.close()]);
     },
   };
@@ -230,4 +246,55 @@ describe('3 replicas without a database (what DATABASE_URL prevents)', () => {
       await setup.close();
     }
   }, 60_000);
+});
+
+/**
+ * What breaks a section's exclusivity from outside: its database session ends (a failover or a
+ * restart ends them all; here one lock holder at a time), or Kratos carries a write out later than
+ * the section waited for it. Nothing is applied twice, and every identity ends in its decision once
+ * the re-checks after lost locks are done.
+ */
+describe('3 replicas with DATABASE_URL, sessions cut and Kratos writes slow meanwhile', () => {
+  const CUTS = 8;
+  const SLOW_WRITES = 6;
+  const [namespace] = identityKey('any identity');
+
+  it('ends every identity in its decision and applies no event twice', async () => {
+    const setup = await deployment(3, { DATABASE_URL: database.url, DATABASE_SCHEMA: 'replicas_disturbed' });
+    const done = { cuts: 0, slowWrites: 0 };
+    const disturb = async (running: () => boolean) => {
+      while (running() && (done.cuts < CUTS || done.slowWrites < SLOW_WRITES)) {
+        await sleep(random(100, 300));
+        if (done.cuts < CUTS && (Math.random() < 0.5 || done.slowWrites >= SLOW_WRITES)) {
+          // One session holding an identity's lock, whichever: leadership and probes are left alone.
+          const cut = await database.query(
+            `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted
+               AND classid::bigint = $1 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+             LIMIT 1`,
+            [namespace],
+          );
+          done.cuts += cut.rowCount ?? 0;
+        } else {
+          // Within the callback's budget (waited for) or beyond it (given up on, and landing later).
+          setup.kratos.inject({ method: 'PATCH', delayMs: Math.random() < 0.5 ? 3_000 : 4_600 });
+          done.slowWrites += 1;
+        }
+      }
+    };
+    const settled = async (counted: () => { wrong: number }) => {
+      for (let attempt = 0; attempt < 150; attempt += 1) {
+        const landing = setup.kratos.requests.some((request) => request.status === 0);
+        if (!landing && counted().wrong === 0) return;
+        await sleep(200);
+      }
+    };
+    try {
+      const result = await run(setup.kratos, setup.persona, setup.urls, 'in order', { disturb, settled });
+      expect(result).toMatchObject({ wrong: 0, appliedTwice: 0 });
+      expect(done.cuts).toBeGreaterThan(0);
+      expect(done.slowWrites).toBeGreaterThan(0);
+    } finally {
+      await setup.close();
+    }
+  }, 120_000);
 });

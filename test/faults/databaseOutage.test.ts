@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmbeddedPostgres, type EmbeddedPostgresServer } from '../../sandbox/embeddedPostgres.js';
 import { startKratosStandIn, type KratosStandIn } from '../../sandbox/kratosStandIn.js';
@@ -11,24 +9,20 @@ import {
   TEMPLATE_ID,
   baseEnv,
 } from '../support/harness.js';
-import { startService, type Service } from '../support/service.js';
+import { serveService, type ServedService } from '../support/service.js';
 
 /**
- * Postgres stopped while two replicas run: logins go on, callbacks answer 503 and Persona delivers
- * them again, and everything is applied once the database is back. The file runs its own server,
- * since it stops it.
+ * Postgres stopped while two replicas run, or turned read-only: logins go on, callbacks answer 503
+ * and Persona delivers them again, and everything is applied once the database is back. The file
+ * runs its own server, since it stops it.
  */
 
 let postgres: EmbeddedPostgresServer | undefined;
 let kratos: KratosStandIn;
 let persona: PersonaStandIn;
-const replicas: { service: Service; server: Server; url: string }[] = [];
+const replicas: ServedService[] = [];
 afterEach(async () => {
-  for (const { service, server } of replicas.splice(0)) {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-    await service.close();
-  }
+  for (const replica of replicas.splice(0)) await replica.close();
   await Promise.all([kratos.close(), persona.close()]);
   await postgres?.close();
 });
@@ -48,25 +42,27 @@ const record = (identityId: string) =>
 const clock = { offsetMs: 0 };
 
 async function startReplica(env: Record<string, string>) {
-  const service = await startService(env, () => Date.now() + clock.offsetMs);
-  const server = createServer(service.app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  replicas.push({ service, server, url });
-  return url;
+  const replica = await serveService(env, () => Date.now() + clock.offsetMs);
+  replicas.push(replica);
+  return replica.url;
+}
+
+/** A Postgres server of its own, and Persona redelivering twenty times faster (after 0.15 s, 3.2 s, 36 s). */
+async function standIns() {
+  const server = await startEmbeddedPostgres();
+  postgres = server;
+  kratos = await startKratosStandIn();
+  persona = await startPersonaStandIn({
+    apiKey: PERSONA_API_KEY,
+    templateIds: [TEMPLATE_ID],
+    redelivery: { scale: 1 / 20 },
+  });
+  return { server, env: { ...baseEnv(kratos, persona.apiBase), LOG_LEVEL: 'silent', DATABASE_URL: server.url } };
 }
 
 describe('Postgres stopped mid-run', () => {
   it('keeps logins going, answers callbacks 503, and applies everything once it is back', async () => {
-    postgres = await startEmbeddedPostgres();
-    kratos = await startKratosStandIn();
-    persona = await startPersonaStandIn({
-      apiKey: PERSONA_API_KEY,
-      templateIds: [TEMPLATE_ID],
-      // Persona's schedule twenty times faster: redeliveries after 0.15 s, 3.2 s, 36 s.
-      redelivery: { scale: 1 / 20 },
-    });
-    const env = { ...baseEnv(kratos, persona.apiBase), LOG_LEVEL: 'silent', DATABASE_URL: postgres.url };
+    const { server, env } = await standIns();
     const [first, second] = [await startReplica(env), await startReplica(env)];
     // Kratos calls its hooks through one address, Persona its webhook through the other.
     kratos.setHooks({ serviceUrl: first as string, secret: ORY_WEBHOOK_SECRET });
@@ -81,7 +77,7 @@ describe('Postgres stopped mid-run', () => {
     await until(() => record(declined.identityId)?.['status'] === 'declined', 'the decline');
     await persona.settled();
 
-    await postgres.stop();
+    await server.stop();
     const ready = await fetch(`${first}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({
@@ -102,7 +98,7 @@ describe('Postgres stopped mid-run', () => {
     expect(blocked.session).toBeNull();
     expect(record(approved.identityId)?.['status']).toBe('pending');
 
-    await postgres.restart();
+    await server.restart();
     await until(() => record(approved.identityId)?.['status'] === 'approved', 'the approval after the restart');
     await persona.settled();
     expect(persona.deliveries.every((delivery) => delivery.state === 'delivered')).toBe(true);
@@ -117,5 +113,50 @@ describe('Postgres stopped mid-run', () => {
       status: 'ready',
       dependencies: { kratos: 'up', database: 'up' },
     });
+  }, 30_000);
+
+  // A standby grants advisory locks too, but they exclude nobody on the primary: a demoted primary,
+  // or DATABASE_URL naming a read replica, must not let a section write to Kratos.
+  it('refuses every section while the server is in recovery, and applies everything once it is primary again', async () => {
+    const { server, env } = await standIns();
+    const url = await startReplica(env);
+    kratos.setHooks({ serviceUrl: url, secret: ORY_WEBHOOK_SECRET });
+    persona.setWebhook({ url: `${url}/persona/callback`, secrets: [PERSONA_WEBHOOK_SECRET] });
+    const { identityId } = await kratos.register({ email: 'ann@example.com' });
+    await persona.settled();
+    const inquiryId = record(identityId)?.['inquiry_id'] as string;
+    const writes = () => kratos.patchesOf(identityId).length;
+    const writesBefore = writes();
+
+    await server.stop();
+    await server.restart({ inRecovery: true });
+    clock.offsetMs += 5_000;
+    expect(await (await fetch(`${url}/readyz`)).json()).toEqual({
+      status: 'degraded',
+      reason: 'database_read_only',
+      coordination: 'postgres',
+      dependencies: { kratos: 'up', database: 'down' },
+    });
+
+    persona.simulate(inquiryId, ['start_inquiry', 'complete_inquiry', 'decline_inquiry']);
+    await until(
+      () => persona.deliveries.filter((d) => d.state === 'retrying').length === 3,
+      'three refused deliveries',
+    );
+    expect(persona.deliveries.filter((d) => d.state === 'retrying').map((d) => d.lastStatus)).toEqual([503, 503, 503]);
+    expect(writes()).toBe(writesBefore);
+    expect((await kratos.login(identityId)).hook.status).toBe(204);
+    // A registration writes nothing to the database before its Kratos write: only READ WRITE stops it.
+    const bob = await kratos.register({ email: 'bob@example.com' });
+    expect(bob.hook.status).toBe(200);
+    expect(bob.session).not.toBeNull();
+    expect(kratos.patchesOf(bob.identityId)).toEqual([]);
+
+    await server.stop();
+    await server.restart();
+    await until(() => record(identityId)?.['status'] === 'declined', 'the decline once the server is primary');
+    await until(() => record(bob.identityId)?.['status'] === 'created', "the registration's inquiry, from its webhook");
+    await persona.settled();
+    expect(persona.deliveries.every((delivery) => delivery.state === 'delivered')).toBe(true);
   }, 30_000);
 });

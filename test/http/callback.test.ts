@@ -402,10 +402,25 @@ describe('POST /persona/callback: failures', () => {
     const { identityId, inquiryId } = await registered(harness);
     const approved = personaMoves(harness, inquiryId, 'approved');
     const patchesBefore = harness.kratos.patchesOf(identityId).length;
-    harness.kratos.inject({ method: 'PATCH', status: 502 });
+    harness.kratos.inject({ method: 'PATCH', status: 503 });
 
     await harness.postEvent(approved).expect(200, { outcome: 'applied' });
 
+    expect(harness.kratos.patchesOf(identityId)).toHaveLength(patchesBefore + 2);
+    expect(record(harness, identityId)?.['status']).toBe('approved');
+  });
+
+  it('never sends a write again whose outcome a gateway left unknown (504): 503, and the redelivery applies it', async () => {
+    harness = await startHarness({ KRATOS_TIMEOUT_MS: '200' });
+    const { identityId, inquiryId } = await registered(harness);
+    const approved = personaMoves(harness, inquiryId, 'approved');
+    const patchesBefore = harness.kratos.patchesOf(identityId).length;
+    harness.kratos.inject({ method: 'PATCH', status: 504 });
+
+    await harness.postEvent(approved).expect(503);
+    expect(harness.kratos.patchesOf(identityId)).toHaveLength(patchesBefore + 1);
+
+    await harness.postEvent(approved).expect(200, { outcome: 'applied' });
     expect(harness.kratos.patchesOf(identityId)).toHaveLength(patchesBefore + 2);
     expect(record(harness, identityId)?.['status']).toBe('approved');
   });

@@ -85,8 +85,11 @@ describe('POST /persona/initiate', () => {
     for (let attempt = 0; attempt < 3; attempt += 1) {
       answers.push((await harness.postHook('/persona/initiate', { identity_id: identity.id }).expect(200)).body);
     }
-    // The first attempt created and recorded it; the later ones find it on the record.
-    expect(inquiryCreations(harness)).toHaveLength(1);
+    // The first attempt created and recorded it. The later ones send the same keyed create, before
+    // the identity's lock, and Persona replays the first answer; then they find it on the record.
+    const creations = inquiryCreations(harness);
+    expect(creations.map((request) => request.status)).toEqual([201, 201, 201]);
+    expect(new Set(creations.map((request) => request.headers['idempotency-key'])).size).toBe(1);
     expect(harness.persona.inquiries()).toHaveLength(1);
     expect(harness.kratos.patchesOf(identity.id)).toHaveLength(1);
     const inquiryId = harness.persona.inquiries()[0]?.id;

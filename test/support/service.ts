@@ -1,4 +1,5 @@
-import type { RequestListener } from 'node:http';
+import { createServer, type RequestListener } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { Coordination } from '../../src/coordination/coordination.js';
@@ -44,5 +45,42 @@ export async function startService(
   }
   const services = createServices(config, kratos, persona, coordination, { now, logger, metrics });
   const app = createApp({ config, logger, kratos, persona, services, metrics, now });
-  return { app, config, logger, lines, services, persona, close: () => coordination.close() };
+  return {
+    app,
+    config,
+    logger,
+    lines,
+    services,
+    persona,
+    close: () => {
+      services.rechecks.stop();
+      return coordination.close();
+    },
+  };
+}
+
+/** A replica of a deployment: the service as `startService` makes it, served on a loopback port. */
+export interface ServedService {
+  service: Service;
+  url: string;
+  /** Closes its connections, its server and its coordination. */
+  close(): Promise<void>;
+}
+
+export async function serveService(
+  env: Record<string, string | undefined>,
+  now: () => number = Date.now,
+): Promise<ServedService> {
+  const service = await startService(env, now);
+  const server = createServer(service.app);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    service,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await service.close();
+    },
+  };
 }

@@ -66,6 +66,33 @@ describe('in-process coordination', () => {
     expect(await coordination.withIdentity('b', undefined, (unit) => unit.claimEvent('evt_failed'))).toBe(false);
   });
 
+  it('answers a section that asked for a hold at once, and keeps its identity closed for the hold', async () => {
+    const coordination = createInProcessCoordination();
+    const held = coordination.withIdentity('a', undefined, async (unit) => {
+      unit.holdAfter(150);
+      throw new Error('write outcome unknown');
+    });
+    await expect(held).rejects.toThrow('write outcome unknown');
+    const answeredAt = performance.now();
+    let otherStartedAt = 0;
+    let nextStartedAt = 0;
+    await Promise.all([
+      coordination.withIdentity('a', undefined, async () => void (nextStartedAt = performance.now())),
+      coordination.withIdentity('b', undefined, async () => void (otherStartedAt = performance.now())),
+    ]);
+    // Had the answer waited for the hold, the next section would have started right after it.
+    expect(nextStartedAt - answeredAt).toBeGreaterThanOrEqual(140);
+    expect(otherStartedAt).toBeLessThan(nextStartedAt);
+  });
+
+  it('never loses a lock, so fences pass', async () => {
+    const coordination = createInProcessCoordination();
+    await coordination.withIdentity('a', undefined, async (unit) => {
+      await unit.fence();
+      expect(unit.lost.aborted).toBe(false);
+    });
+  });
+
   it('always leads and is always healthy', async () => {
     const coordination = createInProcessCoordination();
     expect(coordination.mode).toBe('single-instance');

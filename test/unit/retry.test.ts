@@ -92,3 +92,103 @@ describe('withRetries', () => {
     await expect(hanging).rejects.toThrow('timed out');
   });
 });
+
+describe('OutboundError.outcomeUnknown', () => {
+  it.each([
+    ['a timeout', { kind: 'timeout' }, true],
+    ['a connection reset after sending', { kind: 'network', code: 'ECONNRESET' }, true],
+    ["a gateway's 504", { kind: 'status', status: 504 }, true],
+    ["a gateway's 502", { kind: 'status', status: 502 }, true],
+    ['a refused connection', { kind: 'network', code: 'ECONNREFUSED' }, false],
+    ['a host name that does not resolve', { kind: 'network', code: 'ENOTFOUND' }, false],
+    ['a 500', { kind: 'status', status: 500 }, false],
+    ['a 503', { kind: 'status', status: 503 }, false],
+    ['an unexpected body', { kind: 'invalid_response' }, false],
+  ] as const)('says whether the write may have been made after %s', (_name, failure, unknown) => {
+    expect(new OutboundError('kratos', 'patchIdentity', failure).outcomeUnknown).toBe(unknown);
+  });
+});
+
+describe('withRetries: an ordered write (fence)', () => {
+  const fence = (check: () => Promise<void> = async () => undefined) => {
+    const told = { checks: 0, uncertain: 0 };
+    return {
+      told,
+      fence: {
+        check: async () => {
+          told.checks += 1;
+          await check();
+        },
+        uncertain: (inFlightMs: number) => {
+          told.uncertain += 1;
+          expect(inFlightMs).toBeGreaterThanOrEqual(0);
+        },
+      },
+    };
+  };
+
+  it('checks the lock before every attempt, and retries a failure that says the write was not made', async () => {
+    const { told, fence: writeFence } = fence();
+    let calls = 0;
+    const result = await withRetries(
+      async () => {
+        calls += 1;
+        if (calls === 1) throw status(503);
+        return 'written';
+      },
+      { timeoutMs: 1_000, deadline: deadlineIn(5_000), fence: writeFence, random: () => 0 },
+    );
+    expect(result).toBe('written');
+    expect(told).toEqual({ checks: 2, uncertain: 0 });
+  });
+
+  it('sends nothing once the lock is gone', async () => {
+    let calls = 0;
+    let held = true;
+    const { fence: writeFence } = fence(async () => {
+      if (!held) throw new Error('lock lost');
+    });
+    const written = withRetries(
+      async () => {
+        calls += 1;
+        held = false;
+        throw status(503);
+      },
+      { timeoutMs: 1_000, deadline: deadlineIn(5_000), fence: writeFence, random: () => 0 },
+    );
+    await expect(written).rejects.toThrow('lock lost');
+    expect(calls).toBe(1);
+  });
+
+  it('gives its one attempt the whole time left, not the per-attempt timeout', async () => {
+    const { told, fence: writeFence } = fence();
+    const result = await withRetries(
+      (signal) =>
+        new Promise<string>((resolve, reject) => {
+          const timer = setTimeout(() => resolve('written'), 300);
+          signal.addEventListener('abort', () => {
+            clearTimeout(timer);
+            reject(new OutboundError('kratos', 'patchIdentity', { kind: 'timeout' }));
+          });
+        }),
+      { timeoutMs: 100, deadline: deadlineIn(2_000), fence: writeFence },
+    );
+    expect(result).toBe('written');
+    expect(told).toEqual({ checks: 1, uncertain: 0 });
+  });
+
+  it('never repeats an attempt that may have been carried out, and says so', async () => {
+    const { told, fence: writeFence } = fence();
+    let calls = 0;
+    const written = withRetries(
+      async () => {
+        calls += 1;
+        throw new OutboundError('kratos', 'patchIdentity', { kind: 'network', code: 'ECONNRESET' });
+      },
+      { timeoutMs: 1_000, deadline: deadlineIn(5_000), fence: writeFence, random: () => 0 },
+    );
+    await expect(written).rejects.toThrow('network error (ECONNRESET)');
+    expect(calls).toBe(1);
+    expect(told).toEqual({ checks: 1, uncertain: 1 });
+  });
+});

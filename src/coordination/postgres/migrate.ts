@@ -58,7 +58,8 @@ const label = (migration: Migration) => `${String(migration.version).padStart(4,
 /**
  * Brings `schema` to the newest version under a session-level advisory lock, so replicas starting
  * at once apply each migration exactly once; the others wait, then find nothing to do. `client` is
- * a connection of its own, closed by the caller afterwards (it keeps a session setting).
+ * a connection of its own, closed by the caller afterwards (it keeps a session setting), without a
+ * query timeout: a statement may take as long as it needs, lock_timeout bounds only its waits.
  */
 export async function migrate(
   client: pg.ClientBase,

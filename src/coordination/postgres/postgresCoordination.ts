@@ -14,6 +14,8 @@ export interface PostgresOptions {
   url: string;
   schema: string;
   poolSize: number;
+  /** Where the migrations are read from; the shipped ones unless a test points elsewhere. */
+  migrationsDirectory?: URL;
 }
 
 export interface PostgresCoordination extends Coordination {
@@ -47,9 +49,13 @@ export function createPostgresCoordination(options: PostgresOptions, logger: Log
     application_name: 'ory-persona-idv',
     keepAlive: true,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-    query_timeout: QUERY_TIMEOUT_MS,
   };
-  const pool = new pg.Pool({ ...connection, max: options.poolSize, idleTimeoutMillis: 30_000 });
+  const pool = new pg.Pool({
+    ...connection,
+    query_timeout: QUERY_TIMEOUT_MS,
+    max: options.poolSize,
+    idleTimeoutMillis: 30_000,
+  });
   // An idle connection the server closed (restart, failover) is dropped from the pool and reported
   // here; without a listener it would end the process.
   pool.on('error', (error) => logger.warn(databaseErrorFields(error), 'database connection lost'));
@@ -58,13 +64,15 @@ export function createPostgresCoordination(options: PostgresOptions, logger: Log
   );
   const queue = new IdentityQueue();
   const quotedSchema = pg.escapeIdentifier(options.schema);
-  const migrations = loadMigrations();
+  const migrations = loadMigrations(options.migrationsDirectory);
   let migrated = false;
   let closed = false;
   let pruneTimer: NodeJS.Timeout | undefined;
   let wakeRetry: (() => void) | undefined;
 
   const migrateOnce = async (): Promise<MigrationReport> => {
+    // No query timeout: a migration may run for minutes (an index over a large inbox), and its
+    // waits for locks are bounded by lock_timeout (migrate.ts).
     const client = new pg.Client(connection);
     client.on('error', () => undefined);
     try {
@@ -91,20 +99,24 @@ export function createPostgresCoordination(options: PostgresOptions, logger: Log
   return {
     mode: 'postgres',
     withIdentity(identityId, deadline, work) {
-      return queue.run(identityId, () => {
+      return queue.run(identityId, (holdAfter) => {
         if (!migrated) return Promise.reject(new CoordinationError('schema_pending'));
         const budgetEndsAt = deadline?.at ?? Date.now() + DEFAULT_BUDGET_MS;
-        return identitySection(pool, { quotedSchema, identityId, budgetEndsAt }, work);
+        return identitySection(pool, { quotedSchema, identityId, budgetEndsAt, holdAfter }, work);
       });
     },
     leadership: (name) => leadershipOn(session, options.schema, name),
     outbox: postgresOutbox(pool, quotedSchema),
     async health() {
+      let inRecovery: boolean | undefined;
       try {
-        await session.query('SELECT 1');
+        const { rows } = await session.query<{ in_recovery: boolean }>('SELECT pg_is_in_recovery() AS in_recovery');
+        inRecovery = rows[0]?.in_recovery;
       } catch {
         return { ok: false, reason: 'database_unavailable' };
       }
+      // A standby answers, but its locks exclude nobody: sections are refused there (identitySection.ts).
+      if (inRecovery !== false) return { ok: false, reason: 'database_read_only' };
       return migrated ? { ok: true } : { ok: false, reason: 'database_schema_pending' };
     },
     migrate: migrateOnce,
