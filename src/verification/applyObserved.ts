@@ -40,9 +40,9 @@ async function attributeMatchFor(
   if (held !== undefined && instantOf(held.decided_at) === instantOf(candidate.decided_at)) return undefined;
 
   // Traits come from the identity the store has just read: no second Kratos call, no older copy.
-  const document = await deps.persona.getVerifiedDocument(candidate.inquiry_id, options);
+  const documents = await deps.persona.getVerifiedDocuments(candidate.inquiry_id, options);
   return {
-    ...compareAttributes(document, identity.traits, matching.attributes, matching.rules),
+    ...compareAttributes(documents, identity.traits, matching.attributes, matching.rules),
     rules: matching.rules,
     on_mismatch: matching.onMismatch,
     checked_at: new Date(deps.now()).toISOString(),
