@@ -5,6 +5,7 @@ import type { SimulateAction } from '../../sandbox/personaSimulation.js';
 import type { RedeliveryOptions } from '../../sandbox/personaWebhooks.js';
 import { createLogger } from '../../src/logger.js';
 import { serviceNote } from '../../src/persona/inquiry.js';
+import { startHarness, type Harness } from '../support/harness.js';
 
 /**
  * Attribute comparison end to end: Kratos registers the person, Persona's stand-in approves an
@@ -20,7 +21,6 @@ const SOMEONE_ELSE = { 'name-first': 'MARGUERITE', 'name-last': 'OKONKWO HALE', 
 
 let sandbox: SandboxEnvironment;
 let lines: string[];
-afterEach(() => sandbox.close());
 
 async function start(env: Record<string, string>, options: { redelivery?: RedeliveryOptions } = {}) {
   lines = [];
@@ -65,6 +65,8 @@ function expectNothingPersonal(identityId: string) {
 }
 
 describe('attribute comparison', () => {
+  afterEach(() => sandbox.close());
+
   it('lets in a person whose verified document matches the traits, and stores only outcomes', async () => {
     await start({ LOGIN_POLICY: 'require-approved' });
     const jane = await registered();
@@ -208,5 +210,62 @@ describe('attribute comparison', () => {
     expect(await login(jane.identityId)).toEqual({ kind: 'continue' });
     expect(lines.join('')).toContain('event not applied; Persona will deliver it again');
     expectNothingPersonal(jane.identityId);
+  });
+});
+
+describe('attribute comparison: reconciliation', () => {
+  let harness: Harness;
+  afterEach(() => harness.close());
+  const lastTwoDays = () => new Date(harness.clock.now - 48 * 3_600_000);
+  const decisionOf = (identityId: string) =>
+    (harness.kratos.identity(identityId)?.metadata_admin?.['persona'] as Record<string, any> | undefined)?.['decision'];
+
+  /** An identity of PERSON whose onboarding inquiry (opened by the initiate hook) reads `document`. */
+  async function registeredWith(document: object) {
+    const identity = harness.kratos.createIdentity({
+      traits: { email: 'z@example.com', name: { first: PERSON.first, last: PERSON.last }, birthdate: PERSON.birthdate },
+    });
+    const inquiryId = (await harness.postHook('/persona/initiate', { identity_id: identity.id }).expect(200)).body
+      .inquiry_id as string;
+    harness.persona.setDocument(inquiryId, document);
+    return { identityId: identity.id, inquiryId };
+  }
+
+  it('compares a lost approval too, retrying a Persona failure before anything is applied', async () => {
+    harness = await startHarness({ ATTRIBUTE_MATCH, LOGIN_POLICY: 'require-approved' });
+    const { identityId, inquiryId } = await registeredWith(SOMEONE_ELSE);
+    harness.clock.now += 1_000;
+    harness.persona.setStatus(inquiryId, 'approved');
+    harness.persona.inject({ method: 'GET', path: `/api/v1/inquiries/${inquiryId}`, status: 503, times: 3 });
+
+    expect(await harness.reconcile(lastTwoDays())).toMatchObject({ checked: 1, changed: 0, failed: 1 });
+    expect(decisionOf(identityId)).toBeNull();
+
+    expect(await harness.reconcile(lastTwoDays())).toMatchObject({ checked: 1, changed: 1, failed: 0 });
+    expect(decisionOf(identityId)).toMatchObject({ outcome: 'needs_review', attribute_match: { outcome: 'mismatch' } });
+    expect(harness.kratos.identity(identityId)?.metadata_public?.['persona']).toMatchObject({ status: 'needs_review' });
+    expect(harness.logText()).not.toMatch(PERSON_PATTERN);
+  });
+
+  it('keeps an approval held for review when its webhook lost decisioned-at and reconciliation reads it later', async () => {
+    harness = await startHarness({ ATTRIBUTE_MATCH, LOGIN_POLICY: 'require-approved' });
+    const { identityId, inquiryId } = await registeredWith(SOMEONE_ELSE);
+    harness.clock.now += 1_000;
+    harness.persona.setStatus(inquiryId, 'approved');
+    // An attribute blocklist took decisioned-at out of the payload, whose updated-at is a second later.
+    const event = harness.persona.eventFor(inquiryId, 'inquiry.approved') as {
+      data: { attributes: { payload: { data: { attributes: Record<string, unknown> } } } };
+    };
+    const attributes = event.data.attributes.payload.data.attributes;
+    delete attributes['decisioned-at'];
+    attributes['updated-at'] = new Date(harness.clock.now + 1_000).toISOString();
+    await harness.postEvent(event).expect(200, { outcome: 'applied' });
+    expect(decisionOf(identityId)).toMatchObject({ outcome: 'needs_review' });
+
+    // The same single approval, read from the API with its decisioned-at: nobody approved again.
+    harness.clock.now += 60_000;
+    await harness.reconcile(lastTwoDays());
+    expect(decisionOf(identityId)).toMatchObject({ outcome: 'needs_review' });
+    expect(harness.kratos.identity(identityId)?.metadata_public?.['persona']).toMatchObject({ status: 'needs_review' });
   });
 });
