@@ -213,7 +213,7 @@ describe('attribute comparison', () => {
   });
 });
 
-describe('attribute comparison: reconciliation', () => {
+describe('attribute comparison: inquiries read from the API', () => {
   let harness: Harness;
   afterEach(() => harness.close());
   const lastTwoDays = () => new Date(harness.clock.now - 48 * 3_600_000);
@@ -230,6 +230,30 @@ describe('attribute comparison: reconciliation', () => {
     harness.persona.setDocument(inquiryId, document);
     return { identityId: identity.id, inquiryId };
   }
+
+  it('compares an approved inquiry that a lookup after a failed create finds', async () => {
+    harness = await startHarness({ ATTRIBUTE_MATCH, LOGIN_POLICY: 'require-approved' });
+    const identity = harness.kratos.createIdentity({
+      traits: { email: 'z@example.com', name: { first: PERSON.first, last: PERSON.last }, birthdate: PERSON.birthdate },
+    });
+    // Persona made the inquiry but failed the answer; by the time the service looks, it is approved.
+    const made = harness.persona.addInquiry({
+      referenceId: identity.id,
+      status: 'approved',
+      note: serviceNote('onboarding'),
+      document: SOMEONE_ELSE,
+    });
+    harness.persona.inject({ method: 'POST', path: '/api/v1/inquiries', status: 500 });
+
+    await harness.postHook('/persona/initiate', { identity_id: identity.id }).expect(200, {
+      status: 'approved',
+      inquiry_id: made.id,
+    });
+    expect(decisionOf(identity.id)).toMatchObject({
+      outcome: 'needs_review',
+      attribute_match: { outcome: 'mismatch' },
+    });
+  });
 
   it('compares a lost approval too, retrying a Persona failure before anything is applied', async () => {
     harness = await startHarness({ ATTRIBUTE_MATCH, LOGIN_POLICY: 'require-approved' });
