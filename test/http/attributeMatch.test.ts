@@ -188,6 +188,42 @@ describe('attribute comparison', () => {
     expectNothingPersonal(jane.identityId);
   });
 
+  it("keeps the compared traits out of the person's reach, before and after the approval", async () => {
+    await start({ LOGIN_POLICY: 'require-approved', LOGIN_GRACE_PERIOD: '24h', STEP_UP_TRAITS: 'email' });
+    const jane = await registered();
+    const changeTo = async (token: string, person: typeof PERSON) =>
+      kratosOf(sandbox).changeSettings(token, {
+        method: 'profile',
+        traits: {
+          ...kratosOf(sandbox).identity(jane.identityId)?.traits,
+          name: { first: person.first, last: person.last },
+          birthdate: person.birthdate,
+        },
+      });
+    const holder = { first: 'Marguerite', last: 'Dupont', birthdate: '1990-11-02' };
+
+    // Before verifying, within the grace period: the traits cannot be made to match someone else's document.
+    expect(await login(jane.identityId)).toEqual({ kind: 'continue' });
+    const before = await changeTo(kratosOf(sandbox).createSession(jane.identityId).token, holder);
+    expect(before).toMatchObject({ saved: false, hook: { status: 403, reading: { id: 4100007 } } });
+
+    // After a matching approval, with a fresh verification: still not.
+    sandbox.persona.setDocument(jane.inquiryId, {
+      'name-first': 'ZEPHYRINE',
+      'name-last': 'OKONKWO-HALE',
+      birthdate: '1987-03-14',
+    });
+    await decide(jane.inquiryId, ['start_inquiry', 'complete_inquiry', 'approve_inquiry']);
+    expect(metadataOf(jane.identityId).admin['decision']).toMatchObject({ attribute_match: { outcome: 'match' } });
+    const after = await changeTo(kratosOf(sandbox).createSession(jane.identityId).token, holder);
+    expect(after).toMatchObject({ saved: false, hook: { status: 403, reading: { id: 4100007 } } });
+    expect(kratosOf(sandbox).identity(jane.identityId)?.traits).toMatchObject({
+      name: { first: PERSON.first, last: PERSON.last },
+      birthdate: PERSON.birthdate,
+    });
+    expectNothingPersonal(jane.identityId);
+  });
+
   it('applies nothing while the document cannot be read, answers 503, and applies the approval on redelivery', async () => {
     await start({ LOGIN_POLICY: 'require-approved' }, { redelivery: { scale: 1 / 30 } });
     const jane = await registered();
