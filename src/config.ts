@@ -742,6 +742,23 @@ const CROSS_CHECKS: readonly CrossCheck[] = [
         problem('PERSONA_DECLINED_STATUSES', 'must include declined while ATTRIBUTE_MISMATCH_ACTION is decline');
     },
   },
+  {
+    // A review holds an inquiry's first approval and counts its next one as a reviewer's; with
+    // completed counted as an approval, a Workflow's automatic approval after completion would be
+    // that next one, and nobody would have looked.
+    reads: ['ATTRIBUTE_MATCH', 'ATTRIBUTE_MISMATCH_ACTION', 'PERSONA_APPROVED_STATUSES'],
+    check(env, problem) {
+      if (
+        env.ATTRIBUTE_MATCH !== undefined &&
+        env.ATTRIBUTE_MISMATCH_ACTION === 'review' &&
+        env.PERSONA_APPROVED_STATUSES.includes(COMPLETED)
+      )
+        problem(
+          'ATTRIBUTE_MISMATCH_ACTION',
+          'must not be review (the default) while PERSONA_APPROVED_STATUSES lists completed: an approval after completion would lift the review without a reviewer; choose decline or flag, or leave completed out',
+        );
+    },
+  },
 ];
 
 /** The checks across variables, each run only when every variable it reads is valid on its own. */

@@ -176,6 +176,13 @@ const WARNINGS: ((config: Settings) => StartupWarning | undefined)[] = [
             'ATTRIBUTE_MISMATCH_ACTION=review with LOGIN_POLICY=block-declined lets a person whose document does not match in (only declines block): choose decline, or require-approved',
         }
       : undefined,
+  (config) =>
+    config.record.attributeMatch !== undefined
+      ? {
+          setting: 'ATTRIBUTE_MATCH',
+          message: `ATTRIBUTE_MATCH compares approvals with traits the person could change in Kratos's profile settings (${config.record.attributeMatch.attributes.map(({ traitPath }) => traitPath.join('.')).join(', ')}): the profile settings hook (persona-settings-profile) must be configured, which refuses such changes; this service cannot see whether Kratos calls it. Change these traits through the admin API`,
+        }
+      : undefined,
   (config) => (metricsExposure(config) === 'off' ? { setting: 'METRICS_TOKEN', message: METRICS_OFF_HINT } : undefined),
   (config) =>
     config.kratos.apiKey === undefined && new URL(config.kratos.adminUrl).hostname.endsWith('.oryapis.com')

@@ -9,6 +9,7 @@ export const MESSAGE_IDS = {
   verificationUnavailable: 4100004,
   hookMisconfigured: 4100005,
   stepUpRequired: 4100006,
+  verifiedTraitLocked: 4100007,
 } as const;
 
 import type { MessageCatalogue, MessageKey } from '../messages/catalogue.js';

@@ -19,31 +19,37 @@ const KINDS: Record<VerifiedAttribute, AttributeKind> = {
   birthdate: 'date',
 };
 
-const present = (value: unknown): value is string => typeof value === 'string' && value.trim() !== '';
+/** A value with a letter or a digit: `-` or `'` in a field says nothing, so it proves nothing. */
+const present = (value: unknown): value is string => typeof value === 'string' && /[\p{L}\p{N}]/u.test(value);
+
+/** A mismatch outweighs what is missing, which outweighs a match. */
+const WEIGHT: Record<AttributeResult, number> = { match: 0, missing: 1, mismatch: 2 };
+const worst = (results: AttributeResult[]) =>
+  results.reduce<AttributeResult>((found, result) => (WEIGHT[result] > WEIGHT[found] ? result : found), 'match');
 
 /**
- * Compares what the verified document says with what the traits hold, attribute by attribute
+ * Compares what the verified documents say with what the traits hold, attribute by attribute
  * (ATTRIBUTE_MATCH). An attribute missing on either side is `missing`, never a match: a document
- * without a birthdate, or an identity without one, proves nothing about it.
+ * without a birthdate, or an identity without one, proves nothing about it. Every passed document
+ * of the inquiry must match: an inquiry may hold several (a capture retried, a second document),
+ * and someone else's must not hide behind the person's own.
  */
 export function compareAttributes(
-  document: VerifiedDocument | null,
+  documents: readonly VerifiedDocument[],
   traits: unknown,
   mappings: readonly (TraitMapping & { field: VerifiedAttribute })[],
   ruleSet: RuleSet,
 ): AttributeComparison {
   const attributes: AttributeComparison['attributes'] = {};
   for (const { field, traitPath } of mappings) {
-    const verified = document?.[field];
     const registered = traitAt(traits, traitPath);
-    attributes[field] =
-      !present(verified) || !present(registered)
-        ? 'missing'
-        : RULES[ruleSet][KINDS[field]](verified, registered)
-          ? 'match'
-          : 'mismatch';
+    const agrees = RULES[ruleSet][KINDS[field]];
+    const results = documents.map((document): AttributeResult => {
+      const verified = document[field];
+      if (!present(verified) || !present(registered)) return 'missing';
+      return agrees(verified, registered) ? 'match' : 'mismatch';
+    });
+    attributes[field] = results.length === 0 ? 'missing' : worst(results);
   }
-  const results = Object.values(attributes);
-  const outcome = results.includes('mismatch') ? 'mismatch' : results.includes('missing') ? 'missing' : 'match';
-  return { outcome, attributes };
+  return { outcome: worst(Object.values(attributes)), attributes };
 }

@@ -2,7 +2,13 @@
 const APOSTROPHES = /['’‘ʼʻ`´′]/gu;
 /** Whitespace and every dash (hyphen, non-breaking hyphen, en dash...). */
 const SEPARATORS = /[\s\p{Pd}]+/u;
-const MARKS = /\p{M}/gu;
+/**
+ * The combining diacritics of Latin, Greek and Cyrillic (Combining Diacritical Marks and their
+ * Extended, Supplement, for Symbols and Half Marks blocks), which NFKD splits off accented letters.
+ * Only these: other scripts write letters with marks (Devanagari vowel signs, the kana voicing
+ * mark), so that `रीमा` and `राम`, or `さとう` and `さどう`, stay different names.
+ */
+const DIACRITICS = /[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]/gu;
 /** Latin letters whose diacritic is part of the letter, so decomposition leaves them whole. */
 const WHOLE_LETTERS: Record<string, string> = {
   ø: 'o',
@@ -36,7 +42,7 @@ export const caseless = (text: string) => caseFolded(normalised(text)).replace(/
  * compares names in this form. `Zoë-Ann O'Brien` gives `zoe`, `ann`, `obrien`.
  */
 export function nameWords(text: string): string[] {
-  const bare = caseFolded(text.normalize('NFKD').replace(MARKS, ''))
+  const bare = caseFolded(text.normalize('NFKD').replace(DIACRITICS, ''))
     .replace(WHOLE_LETTER, (letter) => WHOLE_LETTERS[letter] ?? letter)
     .replace(APOSTROPHES, '');
   return bare.split(SEPARATORS).filter((word) => word !== '');

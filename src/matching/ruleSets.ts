@@ -17,13 +17,39 @@ const sameDate: Agreement = (document, trait) => {
   return day !== undefined && day === calendarDate(trait);
 };
 
+/**
+ * Compares the words of two names with `same`; a name without a word (`-`, `'`) agrees with none:
+ * what is left of it proves nothing.
+ */
+const byWords =
+  (same: (document: string[], trait: string[]) => boolean): Agreement =>
+  (document, trait) => {
+    const [documentWords, traitWords] = [nameWords(document), nameWords(trait)];
+    return documentWords.length > 0 && traitWords.length > 0 && same(documentWords, traitWords);
+  };
+
+const inOrder = (document: string[], trait: string[]) => document.join('') === trait.join('');
+const inAnyOrder = (document: string[], trait: string[]) =>
+  [...document].sort().join(' ') === [...trait].sort().join(' ');
+
 /** The same words in the same order, however they are spaced, hyphenated or joined. */
-const sameWords: Agreement = (document, trait) => nameWords(document).join('') === nameWords(trait).join('');
+const sameWords = byWords(inOrder);
 
 /** The same given names in any order (`Mary Ann` and `Ann Mary`), or the same words joined. */
-const sameGivenNames: Agreement = (document, trait) => {
-  const sorted = (text: string) => nameWords(text).sort().join(' ');
-  return sameWords(document, trait) || sorted(document) === sorted(trait);
+const sameGivenNames = byWords((document, trait) => inOrder(document, trait) || inAnyOrder(document, trait));
+
+/** A given name this short is held to one edit. */
+const SHORT_NAME_CHARACTERS = 4;
+
+/**
+ * Given names regardless of case, within two edits as Cisco Duo allows; within one where the
+ * shorter has at most SHORT_NAME_CHARACTERS, for two edits turn most short names into others
+ * (`Ann` and `Amy`, `Al` and `Ed`), and twins share the last name and birthdate.
+ */
+const closeGivenNames: Agreement = (document, trait) => {
+  const [a, b] = [caseless(document), caseless(trait)];
+  const shorter = Math.min(Array.from(a).length, Array.from(b).length);
+  return withinEdits(a, b, shorter <= SHORT_NAME_CHARACTERS ? 1 : 2);
 };
 
 const sameNormalised: Agreement = (document, trait) => normalised(document) === normalised(trait);
@@ -32,16 +58,17 @@ const sameCaseless: Agreement = (document, trait) => caseless(document) === case
 /**
  * The rule sets, one pure function per kind of attribute:
  * - `exact`: equal after Unicode normalisation (NFKC) and trimming;
- * - `relaxed`: also regardless of case, diacritics, whitespace, hyphens and apostrophes, and of
- *   the order of given names;
- * - `duo` (after Cisco Duo's identity verification): given names within two edits, family name
- *   equal, both regardless of case (documents print names in capitals).
+ * - `relaxed`: also regardless of case, Latin, Greek and Cyrillic diacritics, whitespace, hyphens
+ *   and apostrophes, and of the order of given names;
+ * - `duo` (after Cisco Duo's identity verification): given names within two edits (one for names
+ *   of four characters or fewer), family name equal, both regardless of case (documents print
+ *   names in capitals).
  */
 export const RULES: Record<RuleSet, Record<AttributeKind, Agreement>> = {
   exact: { given_names: sameNormalised, family_name: sameNormalised, date: sameDate },
   relaxed: { given_names: sameGivenNames, family_name: sameWords, date: sameDate },
   duo: {
-    given_names: (document, trait) => withinEdits(caseless(document), caseless(trait), 2),
+    given_names: closeGivenNames,
     family_name: sameCaseless,
     date: sameDate,
   },

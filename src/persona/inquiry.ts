@@ -42,6 +42,12 @@ export interface Inquiry {
   openedByService?: boolean | undefined;
 }
 
+/**
+ * The statuses that are Persona's decisions, which it dates with `decisioned-at` (set by Workflows,
+ * the dashboard or the API; reference/persona-api.md, "Statuses and events").
+ */
+export const PERSONA_DECISIONS: ReadonlySet<string> = new Set(['approved', 'declined']);
+
 /** An inquiry resource with kebab keys, from a webhook payload or an API response. */
 export const inquiryResource = z
   .object({

@@ -4,7 +4,7 @@ import { OutboundError, type OutboundFailure } from '../outbound/outboundError.j
 import { report, type CallObserver } from '../outbound/observe.js';
 import { withRetries, type CallOptions } from '../outbound/retry.js';
 import { inquiryResource, isCompleteInquiry, type CompleteInquiry, type Inquiry } from './inquiry.js';
-import { inquiryWithVerifications, verifiedDocumentOf, type VerifiedDocument } from './verifiedDocument.js';
+import { inquiryWithVerifications, verifiedDocumentsOf, type VerifiedDocument } from './verifiedDocument.js';
 
 export type PrefillValues = Record<string, string | number | boolean>;
 
@@ -26,8 +26,8 @@ export interface CreateInquiryInput {
 export interface PersonaApi {
   createInquiry(input: CreateInquiryInput, options?: CallOptions): Promise<CompleteInquiry>;
   getInquiry(inquiryId: string, options?: CallOptions): Promise<Inquiry>;
-  /** The name and birthdate of the inquiry's passed government-id verification; null when it has none. */
-  getVerifiedDocument(inquiryId: string, options?: CallOptions): Promise<VerifiedDocument | null>;
+  /** The name and birthdate of each of the inquiry's passed government-id verifications. */
+  getVerifiedDocuments(inquiryId: string, options?: CallOptions): Promise<VerifiedDocument[]>;
   /** A session token for a pending inquiry; an expired one is set back to pending. */
   resumeInquiry(inquiryId: string, options?: CallOptions): Promise<{ sessionToken: string }>;
   /** A single-use link into the hosted flow, valid for `expiresInSeconds`. */
@@ -243,17 +243,17 @@ export function createPersonaClient(options: PersonaClientOptions): PersonaApi {
       return parse(singleInquiry, 'getInquiry', body).data;
     },
 
-    async getVerifiedDocument(inquiryId, callOptions) {
+    async getVerifiedDocuments(inquiryId, callOptions) {
       // Verifications come only in `included`, and only when asked for (reference/persona-api.md).
       const path = `${inquiryPath(inquiryId)}?include=verifications`;
       const body = parse(
         inquiryWithVerifications,
-        'getVerifiedDocument',
-        await call('getVerifiedDocument', 'GET', path, {}, callOptions),
+        'getVerifiedDocuments',
+        await call('getVerifiedDocuments', 'GET', path, {}, callOptions),
       );
       if (body.data.id !== inquiryId)
-        throw new OutboundError('persona', 'getVerifiedDocument', { kind: 'invalid_response' });
-      return verifiedDocumentOf(inquiryId, body);
+        throw new OutboundError('persona', 'getVerifiedDocuments', { kind: 'invalid_response' });
+      return verifiedDocumentsOf(inquiryId, body);
     },
 
     async resumeInquiry(inquiryId, callOptions) {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { inquiryResource, personaTime } from './inquiry.js';
+import { inquiryResource } from './inquiry.js';
 
 /**
  * The attributes of a government-id verification this service can compare with traits
@@ -24,8 +24,6 @@ const passedGovernmentId = z.object({
   id: z.string(),
   attributes: z.object({
     status: z.literal('passed'),
-    'created-at': personaTime.nullable().optional(),
-    'completed-at': personaTime.nullable().optional(),
     'name-first': documentText,
     'name-middle': documentText,
     'name-last': documentText,
@@ -41,7 +39,6 @@ const passedGovernmentId = z.object({
     .nullable()
     .optional(),
 });
-type PassedGovernmentId = z.output<typeof passedGovernmentId>;
 
 /** `GET /inquiries/{id}?include=verifications`: the inquiry and, in `included`, its verifications. */
 export const inquiryWithVerifications = z.object({
@@ -49,29 +46,26 @@ export const inquiryWithVerifications = z.object({
   included: z.array(z.unknown()).nullable().optional(),
 });
 
-const completedAt = (verification: PassedGovernmentId) =>
-  verification.attributes['completed-at'] ?? verification.attributes['created-at'] ?? '';
-
 /**
- * The document of the inquiry's passed government-id verification, or null when it has none. An
- * inquiry may hold several (a retried capture): the one completed last counts. Items of other
- * types, other statuses or another inquiry, and items that do not read as one, are passed over.
+ * The documents of the inquiry's passed government-id verifications, none when it has none. An
+ * inquiry may hold several (a capture retried, a second document): all of them are returned, for
+ * each must match the traits. Items of other types, other statuses or another inquiry, and items
+ * that do not read as one, are passed over.
  */
-export function verifiedDocumentOf(
+export function verifiedDocumentsOf(
   inquiryId: string,
   body: z.output<typeof inquiryWithVerifications>,
-): VerifiedDocument | null {
-  const passed = (body.included ?? [])
+): VerifiedDocument[] {
+  return (body.included ?? [])
     .map((item) => passedGovernmentId.safeParse(item))
     .flatMap((parsed) => (parsed.success ? [parsed.data] : []))
     .filter((verification) => (verification.relationships?.inquiry?.data?.id ?? inquiryId) === inquiryId)
-    .sort((a, b) => completedAt(a).localeCompare(completedAt(b)) || a.id.localeCompare(b.id));
-  const latest = passed.at(-1);
-  if (latest === undefined) return null;
-  const document: VerifiedDocument = {};
-  for (const attribute of VERIFIED_ATTRIBUTES) {
-    const value = latest.attributes[attribute];
-    if (value !== undefined) document[attribute] = value;
-  }
-  return document;
+    .map(({ attributes }) => {
+      const document: VerifiedDocument = {};
+      for (const attribute of VERIFIED_ATTRIBUTES) {
+        const value = attributes[attribute];
+        if (value !== undefined) document[attribute] = value;
+      }
+      return document;
+    });
 }

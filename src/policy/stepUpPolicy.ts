@@ -53,6 +53,12 @@ export interface StepUpPolicy {
   declinedStatuses: ReadonlySet<string>;
   /** Whether a step-up can be offered (PERSONA_STEP_UP_TEMPLATE_ID is set). */
   stepUpOffered: boolean;
+  /**
+   * ATTRIBUTE_MATCH's trait paths: what an approval was compared with. The person never changes
+   * them through the profile method, however fresh their verification: whoever could would make
+   * any document match, before verifying or after.
+   */
+  comparedTraits: readonly string[];
 }
 
 export interface SettingsFacts extends Freshness {
@@ -65,7 +71,8 @@ export interface SettingsFacts extends Freshness {
   changedAddresses: boolean | null;
 }
 
-export type SettingsBlockReason = 'declined' | 'verification_required' | 'step_up_required' | 'step_up_unavailable';
+export type SettingsBlockReason =
+  'declined' | 'verified_trait_locked' | 'verification_required' | 'step_up_required' | 'step_up_unavailable';
 export type SettingsDecision =
   | { allow: true; reason: 'fresh_verification' | 'no_verified_trait_changed' }
   | { allow: false; reason: SettingsBlockReason };
@@ -74,11 +81,14 @@ export type SettingsDecision =
 const covers = (gated: string, changed: string) =>
   changed === '' || changed === gated || changed.startsWith(`${gated}.`) || gated.startsWith(`${changed}.`);
 
+/** Whether a change touches one of `traits`; one whose paths are unknown touches them all. */
+const touches = (changed: readonly string[] | null, traits: readonly string[]) =>
+  changed === null || changed.some((path) => traits.some((trait) => covers(trait, path)));
+
 /** Whether a profile change touches a trait that needs a fresh verification. */
 function touchesGatedTraits(changed: readonly string[] | null, gated: readonly string[]): boolean {
-  if (changed === null) return true;
-  if (gated.length === 0) return changed.length > 0;
-  return changed.some((path) => gated.some((trait) => covers(trait, path)));
+  if (gated.length === 0) return changed === null || changed.length > 0;
+  return touches(changed, gated);
 }
 
 /**
@@ -91,14 +101,20 @@ const profileNeedsProof = (facts: SettingsFacts, gated: readonly string[]) =>
   facts.changedAddresses !== false || touchesGatedTraits(facts.changedTraits, gated);
 
 /**
- * A declined identity changes nothing. A profile change that touches no gated trait and no address
- * goes ahead. Everything else needs an approval no older than STEP_UP_MAX_AGE: an identity never
- * approved is asked to verify (4100002), one approved too long ago to verify again (4100006),
- * which without a step-up template it cannot (planStepUp.ts says why its own template does not
- * stand in).
+ * A declined identity changes nothing, and nobody changes a trait ATTRIBUTE_MATCH compares
+ * (4100007). A profile change that touches no gated trait and no address goes ahead. Everything
+ * else needs an approval no older than STEP_UP_MAX_AGE: an identity never approved is asked to
+ * verify (4100002), one approved too long ago to verify again (4100006), which without a step-up
+ * template it cannot (planStepUp.ts says why its own template does not stand in).
  */
 export function decideSettings(facts: SettingsFacts, policy: StepUpPolicy, nowMs: number): SettingsDecision {
   if (facts.status !== null && policy.declinedStatuses.has(facts.status)) return { allow: false, reason: 'declined' };
+  if (
+    facts.method === 'profile' &&
+    policy.comparedTraits.length > 0 &&
+    touches(facts.changedTraits, policy.comparedTraits)
+  )
+    return { allow: false, reason: 'verified_trait_locked' };
   if (facts.method === 'profile' && !profileNeedsProof(facts, policy.traits)) {
     return { allow: true, reason: 'no_verified_trait_changed' };
   }

@@ -6,7 +6,7 @@ import type { AccountReferences } from '../persona/accountReferences.js';
 import { isCompleteInquiry, type Inquiry } from '../persona/inquiry.js';
 import type { PersonaApi } from '../persona/personaClient.js';
 import type { RecordStore } from '../verification/recordStore.js';
-import { applyObserved, fetchDocumentAhead } from '../verification/applyObserved.js';
+import { applyObserved, fetchDocumentsAhead } from '../verification/applyObserved.js';
 import type { TransitionRules } from '../verification/transition.js';
 
 /**
@@ -130,7 +130,7 @@ async function applyCurrentState(deps: ReconcileDeps, listed: Inquiry): Promise<
   // The inquiry's last change is its `updated-at`: a webhook for that change, if one was applied,
   // is at least as recent, so a healthy record is left alone.
   const observation = { inquiry, observedAt: inquiry.updatedAt ?? inquiry.createdAt, eventId: null };
-  const fetched = await fetchDocumentAhead(applying, inquiry.referenceId, observation, { deadline });
+  const fetched = await fetchDocumentsAhead(applying, inquiry.referenceId, observation, { deadline });
   const result = await deps.store.update(
     inquiry.referenceId,
     (current) => applyObserved(applying, current, observation, { deadline }, fetched),

@@ -3,26 +3,23 @@ import { eventNotice } from '../notifications/notice.js';
 import type { CallOptions } from '../outbound/retry.js';
 import type { AccountReferences } from '../persona/accountReferences.js';
 import { isCompleteInquiry, type CompleteInquiry, type Inquiry } from '../persona/inquiry.js';
-import type { PersonaApi } from '../persona/personaClient.js';
+import { applyObserved, type ApplyObservedDeps } from '../verification/applyObserved.js';
 import { outcomeOf, type RecoveryCodeIssued } from '../verification/record.js';
 import type { RecordStore } from '../verification/recordStore.js';
 import { instantOf } from '../verification/standingDecision.js';
-import { applyObservation, type TransitionResult, type TransitionRules } from '../verification/transition.js';
+import type { TransitionResult } from '../verification/transition.js';
 import { holdsForeignVerification, readAccountInquiries } from './foreignVerification.js';
 import { isRecoverable } from './recoverable.js';
 import { RECOVERY_CODE_EXPIRES_IN } from './recoveryPages.js';
 
-export interface IssueRecoveryCodeDeps {
+export interface IssueRecoveryCodeDeps extends ApplyObservedDeps {
   store: RecordStore;
   kratos: KratosApi;
-  persona: PersonaApi;
   accountReferences: AccountReferences;
-  rules: TransitionRules;
   recoveryTemplateId: string;
   /** The templates whose inquiries the identity's Persona account may hold (acceptedTemplateIds). */
   templateIds: readonly string[];
   removeSecondFactors: boolean;
-  now: () => number;
 }
 
 export type RecoveryRefusal =
@@ -84,11 +81,12 @@ export async function issueRecoveryCode(
   let outcome = refused('not_recoverable');
   await deps.store.update(
     identityId,
-    async ({ identity, record }): Promise<TransitionResult> => {
-      const observed = applyObservation(
-        record,
+    async (stored): Promise<TransitionResult> => {
+      const observed = await applyObserved(
+        deps,
+        stored,
         { inquiry, observedAt: inquiry.updatedAt ?? inquiry.createdAt, eventId: null, purpose: 'recovery' },
-        deps.rules,
+        options,
       );
       const current = observed.record;
       const refuse = (reason: RecoveryRefusal) => {
@@ -98,7 +96,7 @@ export async function issueRecoveryCode(
       if (current === null) return refuse('not_recoverable');
       const before = issuedBefore(current.recovery_code, inquiry);
       if (before !== undefined) return refuse(before);
-      if (!isRecoverable(identity.state, current)) return refuse('not_recoverable');
+      if (!isRecoverable(stored.identity.state, current)) return refuse('not_recoverable');
       if (holdsForeignVerification(account, current)) return refuse('foreign_verification');
 
       if (deps.removeSecondFactors) {

@@ -67,6 +67,7 @@ function methodOf(req: IncomingMessage): SettingsMethod {
 /** What the user can do about a block: verify (with the link), or nothing. */
 const TARGETS: Record<SettingsBlockReason, StartTarget | undefined> = {
   declined: undefined,
+  verified_trait_locked: undefined,
   verification_required: { purpose: 'verification' },
   step_up_required: { purpose: 'step_up' },
   step_up_unavailable: undefined,
@@ -88,10 +89,16 @@ export function settingsGate(
     approvedStatuses: config.record.approvedStatuses,
     declinedStatuses: config.record.declinedStatuses,
     stepUpOffered: config.stepUp.templateId !== undefined,
+    comparedTraits: config.record.attributeMatch?.attributes.map(({ traitPath }) => traitPath.join('.')) ?? [],
   };
   /** Each block's message id, its text in the catalogue, and the operator's text that overrides it. */
   const blocks: Record<SettingsBlockReason, { id: number; text: MessageKey; override: string | undefined }> = {
     declined: { id: MESSAGE_IDS.declined, text: 'login.declined', override: config.login.messages.declined },
+    verified_trait_locked: {
+      id: MESSAGE_IDS.verifiedTraitLocked,
+      text: 'settings.verified_trait_locked',
+      override: undefined,
+    },
     verification_required: {
       id: MESSAGE_IDS.verificationRequired,
       text: 'login.verification_required',

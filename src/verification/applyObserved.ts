@@ -20,10 +20,10 @@ export interface ApplyObservedDeps {
   now: () => number;
 }
 
-/** An inquiry's verified document as read from Persona before the identity's section. */
-export interface FetchedDocument {
+/** An inquiry's passed verified documents as read from Persona before the identity's section. */
+export interface FetchedDocuments {
   inquiryId: string;
-  document: VerifiedDocument | null;
+  documents: VerifiedDocument[];
 }
 
 /**
@@ -44,17 +44,17 @@ function approvalToCompare(deps: ApplyObservedDeps, record: PersonaRecord | null
 }
 
 /**
- * Reads from Persona, before the identity's section, the document applying `observation` will
+ * Reads from Persona, before the identity's section, the documents applying `observation` will
  * need (judged on the record as read without the lock), so the section holding the lock calls
  * nobody but Kratos: in Postgres mode no pool connection waits on Persona. Only approvals under
  * ATTRIBUTE_MATCH need one; every other observation costs nothing here.
  */
-export async function fetchDocumentAhead(
+export async function fetchDocumentsAhead(
   deps: ApplyObservedDeps & { store: RecordStore },
   identityId: string,
   observation: Observation,
   options: CallOptions,
-): Promise<FetchedDocument | undefined> {
+): Promise<FetchedDocuments | undefined> {
   const { attributeMatch, statuses } = deps.rules;
   if (attributeMatch === undefined || !statuses.approved.has(observation.inquiry.status)) return undefined;
   const stored = await deps.store.read(identityId, options);
@@ -67,15 +67,15 @@ export async function fetchDocumentAhead(
   if (approval === undefined) return undefined;
   return {
     inquiryId: approval.inquiryId,
-    document: await deps.persona.getVerifiedDocument(approval.inquiryId, options),
+    documents: await deps.persona.getVerifiedDocuments(approval.inquiryId, options),
   };
 }
 
 /**
  * Applies an observation to the identity's record, inside the record store's update: an approval
- * is applied only once its verified document was compared with the traits the section has just
- * read. The document comes from `fetched`; it is read here, under the lock, only when the record
- * changed since then so that another one is due. A Persona failure while reading the document
+ * is applied only once its verified documents were compared with the traits the section has just
+ * read. The documents come from `fetched`; they are read here, under the lock, only when the record
+ * changed since then so that another inquiry's are due. A Persona failure while reading them
  * propagates, so the caller answers with a status that makes Persona deliver again (or
  * reconciliation tries again) and nothing is applied meanwhile.
  */
@@ -84,17 +84,18 @@ export async function applyObserved(
   { identity, record }: CurrentRecord,
   observation: Observation,
   options: CallOptions,
-  fetched?: FetchedDocument,
+  fetched?: FetchedDocuments,
 ): Promise<TransitionResult> {
   const approval = approvalToCompare(deps, record, observation);
   const matching = deps.rules.attributeMatch;
   if (approval === undefined || matching === undefined) return applyObservation(record, observation, deps.rules);
-  const document =
+  const documents =
     fetched?.inquiryId === approval.inquiryId
-      ? fetched.document
-      : await deps.persona.getVerifiedDocument(approval.inquiryId, options);
+      ? fetched.documents
+      : await deps.persona.getVerifiedDocuments(approval.inquiryId, options);
+  // Traits come from the identity the store has just read: no second Kratos call, no older copy.
   const attributeMatch: AttributeMatch = {
-    ...compareAttributes(document, identity.traits, matching.attributes, matching.rules),
+    ...compareAttributes(documents, identity.traits, matching.attributes, matching.rules),
     rules: matching.rules,
     on_mismatch: matching.onMismatch,
     checked_at: new Date(deps.now()).toISOString(),

@@ -3,19 +3,16 @@ import type { TraitMapping } from '../config.js';
 import { OutboundError } from '../outbound/outboundError.js';
 import type { CallOptions } from '../outbound/retry.js';
 import { isCompleteInquiry, serviceNote, type CompleteInquiry } from '../persona/inquiry.js';
-import type { PersonaApi } from '../persona/personaClient.js';
+import { applyObserved, type ApplyObservedDeps } from './applyObserved.js';
 import { prefillFromTraits } from './prefill.js';
 import type { Notice } from '../notifications/notice.js';
 import { DECIDING_PURPOSES, NOT_STARTED, type PersonaRecord, type Purpose } from './record.js';
 import type { RecordStore, UpdateResult } from './recordStore.js';
-import { applyObservation, type TransitionRules } from './transition.js';
 
-export interface OpenInquiryDeps {
-  persona: PersonaApi;
+export interface OpenInquiryDeps extends ApplyObservedDeps {
   store: RecordStore;
   templateId: string;
   prefillFields: readonly TraitMapping[];
-  rules: TransitionRules;
 }
 
 export interface OpenInquiryRequest {
@@ -144,7 +141,8 @@ export async function openInquiry(
   let opened: { id: string; status: string } | undefined;
   const update = await deps.store.update(
     request.identityId,
-    async ({ record }) => {
+    async (current) => {
+      const { record } = current;
       const held = heldInquiry(record, request.purpose);
       if (held !== undefined && held.id !== request.previousInquiryId) {
         opened = held;
@@ -155,10 +153,12 @@ export async function openInquiry(
         (await existingInquiry(deps, request, held, budget.persona)) ??
         (await create(`ory-persona-idv-${randomUUID()}`));
       opened = inquiry;
-      const result = applyObservation(
-        record,
+      // An inquiry found by the lookup may be approved already: its document is compared like any.
+      const result = await applyObserved(
+        deps,
+        current,
         { inquiry, observedAt: inquiry.updatedAt ?? inquiry.createdAt, eventId: null, purpose: request.purpose },
-        deps.rules,
+        budget.persona,
       );
       return record === null && request.welcome !== undefined ? { ...result, notices: request.welcome } : result;
     },

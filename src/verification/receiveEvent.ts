@@ -3,10 +3,10 @@ import type { PersonaEvent } from '../persona/event.js';
 import { OutboundError } from '../outbound/outboundError.js';
 import type { CallOptions } from '../outbound/retry.js';
 import type { AccountReferences } from '../persona/accountReferences.js';
-import { isCompleteInquiry, type Inquiry } from '../persona/inquiry.js';
+import { PERSONA_DECISIONS, isCompleteInquiry, type Inquiry } from '../persona/inquiry.js';
 import type { PersonaApi } from '../persona/personaClient.js';
-import { applyObserved, fetchDocumentAhead } from './applyObserved.js';
-import { DECIDING_PURPOSES, type Purpose, type PurposeResult } from './record.js';
+import { applyObserved, fetchDocumentsAhead } from './applyObserved.js';
+import { DECIDING_PURPOSES, type DecisionStatuses, type Purpose, type PurposeResult } from './record.js';
 import type { RecordStore } from './recordStore.js';
 import type { TransitionOutcome, TransitionRules } from './transition.js';
 
@@ -33,13 +33,33 @@ export interface ReceiveEventDeps {
 }
 
 /**
+ * An approval that may be held for review (ATTRIBUTE_MISMATCH_ACTION=review) whose payload lost its
+ * `decisioned-at` (an attribute blocklist). There, and only there, an approval's own time decides
+ * more than an order: dated by its `updated-at` now and by its own time later (a reconciliation),
+ * one approval would count as two, and the second would lift a review nobody made.
+ */
+const undatedApproval = (inquiry: Inquiry, statuses: DecisionStatuses) =>
+  statuses.heldForReview === true &&
+  inquiry.status !== undefined &&
+  statuses.approved.has(inquiry.status) &&
+  PERSONA_DECISIONS.has(inquiry.status) &&
+  inquiry.decisionedAt === undefined;
+
+/**
  * Attribute blocklists can strip what a decision needs from a payload; only then is the inquiry
  * read from the API. The payload's own state wins (it describes the event's moment): its status is
  * kept with its own times, and the API's status and times are taken together only when the
- * payload has no status, so a state is never dated by a later one.
+ * payload has no status, so a state is never dated by a later one. An undated approval takes the
+ * API's `decisioned-at` while the API still shows it approved (`decisioned-at` is the time of the
+ * inquiry's last decision).
  */
-async function completeInquiry(persona: PersonaApi, inquiry: Inquiry, options: CallOptions): Promise<Inquiry> {
-  if (isCompleteInquiry(inquiry)) return inquiry;
+async function completeInquiry(
+  persona: PersonaApi,
+  inquiry: Inquiry,
+  statuses: DecisionStatuses,
+  options: CallOptions,
+): Promise<Inquiry> {
+  if (isCompleteInquiry(inquiry) && !undatedApproval(inquiry, statuses)) return inquiry;
   const current = await persona.getInquiry(inquiry.id, options);
   const stable = {
     referenceId: current.referenceId,
@@ -50,7 +70,11 @@ async function completeInquiry(persona: PersonaApi, inquiry: Inquiry, options: C
   const state =
     inquiry.status === undefined
       ? { status: current.status, updatedAt: current.updatedAt, decisionedAt: current.decisionedAt }
-      : { status: inquiry.status, updatedAt: inquiry.updatedAt, decisionedAt: inquiry.decisionedAt };
+      : {
+          status: inquiry.status,
+          updatedAt: inquiry.updatedAt,
+          decisionedAt: inquiry.decisionedAt ?? (current.status === inquiry.status ? current.decisionedAt : undefined),
+        };
   const merged: Inquiry = { ...inquiry, ...stable, ...state };
   for (const [key, value] of Object.entries(inquiry)) {
     if (value !== undefined) Object.assign(merged, { [key]: value });
@@ -79,7 +103,7 @@ export async function receiveEvent(
     return { outcome: 'ignored', reason: 'foreign_reference' };
   }
 
-  const completed = await completeInquiry(deps.persona, event.inquiry, options);
+  const completed = await completeInquiry(deps.persona, event.inquiry, deps.rules.statuses, options);
   if (!ours(completed)) return { outcome: 'ignored', reason: 'foreign_template' };
   const inquiry = { ...completed, referenceId: await deps.accountReferences.referenceIdOf(completed, options) };
   if (!isIdentityId(inquiry.referenceId)) return { outcome: 'ignored', reason: 'foreign_reference' };
@@ -87,7 +111,7 @@ export async function receiveEvent(
 
   const identityId = inquiry.referenceId;
   const observation = { inquiry, observedAt: inquiry.updatedAt ?? event.createdAt, eventId: event.id };
-  const fetched = await fetchDocumentAhead(deps, identityId, observation, options);
+  const fetched = await fetchDocumentsAhead(deps, identityId, observation, options);
   const result = await deps.store.update(
     identityId,
     async (current, unit) => {

@@ -5,6 +5,7 @@ import type { SimulateAction } from '../../sandbox/personaSimulation.js';
 import type { RedeliveryOptions } from '../../sandbox/personaWebhooks.js';
 import { createLogger } from '../../src/logger.js';
 import { serviceNote } from '../../src/persona/inquiry.js';
+import { startHarness, type Harness } from '../support/harness.js';
 
 /**
  * Attribute comparison end to end: Kratos registers the person, Persona's stand-in approves an
@@ -20,7 +21,6 @@ const SOMEONE_ELSE = { 'name-first': 'MARGUERITE', 'name-last': 'OKONKWO HALE', 
 
 let sandbox: SandboxEnvironment;
 let lines: string[];
-afterEach(() => sandbox.close());
 
 async function start(env: Record<string, string>, options: { redelivery?: RedeliveryOptions } = {}) {
   lines = [];
@@ -65,6 +65,8 @@ function expectNothingPersonal(identityId: string) {
 }
 
 describe('attribute comparison', () => {
+  afterEach(() => sandbox.close());
+
   it('lets in a person whose verified document matches the traits, and stores only outcomes', async () => {
     await start({ LOGIN_POLICY: 'require-approved' });
     const jane = await registered();
@@ -186,6 +188,42 @@ describe('attribute comparison', () => {
     expectNothingPersonal(jane.identityId);
   });
 
+  it("keeps the compared traits out of the person's reach, before and after the approval", async () => {
+    await start({ LOGIN_POLICY: 'require-approved', LOGIN_GRACE_PERIOD: '24h', STEP_UP_TRAITS: 'email' });
+    const jane = await registered();
+    const changeTo = async (token: string, person: typeof PERSON) =>
+      kratosOf(sandbox).changeSettings(token, {
+        method: 'profile',
+        traits: {
+          ...kratosOf(sandbox).identity(jane.identityId)?.traits,
+          name: { first: person.first, last: person.last },
+          birthdate: person.birthdate,
+        },
+      });
+    const holder = { first: 'Marguerite', last: 'Dupont', birthdate: '1990-11-02' };
+
+    // Before verifying, within the grace period: the traits cannot be made to match someone else's document.
+    expect(await login(jane.identityId)).toEqual({ kind: 'continue' });
+    const before = await changeTo(kratosOf(sandbox).createSession(jane.identityId).token, holder);
+    expect(before).toMatchObject({ saved: false, hook: { status: 403, reading: { id: 4100007 } } });
+
+    // After a matching approval, with a fresh verification: still not.
+    sandbox.persona.setDocument(jane.inquiryId, {
+      'name-first': 'ZEPHYRINE',
+      'name-last': 'OKONKWO-HALE',
+      birthdate: '1987-03-14',
+    });
+    await decide(jane.inquiryId, ['start_inquiry', 'complete_inquiry', 'approve_inquiry']);
+    expect(metadataOf(jane.identityId).admin['decision']).toMatchObject({ attribute_match: { outcome: 'match' } });
+    const after = await changeTo(kratosOf(sandbox).createSession(jane.identityId).token, holder);
+    expect(after).toMatchObject({ saved: false, hook: { status: 403, reading: { id: 4100007 } } });
+    expect(kratosOf(sandbox).identity(jane.identityId)?.traits).toMatchObject({
+      name: { first: PERSON.first, last: PERSON.last },
+      birthdate: PERSON.birthdate,
+    });
+    expectNothingPersonal(jane.identityId);
+  });
+
   it('applies nothing while the document cannot be read, answers 503, and applies the approval on redelivery', async () => {
     await start({ LOGIN_POLICY: 'require-approved' }, { redelivery: { scale: 1 / 30 } });
     const jane = await registered();
@@ -208,5 +246,86 @@ describe('attribute comparison', () => {
     expect(await login(jane.identityId)).toEqual({ kind: 'continue' });
     expect(lines.join('')).toContain('event not applied; Persona will deliver it again');
     expectNothingPersonal(jane.identityId);
+  });
+});
+
+describe('attribute comparison: inquiries read from the API', () => {
+  let harness: Harness;
+  afterEach(() => harness.close());
+  const lastTwoDays = () => new Date(harness.clock.now - 48 * 3_600_000);
+  const decisionOf = (identityId: string) =>
+    (harness.kratos.identity(identityId)?.metadata_admin?.['persona'] as Record<string, any> | undefined)?.['decision'];
+
+  /** An identity of PERSON whose onboarding inquiry (opened by the initiate hook) reads `document`. */
+  async function registeredWith(document: object) {
+    const identity = harness.kratos.createIdentity({
+      traits: { email: 'z@example.com', name: { first: PERSON.first, last: PERSON.last }, birthdate: PERSON.birthdate },
+    });
+    const inquiryId = (await harness.postHook('/persona/initiate', { identity_id: identity.id }).expect(200)).body
+      .inquiry_id as string;
+    harness.persona.setDocument(inquiryId, document);
+    return { identityId: identity.id, inquiryId };
+  }
+
+  it('compares an approved inquiry that a lookup after a failed create finds', async () => {
+    harness = await startHarness({ ATTRIBUTE_MATCH, LOGIN_POLICY: 'require-approved' });
+    const identity = harness.kratos.createIdentity({
+      traits: { email: 'z@example.com', name: { first: PERSON.first, last: PERSON.last }, birthdate: PERSON.birthdate },
+    });
+    // Persona made the inquiry but failed the answer; by the time the service looks, it is approved.
+    const made = harness.persona.addInquiry({
+      referenceId: identity.id,
+      status: 'approved',
+      note: serviceNote('onboarding'),
+      document: SOMEONE_ELSE,
+    });
+    harness.persona.inject({ method: 'POST', path: '/api/v1/inquiries', status: 500 });
+
+    await harness.postHook('/persona/initiate', { identity_id: identity.id }).expect(200, {
+      status: 'approved',
+      inquiry_id: made.id,
+    });
+    expect(decisionOf(identity.id)).toMatchObject({
+      outcome: 'needs_review',
+      attribute_match: { outcome: 'mismatch' },
+    });
+  });
+
+  it('compares a lost approval too, retrying a Persona failure before anything is applied', async () => {
+    harness = await startHarness({ ATTRIBUTE_MATCH, LOGIN_POLICY: 'require-approved' });
+    const { identityId, inquiryId } = await registeredWith(SOMEONE_ELSE);
+    harness.clock.now += 1_000;
+    harness.persona.setStatus(inquiryId, 'approved');
+    harness.persona.inject({ method: 'GET', path: `/api/v1/inquiries/${inquiryId}`, status: 503, times: 3 });
+
+    expect(await harness.reconcile(lastTwoDays())).toMatchObject({ checked: 1, changed: 0, failed: 1 });
+    expect(decisionOf(identityId)).toBeNull();
+
+    expect(await harness.reconcile(lastTwoDays())).toMatchObject({ checked: 1, changed: 1, failed: 0 });
+    expect(decisionOf(identityId)).toMatchObject({ outcome: 'needs_review', attribute_match: { outcome: 'mismatch' } });
+    expect(harness.kratos.identity(identityId)?.metadata_public?.['persona']).toMatchObject({ status: 'needs_review' });
+    expect(harness.logText()).not.toMatch(PERSON_PATTERN);
+  });
+
+  it('keeps an approval held for review when its webhook lost decisioned-at and reconciliation reads it later', async () => {
+    harness = await startHarness({ ATTRIBUTE_MATCH, LOGIN_POLICY: 'require-approved' });
+    const { identityId, inquiryId } = await registeredWith(SOMEONE_ELSE);
+    harness.clock.now += 1_000;
+    harness.persona.setStatus(inquiryId, 'approved');
+    // An attribute blocklist took decisioned-at out of the payload, whose updated-at is a second later.
+    const event = harness.persona.eventFor(inquiryId, 'inquiry.approved') as {
+      data: { attributes: { payload: { data: { attributes: Record<string, unknown> } } } };
+    };
+    const attributes = event.data.attributes.payload.data.attributes;
+    delete attributes['decisioned-at'];
+    attributes['updated-at'] = new Date(harness.clock.now + 1_000).toISOString();
+    await harness.postEvent(event).expect(200, { outcome: 'applied' });
+    expect(decisionOf(identityId)).toMatchObject({ outcome: 'needs_review' });
+
+    // The same single approval, read from the API with its decisioned-at: nobody approved again.
+    harness.clock.now += 60_000;
+    await harness.reconcile(lastTwoDays());
+    expect(decisionOf(identityId)).toMatchObject({ outcome: 'needs_review' });
+    expect(harness.kratos.identity(identityId)?.metadata_public?.['persona']).toMatchObject({ status: 'needs_review' });
   });
 });

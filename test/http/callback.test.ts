@@ -379,6 +379,62 @@ describe('POST /persona/callback: ordering, duplicates and supersession', () => 
   });
 });
 
+describe("POST /persona/callback: an approval's time under review", () => {
+  const REVIEW = { ATTRIBUTE_MATCH: 'name-first=name.first', ATTRIBUTE_MISMATCH_ACTION: 'review' };
+  /** Inquiry reads other than the verified document's. */
+  const inquiryReads = (h: Harness) =>
+    h.persona.requests.filter((r) => r.method === 'GET' && r.query.get('include') !== 'verifications');
+
+  /** Persona's event about `status`, its payload stripped of `decisioned-at` and sent a second later. */
+  function withoutDecisionTime(h: Harness, inquiryId: string, status: string) {
+    const event = personaMoves(h, inquiryId, status) as {
+      data: { attributes: { payload: { data: { attributes: Record<string, unknown> } } } };
+    };
+    const attributes = event.data.attributes.payload.data.attributes;
+    const decidedAt = attributes['decisioned-at'];
+    delete attributes['decisioned-at'];
+    attributes['updated-at'] = new Date(Date.parse(attributes['updated-at'] as string) + 1_000).toISOString();
+    return { event, decidedAt, updatedAt: attributes['updated-at'] };
+  }
+
+  it('dates an approval whose payload lost decisioned-at by the time Persona reads for it', async () => {
+    harness = await startHarness(REVIEW);
+    const { identityId, inquiryId } = await registered(harness);
+    const { event, decidedAt } = withoutDecisionTime(harness, inquiryId, 'approved');
+
+    await harness.postEvent(event).expect(200, { outcome: 'applied' });
+
+    expect(inquiryReads(harness).map((r) => r.path)).toEqual([`/api/v1/inquiries/${inquiryId}`]);
+    expect(record(harness, identityId)).toMatchObject({ decided_at: decidedAt, decision: { decided_at: decidedAt } });
+  });
+
+  it("keeps the payload's own time when Persona has decided otherwise since", async () => {
+    harness = await startHarness(REVIEW);
+    const { identityId, inquiryId } = await registered(harness);
+    const { event, updatedAt } = withoutDecisionTime(harness, inquiryId, 'approved');
+    personaMoves(harness, inquiryId, 'declined');
+
+    await harness.postEvent(event).expect(200, { outcome: 'applied' });
+
+    expect(record(harness, identityId)).toMatchObject({ status: 'approved', decision: { decided_at: updatedAt } });
+  });
+
+  it('reads no time where the payload carries it, or where no review holds approvals', async () => {
+    harness = await startHarness(REVIEW);
+    const { inquiryId } = await registered(harness);
+    await harness.postEvent(personaMoves(harness, inquiryId, 'approved')).expect(200, { outcome: 'applied' });
+    expect(inquiryReads(harness)).toEqual([]);
+    await harness.close();
+
+    harness = await startHarness({ ATTRIBUTE_MATCH: 'name-first=name.first', ATTRIBUTE_MISMATCH_ACTION: 'flag' });
+    const other = await registered(harness);
+    const { event, updatedAt } = withoutDecisionTime(harness, other.inquiryId, 'approved');
+    await harness.postEvent(event).expect(200, { outcome: 'applied' });
+    expect(inquiryReads(harness)).toEqual([]);
+    expect(record(harness, other.identityId)).toMatchObject({ decision: { decided_at: updatedAt } });
+  });
+});
+
 describe('POST /persona/callback: failures', () => {
   it('answers 503 when Kratos fails the write, and applies the redelivery exactly once', async () => {
     harness = await startHarness();

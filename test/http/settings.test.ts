@@ -245,6 +245,45 @@ describe('POST /persona/settings through Kratos’s settings flow and the real j
   });
 });
 
+describe('POST /persona/settings: the traits ATTRIBUTE_MATCH compares', () => {
+  it('refuses their change (4100007) however fresh the approval, and lets other traits go by STEP_UP_TRAITS', async () => {
+    harness = await startHarness({
+      ...ENV,
+      ATTRIBUTE_MATCH: 'name-first=name.first,name-last=name.last,birthdate=birthdate',
+      STEP_UP_TRAITS: 'email',
+    });
+    await harness.serve();
+    const { identityId } = harness.identityInState('approved', { decidedAgoMs: MINUTE });
+    const { token } = harness.kratos.createSession(identityId);
+    const traits = harness.kratos.identity(identityId)?.traits as Record<string, unknown>;
+
+    for (const changed of [{ name: { first: 'Marguerite', last: 'Dupont' } }, { birthdate: '1990-11-02' }]) {
+      const result = await harness.kratos.changeSettings(token, {
+        method: 'profile',
+        traits: { ...traits, ...changed },
+      });
+      expect(result?.saved).toBe(false);
+      expect(result?.hook.reading).toEqual({
+        kind: 'interrupt',
+        id: 4100007,
+        text: 'These details were checked against your identity document, so they cannot be changed here. Please contact support to change them.',
+        type: 'error',
+        // Nothing to verify: only support can change them.
+        context: { reason: 'verified_trait_locked', status: 'approved', support_url: ENV.SUPPORT_URL },
+        formLevel: true,
+      });
+    }
+    expect(harness.kratos.identity(identityId)?.traits).toEqual(traits);
+    expect(harness.logs).toContainEqual(expect.objectContaining({ decision: 'verified_trait_locked' }));
+
+    const nickname = await harness.kratos.changeSettings(token, {
+      method: 'profile',
+      traits: { ...traits, nickname: 'jd' },
+    });
+    expect(nickname).toMatchObject({ saved: true, hook: { status: 204 } });
+  });
+});
+
 describe('POST /persona/settings: the message in the browser’s language', () => {
   const blocked = (h: Harness, identityId: string, acceptLanguage: string) =>
     h.postHook('/persona/settings?method=password', {

@@ -8,6 +8,7 @@ import { applyObserved } from '../../src/verification/applyObserved.js';
 import { mirrorOf, type PersonaRecord } from '../../src/verification/record.js';
 import type { TransitionRules } from '../../src/verification/transition.js';
 import { startPersonaStandIn, type PersonaStandIn } from '../../sandbox/personaStandIn.js';
+import { oracle, random, time, type Check, type HistoryEntry } from '../support/decisionOracle.js';
 import { IDENTITY_ID, at, defaultRules } from '../support/records.js';
 
 const KEY = 'persona_sandbox_applyobserved';
@@ -228,4 +229,74 @@ describe('applyObserved: the verified document and the traits', () => {
     expect(record.decision).not.toHaveProperty('attribute_match');
     expect(run.documentReads()).toBe(0);
   });
+});
+
+describe('applyObserved: the order of delivery', () => {
+  it('ends in the decision the rules give whatever the order, each inquiry compared at the approval seen first (400 random histories)', async () => {
+    const next = random(17_2026);
+    const client = createPersonaClient({
+      apiBase: persona.apiBase,
+      apiKey: KEY,
+      version: '2025-12-08',
+      timeoutMs: 2_000,
+    });
+    for (let trial = 0; trial < 400; trial += 1) {
+      const action = (['review', 'decline', 'flag'] as const)[Math.floor(next() * 3)] as MismatchAction;
+      const rules = defaultRules({
+        statuses: {
+          approved: new Set(['approved']),
+          declined: new Set(['declined']),
+          heldForReview: action === 'review',
+        },
+        attributeMatch: attributeMatch(action),
+      });
+      const inquiries = 2 + Math.floor(next() * 3);
+      const checks = Array.from({ length: inquiries }, (): Check => (next() < 0.5 ? 'match' : action));
+      const ids = checks.map(
+        (check, created) =>
+          persona.addInquiry({
+            referenceId: IDENTITY_ID,
+            status: 'approved',
+            createdAt: time(created),
+            document: check === 'match' ? MATCHING_DOCUMENT : OTHER_PERSON,
+          }).id,
+      );
+      const history = Array.from({ length: 1 + Math.floor(next() * (inquiries + 4)) }, (): HistoryEntry => {
+        const inquiry = Math.floor(next() * inquiries);
+        const outcome = next() < 0.5 ? 'approved' : 'declined';
+        return { inquiry, outcome, second: Math.floor(next() * 12), check: checks[inquiry] as Check };
+      });
+      // Redeliveries, and the same decisions read again by reconciliation (no event id).
+      const order = [...history, ...history.filter(() => next() < 0.3)]
+        .map((entry) => ({ entry, fromApi: next() < 0.2 }))
+        .sort(() => next() - 0.5);
+
+      let record: PersonaRecord | null = null;
+      for (const { entry, fromApi } of order) {
+        const decidedAt = time(10 + entry.second);
+        const inquiry = {
+          id: ids[entry.inquiry] as string,
+          status: entry.outcome,
+          referenceId: IDENTITY_ID,
+          templateId: 'itmpl_A',
+          createdAt: time(entry.inquiry),
+          openedByService: true,
+          decisionedAt: decidedAt,
+        };
+        const eventId = fromApi ? null : `evt_${trial}_${entry.inquiry}_${entry.outcome}_${entry.second}`;
+        const deps = { persona: client, rules, now: () => Date.parse(at(59)) };
+        record = (
+          await applyObserved(deps, { identity: identity(), record }, { inquiry, observedAt: decidedAt, eventId }, {})
+        ).record;
+      }
+      const actual = record?.decision?.outcome ?? null;
+      const expected = oracle(history);
+      if (actual !== expected) {
+        const delivered = order.map(({ entry, fromApi }) => [entry.inquiry, entry.outcome, entry.second, fromApi]);
+        throw new Error(
+          `${action}, checks ${JSON.stringify(checks)}, delivered ${JSON.stringify(delivered)}: ${actual}, expected ${expected}`,
+        );
+      }
+    }
+  }, 60_000);
 });

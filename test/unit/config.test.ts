@@ -370,6 +370,19 @@ describe('loadConfig', () => {
     expect(strict.record.attributeMatch).toMatchObject({ rules: 'duo', onMismatch: 'flag' });
   });
 
+  it('takes completed among the approved statuses with every mismatch action but review', () => {
+    for (const action of ['decline', 'flag']) {
+      const config = loadConfig({
+        ...REQUIRED,
+        ATTRIBUTE_MATCH: 'birthdate=dob',
+        ATTRIBUTE_MISMATCH_ACTION: action,
+        PERSONA_APPROVED_STATUSES: 'completed,approved',
+        PERSONA_COMPLETED_IS_FINAL: 'true',
+      });
+      expect(config.record.attributeMatch?.onMismatch).toBe(action);
+    }
+  });
+
   it.each([
     [{ ATTRIBUTE_MATCH: 'email-address=email' }, 'ATTRIBUTE_MATCH: must map verified attributes'],
     [{ ATTRIBUTE_MATCH: 'name-first' }, 'ATTRIBUTE_MATCH: must be a comma-separated list of persona-field=trait.path'],
@@ -385,6 +398,23 @@ describe('loadConfig', () => {
     [
       { ATTRIBUTE_MATCH: 'birthdate=dob', ATTRIBUTE_MISMATCH_ACTION: 'decline', PERSONA_DECLINED_STATUSES: 'failed' },
       'PERSONA_DECLINED_STATUSES: must include declined while ATTRIBUTE_MISMATCH_ACTION is decline',
+    ],
+    [
+      {
+        ATTRIBUTE_MATCH: 'birthdate=dob',
+        PERSONA_APPROVED_STATUSES: 'completed,approved',
+        PERSONA_COMPLETED_IS_FINAL: 'true',
+      },
+      'ATTRIBUTE_MISMATCH_ACTION: must not be review (the default) while PERSONA_APPROVED_STATUSES lists completed',
+    ],
+    [
+      {
+        ATTRIBUTE_MATCH: 'birthdate=dob',
+        ATTRIBUTE_MISMATCH_ACTION: 'review',
+        PERSONA_APPROVED_STATUSES: 'completed',
+        PERSONA_COMPLETED_IS_FINAL: 'true',
+      },
+      'ATTRIBUTE_MISMATCH_ACTION: must not be review (the default) while PERSONA_APPROVED_STATUSES lists completed',
     ],
   ])('refuses %j', (env, problem) => {
     const found = problems({ ...REQUIRED, ...env });

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { AttributeMatch } from '../../src/matching/attributeMatch.js';
-import type { Decision, DecisionOutcome } from '../../src/verification/record.js';
+import type { Decision } from '../../src/verification/record.js';
 import { standingDecision, withDecision } from '../../src/verification/standingDecision.js';
-
-const time = (second: number) => new Date(Date.UTC(2026, 6, 1, 10, 0, second)).toISOString();
+import { CHECKS, oracle, random, time, type Check } from '../support/decisionOracle.js';
 
 const decision = (inquiry: number, outcome: 'approved' | 'declined', second: number): Decision => ({
   outcome,
@@ -13,13 +12,6 @@ const decision = (inquiry: number, outcome: 'approved' | 'declined', second: num
   decided_at: time(10 + second),
   purpose: 'onboarding',
 });
-
-/**
- * How an inquiry's verified document compared with the traits, fixed per inquiry as its document
- * is: not compared (before ATTRIBUTE_MATCH), a match, or a mismatch under each action.
- */
-const CHECKS = ['none', 'match', 'flag', 'decline', 'review'] as const;
-type Check = (typeof CHECKS)[number];
 
 /** A Persona decision of an inquiry, as the transition hands it over: approvals carry the comparison of their document. */
 function delivered(inquiry: number, outcome: 'approved' | 'declined', second: number, check: Check): Decision {
@@ -36,55 +28,10 @@ function delivered(inquiry: number, outcome: 'approved' | 'declined', second: nu
   return { ...plain, attribute_match: attributeMatch };
 }
 
-/** A small deterministic generator, so a failure can be replayed. */
-function random(seed: number) {
-  let state = seed;
-  return () => {
-    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
-    return state / 2_147_483_648;
-  };
-}
-
 const fold = (decisions: Decision[], heldForReview = false) =>
   standingDecision(
     decisions.reduce<Decision[]>((held, next) => withDecision(held, next, { heldForReview }) ?? held, []),
   );
-
-/**
- * The rules stated directly, as an oracle written apart from the code: each inquiry counts with its
- * latest decision (a Persona decline wins at the same instant). An approval counts as its
- * comparison says: a match or `flag` approves, `decline` declines, `review` holds the inquiry's
- * first approval for review and lets a later one approve. The identity is declined while one of
- * those declines is not lifted by an approval decided later of an inquiry created later; otherwise
- * the latest approval or review stands (a review at the same instant as an approval).
- */
-function oracle(history: { inquiry: number; outcome: 'approved' | 'declined'; second: number; check: Check }[]) {
-  const counted = [...new Set(history.map((entry) => entry.inquiry))].map((inquiry) => {
-    const own = history.filter((entry) => entry.inquiry === inquiry);
-    const latest = own.reduce((found, entry) =>
-      entry.second > found.second || (entry.second === found.second && entry.outcome === 'declined') ? entry : found,
-    );
-    const firstApproval = Math.min(...own.filter((entry) => entry.outcome === 'approved').map((entry) => entry.second));
-    let outcome: DecisionOutcome = latest.outcome;
-    if (latest.outcome === 'approved' && latest.check === 'decline') outcome = 'declined';
-    if (latest.outcome === 'approved' && latest.check === 'review' && latest.second === firstApproval)
-      outcome = 'needs_review';
-    return { inquiry, outcome, second: latest.second };
-  });
-  const blocked = counted.some(
-    (decline) =>
-      decline.outcome === 'declined' &&
-      !counted.some(
-        (approval) =>
-          approval.outcome === 'approved' && approval.inquiry > decline.inquiry && approval.second > decline.second,
-      ),
-  );
-  if (blocked) return 'declined';
-  const standing = counted
-    .filter((entry) => entry.outcome !== 'declined')
-    .sort((a, b) => b.second - a.second || (a.outcome === 'needs_review' ? -1 : 1))[0];
-  return standing?.outcome ?? null;
-}
 
 describe('the standing decision', () => {
   it('follows the rules whatever the order of delivery, with duplicates and comparisons (20,000 random histories)', () => {

@@ -113,6 +113,17 @@ describe('startupSummary', () => {
     });
   });
 
+  it('warns that the compared traits need the profile settings hook, and that review lets mismatches in under block-declined', () => {
+    const compared = { ...COMPLETE, ATTRIBUTE_MATCH: 'name-last=name.last,birthdate=birthdate' };
+    const [hook] = summarize({ ...compared, LOGIN_POLICY: 'require-approved' }).warnings;
+    expect(hook).toEqual({ setting: 'ATTRIBUTE_MATCH', message: expect.stringContaining('(name.last, birthdate)') });
+    expect(hook?.message).toContain('persona-settings-profile');
+    expect(hook?.message).toContain('cannot see whether Kratos calls it');
+    expect(warnedSettings(compared)).toEqual(['ATTRIBUTE_MISMATCH_ACTION', 'ATTRIBUTE_MATCH']);
+    expect(warnedSettings({ ...compared, ATTRIBUTE_MISMATCH_ACTION: 'decline' })).toEqual(['ATTRIBUTE_MATCH']);
+    expect(warnedSettings(COMPLETE)).toEqual([]);
+  });
+
   it('warns when reconciliation windows leave gaps between runs', () => {
     expect(warnedSettings({ ...COMPLETE, RECONCILE_INTERVAL: '24h', RECONCILE_WINDOW: '12h' })).toEqual([
       'RECONCILE_WINDOW',

@@ -17,6 +17,7 @@ const policy = (overrides: Partial<StepUpPolicy> = {}): StepUpPolicy => ({
   approvedStatuses: new Set(['approved']),
   declinedStatuses: new Set(['declined']),
   stepUpOffered: true,
+  comparedTraits: [],
   ...overrides,
 });
 const facts = (overrides: Partial<SettingsFacts> = {}): SettingsFacts => ({
@@ -150,6 +151,28 @@ describe('decideSettings', () => {
     it('counts every trait as changed when the body cannot say which changed', () => {
       expect(profile(null, ['birthdate'])).toEqual({ allow: false, reason: 'step_up_required' });
       expect(profile([''], ['birthdate'])).toEqual({ allow: false, reason: 'step_up_required' });
+    });
+
+    it('never lets a trait ATTRIBUTE_MATCH compares change, however fresh, whatever STEP_UP_TRAITS says', () => {
+      const compared = policy({ traits: ['email'], comparedTraits: ['name.first', 'name.last', 'birthdate'] });
+      const change = (changedTraits: string[] | null, overrides: Partial<SettingsFacts> = {}) =>
+        decideSettings(facts({ method: 'profile', changedTraits, ...overrides }), compared, now);
+      const locked = { allow: false, reason: 'verified_trait_locked' };
+      expect(change(['name.first'], { verifiedAt: ago(MINUTE) })).toEqual(locked);
+      expect(change(['birthdate'], { stepUpVerifiedAt: ago(MINUTE) })).toEqual(locked);
+      // The whole `name` replaced, a change nobody can name, and a person not yet verified.
+      expect(change(['name'])).toEqual(locked);
+      expect(change(null, { verifiedAt: ago(MINUTE) })).toEqual(locked);
+      expect(change(['name.last'], { status: null, verifiedAt: null })).toEqual(locked);
+      // Other traits go by STEP_UP_TRAITS as before; other methods are not about traits.
+      expect(change(['nickname'])).toEqual({ allow: true, reason: 'no_verified_trait_changed' });
+      expect(change(['email'], { verifiedAt: ago(MINUTE) })).toEqual({ allow: true, reason: 'fresh_verification' });
+      expect(decideSettings(facts({ verifiedAt: ago(MINUTE) }), compared, now)).toEqual({
+        allow: true,
+        reason: 'fresh_verification',
+      });
+      // A declined identity is told it is declined.
+      expect(change(['name.first'], { status: 'declined' })).toEqual({ allow: false, reason: 'declined' });
     });
 
     it('lets a gated change through with a fresh approval', () => {

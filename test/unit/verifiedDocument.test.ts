@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { inquiryWithVerifications, verifiedDocumentOf } from '../../src/persona/verifiedDocument.js';
+import { inquiryWithVerifications, verifiedDocumentsOf } from '../../src/persona/verifiedDocument.js';
 
 const INQUIRY = 'inq_Document123';
 
@@ -33,18 +33,19 @@ const response = (included: unknown[]) =>
     included,
   });
 
-describe('verifiedDocumentOf', () => {
+describe('verifiedDocumentsOf', () => {
   it('reads the name and birthdate of the passed government-id verification, and nothing else', () => {
-    const document = verifiedDocumentOf(INQUIRY, response([governmentId('ver_1')]));
-    expect(document).toEqual({ 'name-first': 'ZEPHYRINE', 'name-last': 'OKONKWO', birthdate: '1987-03-14' });
-    expect(JSON.stringify(document)).not.toMatch(/Y1234567|MAIN ST|access_token/);
+    const documents = verifiedDocumentsOf(INQUIRY, response([governmentId('ver_1')]));
+    expect(documents).toEqual([{ 'name-first': 'ZEPHYRINE', 'name-last': 'OKONKWO', birthdate: '1987-03-14' }]);
+    expect(JSON.stringify(documents)).not.toMatch(/Y1234567|MAIN ST|access_token/);
   });
 
-  it('takes the one completed last when the document was captured again', () => {
+  it('reads every passed one: a capture retried, or a second document of someone else', () => {
     const retried = governmentId('ver_2', { 'completed-at': '2026-07-01T10:09:00.000Z', 'name-last': 'OKONKWO-HALE' });
-    expect(verifiedDocumentOf(INQUIRY, response([retried, governmentId('ver_1')]))).toMatchObject({
-      'name-last': 'OKONKWO-HALE',
-    });
+    const other = governmentId('ver_3', { 'name-first': 'MARGUERITE', 'name-last': 'DUPONT', birthdate: '1990-11-02' });
+    const failed = governmentId('ver_4', { status: 'failed', 'name-last': 'FAILED' });
+    const documents = verifiedDocumentsOf(INQUIRY, response([retried, governmentId('ver_1'), other, failed]));
+    expect(documents.map((document) => document['name-last'])).toEqual(['OKONKWO-HALE', 'OKONKWO', 'DUPONT']);
   });
 
   it.each([
@@ -57,16 +58,16 @@ describe('verifiedDocumentOf', () => {
       [{ type: 'verification/government-id', id: 'ver_1', attributes: { status: 'passed', 'name-first': 7 } }],
     ],
   ])('finds no document in %s', (_name, included) => {
-    expect(verifiedDocumentOf(INQUIRY, response(included))).toBeNull();
+    expect(verifiedDocumentsOf(INQUIRY, response(included))).toEqual([]);
   });
 
   it('leaves out fields the document lacks', () => {
     const blank = governmentId('ver_1', { 'name-first': '  ', birthdate: null });
-    expect(verifiedDocumentOf(INQUIRY, response([blank]))).toEqual({ 'name-last': 'OKONKWO' });
+    expect(verifiedDocumentsOf(INQUIRY, response([blank]))).toEqual([{ 'name-last': 'OKONKWO' }]);
   });
 
   it('reads an answer without `included` as one without verifications', () => {
     const body = inquiryWithVerifications.parse({ data: { type: 'inquiry', id: INQUIRY } });
-    expect(verifiedDocumentOf(INQUIRY, body)).toBeNull();
+    expect(verifiedDocumentsOf(INQUIRY, body)).toEqual([]);
   });
 });
