@@ -120,9 +120,12 @@ export function equivalentBody(
     persona: isObject(metadataPublic) ? get(metadataPublic, 'persona', null) : null,
     return_to: isObject(flow) ? get(flow, 'return_to', null) : null,
     accept_language: acceptLanguageOf(ctx),
-    has_email_address:
+    has_verified_email_address:
       Array.isArray(addresses) &&
-      addresses.some((address) => isObject(address) && get(address, 'via', null) === 'email'),
+      addresses.some(
+        (address) =>
+          isObject(address) && get(address, 'via', null) === 'email' && get(address, 'verified', false) === true,
+      ),
   };
 }
 

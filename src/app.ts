@@ -57,12 +57,22 @@ export function createApp(deps: AppDependencies): RequestListener {
   const context: RouteContext = {
     metrics,
     ...(deps.services ??
-      createServices(config, deps.kratos, deps.persona, createInProcessCoordination({ now }), {
-        now,
-        logger: deps.logger,
-        messages,
-        metrics,
-      })),
+      createServices(
+        config,
+        deps.kratos,
+        deps.persona,
+        createInProcessCoordination({
+          now,
+          ...(deps.logger !== undefined && { logger: deps.logger }),
+          countDropped: metrics.countNotificationDropped,
+        }),
+        {
+          now,
+          logger: deps.logger,
+          messages,
+          metrics,
+        },
+      )),
     config,
     persona: deps.persona,
     kratos: deps.kratos,

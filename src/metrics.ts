@@ -77,6 +77,12 @@ export function createMetrics() {
     labelNames: ['channel', 'result'] as const,
     registers: [registry],
   });
+  const notificationsDropped = new Counter({
+    name: 'notifications_dropped_total',
+    help: 'Notifications refused because the in-memory outbox (no DATABASE_URL) held its most for their channel, by channel.',
+    labelNames: ['channel'] as const,
+    registers: [registry],
+  });
 
   // Labelled children, looked up once per label set: prom-client hashes the labels on every call.
   const requestSeries = new Map<string, ReturnType<typeof requestDuration.labels>>();
@@ -97,6 +103,9 @@ export function createMetrics() {
     },
     countNotification(channel: string, result: string) {
       notifications.inc({ channel, result });
+    },
+    countNotificationDropped(channel: string) {
+      notificationsDropped.inc({ channel });
     },
     countLoginDecision(allow: boolean, reason: string) {
       loginDecisions.inc({ decision: allow ? 'allow' : 'block', reason });

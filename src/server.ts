@@ -99,7 +99,9 @@ function start() {
   const metrics = createMetrics();
   const kratos = createKratosClient({ ...config.kratos, observe: metrics.observeOutbound });
   const persona = createPersonaClient({ ...config.persona, observe: metrics.observeOutbound });
-  const { coordination } = startCoordination(config.database, logger);
+  const { coordination } = startCoordination(config.database, logger, {
+    countDropped: metrics.countNotificationDropped,
+  });
   const services = createServices(config, kratos, persona, coordination, { logger, messages, metrics });
   const app = createApp({ config, logger, kratos, persona, services, metrics, messages });
   const metricsServer = metricsExposure(config) === 'metrics_port' ? serveMetrics(metrics, config) : undefined;

@@ -31,6 +31,12 @@ export interface Coordination {
    * (src/notifications/relay.ts): in Postgres a table, in-process memory (lost when it stops).
    */
   readonly outbox: OutboxReader;
+  /**
+   * Whether a section can be expected to commit now, as far as is known without I/O: false in
+   * Postgres mode before the schema is migrated and after a section failed for want of the
+   * database, until one commits. Always true in-process.
+   */
+  readonly writable: boolean;
   /** For /readyz: whether the database answers (always ok in-process). */
   health(): Promise<{ ok: true } | { ok: false; reason: string }>;
   close(): Promise<void>;

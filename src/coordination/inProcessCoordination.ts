@@ -1,8 +1,16 @@
-import type { OutboxMessage } from '../notifications/outbox.js';
+import type { Logger } from '../logger.js';
+import { channelKindOf, type OutboxMessage } from '../notifications/outbox.js';
 import type { Coordination, Leadership, UnitOfWork } from './coordination.js';
 import { IdentityQueue } from './identityQueue.js';
 import { MemoryInbox } from './memoryInbox.js';
-import { MemoryOutbox } from './memoryOutbox.js';
+import { MAX_WAITING_PER_CHANNEL, MemoryOutbox } from './memoryOutbox.js';
+
+export interface InProcessOptions {
+  now?: () => number;
+  /** Told of each notification the full in-memory outbox refused (log and metric), with its channel's kind. */
+  logger?: Logger;
+  countDropped?: (channel: string) => void;
+}
 
 /** The only replica leads everything. */
 const ALWAYS_LEADING: Leadership = { claim: async () => true, release: async () => undefined };
@@ -13,13 +21,21 @@ const NEVER_LOST = new AbortController().signal;
  * Coordination for exactly one replica (no `DATABASE_URL`): the per-identity queue, and an inbox
  * and an outbox in memory. Correct only as long as no other process writes the same records.
  */
-export function createInProcessCoordination(options: { now?: () => number } = {}): Coordination {
+export function createInProcessCoordination(options: InProcessOptions = {}): Coordination {
   const queue = new IdentityQueue();
   const inbox = new MemoryInbox(options.now);
-  const outbox = new MemoryOutbox(options.now);
+  const outbox = new MemoryOutbox(options.now, (message) => {
+    const channel = channelKindOf(message.channel);
+    options.countDropped?.(channel);
+    options.logger?.warn(
+      { channel, notification_id: message.id, waiting_limit: MAX_WAITING_PER_CHANNEL },
+      'notification dropped: the in-memory outbox is full for its channel',
+    );
+  });
 
   return {
     mode: 'single-instance',
+    writable: true,
     withIdentity<T>(identityId: string, _deadline: unknown, work: (unit: UnitOfWork) => Promise<T>) {
       return queue.run(identityId, async (holdAfter) => {
         const claimed: string[] = [];

@@ -11,13 +11,17 @@ export interface StartedCoordination {
 }
 
 /** The one place the implementation is chosen, once at start: Postgres with DATABASE_URL, else in-process. */
-export function startCoordination(database: DatabaseConfig | undefined, logger: Logger): StartedCoordination {
+export function startCoordination(
+  database: DatabaseConfig | undefined,
+  logger: Logger,
+  options: { countDropped?: (channel: string) => void } = {},
+): StartedCoordination {
   if (database === undefined) {
     logger.info(
       { coordination: 'single-instance' },
       'single-instance mode (no DATABASE_URL): run exactly one replica, one process, with Recreate rollouts',
     );
-    return { coordination: createInProcessCoordination(), ready: Promise.resolve() };
+    return { coordination: createInProcessCoordination({ logger, ...options }), ready: Promise.resolve() };
   }
   const coordination = createPostgresCoordination(database, logger);
   logger.info(

@@ -20,6 +20,11 @@ export interface KratosIdentity {
   createdAt: string | null;
   /** `active` or `inactive`; an inactive identity can neither log in nor use its sessions. */
   state: string | null;
+  /**
+   * Its email addresses among `verifiable_addresses`, with whether the person proved they own
+   * each (Kratos's verification flow). For an email sent now; never stored or logged.
+   */
+  emailAddresses: { value: string; verified: boolean }[];
 }
 
 /** What a session check found. A session owing its second factor (toSession's 403) is no session, but is somebody. */
@@ -48,11 +53,6 @@ export type SessionCredentials = { cookie: string } | { sessionToken: string };
 export interface KratosApi {
   /** The identity with its `metadata_admin`, or null when Kratos has no such identity. */
   getIdentity(id: string, options?: CallOptions): Promise<KratosIdentity | null>;
-  /**
-   * Where to email the person: a verified email address of the identity if it has one, else its
-   * first email address; null when it has none or is gone. Read at send time, never kept.
-   */
-  emailAddressOf(id: string, options?: CallOptions): Promise<string | null>;
   patchIdentity(id: string, operations: JsonPatchOperation[], options?: CallOptions): Promise<void>;
   /** Revokes every session of the identity; an identity Kratos no longer has has none to revoke. */
   revokeSessions(id: string, options?: CallOptions): Promise<void>;
@@ -103,6 +103,18 @@ interface AxiosLikeError {
  * What this service reads of Kratos's answers, checked at the edge: an answer of another shape
  * (a proxy's page, `null`) is an `invalid_response` like any other failed call, never a crash.
  */
+/** The identity's email addresses; entries of another shape are passed over, not trusted. */
+const emailAddressesAnswer = z
+  .array(z.unknown())
+  .nullish()
+  .transform((entries) =>
+    (entries ?? []).flatMap((entry) => {
+      const address = z.object({ value: z.string().min(3), verified: z.boolean(), via: z.string() }).safeParse(entry);
+      return address.success && address.data.via === 'email'
+        ? [{ value: address.data.value, verified: address.data.verified }]
+        : [];
+    }),
+  );
 const identityAnswer = z.object({
   id: z.string().min(1),
   traits: z.unknown(),
@@ -110,23 +122,12 @@ const identityAnswer = z.object({
   metadata_public: z.unknown(),
   created_at: z.string().nullish(),
   state: z.string().nullish(),
+  verifiable_addresses: emailAddressesAnswer,
 });
 const recoveryCodeAnswer = z.object({
   recovery_link: z.string().min(1),
   recovery_code: z.string().min(1),
   expires_at: z.string().nullish(),
-});
-/** The identity's addresses, for an email; entries of another shape are passed over, not trusted. */
-const addressesAnswer = z.object({
-  verifiable_addresses: z
-    .array(z.unknown())
-    .nullish()
-    .transform((entries) =>
-      (entries ?? []).flatMap((entry) => {
-        const address = z.object({ value: z.string().min(3), verified: z.boolean(), via: z.string() }).safeParse(entry);
-        return address.success && address.data.via === 'email' ? [address.data] : [];
-      }),
-    ),
 });
 const sessionAnswer = z.object({
   active: z.boolean().nullish(),
@@ -152,6 +153,7 @@ const identityOf = (data: z.output<typeof identityAnswer>): KratosIdentity => ({
   metadataPublic: data.metadata_public,
   createdAt: data.created_at ?? null,
   state: data.state ?? null,
+  emailAddresses: data.verifiable_addresses,
 });
 
 export function createKratosClient(options: KratosClientOptions): KratosApi {
@@ -209,22 +211,6 @@ export function createKratosClient(options: KratosClientOptions): KratosApi {
         if (error instanceof OutboundError && error.status === 404) return null;
         throw error;
       }
-    },
-
-    async emailAddressOf(id, callOptions) {
-      let addresses: { value: string; verified: boolean }[];
-      try {
-        ({ verifiable_addresses: addresses } = await call(
-          'getIdentity',
-          async (signal) => (await loadSdk()).identities.getIdentity({ id }, { signal }),
-          addressesAnswer,
-          callOptions,
-        ));
-      } catch (error) {
-        if (error instanceof OutboundError && error.status === 404) return null;
-        throw error;
-      }
-      return (addresses.find((address) => address.verified) ?? addresses[0])?.value ?? null;
     },
 
     async findIdentityByIdentifier(identifier, callOptions) {

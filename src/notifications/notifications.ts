@@ -1,5 +1,6 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
+import { loginPolicyOf } from '../policy/loginPolicy.js';
 import type { DecisionStatuses, PersonaRecord } from '../verification/record.js';
 import { eventsOfChange, standingSummaryOf } from './changeEvents.js';
 import type { Channel } from './channel.js';
@@ -39,7 +40,8 @@ export interface Notifications {
   /**
    * The login gate blocked a person who can lift the block by verifying: an email with a fresh
    * link, at most one per EMAIL_MIN_INTERVAL. Never waits; true when an email was asked for within
-   * the interval (so the message may say so), false when email is off or the request was refused.
+   * the interval and the outbox takes writes (so the message may say so), false when email is
+   * off, the request was refused or the outbox cannot be written now.
    */
   requestEmail(identityId: string, email: EmailRequest): boolean;
   relay: Relay;
@@ -51,15 +53,15 @@ export interface Notifications {
 
 export interface NotificationsDeps {
   /** Its outbox, its sections (for the gate's emails) and the lead of `notifications`. */
-  coordination: Pick<Coordination, 'outbox' | 'withIdentity' | 'leadership'>;
+  coordination: Pick<Coordination, 'outbox' | 'withIdentity' | 'leadership' | 'writable'>;
   statuses: DecisionStatuses;
   logger: Logger;
   now?: () => number;
   count?: (kind: string, result: RelayResult) => void;
   /** Tests shorten the waits between attempts. */
   scheduleMs?: readonly number[];
-  /** What the email channel needs besides its configuration. */
-  email: Omit<EmailChannelDeps, 'now'>;
+  /** What the email channel needs besides its configuration and the login gate's rules. */
+  email: Omit<EmailChannelDeps, 'now' | 'rules'>;
 }
 
 /** The channels configured, by the names outbox messages carry. */
@@ -88,7 +90,11 @@ export function createNotifications(config: Readonly<Config>, deps: Notification
     settings.email !== undefined;
   const relay = createRelay({
     outbox: deps.coordination.outbox,
-    channelFor: channelsOf(config, { ...deps.email, now }),
+    channelFor: channelsOf(config, {
+      ...deps.email,
+      rules: { policy: loginPolicyOf(config), statuses: deps.statuses },
+      now,
+    }),
     leadership: deps.coordination.leadership('notifications'),
     retryForMs: settings.retryForMs,
     logger: deps.logger,
@@ -124,6 +130,7 @@ export function createNotifications(config: Readonly<Config>, deps: Notification
           minIntervalMs: emailSettings.minIntervalMs,
           now,
           logger: deps.logger,
+          writable: () => deps.coordination.writable,
           async submit(identityId, email) {
             // The identity's section makes `oncePer` hold across replicas: one email per interval.
             await deps.coordination.withIdentity(identityId, deadlineIn(EMAIL_REQUEST_BUDGET_MS), (unit) =>

@@ -2,7 +2,7 @@ import type { Logger } from '../logger.js';
 import { errorFields } from '../logger.js';
 import type { Channel, DeliveryResult } from './channel.js';
 import { ATTEMPT_TIMEOUT_MS } from './channel.js';
-import type { OutboxDelivery, OutboxReader, Settlement } from './outbox.js';
+import { channelKindOf, type OutboxDelivery, type OutboxReader, type Settlement } from './outbox.js';
 import { nextAttemptAt } from './retrySchedule.js';
 
 /** Who may relay now: one replica at a time (the coordination's leadership; always this one in-process). */
@@ -33,9 +33,12 @@ export interface Relay {
   start(): void;
   /** Something was enqueued: look now rather than at the next poll. */
   wake(): void;
-  /** Sends what is due now, then resolves (tests; the schedule calls it too). */
+  /** Sends what is due now, then resolves when nothing is under way (tests; the schedule calls it too). */
   runOnce(): Promise<void>;
-  /** Stops polling, waits for the attempts under way, and hands the lead back. */
+  /**
+   * Stops polling, cuts the attempts under way short (each is settled as one to try again) and
+   * waits for them, then hands the lead back.
+   */
   stop(): Promise<void>;
 }
 
@@ -53,19 +56,26 @@ const POLL_MS = 1_000;
 /**
  * Sends what the outbox holds, after the change that wrote it committed, on the replica that
  * leads `notifications`: each message to its channel, retried with backoff (retrySchedule.ts) for
- * NOTIFY_RETRY_FOR, then given up with an error log. Messages of one channel go in the order they
- * were taken, channels in parallel, so a slow receiver holds up nobody else.
+ * NOTIFY_RETRY_FOR, then given up with an error log. Each channel (each webhook receiver its own)
+ * has a lane of its own: its messages go one after another in the order they were taken, and
+ * the relay takes more for the other channels while it is busy, so a receiver that hangs for its
+ * attempt timeout holds up nobody else.
  */
 export function createRelay(options: RelayOptions): Relay {
   const now = options.now ?? Date.now;
   const { logger } = options;
   let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
+  let draining: Promise<void> | undefined;
   let again = false;
   let stopped = false;
+  /** Channel name -> the attempts under way for it: its lane. */
+  const lanes = new Map<string, Promise<void>>();
+  /** Cuts the attempts under way short at shutdown. */
+  const stopping = new AbortController();
 
   const settlementOf = (delivery: OutboxDelivery, result: DeliveryResult): Settlement => {
-    if (result.kind === 'delivered' || result.kind === 'skipped') return { kind: 'delivered' };
+    if (result.kind === 'delivered') return { kind: 'delivered' };
+    if (result.kind === 'skipped') return { kind: 'skipped', reason: result.reason };
     const at = result.permanent
       ? undefined
       : nextAttemptAt({
@@ -87,7 +97,10 @@ export function createRelay(options: RelayOptions): Relay {
     if (channel === undefined) result = { kind: 'failed', reason: 'channel_not_configured', permanent: true };
     else {
       try {
-        result = await channel.deliver(delivery, AbortSignal.timeout(ATTEMPT_TIMEOUT_MS));
+        result = await channel.deliver(
+          delivery,
+          AbortSignal.any([AbortSignal.timeout(ATTEMPT_TIMEOUT_MS), stopping.signal]),
+        );
       } catch (error) {
         logger.error({ channel: channel.kind, ...errorFields(error) }, 'notification channel failed unexpectedly');
         result = { kind: 'failed', reason: 'internal_error' };
@@ -95,7 +108,7 @@ export function createRelay(options: RelayOptions): Relay {
     }
     const settlement = settlementOf(delivery, result);
     await options.outbox.settle(delivery, settlement);
-    const kind = channel?.kind ?? delivery.channel.split(':')[0] ?? 'unknown';
+    const kind = channel?.kind ?? channelKindOf(delivery.channel);
     const fields = { notification_id: delivery.id, channel: kind, attempts: delivery.attempts + 1 };
     if (result.kind === 'skipped') {
       options.count?.(kind, 'skipped');
@@ -115,54 +128,79 @@ export function createRelay(options: RelayOptions): Relay {
     }
   }
 
+  /** Sends one channel's messages in order, then looks for more (of this channel and others). */
+  function runLane(channel: string, deliveries: readonly OutboxDelivery[]) {
+    const lane = (async () => {
+      for (const delivery of deliveries) {
+        // At shutdown the rest stay leased, and are taken again when the lease ends.
+        if (stopped) return;
+        await attempt(delivery);
+      }
+    })()
+      .catch((error: unknown) =>
+        logger.warn(errorFields(error), 'notification outcome not written; sent again when its lease ends'),
+      )
+      .finally(() => {
+        lanes.delete(channel);
+        if (!stopped) void look();
+      });
+    lanes.set(channel, lane);
+  }
+
+  /** Takes what is due for the channels without a lane under way, and starts their lanes. */
   async function drain(): Promise<void> {
     if (!(await options.leadership.claim())) return;
     while (!stopped) {
-      const due = await options.outbox.claimDue(BATCH, LEASE_MS);
+      const due = await options.outbox.claimDue(BATCH, LEASE_MS, new Set(lanes.keys()));
       if (due.length === 0) return;
       const byChannel = new Map<string, OutboxDelivery[]>();
       for (const delivery of due)
         byChannel.set(delivery.channel, [...(byChannel.get(delivery.channel) ?? []), delivery]);
-      await Promise.all(
-        [...byChannel.values()].map(async (deliveries) => {
-          for (const delivery of deliveries) await attempt(delivery);
-        }),
-      );
+      for (const [channel, deliveries] of byChannel) runLane(channel, deliveries);
     }
   }
 
-  function runOnce(): Promise<void> {
-    if (running !== undefined) {
-      // Under way: it may have looked before the latest message came, so one more run follows it.
+  /** One look at a time; one asked for while another runs follows it, as the latest message may have come after. */
+  function look(): Promise<void> {
+    if (draining !== undefined) {
       again = true;
-      return running.then(() => running);
+      return draining.then(() => draining);
     }
-    running = drain()
+    draining = drain()
       .catch((error: unknown) => logger.warn(errorFields(error), 'notification outbox not read; trying again'))
       .finally(() => {
-        running = undefined;
+        draining = undefined;
         if (again && !stopped) {
           again = false;
-          void runOnce();
+          void look();
         }
       });
-    return running;
+    return draining;
+  }
+
+  /** Resolves when no look and no lane is under way. */
+  async function quiet(): Promise<void> {
+    while (draining !== undefined || lanes.size > 0) await Promise.all([draining, ...lanes.values()]);
   }
 
   return {
     start() {
-      timer = setInterval(() => void runOnce(), options.pollMs ?? POLL_MS);
+      timer = setInterval(() => void look(), options.pollMs ?? POLL_MS);
       timer.unref();
-      void runOnce();
+      void look();
     },
     wake() {
-      if (!stopped) setImmediate(() => void runOnce());
+      if (!stopped) setImmediate(() => void look());
     },
-    runOnce,
+    async runOnce() {
+      await look();
+      await quiet();
+    },
     async stop() {
       stopped = true;
       clearInterval(timer);
-      await running;
+      stopping.abort();
+      await quiet();
       await options.leadership.release();
     },
   };

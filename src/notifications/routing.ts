@@ -24,10 +24,10 @@ export function messagesOf(event: NotificationEvent, config: NotificationsConfig
 }
 
 /**
- * An email to the person. One per identity per EMAIL_MIN_INTERVAL
- * (`oncePer`), whatever its kind: the registration email's link serves a login blocked right after.
- * The registration email has an id of its own per identity, so a registration hook Kratos
- * repeats sends it once.
+ * An email to the person. The login gate's: at most one waiting and one sent per identity per
+ * EMAIL_MIN_INTERVAL (`oncePer`). The registration email has an id of its own per identity, so a
+ * registration hook Kratos repeats sends it once; it holds no gate email back, as its link asks
+ * the person to sign in, which a blocked login cannot.
  */
 export function emailMessageOf(
   identityId: string,
@@ -40,8 +40,9 @@ export function emailMessageOf(
     language: email.language,
     return_to: email.returnTo,
   };
+  if (email.template === 'registration') return { id: `registration_${identityId}`, channel: 'email', body };
   return {
-    id: email.template === 'registration' ? `registration_${identityId}` : `email_${randomUUID()}`,
+    id: `email_${randomUUID()}`,
     channel: 'email',
     body,
     oncePer: { key: `email:${identityId}`, withinMs: config.minIntervalMs },

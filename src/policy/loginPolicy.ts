@@ -1,4 +1,4 @@
-import type { LoginPolicyName } from '../config.js';
+import type { Config, LoginPolicyName } from '../config.js';
 
 export type BlockReason = 'declined' | 'verification_required' | 'reverification_required' | 'verification_unavailable';
 
@@ -21,6 +21,13 @@ export interface LoginFacts {
   /** When the identity registered (Kratos `identity.created_at`), which starts the grace period. */
   identityCreatedAt: string | null;
 }
+
+/** The login policy as configured (LOGIN_POLICY, its grace period and re-verification, the record's statuses). */
+export const loginPolicyOf = (config: Pick<Config, 'login' | 'record'>): LoginPolicy => ({
+  ...config.login,
+  approvedStatuses: config.record.approvedStatuses,
+  declinedStatuses: config.record.declinedStatuses,
+});
 
 const withinGracePeriod = (facts: Pick<LoginFacts, 'identityCreatedAt'>, policy: LoginPolicy, nowMs: number) => {
   if (policy.gracePeriodMs === undefined || facts.identityCreatedAt === null) return false;

@@ -16,8 +16,8 @@ import {
   decideLoginWithoutRecord,
   type BlockReason,
   type LoginDecision,
+  loginPolicyOf,
   type LoginFacts,
-  type LoginPolicy,
 } from '../policy/loginPolicy.js';
 
 export const LOGIN_GATE_PATH = '/persona/validate';
@@ -31,8 +31,11 @@ const validateBody = z.object({
   return_to: z.string().max(2048).nullable().optional(),
   /** The browser's Accept-Language; anything odd there only costs the message its language. */
   accept_language: z.string().nullish().catch(null),
-  /** Whether the identity has an email address (never the address): a block message may then say one was sent. */
-  has_email_address: z.boolean().nullish().catch(null),
+  /**
+   * Whether the identity has an email address it proved it owns (never the address): only then is
+   * a signed link emailed, and may a block message say so.
+   */
+  has_verified_email_address: z.boolean().nullish().catch(null),
 });
 
 type ValidateBody = z.output<typeof validateBody>;
@@ -71,11 +74,7 @@ const LINKED_REASONS: Record<BlockReason, boolean> = {
  */
 export function loginGate(context: RouteContext, logger: Logger): (req: IncomingMessage, res: ServerResponse) => void {
   const { config, metrics } = context;
-  const policy: LoginPolicy = {
-    ...config.login,
-    approvedStatuses: config.record.approvedStatuses,
-    declinedStatuses: config.record.declinedStatuses,
-  };
+  const policy = loginPolicyOf(config);
 
   const allowedReturnTo = (body: ValidateBody) =>
     body.return_to && context.returnTo.isAllowed(body.return_to) ? body.return_to : undefined;
@@ -85,18 +84,19 @@ export function loginGate(context: RouteContext, logger: Logger): (req: Incoming
 
   /**
    * The same link by email (SMTP_URL), so a person blocked on a page that does not show
-   * `verify_url` has a way forward. Only asked for here: the email leaves the request path
-   * (notifications/email/emailRequests.ts). True when the message may say it was sent.
+   * `verify_url` has a way forward; only to a verified address, as whoever opens the link verifies
+   * this account (the email channel checks again when it sends). Only asked for here: the email
+   * leaves the request path (notifications/email/emailRequests.ts). True when the message may say
+   * it was sent.
    */
   const emailLink = (body: ValidateBody, reason: BlockReason): boolean => {
     if (reason !== 'verification_required' && reason !== 'reverification_required') return false;
-    if (body.has_email_address === false) return false;
-    const asked = context.notifications.requestEmail(body.identity_id, {
+    if (body.has_verified_email_address !== true) return false;
+    return context.notifications.requestEmail(body.identity_id, {
       template: reason,
       language: body.accept_language ?? null,
       returnTo: allowedReturnTo(body) ?? null,
     });
-    return asked && body.has_email_address === true;
   };
 
   async function decide(json: unknown, _req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -87,11 +87,26 @@ describe('jsonnet/validate.jsonnet', () => {
       persona: { status: 'declined', verified_at: null },
       return_to: 'https://app.example.com/dashboard',
       accept_language: 'en-US,en;q=0.9',
-      has_email_address: true,
+      has_verified_email_address: true,
     });
     const response = await harness.postHook('/persona/validate', body);
     expect(readAsKratos(response.status, response.text)).toMatchObject({ kind: 'interrupt', id: 4100001 });
     expect(harness.kratos.requests).toHaveLength(0);
+  });
+
+  it('says whether the identity has an email address it proved it owns, never which', async () => {
+    harness = await startHarness();
+    const { id } = harness.kratos.createIdentity({ traits: { email: 'someone@example.com' } });
+    const rendered = async () => {
+      const identity = harness!.kratos.identity(id)!;
+      const ctx = login(identity, { verifiable_addresses: identity.verifiable_addresses });
+      const body = (await renderJsonnet('validate', ctx)) as Record<string, unknown>;
+      expect(JSON.stringify(body)).not.toContain('someone@example.com');
+      return body['has_verified_email_address'];
+    };
+    expect(await rendered()).toBe(false);
+    harness.kratos.verifyEmail(id);
+    expect(await rendered()).toBe(true);
   });
 
   it("sends the browser's Accept-Language as Kratos forwards it, and the message comes in that language", async () => {
@@ -361,6 +376,22 @@ describe('the TypeScript equivalent the demo uses without jsonnet', () => {
       { identity: { id: 'x', verifiable_addresses: [{ via: 'sms', value: '+15555550100' }, 'odd'] } },
     ],
     ['null verifiable addresses', { identity: { id: 'x', verifiable_addresses: null } }],
+    [
+      'an unverified email address, and one whose verified is not a boolean',
+      {
+        identity: {
+          id: 'x',
+          verifiable_addresses: [
+            { via: 'email', value: 'typed@example.com', verified: false },
+            { via: 'email', value: 'odd@example.com', verified: 'true' },
+          ],
+        },
+      },
+    ],
+    [
+      'a verified email address',
+      { identity: { id: 'x', verifiable_addresses: [{ via: 'email', value: 'proved@example.com', verified: true }] } },
+    ],
   ];
 
   it.each([

@@ -192,6 +192,7 @@ describe('the notification outbox with DATABASE_URL', () => {
       traits: { email: 'blocked@example.com' },
       created_at: '2020-01-01T00:00:00Z',
     }).id;
+    k.verifyEmail(identityId);
     for (const service of [...replicas, ...replicas]) {
       const answer = await request(service.app)
         .post('/persona/validate')
@@ -201,7 +202,7 @@ describe('the notification outbox with DATABASE_URL', () => {
           identity_id: identityId,
           identity_created_at: '2020-01-01T00:00:00Z',
           persona: null,
-          has_email_address: true,
+          has_verified_email_address: true,
         });
       expect(answer.status).toBe(403);
       expect(answer.body.messages[0].messages[0].context).toMatchObject({ email_sent: true });

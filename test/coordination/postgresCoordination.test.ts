@@ -228,6 +228,29 @@ describe('Postgres coordination: sections', () => {
     await expect(coordination.migrate()).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
 
+  it('says it is not writable before it is migrated and while the database fails its sections, until one commits', async () => {
+    const coordination = await replica({ schema: 'persona_idv_writable', start: false });
+    expect(coordination.writable).toBe(false);
+    await coordination.start();
+    expect(coordination.writable).toBe(true);
+    // A lock another replica holds is no failure of the database.
+    const other = await replica({ schema: 'persona_idv_writable' });
+    let release = () => undefined as void;
+    const holding = other.withIdentity('identity-w', deadlineIn(5_000), () => new Promise<void>((r) => (release = r)));
+    await sleep(50);
+    await expect(coordination.withIdentity('identity-w', deadlineIn(100), async () => 'ran')).rejects.toMatchObject({
+      failure: 'lock_timeout',
+    });
+    expect(coordination.writable).toBe(true);
+    release();
+    await holding;
+
+    const url = new URL(database.url);
+    url.port = String(await freePort());
+    const unreachable = await replica({ url: url.toString(), start: false });
+    expect(unreachable.writable).toBe(false);
+  });
+
   it('prunes inbox entries older than 7 days when it starts', async () => {
     await replica();
     await database.query(
@@ -281,6 +304,49 @@ describe('Postgres coordination: the outbox', () => {
     await a.outbox.settle(taken!, { kind: 'retry', at: Date.now() - 1_000, reason: 'http_503' });
     await a.outbox.settle(other!, { kind: 'delivered' });
     expect(await b.outbox.claimDue(10, 60_000)).toEqual([expect.objectContaining({ id: 'msg_first', attempts: 1 })]);
+  });
+
+  it('holds a oncePer key back while one of its messages waits, however long, and for the interval after one was delivered', async () => {
+    const coordination = await replica({ schema: 'outbox_once' });
+    const once = { key: 'email:someone', withinMs: 3_600_000 };
+    const write = (id: string) => section(coordination, (unit) => unit.enqueue([message(id, once)]));
+    const ids = async () => (await database.query('SELECT message_id FROM outbox_once.outbox ORDER BY id')).rows;
+    await write('msg_waiting');
+    // The mail relay has refused it for hours: no second joins it.
+    await database.query("UPDATE outbox_once.outbox SET enqueued_at = now() - interval '5 hours'");
+    await write('msg_while_waiting');
+    expect(await ids()).toEqual([{ message_id: 'msg_waiting' }]);
+
+    const [waiting] = await coordination.outbox.claimDue(10, 60_000);
+    await coordination.outbox.settle(waiting!, { kind: 'delivered' });
+    await write('msg_just_after');
+    expect(await ids()).toHaveLength(1);
+    // Counted from when it went out, not from when it was written.
+    await database.query("UPDATE outbox_once.outbox SET settled_at = now() - interval '61 minutes'");
+    await write('msg_next');
+    const [next] = await coordination.outbox.claimDue(10, 60_000);
+    expect(next?.id).toBe('msg_next');
+    // One found not needed when it was due holds nothing back.
+    await coordination.outbox.settle(next!, { kind: 'skipped', reason: 'no_longer_needed' });
+    await write('msg_after_skipped');
+    expect((await ids()).map((row) => row['message_id'])).toEqual(['msg_waiting', 'msg_next', 'msg_after_skipped']);
+  });
+
+  it('takes no message of a channel the relay is still busy with', async () => {
+    const coordination = await replica({ schema: 'outbox_busy' });
+    await section(coordination, (unit) =>
+      unit.enqueue([
+        { ...message('msg_hung_1'), channel: 'webhook:hung' },
+        message('msg_slack'),
+        { ...message('msg_hung_2'), channel: 'webhook:hung' },
+      ]),
+    );
+    const due = await coordination.outbox.claimDue(10, 60_000, new Set(['webhook:hung']));
+    expect(due.map((delivery) => delivery.id)).toEqual(['msg_slack']);
+    expect((await coordination.outbox.claimDue(10, 60_000)).map((delivery) => delivery.id)).toEqual([
+      'msg_hung_1',
+      'msg_hung_2',
+    ]);
   });
 
   it('prunes what was settled more than 7 days ago', async () => {

@@ -40,15 +40,17 @@ async function sent(): Promise<ReceivedEmail[]> {
 
 /** The link the email carries, in its text and in its HTML alike. */
 function linkOf(email: ReceivedEmail | undefined): string {
-  const inText = /(http:\/\/\S+\/persona\/start\?\S+)/.exec(email?.text ?? '')?.[1];
+  const inText = /(http:\/\/\S+\/persona\/start\S*)/.exec(email?.text ?? '')?.[1];
   expect(inText).toBeDefined();
   expect(email?.html).toContain(`href="${(inText as string).replace(/&/g, '&amp;')}"`);
   return inText as string;
 }
 
-/** A person who already has an account: no registration email. */
+/** A person who already has an account (no registration email), and has verified their address with Kratos. */
 function existingPerson(email: string, traits: Record<string, unknown> = { email }) {
-  return kratosOf().createIdentity({ traits, created_at: '2020-01-01T00:00:00Z' }).id;
+  const { id } = kratosOf().createIdentity({ traits, created_at: '2020-01-01T00:00:00Z' });
+  kratosOf().verifyEmail(id);
+  return id;
 }
 
 const login = async (identityId: string, headers?: Record<string, string[]>) =>
@@ -60,18 +62,67 @@ const login = async (identityId: string, headers?: Record<string, string[]>) =>
   };
 
 describe('email to the person', () => {
-  it('at registration: the link to start verifying, which opens the verification', async () => {
+  it('at registration: the link to start verifying, which asks whoever opens it to sign in first', async () => {
     await start();
     const { identityId } = await kratosOf().register({ email: 'ada@example.com' });
     const [email, ...more] = await sent();
     expect(more).toEqual([]);
+    // The address was typed at registration and is not verified: the link carries no token, so
+    // the owner of that mailbox cannot verify somebody else's account with it.
+    expect(kratosOf().identity(identityId)?.verifiable_addresses).toEqual([
+      expect.objectContaining({ verified: false }),
+    ]);
     expect(email).toMatchObject({ from: 'idv@example.com', to: ['ada@example.com'], subject: 'Verify your identity' });
+    expect(email?.text).toContain('The link asks you to sign in first');
     const link = linkOf(email);
-    expect(new URL(link).searchParams.get('token')).toMatch(new RegExp(`^${identityId}\\.`));
+    expect(new URL(link).searchParams.has('token')).toBe(false);
 
-    const opened = await fetch(link, { redirect: 'manual' });
+    const withoutSession = await fetch(link, { redirect: 'manual', headers: { Accept: 'text/html' } });
+    expect(withoutSession.status).toBe(401);
+    expect(await withoutSession.text()).toContain('Sign in');
+
+    const signedIn = kratosOf().createSession(identityId);
+    const opened = await fetch(link, { redirect: 'manual', headers: { Cookie: signedIn.cookie } });
     expect(opened.status).toBe(303);
     expect(opened.headers.get('location')).toContain(sandbox.persona.hostedFlowUrl);
+  });
+
+  it('not at registration when the identity has a decision by the time it is sent', async () => {
+    await start({}, [50]);
+    smtp.refuseNext(451, 1);
+    const { identityId } = await kratosOf().register({ email: 'quick@example.com' });
+    expect(await sent()).toEqual([]);
+    const inquiryId = (kratosOf().identity(identityId)?.metadata_admin?.['persona'] as { inquiry_id: string })
+      .inquiry_id;
+    sandbox.persona.simulate(inquiryId, ['start_inquiry', 'complete_inquiry', 'approve_inquiry']);
+    await sandbox.persona.settled();
+    expect(kratosOf().identity(identityId)?.metadata_public?.['persona']).toMatchObject({ status: 'approved' });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await sent()).toEqual([]);
+    const skipped = logs
+      .map((line) => JSON.parse(line))
+      .filter((line) => line.msg === 'notification had nothing to send');
+    expect(skipped).toEqual([expect.objectContaining({ channel: 'email', reason: 'no_longer_needed' })]);
+  });
+
+  it('never sends the login gate’s signed link to an address the account has not proved it owns', async () => {
+    // Anyone can register an account with somebody else's address and log in to it: a signed link
+    // sent there would let the mailbox's owner verify the attacker's account with their own documents.
+    await start({ LOGIN_POLICY: 'require-approved' });
+    const { id } = kratosOf().createIdentity({
+      traits: { email: 'victim@example.org' },
+      created_at: '2020-01-01T00:00:00Z',
+    });
+    expect(kratosOf().identity(id)?.verifiable_addresses).toEqual([expect.objectContaining({ verified: false })]);
+    const blocked = await login(id);
+    expect(blocked).toMatchObject({ kind: 'interrupt', id: 4100002, text: 'Please verify your identity to continue.' });
+    expect(blocked.context).not.toHaveProperty('email_sent');
+    expect(await sent()).toEqual([]);
+
+    // Once the address is verified through Kratos, the next blocked login emails it.
+    kratosOf().verifyEmail(id);
+    expect((await login(id)).context).toMatchObject({ email_sent: true });
+    expect((await sent()).map((email) => email.to)).toEqual([['victim@example.org']]);
   });
 
   it('when the gate blocks for want of a verification: a fresh link, and the message says it was sent', async () => {

@@ -39,6 +39,7 @@ const identity = (traits: unknown = TRAITS): KratosIdentity => ({
   metadataPublic: {},
   createdAt: at(0),
   state: 'active',
+  emailAddresses: [],
 });
 
 /** What Persona sees of the identity's inquiries, and the record as the service applies its events. */

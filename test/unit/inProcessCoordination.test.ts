@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { INBOX_RETENTION_MS } from '../../src/coordination/coordination.js';
 import { createInProcessCoordination } from '../../src/coordination/inProcessCoordination.js';
 import { MemoryInbox } from '../../src/coordination/memoryInbox.js';
+import { MAX_WAITING_PER_CHANNEL } from '../../src/coordination/memoryOutbox.js';
+import { createLogger } from '../../src/logger.js';
+import { createMetrics } from '../../src/metrics.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -98,5 +101,29 @@ describe('in-process coordination', () => {
     expect(coordination.mode).toBe('single-instance');
     expect(await coordination.leadership('reconcile').claim()).toBe(true);
     expect(await coordination.health()).toEqual({ ok: true });
+  });
+
+  it('reports each notification its full outbox refuses: a warning without personal data, and notifications_dropped_total', async () => {
+    const lines: string[] = [];
+    const metrics = createMetrics();
+    const coordination = createInProcessCoordination({
+      logger: createLogger({ level: 'info' }, { write: (line: string) => void lines.push(line) }),
+      countDropped: metrics.countNotificationDropped,
+    });
+    const forDeadReceiver = Array.from({ length: MAX_WAITING_PER_CHANNEL + 1 }, (_, index) => ({
+      id: `msg_${index}`,
+      channel: 'webhook:0123456789abcdef',
+      body: { data: { identity_id: 'someone' } },
+    }));
+    await coordination.withIdentity('someone', undefined, (unit) => unit.enqueue(forDeadReceiver));
+    expect(lines.map((line) => JSON.parse(line))).toEqual([
+      expect.objectContaining({
+        level: 40,
+        channel: 'webhook',
+        notification_id: `msg_${MAX_WAITING_PER_CHANNEL}`,
+        msg: 'notification dropped: the in-memory outbox is full for its channel',
+      }),
+    ]);
+    expect(await metrics.registry.metrics()).toContain('notifications_dropped_total{channel="webhook"} 1');
   });
 });

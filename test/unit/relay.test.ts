@@ -100,4 +100,44 @@ describe('the relay', () => {
     expect(slack.seen).toEqual([]);
     expect(outbox.size).toBe(1);
   });
+
+  it('gives each channel a lane of its own: one that hangs holds up no other, and stopping cuts it short', async () => {
+    const slack = scriptedChannel('slack', []);
+    const hungSignals: AbortSignal[] = [];
+    const hung: Channel = {
+      kind: 'webhook',
+      deliver: (_delivery, signal) =>
+        new Promise((resolve) => {
+          hungSignals.push(signal);
+          signal.addEventListener('abort', () => resolve(failed('timeout')), { once: true });
+        }),
+    };
+    const { outbox, relay, counted } = relayWith({ 'webhook:hung': hung, slack: slack.channel });
+    await outbox.enqueue([
+      { id: 'h1', channel: 'webhook:hung', body: {} },
+      { id: 's1', channel: 'slack', body: {} },
+      { id: 'h2', channel: 'webhook:hung', body: {} },
+    ]);
+    relay.start();
+    const until = async (condition: () => boolean) => {
+      while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+    };
+    await until(() => slack.seen.length === 1 && hungSignals.length === 1);
+    await outbox.enqueue([
+      { id: 's2', channel: 'slack', body: {} },
+      { id: 'h3', channel: 'webhook:hung', body: {} },
+    ]);
+    relay.wake();
+    await until(() => slack.seen.length === 2);
+    expect(slack.seen).toEqual(['s1', 's2']);
+    // The hung channel's later messages wait for its lane: never two attempts of one channel at once.
+    expect(hungSignals.map((signal) => signal.aborted)).toEqual([false]);
+
+    // The attempt timeout is 15 s, past this test's own: only the stop can end it in time.
+    await relay.stop();
+    expect(hungSignals.map((signal) => signal.aborted)).toEqual([true]);
+    expect(counted).toEqual(['slack delivered', 'slack delivered', 'webhook retried']);
+    // h2 and h3 were never attempted: they wait for the next relay.
+    expect(outbox.size).toBe(3);
+  });
 });

@@ -11,16 +11,16 @@ type Run = (text: string, values?: unknown[]) => Promise<pg.QueryResult>;
 /**
  * Writes messages in the section's transaction (migrations/0002_outbox.sql): they commit or roll
  * back with the change they announce. A message already there is left alone; one with `oncePer`
- * is written only if no message of its key was written within the interval, which the
- * identity's lock, held by the section, makes a check without a race.
+ * is written only if no message of its key is waiting to be sent and none was delivered within
+ * the interval, which the identity's lock, held by the section, makes a check without a race.
  */
 export async function enqueueMessages(run: Run, quotedSchema: string, messages: readonly OutboxMessage[]) {
   for (const message of messages) {
     await run(
       `INSERT INTO ${quotedSchema}.outbox (message_id, channel, body, limit_key) ` +
         `SELECT $1, $2, $3, $4::text WHERE $4::text IS NULL OR NOT EXISTS (` +
-        `SELECT 1 FROM ${quotedSchema}.outbox WHERE limit_key = $4::text ` +
-        `AND enqueued_at > now() - make_interval(secs => $5::double precision)) ` +
+        `SELECT 1 FROM ${quotedSchema}.outbox WHERE limit_key = $4::text AND (settled_at IS NULL ` +
+        `OR (outcome = 'delivered' AND settled_at > now() - make_interval(secs => $5::double precision)))) ` +
         `ON CONFLICT (channel, message_id) DO NOTHING`,
       [
         message.id,
@@ -60,13 +60,14 @@ export function postgresOutbox(pool: pg.Pool, quotedSchema: string): OutboxReade
   const keyOf = (delivery: { id: string; channel: string }) => `${delivery.channel}\n${delivery.id}`;
 
   return {
-    async claimDue(limit, leaseMs) {
+    async claimDue(limit, leaseMs, busy) {
       const { rows } = await query(
         `UPDATE ${quotedSchema}.outbox SET leased_until = now() + make_interval(secs => $2::double precision) ` +
           `WHERE id IN (SELECT id FROM ${quotedSchema}.outbox WHERE settled_at IS NULL AND due_at <= now() ` +
-          `AND (leased_until IS NULL OR leased_until <= now()) ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) ` +
+          `AND (leased_until IS NULL OR leased_until <= now()) AND channel <> ALL($3::text[]) ` +
+          `ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) ` +
           `RETURNING id, message_id, channel, body, attempts, enqueued_at`,
-        [limit, leaseMs / 1000],
+        [limit, leaseMs / 1000, [...(busy ?? [])]],
       );
       return rows
         .sort((a, b) => Number(a.id) - Number(b.id))

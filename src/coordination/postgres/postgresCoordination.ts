@@ -66,6 +66,8 @@ export function createPostgresCoordination(options: PostgresOptions, logger: Log
   const quotedSchema = pg.escapeIdentifier(options.schema);
   const migrations = loadMigrations(options.migrationsDirectory);
   let migrated = false;
+  /** A section failed for want of the database (not for another replica's lock), and none has committed since. */
+  let databaseFailing = false;
   let closed = false;
   let pruneTimer: NodeJS.Timeout | undefined;
   let wakeRetry: (() => void) | undefined;
@@ -102,8 +104,20 @@ export function createPostgresCoordination(options: PostgresOptions, logger: Log
       return queue.run(identityId, (holdAfter) => {
         if (!migrated) return Promise.reject(new CoordinationError('schema_pending'));
         const budgetEndsAt = deadline?.at ?? Date.now() + DEFAULT_BUDGET_MS;
-        return identitySection(pool, { quotedSchema, identityId, budgetEndsAt, holdAfter }, work);
+        return identitySection(pool, { quotedSchema, identityId, budgetEndsAt, holdAfter }, work).then(
+          (result) => {
+            databaseFailing = false;
+            return result;
+          },
+          (error: unknown) => {
+            if (error instanceof CoordinationError && error.failure !== 'lock_timeout') databaseFailing = true;
+            throw error;
+          },
+        );
       });
+    },
+    get writable() {
+      return migrated && !databaseFailing;
     },
     leadership: (name) => leadershipOn(session, options.schema, name),
     outbox: postgresOutbox(pool, quotedSchema),

@@ -7,15 +7,22 @@ export interface RenderedEmail {
   html: string;
 }
 
-const TEXTS: Record<EmailTemplate, { subject: MessageKey; message: MessageKey }> = {
-  registration: { subject: 'email.registration.subject', message: 'email.registration.message' },
+/** Each email's texts; `link` says how the link works: signed and short-lived, or after signing in. */
+const TEXTS: Record<EmailTemplate, { subject: MessageKey; message: MessageKey; link: MessageKey }> = {
+  registration: {
+    subject: 'email.registration.subject',
+    message: 'email.registration.message',
+    link: 'email.sign_in_first',
+  },
   verification_required: {
     subject: 'email.verification_required.subject',
     message: 'email.verification_required.message',
+    link: 'email.expiry',
   },
   reverification_required: {
     subject: 'email.reverification_required.subject',
     message: 'email.reverification_required.message',
+    link: 'email.expiry',
   },
 };
 
@@ -28,8 +35,8 @@ const escapeHtml = (text: string) =>
  * the catalogue's, the link the only value in it.
  */
 export function renderEmail(template: EmailTemplate, messages: Messages, link: string): RenderedEmail {
-  const { subject, message } = TEXTS[template];
-  const paragraphs = [messages.text(message), messages.text('email.expiry'), messages.text('email.not_you')];
+  const { subject, message, link: linkNote } = TEXTS[template];
+  const paragraphs = [messages.text(message), messages.text(linkNote), messages.text('email.not_you')];
   const action = messages.text('email.action');
   const text = [paragraphs[0], `${action}: ${link}`, ...paragraphs.slice(1)].join('\n\n');
   const href = escapeHtml(link);

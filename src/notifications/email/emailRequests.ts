@@ -10,7 +10,8 @@ export interface EmailRequests {
   /**
    * Asks for an email to the identity, without waiting and without any I/O (the login gate calls
    * it). True when an email has been asked for within EMAIL_MIN_INTERVAL, by this request or an
-   * earlier one, so the block message may say an email was sent.
+   * earlier one, and the outbox is known to take it, so the block message may say an email was
+   * sent.
    */
   request(identityId: string, email: EmailRequest): boolean;
   /** Resolves when the requests made so far have been handed to the outbox (tests). */
@@ -23,12 +24,16 @@ export interface EmailRequests {
  * worker hands each request to `submit`, which enqueues it in the outbox with `oncePer`, the rule
  * that holds across replicas (in Postgres mode under the identity's lock in the database); here,
  * memory only spares the gate repeated requests. A request `submit` fails is forgotten, so the
- * next blocked login asks again.
+ * next blocked login asks again; while the outbox is known not to take writes (`writable`: the
+ * database unreachable or not migrated), requests still go to the worker, so the first that
+ * succeeds ends the outage, but none says an email was sent.
  */
 export function createEmailRequests(options: {
   minIntervalMs: number;
   now: () => number;
   submit: (identityId: string, email: EmailRequest) => Promise<void>;
+  /** Whether the outbox can be expected to take the email now, known without I/O. */
+  writable: () => boolean;
   logger: Logger;
 }): EmailRequests {
   /** Identity -> until when it counts as emailed; Map order is request order. */
@@ -67,14 +72,14 @@ export function createEmailRequests(options: {
   return {
     request(identityId, email) {
       const now = options.now();
-      if ((emailedUntil.get(identityId) ?? 0) > now) return true;
+      if ((emailedUntil.get(identityId) ?? 0) > now) return options.writable();
       forgetExpired(now);
       if (emailedUntil.size >= MAX_REMEMBERED || waiting.length >= MAX_WAITING) return false;
       emailedUntil.delete(identityId);
       emailedUntil.set(identityId, now + options.minIntervalMs);
       waiting.push([identityId, email]);
       schedule();
-      return true;
+      return options.writable();
     },
     async idle() {
       while (working !== undefined) await working;
