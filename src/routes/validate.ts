@@ -109,7 +109,12 @@ export function loginGate(context: RouteContext, logger: Logger): (req: Incoming
     let facts: LoginFacts | undefined;
     if (known.kind === 'mirror') {
       const { mirror } = known;
-      facts = { status: mirror?.status ?? null, verifiedAt: mirror?.verified_at ?? null, identityCreatedAt };
+      facts = {
+        status: mirror?.status ?? null,
+        verifiedAt: mirror?.verified_at ?? null,
+        identityCreatedAt,
+        reverificationRequired: mirror?.reverification_required === true,
+      };
       decision = decideLogin(facts, policy, now);
     } else if (known.kind === 'unavailable') decision = decideLoginWithoutRecord({ identityCreatedAt }, policy, now);
     else {
