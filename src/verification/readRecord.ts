@@ -66,6 +66,16 @@ const time = (value: unknown): string | null => {
 const purposeOf = (value: unknown): Purpose | null => (PURPOSES.includes(value as Purpose) ? (value as Purpose) : null);
 const arrayOf = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
 
+/**
+ * Whether `metadata_admin` holds a record this version wrote. Any other record (0.1.0's, a partial
+ * one, the community integration's keys) is rewritten on its next change, or by
+ * `npm run admin -- upgrade-records`.
+ */
+export function isCurrentVersion(metadataAdmin: unknown): boolean {
+  const stored = isFields(metadataAdmin) ? metadataAdmin['persona'] : undefined;
+  return isFields(stored) && stored['version'] === RECORD_VERSION;
+}
+
 export function readRecord(metadataAdmin: unknown, statuses: DecisionStatuses): RecordReading {
   if (metadataAdmin === null || metadataAdmin === undefined) return { kind: 'none' };
   if (!isFields(metadataAdmin)) return { kind: 'unreadable', reason: 'metadata_not_an_object' };
