@@ -202,6 +202,7 @@ const purposeResult = z.object({
   created_at: z.string().nullable(),
   updated_at: z.string().nullable(),
   decided_at: z.string().nullable(),
+  outcome: z.enum(['approved', 'declined']).nullable(),
 });
 
 /** `metadata_admin.persona` as the service reads it (README, "The data written on identities"). */
