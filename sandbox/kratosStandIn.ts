@@ -36,7 +36,10 @@ export interface KratosStandIn extends StandInServer {
   public: StandInServer;
   createIdentity(
     input?: Partial<
-      Pick<StandInIdentity, 'id' | 'traits' | 'metadata_public' | 'metadata_admin' | 'created_at' | 'credentials'>
+      Pick<
+        StandInIdentity,
+        'id' | 'traits' | 'metadata_public' | 'metadata_admin' | 'created_at' | 'credentials' | 'schema_id'
+      >
     >,
   ): StandInIdentity;
   identity(id: string): StandInIdentity | undefined;
@@ -404,7 +407,7 @@ export async function startKratosStandIn(options: KratosStandInOptions = {}): Pr
     const identity: StandInIdentity = withAddresses(
       {
         id: input.id ?? randomUUID(),
-        schema_id: 'default',
+        schema_id: input.schema_id ?? 'default',
         schema_url: 'http://127.0.0.1/schemas/ZGVmYXVsdA',
         state: 'active',
         state_changed_at: now,
