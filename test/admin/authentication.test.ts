@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ADMIN_ROUTES } from '../../src/admin/adminRoutes.js';
+import { ConfigError, loadConfig } from '../../src/config.js';
 import { startKratosStandIn } from '../../sandbox/kratosStandIn.js';
 import { ADMIN_ENV, ADMIN_TOKEN, adminClient, startAdminHarness } from '../support/admin.js';
 import { startHarness, type Harness } from '../support/harness.js';
@@ -160,5 +161,32 @@ describe('ADMIN_PORT', () => {
     expect(await samePort.exited).toBe(1);
     expect(samePort.stderr()).toContain('ADMIN_PORT: must differ from PORT and METRICS_PORT');
     expect(samePort.stderr()).not.toContain(ADMIN_TOKEN);
+  });
+});
+
+describe('ADMIN_API_TOKEN', () => {
+  const env = {
+    ORY_WEBHOOK_SECRET: 'admin-config-hook-secret-0123456789',
+    KRATOS_ADMIN_URL: 'http://127.0.0.1:9',
+    PERSONA_API_KEY: 'persona_sandbox_admin_config',
+    PERSONA_TEMPLATE_ID: 'itmpl_AdminConfig',
+    PERSONA_WEBHOOK_SECRET: 'wbhsec_admin_config_0123456789',
+  };
+  const problems = (extra: Record<string, string>) => {
+    try {
+      loadConfig({ ...env, ...extra });
+      return [];
+    } catch (error) {
+      return (error as ConfigError).problems;
+    }
+  };
+
+  it('is held to the secret policy: long, varied, not a placeholder, no other secret', () => {
+    expect(problems({ ADMIN_API_TOKEN: `${ADMIN_TOKEN},${ROTATED}` })).toEqual([]);
+    for (const token of ['short-token', 'CHANGE-ME-ADMIN_API_TOKEN', 'abababababababababab', env.ORY_WEBHOOK_SECRET]) {
+      const found = problems({ ADMIN_API_TOKEN: token });
+      expect(found, token).toEqual([expect.stringMatching(/^ADMIN_API_TOKEN: /)]);
+      expect(found.join(''), token).not.toContain(token);
+    }
   });
 });

@@ -32,8 +32,10 @@ function parseInput<T extends z.ZodType>(schema: T, input: unknown, options: Rec
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const field = String(issue?.path[0] ?? '');
-  const option = options[field] ?? `--${field.replaceAll('_', '-')}`;
-  throw new UsageError(field === '' ? (issue?.message ?? 'invalid') : `${option}: ${issue?.message ?? 'invalid'}`);
+  const option = options[field] ?? (field === '' ? undefined : `--${field.replaceAll('_', '-')}`);
+  const given = field === '' ? input : (input as Record<string, unknown>)[field];
+  const message = given === undefined ? 'is required' : (issue?.message ?? 'invalid');
+  throw new UsageError(option === undefined ? message : `${option}: ${message}`);
 }
 
 const identityArgument = (commandLine: CommandLine) => {
