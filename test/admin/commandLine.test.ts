@@ -1,11 +1,9 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ADMIN_COMMANDS } from '../../src/admin/cli/commands.js';
 import { startKratosStandIn, type KratosStandIn } from '../../sandbox/kratosStandIn.js';
 import { startPersonaStandIn, type PersonaStandIn } from '../../sandbox/personaStandIn.js';
+import { runCommandProcess } from '../support/serverProcess.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 let kratos: KratosStandIn | undefined;
 let persona: PersonaStandIn | undefined;
 afterEach(async () => {
@@ -13,26 +11,9 @@ afterEach(async () => {
   kratos = persona = undefined;
 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** `npm run admin -- <args>` as the image runs it, with exactly `env` (and no .env file). */
-function admin(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/admin.ts', ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env['PATH'] ?? '', DOTENV_PATH: '/nonexistent/.env', LOG_LEVEL: 'silent', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const admin = (args: string[], env: Record<string, string> = {}) =>
+  runCommandProcess('admin', args, { LOG_LEVEL: 'silent', ...env });
 
 async function standIns() {
   kratos = await startKratosStandIn();
