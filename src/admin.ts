@@ -1,9 +1,9 @@
 import { runCommand, UsageError } from './commandLine.js';
-import { commandContext, readConfiguration } from './admin/cli/cliContext.js';
+import { openCommandContext, readConfiguration, type CommandContext } from './admin/cli/cliContext.js';
 import { ADMIN_COMMANDS } from './admin/cli/commands.js';
 import { HttpError } from './http/httpError.js';
 import { errorFields } from './logger.js';
-import { OutboundError } from './outbound/outboundError.js';
+import { isDependencyFailure } from './http/dependencyFailure.js';
 
 const USAGE = `usage: admin <command> [options]
 
@@ -35,18 +35,21 @@ if (name === undefined || name === '--help' || name === '-h') {
   process.exitCode = 2;
 } else {
   const command = ADMIN_COMMANDS[name as keyof typeof ADMIN_COMMANDS] as (typeof ADMIN_COMMANDS)[string];
-  const open = () => {
+  let opened: CommandContext | undefined;
+  const open = async () => {
     const config = readConfiguration();
     if (config === undefined) throw new ConfigurationProblem();
-    // Without DATABASE_URL the service's per-identity lock lives in its own process.
-    if (command.writes) {
+    opened = await openCommandContext(config);
+    if (opened === undefined) throw new ConfigurationProblem();
+    // Without DATABASE_URL the running service's per-identity lock lives in its own process.
+    if (command.writes && opened.coordination.mode === 'single-instance') {
       process.stderr.write(
         `admin ${name}: single-instance mode (no DATABASE_URL): this command writes beside the running service, ` +
           'outside its per-identity lock; a webhook for the same identity in the same instant could overwrite ' +
           'the change. For routine work prefer the admin API of the running service.\n',
       );
     }
-    return commandContext(config);
+    return opened.context;
   };
   await runCommand(
     command.spec,
@@ -59,11 +62,13 @@ if (name === undefined || name === '--help' || name === '-h') {
         const message =
           error instanceof HttpError
             ? `${error.code}: ${error.message}`
-            : error instanceof OutboundError
-              ? `Kratos did not answer in time, or failed (${error.message}); try again`
+            : isDependencyFailure(error)
+              ? `${error.message}; try again`
               : `failed: ${JSON.stringify(errorFields(error))}`;
         process.stderr.write(`admin ${name}: ${message}\n`);
         return 1;
+      } finally {
+        await opened?.coordination.close();
       }
     },
     args,

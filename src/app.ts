@@ -126,7 +126,9 @@ export function createApp(deps: AppDependencies): RequestListener {
   // Without a token only on loopback; otherwise the start-up summary says how to turn it on.
   if (metricsExposure(config) === 'service_port') metricsRoute(app, metrics, config.metrics.tokens);
   if (config.admin !== undefined) {
-    const helpDesk = deps.helpDesk ?? createHelpDesk({ config, logger: deps.logger, metrics, now: context.now });
+    const helpDesk =
+      deps.helpDesk ??
+      createHelpDesk({ config, logger: deps.logger, metrics, now: context.now, shared: context.coordination.shared });
     codeEntryRoute(app, { ...context, helpDesk });
     // With ADMIN_PORT the admin API is served there only (createAdminListener); else here, behind its token.
     if (config.admin.port === undefined)

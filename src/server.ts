@@ -104,7 +104,10 @@ function start() {
     countDropped: metrics.countNotificationDropped,
   });
   const services = createServices(config, kratos, persona, coordination, { logger, messages, metrics });
-  const helpDesk = config.admin === undefined ? undefined : createHelpDesk({ config, logger, metrics, now: Date.now });
+  const helpDesk =
+    config.admin === undefined
+      ? undefined
+      : createHelpDesk({ config, logger, metrics, now: Date.now, shared: coordination.shared });
   const app = createApp({ config, logger, kratos, persona, services, metrics, messages, helpDesk });
   const metricsServer = metricsExposure(config) === 'metrics_port' ? serveMetrics(metrics, config) : undefined;
   const adminServer =

@@ -116,12 +116,15 @@ const FEATURES: Record<string, (config: Settings) => string> = {
         : 'memory: best effort; notifications still waiting when the process stops are lost (set DATABASE_URL)',
   metrics_auth: (config) =>
     config.metrics.tokens !== undefined ? on('METRICS_TOKEN is set') : off('METRICS_TOKEN is unset'),
-  admin_api: (config) =>
-    config.admin === undefined
-      ? off('ADMIN_API_TOKEN is unset')
-      : config.admin.port !== undefined
-        ? on('ADMIN_API_TOKEN is set: on ADMIN_PORT only; the audit is the log only (no database)')
-        : on('ADMIN_API_TOKEN is set: on PORT, behind the token; the audit is the log only (no database)'),
+  admin_api: (config) => {
+    if (config.admin === undefined) return off('ADMIN_API_TOKEN is unset');
+    const where = config.admin.port !== undefined ? 'on ADMIN_PORT only' : 'on PORT, behind the token';
+    const audit =
+      config.database !== undefined
+        ? 'the audit in the audit_log table and the log'
+        : 'the audit is the log only (no DATABASE_URL)';
+    return on(`ADMIN_API_TOKEN is set: ${where}; ${audit}`);
+  },
 };
 
 /** One line per setting that can silently disable something: add yours here. */

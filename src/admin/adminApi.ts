@@ -6,7 +6,7 @@ import { requestLocals, requestLog } from '../http/requestLog.js';
 import { parseBody } from '../http/validation.js';
 import { errorFields, type Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import { OutboundError } from '../outbound/outboundError.js';
+import { isDependencyFailure } from '../http/dependencyFailure.js';
 import { secretMatcher } from '../security/constantTimeEqual.js';
 import type { AdminContext } from './adminContext.js';
 import { adminError } from './adminErrors.js';
@@ -49,17 +49,16 @@ function serve(router: Router, route: AdminRoute, context: AdminContext) {
 }
 
 /**
- * One error shape, `{"error": {"code", "message"}}` (adminErrors.ts): Kratos failing is a 503 the
- * agent can retry; anything unexpected is a 500 whose details go to the log only.
+ * One error shape, `{"error": {"code", "message"}}` (adminErrors.ts): Kratos or the database
+ * failing is a 503 the agent can retry; anything unexpected is a 500 whose details go to the log only.
  */
 const adminErrors: ErrorRequestHandler = (error, _req, res, _next) => {
-  const httpError =
-    error instanceof OutboundError
-      ? adminError('temporarily_unavailable', 'Kratos did not answer in time, or failed; try again.')
-      : toHttpError(error);
+  const httpError = isDependencyFailure(error)
+    ? adminError('temporarily_unavailable', 'Kratos or the database did not answer in time, or failed; try again.')
+    : toHttpError(error);
   const { log, logFields } = requestLocals(res);
   logFields.error_code = httpError.code;
-  if (error instanceof OutboundError) log.warn(errorFields(error), 'admin action failed: Kratos');
+  if (isDependencyFailure(error)) log.warn(errorFields(error), 'admin action failed: a dependency');
   else if (!(error instanceof HttpError) && httpError.status >= 500)
     log.error(errorFields(error), 'admin action failed');
   if (res.headersSent) return;

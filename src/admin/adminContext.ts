@@ -6,9 +6,12 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { NextStepRules } from '../verification/nextStep.js';
 import type { RecordStore } from '../verification/recordStore.js';
-import { createAuditLog, type AuditLog, type AuditTable } from './audit/auditLog.js';
+import type { SharedDatabase } from '../coordination/coordination.js';
+import { createAuditLog, type AuditLog } from './audit/auditLog.js';
+import { createPostgresAuditTable } from './audit/postgresAuditTable.js';
 import { ClientAttempts } from './shortCodes/clientAttempts.js';
 import { createMemoryShortCodeStore } from './shortCodes/memoryShortCodeStore.js';
+import { createPostgresShortCodeStore } from './shortCodes/postgresShortCodeStore.js';
 import { secretDigester, type CodeParts } from './shortCodes/shortCode.js';
 import type { ShortCodeStore } from './shortCodes/shortCodeStore.js';
 
@@ -41,20 +44,25 @@ export interface HelpDeskOptions {
   logger: Logger;
   metrics: Metrics;
   now: () => number;
-  /** With DATABASE_URL: codes shared by every replica, and the `audit_log` table. */
-  shared?: { codes: ShortCodeStore; auditTable: AuditTable };
+  /** The coordination's shared database (DATABASE_URL); undefined in single-instance mode. */
+  shared: SharedDatabase | undefined;
 }
 
+/**
+ * Chosen once at start, as the coordination is: with DATABASE_URL the short codes and the audit are
+ * tables every replica shares, else the codes live in this process and the audit is the log only.
+ */
 export function createHelpDesk(options: HelpDeskOptions): HelpDesk {
+  const { shared } = options;
   return {
-    codes: options.shared?.codes ?? createMemoryShortCodeStore(),
-    codesShared: options.shared !== undefined,
+    codes: shared === undefined ? createMemoryShortCodeStore() : createPostgresShortCodeStore(shared),
+    codesShared: shared !== undefined,
     digestOf: secretDigester(options.config.start.linkSigningKeys[0] as Buffer),
     codeAttempts: new ClientAttempts(),
     audit: createAuditLog({
       logger: options.logger,
       metrics: options.metrics,
-      table: options.shared?.auditTable,
+      table: shared === undefined ? undefined : createPostgresAuditTable(shared),
       now: options.now,
     }),
   };

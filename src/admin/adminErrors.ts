@@ -25,7 +25,10 @@ export const ADMIN_ERRORS = {
     status: 503,
     when: 'Short codes cannot be stored now (as many as the process keeps are live); try again or send a link.',
   },
-  temporarily_unavailable: { status: 503, when: 'Kratos did not answer in time or failed; try again.' },
+  temporarily_unavailable: {
+    status: 503,
+    when: 'Kratos or the database (DATABASE_URL) did not answer in time, or failed; try again.',
+  },
   internal_error: { status: 500, when: 'A bug; the log has the details.' },
 } as const;
 

@@ -167,7 +167,10 @@ describe('GET /admin/identities/{id}/verification', () => {
     const failing = await lookUp(id);
     expect(failing.status).toBe(503);
     expect(failing.body).toEqual({
-      error: { code: 'temporarily_unavailable', message: 'Kratos did not answer in time, or failed; try again.' },
+      error: {
+        code: 'temporarily_unavailable',
+        message: 'Kratos or the database did not answer in time, or failed; try again.',
+      },
     });
   });
 });

@@ -1,7 +1,9 @@
 import { config as loadDotenv } from 'dotenv';
 import { pino } from 'pino';
+import { readyWithin } from '../../commandLine.js';
 import { ConfigError, loadConfig, type Config } from '../../config.js';
-import { createInProcessCoordination } from '../../coordination/inProcessCoordination.js';
+import type { Coordination } from '../../coordination/coordination.js';
+import { startCoordination } from '../../coordination/startCoordination.js';
 import { ReturnToPolicy } from '../../http/returnTo.js';
 import { StartLinks } from '../../http/startLinks.js';
 import { createKratosClient } from '../../kratos/kratosClient.js';
@@ -10,6 +12,9 @@ import { createMetrics } from '../../metrics.js';
 import { createPersonaClient } from '../../persona/personaClient.js';
 import { createServices } from '../../services.js';
 import { createHelpDesk, type AdminContext } from '../adminContext.js';
+
+/** How long a command waits for the database in DATABASE_URL to answer and be migrated. */
+const DATABASE_WAIT_MS = 30_000;
 
 /** The service's configuration from the environment (and a .env file); undefined after saying what is wrong. */
 export function readConfiguration(): Readonly<Config> | undefined {
@@ -23,23 +28,38 @@ export function readConfiguration(): Readonly<Config> | undefined {
   }
 }
 
+export interface CommandContext {
+  context: AdminContext;
+  coordination: Coordination;
+}
+
 /**
- * The admin operations over the same code and configuration as the service. Log lines (the audit
- * among them) go to stderr, so that stdout holds only the command's answer (`--json` for scripts).
+ * The admin operations over the same code, configuration and coordination as the service: with
+ * DATABASE_URL its writes take the same per-identity locks, and its short codes and audit rows go
+ * to the same tables. Log lines (the audit among them) go to stderr, so that stdout holds only the
+ * command's answer (`--json` for scripts). Undefined, after saying why, when the database does not
+ * answer in time.
  */
-export function commandContext(config: Readonly<Config>): AdminContext {
+export async function openCommandContext(config: Readonly<Config>): Promise<CommandContext | undefined> {
   const logger = createLogger({ level: config.logLevel }, pino.destination({ dest: 2, sync: true }));
+  const { coordination, ready } = startCoordination(config.database, logger);
+  if (!(await readyWithin(ready, DATABASE_WAIT_MS))) {
+    process.stderr.write('the database in DATABASE_URL is not reachable or not migrated (see the log)\n');
+    await coordination.close();
+    return undefined;
+  }
   const metrics = createMetrics();
   const kratos = createKratosClient(config.kratos);
-  const services = createServices(config, kratos, createPersonaClient(config.persona), createInProcessCoordination());
-  return {
+  const services = createServices(config, kratos, createPersonaClient(config.persona), coordination);
+  const context: AdminContext = {
     ...services,
     config,
     kratos,
     links: new StartLinks(config.start),
     returnTo: new ReturnToPolicy(config.start.returnToAllowlist, config.start.defaultReturnTo),
-    helpDesk: createHelpDesk({ config, logger, metrics, now: Date.now }),
+    helpDesk: createHelpDesk({ config, logger, metrics, now: Date.now, shared: coordination.shared }),
     logger,
     now: Date.now,
   };
+  return { context, coordination };
 }

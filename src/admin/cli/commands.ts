@@ -19,7 +19,7 @@ export interface AdminCommand {
   /** Writes to identities (warned about without a shared lock). */
   writes: boolean;
   /** `open` reads the configuration and builds the context (the same as the service's). */
-  run(commandLine: CommandLine, open: () => AdminContext): Promise<number>;
+  run(commandLine: CommandLine, open: () => Promise<AdminContext>): Promise<number>;
 }
 
 const print = (text: string) => process.stdout.write(`${text}\n`);
@@ -80,7 +80,7 @@ ${ACTOR_OPTION}${JSON_OPTION}${HELP_OPTION}`,
     async run(commandLine, open) {
       const id = identityArgument(commandLine);
       const who = parseInput(actor, text(commandLine, 'actor'), { '': '--actor' });
-      const answer = await lookUpVerification(open(), id, who);
+      const answer = await lookUpVerification(await open(), id, who);
       if (commandLine.values['json'] === true) printJson(answer);
       else print(describeVerification(answer));
       return 0;
@@ -121,7 +121,7 @@ ${JSON_OPTION}${HELP_OPTION}`,
         expires_in: text(commandLine, 'expires-in'),
         return_to: text(commandLine, 'return-to'),
       });
-      const admin = open();
+      const admin = await open();
       if (request.kind === 'short_code' && !admin.helpDesk.codesShared) {
         process.stderr.write(
           'admin link: short codes from the command line need DATABASE_URL, so that the running service finds them; ' +
@@ -161,7 +161,7 @@ ${JSON_OPTION}${HELP_OPTION}`,
         reason: text(commandLine, 'reason'),
         block_login: commandLine.values['no-block-login'] !== true,
       });
-      const answer = await requireReverification(open(), id, request);
+      const answer = await requireReverification(await open(), id, request);
       if (commandLine.values['json'] === true) printJson(answer);
       else {
         const { reverification } = answer;
@@ -229,7 +229,7 @@ Progress goes to stderr. Exit status: 0 when done without failures, 1 otherwise,
         },
         { identity_ids: '--ids' },
       );
-      const answer = await reverifyCohort(open(), request, {
+      const answer = await reverifyCohort(await open(), request, {
         onProgress: (counts) =>
           progress(
             'reverify-cohort',
@@ -276,7 +276,7 @@ Progress goes to stderr. Exit status: 0 when done without failures, 1 otherwise,
       if (pageSize < 1 || pageSize > 500) throw new UsageError('--page-size: must be between 1 and 500');
       const dryRun = commandLine.values['dry-run'] === true;
       const counts = await upgradeRecords(
-        open(),
+        await open(),
         { actor: who, dryRun, pageSize, pageToken: text(commandLine, 'page-token') },
         {
           onProgress: (so) =>
@@ -310,7 +310,7 @@ ${JSON_OPTION}${HELP_OPTION}`,
       options: { json: { type: 'boolean' }, 'identity-id': { type: 'string' }, limit: { type: 'string' } },
     },
     async run(commandLine, open) {
-      const { table } = open().helpDesk.audit;
+      const { table } = (await open()).helpDesk.audit;
       if (table === undefined) {
         process.stderr.write(
           'admin audit: without DATABASE_URL the audit is the log only: search the logs for "msg":"admin action"\n',

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { KratosIdentity } from '../../kratos/kratosClient.js';
 import { errorFields } from '../../logger.js';
-import { OutboundError } from '../../outbound/outboundError.js';
+import { isDependencyFailure } from '../../http/dependencyFailure.js';
 import { decisionStatuses } from '../../services.js';
 import { readRecord } from '../../verification/readRecord.js';
 import type { PersonaRecord } from '../../verification/record.js';
@@ -94,8 +94,8 @@ export async function reverifyCohort(
           { identity_id: identity.id, ...errorFields(error) },
           'cohort re-verification failed for an identity',
         );
-        // Kratos refuses or is down: stop here and say where, rather than fail the rest one by one.
-        if (error instanceof OutboundError && error.transient) return 'stop';
+        // Kratos or the database refuses or is down: stop here and say where, rather than fail the rest one by one.
+        if (isDependencyFailure(error) && error.transient) return 'stop';
       }
     }
     return 'continue';

@@ -1,6 +1,6 @@
 import type { KratosIdentity } from '../../kratos/kratosClient.js';
 import { errorFields } from '../../logger.js';
-import { OutboundError } from '../../outbound/outboundError.js';
+import { isDependencyFailure } from '../../http/dependencyFailure.js';
 import { decisionStatuses } from '../../services.js';
 import { isCurrentVersion, readRecord } from '../../verification/readRecord.js';
 import type { AdminContext } from '../adminContext.js';
@@ -86,7 +86,7 @@ export async function upgradeRecords(
         counts.failed += 1;
         note(counts.failedIdentityIds, identity.id);
         context.logger.warn({ identity_id: identity.id, ...errorFields(error) }, 'record upgrade failed');
-        if (error instanceof OutboundError && error.transient) return 'stop';
+        if (isDependencyFailure(error) && error.transient) return 'stop';
       }
     }
     return 'continue';

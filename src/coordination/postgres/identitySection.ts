@@ -20,7 +20,7 @@ const IDLE_MARGIN_MS = 5_000;
 const integer = (value: number) => String(Math.max(1, Math.floor(value)));
 
 /** A pool connection within `ms`; one that arrives later goes straight back. */
-const checkout = (pool: pg.Pool, ms: number) =>
+export const checkout = (pool: pg.Pool, ms: number) =>
   new Promise<pg.PoolClient>((resolve, reject) => {
     let late = false;
     const timer = setTimeout(() => {
