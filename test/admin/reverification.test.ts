@@ -2,15 +2,18 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SANDBOX, startSandbox, type SandboxEnvironment } from '../../sandbox/environment.js';
 import type { KratosStandIn } from '../../sandbox/kratosStandIn.js';
 import type { SimulateAction } from '../../sandbox/personaSimulation.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../../sandbox/webhookReceiver.js';
 import { ADMIN_TOKEN, admin, auditLines, startAdminHarness } from '../support/admin.js';
 import type { Harness } from '../support/harness.js';
 
 let harness: Harness | undefined;
 let sandbox: SandboxEnvironment | undefined;
+let receiver: WebhookReceiver | undefined;
 afterEach(async () => {
   await harness?.close();
   await sandbox?.close();
-  harness = sandbox = undefined;
+  await receiver?.close();
+  harness = sandbox = receiver = undefined;
 });
 
 const requireOf = (h: Harness, identityId: string, body: Record<string, unknown> = {}) =>
@@ -182,4 +185,33 @@ describe('re-verification end to end: Kratos, the login gate and Persona', () =>
       expect(SANDBOX.templateId).toBe(renewal['template_id']);
     },
   );
+});
+
+describe('re-verification announced to notification receivers', () => {
+  it('sends verification.reverification_required, once, with the inquiry it cannot meet', async () => {
+    const secret = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+    receiver = await startWebhookReceiver({ secret });
+    sandbox = await startSandbox({
+      env: { ADMIN_API_TOKEN: ADMIN_TOKEN, NOTIFY_WEBHOOK_URLS: receiver.endpoint, NOTIFY_WEBHOOK_SECRET: secret },
+    });
+    const kratos = sandbox.kratos as KratosStandIn;
+    const { identityId } = await kratos.register({ email: 'jane@example.com' });
+    await sandbox.persona.settled();
+    const inquiryId = (kratos.identity(identityId)?.metadata_admin?.['persona'] as { inquiry_id: string }).inquiry_id;
+
+    const required = await fetch(`${sandbox.serviceUrl}/admin/identities/${identityId}/reverification`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ actor: 'agent-7', reason: 'role_change' }),
+    });
+    const { reverification } = (await required.json()) as { reverification: { required_at: string } };
+    await sandbox.notifications.relay.runOnce();
+
+    expect(receiver.verified.map((webhook) => webhook.type)).toEqual(['verification.reverification_required']);
+    expect(receiver.verified[0]?.body).toMatchObject({
+      type: 'verification.reverification_required',
+      timestamp: reverification.required_at,
+      data: { identity_id: identityId, inquiry_id: inquiryId, purpose: 'reverification' },
+    });
+  });
 });

@@ -1,3 +1,4 @@
+import { eventNotice } from '../../notifications/notice.js';
 import type { CallOptions } from '../../outbound/retry.js';
 import { emptyRecord } from '../../verification/record.js';
 import type { CurrentRecord, UpdateResult } from '../../verification/recordStore.js';
@@ -14,7 +15,8 @@ export interface RequirementRequest {
 
 /**
  * Records on the identity that it must verify again, in one write under the identity's lock (the
- * mirror carries the flag the login gate needs). `stillApplies` is asked again of the record as
+ * mirror carries the flag the login gate needs), announcing `verification.reverification_required`
+ * to the notification receivers with it. `stillApplies` is asked again of the record as
  * it is when the lock is held, so a cohort selected from a listing acts only on what still belongs
  * to it; with `requiredSince`, an identity required since then is left as it is (a resumed cohort).
  */
@@ -34,7 +36,18 @@ export function writeRequirement(
         record?.reverification != null &&
         instantOf(record.reverification.required_at) >= instantOf(since);
       if (requiredSince || options.stillApplies?.(current) === false) return { outcome: 'unchanged', record };
-      return { outcome: 'applied', record: withRequirement(record ?? emptyRecord(), requirement) };
+      const required = withRequirement(record ?? emptyRecord(), requirement);
+      return {
+        outcome: 'applied',
+        record: required,
+        // Receivers hear of it (`verification.reverification_required`), with the inquiry it cannot meet.
+        notices: [
+          eventNotice('verification.reverification_required', requirement.required_at, {
+            inquiryId: required.reverification?.inquiry_id ?? null,
+            purpose: 'reverification',
+          }),
+        ],
+      };
     },
     options.call,
   );
