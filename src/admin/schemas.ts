@@ -234,7 +234,13 @@ const record = z
       pending: z.array(z.literal('revoke_sessions')),
     }),
     recovery_code: z
-      .object({ inquiry_id: z.string(), issued_at: z.string(), second_factors_removed: z.boolean() })
+      .object({
+        inquiry_id: z.string(),
+        inquiry_created_at: z.string().nullable(),
+        decided_at: z.string().nullable(),
+        issued_at: z.string(),
+        second_factors_removed: z.boolean(),
+      })
       .nullable()
       .describe('The last recovery by verification: which inquiry, when (never the code).'),
     reverification: requirement.nullable(),

@@ -3,12 +3,16 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import type { Router } from 'express';
+import type { z } from 'zod';
 import { afterEach, describe, expect, it } from 'vitest';
 import { adminRouter } from '../../src/admin/adminApi.js';
 import type { AdminContext } from '../../src/admin/adminContext.js';
 import { ADMIN_ERRORS } from '../../src/admin/adminErrors.js';
 import { ADMIN_ROUTES } from '../../src/admin/adminRoutes.js';
 import { openApiDocument } from '../../src/admin/openApiDocument.js';
+import type { verificationResponse } from '../../src/admin/schemas.js';
+import type { Decision, PersonaRecord, PurposeResult, RecoveryCodeIssued } from '../../src/verification/record.js';
+import type { ReverificationRequirement } from '../../src/verification/reverification.js';
 import { ADMIN_DOCUMENT, admin, startAdminHarness } from '../support/admin.js';
 import { checkOperation } from '../support/conformance/checkExchange.js';
 import type { Harness } from '../support/harness.js';
@@ -20,6 +24,10 @@ afterEach(async () => {
 });
 
 type Json = Record<string, unknown>;
+
+/** Whether two object types have exactly the same fields (checked when the tests compile). */
+type SameKeys<A, B> = [keyof A] extends [keyof B] ? ([keyof B] extends [keyof A] ? true : false) : false;
+type Documented = NonNullable<z.input<typeof verificationResponse>['record']>;
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
 
 /** Every `METHOD /path` an Express router serves, nested routers included. */
@@ -81,6 +89,17 @@ describe('the OpenAPI document of the admin API', () => {
       const resolved = JSON.parse(JSON.stringify(schema).replaceAll('"#/components/schemas/', '"')) as Json;
       expect(() => ajv.compile(resolved), at).not.toThrow();
     }
+  });
+
+  it('documents every field of the record the service writes: a new field fails to compile here until documented', () => {
+    const fields: [
+      SameKeys<Documented, PersonaRecord>,
+      SameKeys<NonNullable<Documented['decision']>, Decision>,
+      SameKeys<NonNullable<Documented['purposes']['onboarding']>, PurposeResult>,
+      SameKeys<NonNullable<Documented['recovery_code']>, RecoveryCodeIssued>,
+      SameKeys<NonNullable<Documented['reverification']>, ReverificationRequirement>,
+    ] = [true, true, true, true, true];
+    expect(fields).toEqual([true, true, true, true, true]);
   });
 
   it('documents every route served, and every route documented is served', async () => {
