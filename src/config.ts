@@ -14,7 +14,7 @@ import {
   sharedSecrets,
   type SecretProblem,
 } from './security/secretPolicy.js';
-import { SIGNED_LINK_MAX_TTL_SECONDS } from './security/signedLink.js';
+import { SELF_SERVICE_LINK_MAX_TTL_SECONDS } from './security/signedLink.js';
 
 export const LOGIN_POLICIES = ['block-declined', 'require-approved'] as const;
 export type LoginPolicyName = (typeof LOGIN_POLICIES)[number];
@@ -510,7 +510,7 @@ const envSchema = z
     DEFAULT_RETURN_TO: z.string().trim().refine(isHttpUrl, 'must be an http(s) URL without credentials').optional(),
     LINK_SIGNING_SECRET: secretList(GENERATE_SECRET).optional(),
     // Anyone holding a signed link can continue that identity's verification until it expires.
-    SIGNED_LINK_TTL: duration('1m', formatDuration(SIGNED_LINK_MAX_TTL_SECONDS * 1_000)).prefault('15m'),
+    SIGNED_LINK_TTL: duration('1m', formatDuration(SELF_SERVICE_LINK_MAX_TTL_SECONDS * 1_000)).prefault('15m'),
     ALLOW_RETRIES: flag('false'),
     LOGIN_URL: httpUrl.optional(),
     SUPPORT_URL: httpUrl.optional(),

@@ -4,6 +4,7 @@ import { START_PURPOSES } from '../http/startLinks.js';
 import { isIdentityId, UUID_PATTERN } from '../identityId.js';
 import { MISMATCH_ACTIONS } from '../matching/attributeMatch.js';
 import { RULE_SETS } from '../matching/ruleSets.js';
+import { SIGNED_LINK_MAX_TTL_SECONDS } from '../security/signedLink.js';
 import { VERIFIED_ATTRIBUTES } from '../persona/verifiedDocument.js';
 import { PURPOSES } from '../verification/record.js';
 import { REASON_MAX_LENGTH } from '../verification/reverification.js';
@@ -44,8 +45,8 @@ const reason = z
 
 const time = z.iso.datetime({ offset: true });
 
-/** Agents' links travel by email and chat: a day by default, three at most. */
-export const LINK_TTL = { defaultMs: 24 * 3_600_000, minMs: 5 * 60_000, maxMs: 72 * 3_600_000 };
+/** Agents' links travel by email and chat: a day by default, at most as long as any link may be valid (three days). */
+export const LINK_TTL = { defaultMs: 24 * 3_600_000, minMs: 5 * 60_000, maxMs: SIGNED_LINK_MAX_TTL_SECONDS * 1_000 };
 export const CODE_TTL = { defaultMs: CODE_DEFAULT_TTL_MS, minMs: 60_000, maxMs: CODE_MAX_TTL_MS };
 
 const describeMs = (ms: number) => (ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : `${ms / 60_000}m`);

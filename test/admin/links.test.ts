@@ -67,6 +67,19 @@ describe('POST /admin/identities/{id}/verification-links: a signed link', () => 
     }
   });
 
+  it('works for its longest lifetime, 72 hours, though SIGNED_LINK_TTL bounds the service\'s own links at 24', async () => {
+    harness = await startAdminHarness({ SIGNED_LINK_TTL: '24h' });
+    const { id } = harness.kratos.createIdentity();
+    const response = await issue(id, { expires_in: '72h' });
+    expect(response.status).toBe(200);
+    // Opened at once (the whole lifetime ahead) and in its last minute, the link leads to Persona.
+    expect((await open(response.body.url)).status).toBe(303);
+    harness.clock.now += 72 * HOUR - 60_000;
+    expect((await open(response.body.url)).status).toBe(303);
+    harness.clock.now += 60_000;
+    expect((await open(response.body.url)).body.error.code).toBe('link_expired');
+  });
+
   it('is refused in a browser signed in as another account, and changes nothing', async () => {
     harness = await startAdminHarness();
     const { id } = harness.kratos.createIdentity();
