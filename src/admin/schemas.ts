@@ -146,7 +146,9 @@ export const cohortRequest = z
     page_token: z.string().max(4096).optional().describe('From `next` of an earlier answer: go on from there.'),
     required_at: time
       .optional()
-      .describe('From `next` of an earlier answer: identities required since then are left as they are.'),
+      .describe(
+        'From `next` of an earlier answer, within 7 days: identities required since then are left as they are.',
+      ),
   })
   .refine(
     (body) =>

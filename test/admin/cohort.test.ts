@@ -102,6 +102,23 @@ describe('POST /admin/reverification', () => {
     expect(patches().length).toBe(patchCount);
   });
 
+  it('goes on only with a requirement time of the last week, never one ahead: no approval could meet that', async () => {
+    harness = await startAdminHarness();
+    const id = harness.identityInState('approved').identityId;
+    for (const [requiredAt, message] of [
+      [new Date(harness.clock.now + 365 * DAY).toISOString(), 'required_at: must not lie in the future'],
+      [new Date(harness.clock.now - 8 * DAY).toISOString(), 'required_at: must be within the last 7 days'],
+    ] as const) {
+      const refused = await cohort({ identity_ids: [id], required_at: requiredAt });
+      expect(refused.status).toBe(400);
+      expect(refused.body.error).toEqual({ code: 'invalid_request', message: expect.stringContaining(message) });
+    }
+    expect(patches()).toEqual([]);
+    const lastWeek = new Date(harness.clock.now - 6 * DAY).toISOString();
+    const resumed = await cohort({ identity_ids: [id], required_at: lastWeek });
+    expect(resumed.body).toMatchObject({ required_at: lastWeek, changed: 1 });
+  });
+
   it('reports a listing Kratos refuses as a stop at the first page', async () => {
     harness = await startAdminHarness();
     harness.kratos.createIdentity();

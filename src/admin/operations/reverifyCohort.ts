@@ -7,6 +7,7 @@ import { readRecord } from '../../verification/readRecord.js';
 import type { PersonaRecord } from '../../verification/record.js';
 import { instantOf } from '../../verification/standingDecision.js';
 import type { AdminContext } from '../adminContext.js';
+import { adminError } from '../adminErrors.js';
 import type { cohortRequest, cohortResponse } from '../schemas.js';
 import { forEachIdentityPage } from './identityPages.js';
 import { writeRequirement } from './requireReverification.js';
@@ -15,6 +16,25 @@ type CohortRequest = z.output<typeof cohortRequest>;
 type CohortResult = z.input<typeof cohortResponse>;
 
 const LISTED_FAILURES = 100;
+
+/**
+ * How far `required_at` sent back to go on may lie from now. It is the time the requirement is
+ * recorded with, and only an inquiry opened after it meets it: one in the future would block
+ * logins that no approval lifts until then, one long past would let inquiries from before the
+ * cohort meet it. A week is time enough to go on after an outage; later, start a new run.
+ */
+const RESUME_WITHIN_MS = 7 * 86_400_000;
+/** Replicas' clocks differ a little: the `next` of one may be read by another. */
+const CLOCK_SKEW_MS = 60_000;
+
+function requirementTime(sent: string | undefined, nowMs: number): string {
+  if (sent === undefined) return new Date(nowMs).toISOString();
+  const at = instantOf(sent);
+  if (at > nowMs + CLOCK_SKEW_MS) throw adminError('invalid_request', 'required_at: must not lie in the future');
+  if (at < nowMs - RESUME_WITHIN_MS)
+    throw adminError('invalid_request', 'required_at: must be within the last 7 days; start a new run without it');
+  return sent;
+}
 
 export interface CohortProgress {
   pages: number;
@@ -54,7 +74,7 @@ export async function reverifyCohort(
   options: { budgetMs?: number; onProgress?: (counts: CohortProgress) => void } = {},
 ): Promise<CohortResult> {
   const { logger } = context;
-  const requiredAt = request.required_at ?? new Date(context.now()).toISOString();
+  const requiredAt = requirementTime(request.required_at, context.now());
   const requirement = { required_at: requiredAt, reason: request.reason, block_login: request.block_login };
   const statuses = decisionStatuses(context.config);
   const counts = { listed: 0, matched: 0, changed: 0, unchanged: 0, failed: 0 };
