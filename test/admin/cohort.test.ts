@@ -119,6 +119,15 @@ describe('POST /admin/reverification', () => {
     expect(resumed.body).toMatchObject({ required_at: lastWeek, changed: 1 });
   });
 
+  it('refuses a page_token Kratos refuses with 400, rather than sending it back to go on with forever', async () => {
+    harness = await startAdminHarness();
+    harness.kratos.createIdentity();
+    const response = await cohort({ schema_id: 'default', page_token: 'not-a-kratos-token' });
+    expect(response.status).toBe(400);
+    expect(response.body.error).toEqual({ code: 'invalid_request', message: expect.stringMatching(/^page_token: /) });
+    expect(patches()).toEqual([]);
+  });
+
   it('reports a listing Kratos refuses as a stop at the first page', async () => {
     harness = await startAdminHarness();
     harness.kratos.createIdentity();

@@ -1,6 +1,8 @@
 import { errorFields } from '../../logger.js';
 import type { IdentityListing, KratosApi, KratosIdentity } from '../../kratos/kratosClient.js';
+import { OutboundError } from '../../outbound/outboundError.js';
 import { deadlineIn } from '../../outbound/retry.js';
+import { adminError } from '../adminErrors.js';
 
 /** A page may wait out Kratos's retries (429, 5xx) before it is read. */
 const PAGE_BUDGET_MS = 30_000;
@@ -47,6 +49,12 @@ export async function forEachIdentityPage(
     try {
       page = await kratos.listIdentities({ ...listing, pageToken: token }, { deadline: deadlineIn(PAGE_BUDGET_MS) });
     } catch (error) {
+      // Kratos refusing the token it was handed back (400) refuses it again however often it is sent.
+      if (pages === 0 && token !== undefined && error instanceof OutboundError && error.status === 400)
+        throw adminError(
+          'invalid_request',
+          'page_token: Kratos refuses it; send the one from `next`, or none to start over',
+        );
       return { pages, stoppedAt: token ?? null, stopped: 'listing_failed', listingError: errorFields(error) };
     }
     if ((await visit(page.identities)) === 'stop') return { pages, stoppedAt: token ?? null, stopped: 'visit_failed' };
