@@ -20,7 +20,8 @@ const BODY_LIMIT_BYTES = 64 * 1024;
 function requireToken(tokens: readonly string[]): RequestHandler {
   const matches = secretMatcher(tokens);
   return (req, res, next) => {
-    const token = /^Bearer (.+)$/.exec(req.get('authorization') ?? '')?.[1];
+    // The scheme is case-insensitive (RFC 9110, 11.1).
+    const token = /^Bearer +(.+)$/i.exec(req.get('authorization') ?? '')?.[1];
     if (token !== undefined && matches(token)) return next();
     res.set('WWW-Authenticate', 'Bearer realm="admin"');
     next(adminError('unauthorized', 'missing or wrong bearer token'));

@@ -63,6 +63,11 @@ describe('admin API authentication', () => {
     // A scheme other than Bearer, or the token in another header, is no token.
     const basic = await request(harness.app).get('/admin/openapi.json').set('Authorization', `Basic ${ADMIN_TOKEN}`);
     expect(basic.status).toBe(401);
+    // The scheme is case-insensitive: a client writing `bearer` is let in.
+    const lowerCase = await request(harness.app)
+      .get('/admin/openapi.json')
+      .set('Authorization', `bearer ${ADMIN_TOKEN}`);
+    expect(lowerCase.status).toBe(200);
     const unknown = await request(harness.app).get('/admin/nothing-here');
     expect(unknown.status).toBe(401);
   });
