@@ -63,6 +63,47 @@ describe('the admin API with DATABASE_URL', () => {
     expect(stored.rows[0]).toEqual({ codes: 0 });
   });
 
+  it('accepts a code typed on two replicas at the same instant once', async () => {
+    const [a, b] = await twoReplicas();
+    const { id } = kratos.createIdentity();
+    const { code } = (
+      await adminClient(a.app).post(`/admin/identities/${id}/verification-links`, {
+        actor: 'agent-7',
+        kind: 'short_code',
+      })
+    ).body as { code: string };
+    const answers = await Promise.all([enter(a, code), enter(b, code), enter(a, code), enter(b, code)]);
+    expect(answers.map((answer) => answer.status).sort()).toEqual([200, 400, 400, 400]);
+  });
+
+  it('requires a cohort over two pages on one replica, which the other reads, and goes on from any replica', async () => {
+    const [a, b] = await twoReplicas();
+    const employees = [1, 2, 3].map(() => kratos.createIdentity({ schema_id: 'employee' }).id);
+    kratos.createIdentity({ schema_id: 'customer' });
+    const body = { actor: 'ops-1', reason: 'incident', schema_id: 'employee', page_size: 2 };
+    const dryRun = await adminClient(a.app).post('/admin/reverification', { ...body, dry_run: true });
+    expect(dryRun.body).toMatchObject({ pages: 2, matched: 3, changed: 0, done: true });
+    const run = await adminClient(a.app).post('/admin/reverification', body);
+    expect(run.body).toMatchObject({ pages: 2, matched: 3, changed: 3, done: true });
+    for (const id of employees) {
+      const seen = await adminClient(b.app).get(`/admin/identities/${id}/verification?actor=agent-7`);
+      expect(seen.body).toMatchObject({
+        reverification: { required: true, because: 'operator' },
+        login: { allowed: false, message_id: 4100003 },
+      });
+    }
+    // The same run sent again to the other replica (a resumed cohort) changes nothing twice.
+    const again = await adminClient(b.app).post('/admin/reverification', {
+      ...body,
+      required_at: run.body.required_at,
+    });
+    expect(again.body).toMatchObject({ matched: 3, changed: 0, unchanged: 3 });
+    const rows = await database.query(
+      "SELECT count(*)::int AS rows FROM persona_idv.audit_log WHERE action = 'reverification.require'",
+    );
+    expect(rows.rows[0]).toEqual({ rows: 3 });
+  });
+
   it("counts a code's wrong tries across replicas, and keeps only a digest of its secret", async () => {
     const [a, b] = await twoReplicas();
     const { id } = kratos.createIdentity();
