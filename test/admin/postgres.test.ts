@@ -59,7 +59,10 @@ describe('the admin API with DATABASE_URL', () => {
     expect(redeemed.status).toBe(200);
     expect(redeemed.body.verify_url).toContain(`/persona/start?token=${id}.`);
     expect((await enter(a, issued.body.code)).status).toBe(400);
-    const stored = await database.query('SELECT count(*)::int AS codes FROM persona_idv.short_codes');
+    const stored = await database.query(
+      'SELECT count(*)::int AS codes FROM persona_idv.short_codes WHERE identity_id = $1',
+      [id],
+    );
     expect(stored.rows[0]).toEqual({ codes: 0 });
   });
 
@@ -74,6 +77,23 @@ describe('the admin API with DATABASE_URL', () => {
     ).body as { code: string };
     const answers = await Promise.all([enter(a, code), enter(b, code), enter(a, code), enter(b, code)]);
     expect(answers.map((answer) => answer.status).sort()).toEqual([200, 400, 400, 400]);
+  });
+
+  it('keeps one code per identity when two agents issue one on two replicas at once', async () => {
+    const [a, b] = await twoReplicas();
+    const { id } = kratos.createIdentity();
+    const issue = (replica: Service) =>
+      adminClient(replica.app).post(`/admin/identities/${id}/verification-links`, {
+        actor: 'agent-7',
+        kind: 'short_code',
+      });
+    const issued = await Promise.all([issue(a), issue(b), issue(a), issue(b)]);
+    expect(issued.map((answer) => answer.status)).toEqual([200, 200, 200, 200]);
+    const live = await database.query(
+      'SELECT count(*)::int AS codes FROM persona_idv.short_codes WHERE identity_id = $1',
+      [id],
+    );
+    expect(live.rows[0]).toEqual({ codes: 1 });
   });
 
   it('requires a cohort over two pages on one replica, which the other reads, and goes on from any replica', async () => {
@@ -113,7 +133,10 @@ describe('the admin API with DATABASE_URL', () => {
         kind: 'short_code',
       })
     ).body as { code: string };
-    const row = await database.query('SELECT handle, secret_digest, attempts_left FROM persona_idv.short_codes');
+    const row = await database.query(
+      'SELECT handle, secret_digest, attempts_left FROM persona_idv.short_codes WHERE identity_id = $1',
+      [id],
+    );
     expect(row.rows[0]?.['handle']).toBe(code.replace('-', '').slice(0, 4));
     expect(String(row.rows[0]?.['secret_digest'])).not.toContain(code.replace('-', '').slice(4));
     for (const replica of [a, b, a, b, a]) expect((await enter(replica, wrongSecret(code))).status).toBe(400);

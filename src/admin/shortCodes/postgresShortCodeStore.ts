@@ -1,4 +1,5 @@
 import type { SharedDatabase } from '../../coordination/coordination.js';
+import { shortCodesKey } from '../../coordination/postgres/advisoryKeys.js';
 import { judge, type IssuedCode, type ShortCodeStore } from './shortCodeStore.js';
 
 /** Live codes all replicas keep at most: more is not help-desk traffic. */
@@ -26,6 +27,8 @@ export function createPostgresShortCodeStore(database: SharedDatabase): ShortCod
     issue(code, nowMs) {
       return database.transaction(async (run) => {
         const now = new Date(nowMs);
+        // Two agents issuing at once would each delete nothing and both insert: the second waits.
+        await run('SELECT pg_advisory_xact_lock($1, $2)', [...shortCodesKey(database.quotedSchema, code.identityId)]);
         await run(`DELETE FROM ${table} WHERE expires_at <= $1 OR identity_id = $2`, [now, code.identityId]);
         const live = await run(`SELECT count(*)::int AS live FROM ${table}`);
         if ((live.rows[0]?.['live'] as number) >= MAX_LIVE_CODES) return 'full';
