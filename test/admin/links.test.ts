@@ -113,8 +113,8 @@ describe('POST /admin/identities/{id}/verification-links: a signed link', () => 
     expect(refused.body.error.code).toBe('invalid_return_to');
   });
 
-  it('is audited without the link itself', async () => {
-    harness = await startAdminHarness();
+  it('is audited and counted without the link itself', async () => {
+    harness = await startAdminHarness({ HOST: '127.0.0.1' });
     const { id } = harness.kratos.createIdentity();
     const { url } = (await issue(id)).body as { url: string };
     expect(auditLines(harness)).toEqual([
@@ -127,6 +127,11 @@ describe('POST /admin/identities/{id}/verification-links: a signed link', () => 
       }),
     ]);
     expect(harness.logText()).not.toContain(tokenOf(url));
+    // ... and counted, with the outcome: one link issued, one refused for an identity Kratos lacks.
+    await issue('5e1b3c7a-2f4d-4a9e-b8c6-0d7f1e2a9b34');
+    const metrics = (await request(harness.app).get('/metrics').expect(200)).text;
+    expect(metrics).toContain('admin_actions_total{action="link.issue",outcome="ok"} 1');
+    expect(metrics).toContain('admin_actions_total{action="link.issue",outcome="unknown_identity"} 1');
   });
 
   it('cannot be issued without PUBLIC_BASE_URL, nor for an unknown identity', async () => {
