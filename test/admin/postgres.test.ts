@@ -44,21 +44,26 @@ async function twoReplicas(): Promise<[Service, Service]> {
 
 const enter = (replica: Service, code: string) =>
   request(replica.app).post('/persona/start/code').set('Content-Type', 'application/json').send({ code });
+/** A short code for the identity, issued by an agent on `replica`. */
+const issueCode = async (replica: Service, identityId: string) => {
+  const issued = await adminClient(replica.app).post(`/admin/identities/${identityId}/verification-links`, {
+    actor: 'agent-7',
+    kind: 'short_code',
+  });
+  expect(issued.status).toBe(200);
+  return (issued.body as { code: string }).code;
+};
 const wrongSecret = (code: string) => `${code.slice(0, -1)}${code.endsWith('Z') ? 'Y' : 'Z'}`;
 
 describe('the admin API with DATABASE_URL', () => {
   it('redeems on one replica a short code issued on another, once', async () => {
     const [a, b] = await twoReplicas();
     const { id } = kratos.createIdentity();
-    const issued = await adminClient(a.app).post(`/admin/identities/${id}/verification-links`, {
-      actor: 'agent-7',
-      kind: 'short_code',
-    });
-    expect(issued.status).toBe(200);
-    const redeemed = await enter(b, issued.body.code);
+    const code = await issueCode(a, id);
+    const redeemed = await enter(b, code);
     expect(redeemed.status).toBe(200);
     expect(redeemed.body.verify_url).toContain(`/persona/start?token=${id}.`);
-    expect((await enter(a, issued.body.code)).status).toBe(400);
+    expect((await enter(a, code)).status).toBe(400);
     const stored = await database.query(
       'SELECT count(*)::int AS codes FROM persona_idv.short_codes WHERE identity_id = $1',
       [id],
@@ -69,12 +74,7 @@ describe('the admin API with DATABASE_URL', () => {
   it('accepts a code typed on two replicas at the same instant once', async () => {
     const [a, b] = await twoReplicas();
     const { id } = kratos.createIdentity();
-    const { code } = (
-      await adminClient(a.app).post(`/admin/identities/${id}/verification-links`, {
-        actor: 'agent-7',
-        kind: 'short_code',
-      })
-    ).body as { code: string };
+    const code = await issueCode(a, id);
     const answers = await Promise.all([enter(a, code), enter(b, code), enter(a, code), enter(b, code)]);
     expect(answers.map((answer) => answer.status).sort()).toEqual([200, 400, 400, 400]);
   });
@@ -82,13 +82,7 @@ describe('the admin API with DATABASE_URL', () => {
   it('keeps one code per identity when two agents issue one on two replicas at once', async () => {
     const [a, b] = await twoReplicas();
     const { id } = kratos.createIdentity();
-    const issue = (replica: Service) =>
-      adminClient(replica.app).post(`/admin/identities/${id}/verification-links`, {
-        actor: 'agent-7',
-        kind: 'short_code',
-      });
-    const issued = await Promise.all([issue(a), issue(b), issue(a), issue(b)]);
-    expect(issued.map((answer) => answer.status)).toEqual([200, 200, 200, 200]);
+    await Promise.all([a, b, a, b].map((replica) => issueCode(replica, id)));
     const live = await database.query(
       'SELECT count(*)::int AS codes FROM persona_idv.short_codes WHERE identity_id = $1',
       [id],
@@ -127,12 +121,7 @@ describe('the admin API with DATABASE_URL', () => {
   it("counts a code's wrong tries across replicas, and keeps only a digest of its secret", async () => {
     const [a, b] = await twoReplicas();
     const { id } = kratos.createIdentity();
-    const { code } = (
-      await adminClient(a.app).post(`/admin/identities/${id}/verification-links`, {
-        actor: 'agent-7',
-        kind: 'short_code',
-      })
-    ).body as { code: string };
+    const code = await issueCode(a, id);
     const row = await database.query(
       'SELECT handle, secret_digest, attempts_left FROM persona_idv.short_codes WHERE identity_id = $1',
       [id],
