@@ -557,8 +557,8 @@ const envSchema = z
     HTTP_REQUEST_TIMEOUT: timerDuration('1s', '10m').prefault('30s'),
     HTTP_BODY_IDLE_TIMEOUT: timerDuration('1s', '5m').prefault('5s'),
     HTTP_KEEP_ALIVE_TIMEOUT: timerDuration('1s', '10m').prefault('5s'),
-    // Above the 64 places bodies without credentials may hold (callback and recovery form, 32 each),
-    // so that at the cap there is always an idle connection to close for a newcomer.
+    // Above the 96 places bodies without credentials may hold (callback, recovery form and short
+    // code entry, 32 each), so that at the cap there is always an idle connection to close for a newcomer.
     HTTP_MAX_CONNECTIONS: integer(128, 100_000, 1_000),
     STEP_UP_MAX_AGE: duration('1m', '30d').prefault('15m'),
     STEP_UP_TRAITS: z

@@ -1,6 +1,7 @@
 import type { IRouter, Request, RequestHandler, Response } from 'express';
 import { HttpError } from '../../http/httpError.js';
-import { isJsonContentType, parseJson, readBody } from '../../http/body.js';
+import { isJsonContentType, parseJson, readBody, type BodyLimits } from '../../http/body.js';
+import { InFlightLimit } from '../../http/inFlightLimit.js';
 import { formPageHeaders, respondWith, userFacingHeaders, type Page } from '../../http/pages.js';
 import { requestLocals } from '../../http/requestLog.js';
 import type { RouteContext } from '../../http/routeContext.js';
@@ -11,6 +12,11 @@ import type { HelpDesk } from '../adminContext.js';
 import { readTypedCode } from './shortCode.js';
 
 const BODY_LIMIT_BYTES = 1024;
+/**
+ * Codes being read at once. Like the recovery form they carry no credential, so a stranger could
+ * send many slowly; the place of the one that has stalled longest goes to the next (http/body.ts).
+ */
+const CODE_ENTRIES_AT_ONCE = 32;
 
 const FORM: Page['form'] = {
   action: CODE_ENTRY_PATH,
@@ -25,9 +31,9 @@ const ENTRY: Page = { title: 'page.code_entry.title', message: 'page.code_entry.
 const INVALID: Page = { title: 'error.invalid_code.title', message: 'error.invalid_code.message', form: FORM };
 
 /** The code from a form post or a JSON body; undefined when there is none. */
-async function typedCode(req: Request, idleTimeoutMs: number): Promise<string | undefined> {
+async function typedCode(req: Request, limits: BodyLimits): Promise<string | undefined> {
   const contentType = req.headers['content-type'];
-  const body = await readBody(req, { limitBytes: BODY_LIMIT_BYTES, idleTimeoutMs });
+  const body = await readBody(req, limits);
   if (isJsonContentType(contentType)) {
     const parsed = parseJson(body) as { code?: unknown } | null;
     return typeof parsed?.code === 'string' ? parsed.code : undefined;
@@ -48,6 +54,11 @@ async function typedCode(req: Request, idleTimeoutMs: number): Promise<string | 
  */
 export function codeEntryRoute(router: IRouter, context: RouteContext & { helpDesk: HelpDesk }): void {
   const { helpDesk } = context;
+  const bodyLimits: BodyLimits = {
+    limitBytes: BODY_LIMIT_BYTES,
+    idleTimeoutMs: context.config.http.bodyIdleTimeoutMs,
+    readers: new InFlightLimit(CODE_ENTRIES_AT_ONCE),
+  };
   const messagesFor = (req: Request) => context.messages.negotiate(req.get('accept-language'));
   const refuse = (req: Request, res: Response, outcome: string) => {
     context.metrics.countAdminAction('short_code.redeem', outcome);
@@ -69,7 +80,7 @@ export function codeEntryRoute(router: IRouter, context: RouteContext & { helpDe
         'Retry-After': String(Math.ceil(wait / 1000)),
       });
     }
-    const parts = readTypedCode((await typedCode(req, context.config.http.bodyIdleTimeoutMs)) ?? '');
+    const parts = readTypedCode((await typedCode(req, bodyLimits)) ?? '');
     if (parts === undefined) return refuse(req, res, 'malformed');
     const redemption = await helpDesk.codes.redeem(parts.handle, helpDesk.digestOf(parts), now);
     if (redemption.kind === 'unknown' || redemption.kind === 'wrong') {
