@@ -97,6 +97,21 @@ describe('short codes', () => {
     expect(again.body.error.code).toBe('invalid_code');
   });
 
+  it("lift no decline: a declined person's code, for verification or step-up, leads to the decline", async () => {
+    harness = await startAdminHarness();
+    const { identityId } = harness.identityInState('declined');
+    for (const purpose of ['verification', 'step_up']) {
+      const { code } = await issueCode(identityId, { purpose });
+      const entered = await enter(code);
+      expect(entered.status).toBe(200);
+      const { pathname, search } = new URL(entered.body.verify_url as string);
+      const opened = await request(harness.app).get(`${pathname}${search}`).set('Accept', 'application/json');
+      expect([opened.status, opened.body.status], purpose).toEqual([200, 'declined']);
+    }
+    expect(harness.persona.requests.filter((r) => r.method === 'POST')).toEqual([]);
+    expect(harness.kratos.requests.filter((r) => r.method === 'PATCH')).toEqual([]);
+  });
+
   it('are read as people type them: lower case, spaces, O for zero, I and L for one', async () => {
     harness = await startAdminHarness();
     const { id } = harness.kratos.createIdentity();
