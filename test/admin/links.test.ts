@@ -67,7 +67,7 @@ describe('POST /admin/identities/{id}/verification-links: a signed link', () => 
     }
   });
 
-  it('works for its longest lifetime, 72 hours, though SIGNED_LINK_TTL bounds the service\'s own links at 24', async () => {
+  it("works for its longest lifetime, 72 hours, though SIGNED_LINK_TTL bounds the service's own links at 24", async () => {
     harness = await startAdminHarness({ SIGNED_LINK_TTL: '24h' });
     const { id } = harness.kratos.createIdentity();
     const response = await issue(id, { expires_in: '72h' });
