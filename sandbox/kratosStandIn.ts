@@ -11,6 +11,7 @@ import {
   type RequestHeaders,
 } from './kratosContext.js';
 import { kratosError, kratosStatus } from './kratosError.js';
+import { listIdentities } from './kratosIdentityList.js';
 import { callHook, KRATOS_HOOK_CLIENT, type HookCall, type HookClientTiming, type HookTarget } from './kratosHooks.js';
 import type { StandInIdentity } from './kratosIdentity.js';
 import { recoveryCodes, type RecoveryResult } from './kratosRecovery.js';
@@ -35,7 +36,10 @@ export interface KratosStandIn extends StandInServer {
   public: StandInServer;
   createIdentity(
     input?: Partial<
-      Pick<StandInIdentity, 'id' | 'traits' | 'metadata_public' | 'metadata_admin' | 'created_at' | 'credentials'>
+      Pick<
+        StandInIdentity,
+        'id' | 'traits' | 'metadata_public' | 'metadata_admin' | 'created_at' | 'credentials' | 'schema_id'
+      >
     >,
   ): StandInIdentity;
   identity(id: string): StandInIdentity | undefined;
@@ -275,16 +279,12 @@ export async function startKratosStandIn(options: KratosStandInOptions = {}): Pr
         method: 'GET',
         pattern: /^\/admin\/identities$/,
         handle: admin((request) => {
-          const size = Number(request.query.get('page_size') ?? 250);
           // Kratos's exact (normalised) match on the identifiers of password, code, WebAuthn and social sign-in.
           const identifier = request.query.get('credentials_identifier');
           const matching = [...identities.values()].filter(
             (identity) => !identifier || holdsIdentifier(identity.credentials, identifier),
           );
-          return {
-            status: 200,
-            body: matching.slice(0, Number.isInteger(size) && size > 0 ? size : 250).map(adminView),
-          };
+          return listIdentities(request, matching.map(adminView));
         }),
       },
       {
@@ -407,7 +407,7 @@ export async function startKratosStandIn(options: KratosStandInOptions = {}): Pr
     const identity: StandInIdentity = withAddresses(
       {
         id: input.id ?? randomUUID(),
-        schema_id: 'default',
+        schema_id: input.schema_id ?? 'default',
         schema_url: 'http://127.0.0.1/schemas/ZGVmYXVsdA',
         state: 'active',
         state_changed_at: now,

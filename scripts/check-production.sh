@@ -99,3 +99,13 @@ esac
 kill -TERM "$server"
 wait "$server"
 echo "== exited cleanly in Postgres mode"
+
+echo "== the admin command is in the build"
+set +e
+(cd "$work" && "${as_user[@]}" node dist/admin.js verification --nonsense 2>/dev/null)
+status=$?
+set -e
+[ "$status" = 2 ] || { echo "dist/admin.js answered $status to a wrong argument, not 2" >&2; exit 1; }
+(cd "$work" && "${as_user[@]}" node dist/admin.js openapi | node -e "let t='';process.stdin.on('data',(c)=>t+=c).on('end',()=>process.exit(JSON.parse(t).openapi==='3.1.0'?0:1))") \
+  || { echo "dist/admin.js openapi did not print the OpenAPI document" >&2; exit 1; }
+echo "== admin answers a wrong argument and prints its OpenAPI document as documented"

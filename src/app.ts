@@ -1,5 +1,8 @@
 import type { RequestListener } from 'node:http';
 import express from 'express';
+import { adminApp, adminRouter } from './admin/adminApi.js';
+import { createHelpDesk, type AdminContext, type HelpDesk } from './admin/adminContext.js';
+import { codeEntryRoute } from './admin/shortCodes/codeEntryRoute.js';
 import type { Config } from './config.js';
 import { createInProcessCoordination } from './coordination/inProcessCoordination.js';
 import { errorHandler } from './http/errorHandler.js';
@@ -39,22 +42,18 @@ export interface AppDependencies {
   metrics?: Metrics;
   /** Loaded from the shipped files when not given. */
   messages?: MessageCatalogue;
+  /** Short codes and the audit, shared with the admin listener (ADMIN_PORT); created here when not given. */
+  helpDesk?: HelpDesk;
   now?: () => number;
 }
 
-/**
- * The service as a request listener: the gates Kratos calls with `response.parse` (the login gate
- * serves every login) go straight to their plain handlers; every other route goes through the
- * Express app.
- */
-export function createApp(deps: AppDependencies): RequestListener {
+function routeContext(deps: AppDependencies, metrics: Metrics): RouteContext {
   const { config } = deps;
-  const metrics = deps.metrics ?? createMetrics();
   const now = deps.now ?? Date.now;
   if (deps.services === undefined && config.database !== undefined)
     throw new Error('createApp: with DATABASE_URL, pass services over the coordination startCoordination chose');
   const messages = deps.messages ?? loadMessageCatalogue();
-  const context: RouteContext = {
+  return {
     metrics,
     ...(deps.services ??
       createServices(
@@ -82,6 +81,36 @@ export function createApp(deps: AppDependencies): RequestListener {
     messages,
     now,
   };
+}
+
+const adminContext = (context: RouteContext, helpDesk: HelpDesk, logger: Logger): AdminContext => ({
+  ...context,
+  helpDesk,
+  logger,
+});
+
+/**
+ * The admin API on its own listener (ADMIN_PORT), over the same services and help desk as the app,
+ * so that a code issued there is redeemed at `/persona/start/code` and both write under one lock.
+ */
+export function createAdminListener(
+  deps: AppDependencies & { services: Services; metrics: Metrics; helpDesk: HelpDesk },
+): RequestListener {
+  const tokens = deps.config.admin?.tokens;
+  if (tokens === undefined) throw new Error('the admin API is off without ADMIN_API_TOKEN');
+  const context = routeContext(deps, deps.metrics);
+  return adminApp(adminContext(context, deps.helpDesk, deps.logger), tokens, deps.logger, deps.metrics);
+}
+
+/**
+ * The service as a request listener: the gates Kratos calls with `response.parse` (the login gate
+ * serves every login) go straight to their plain handlers; every other route goes through the
+ * Express app.
+ */
+export function createApp(deps: AppDependencies): RequestListener {
+  const { config } = deps;
+  const metrics = deps.metrics ?? createMetrics();
+  const context = routeContext(deps, metrics);
 
   const app = express();
   app.disable('x-powered-by');
@@ -96,6 +125,15 @@ export function createApp(deps: AppDependencies): RequestListener {
   // With METRICS_PORT, /metrics is served on its own port instead (server.ts).
   // Without a token only on loopback; otherwise the start-up summary says how to turn it on.
   if (metricsExposure(config) === 'service_port') metricsRoute(app, metrics, config.metrics.tokens);
+  if (config.admin !== undefined) {
+    const helpDesk =
+      deps.helpDesk ??
+      createHelpDesk({ config, logger: deps.logger, metrics, now: context.now, shared: context.coordination.shared });
+    codeEntryRoute(app, { ...context, helpDesk });
+    // With ADMIN_PORT the admin API is served there only (createAdminListener); else here, behind its token.
+    if (config.admin.port === undefined)
+      app.use(adminRouter(adminContext(context, helpDesk, deps.logger), config.admin.tokens));
+  }
   app.use((_req, _res, next) => next(new HttpError(404, 'not_found', 'no such route')));
   app.use(errorHandler);
 

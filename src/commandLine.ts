@@ -76,3 +76,20 @@ export async function runCommand(
     process.exitCode = 2;
   }
 }
+
+/** Whether `ready` (a database's migrations, say) resolved within `ms`; false when it failed or took longer. */
+export async function readyWithin(ready: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([
+      ready.then(
+        () => true,
+        () => false,
+      ),
+      late,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

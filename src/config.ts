@@ -14,7 +14,7 @@ import {
   sharedSecrets,
   type SecretProblem,
 } from './security/secretPolicy.js';
-import { SIGNED_LINK_MAX_TTL_SECONDS } from './security/signedLink.js';
+import { SELF_SERVICE_LINK_MAX_TTL_SECONDS } from './security/signedLink.js';
 
 export const LOGIN_POLICIES = ['block-declined', 'require-approved'] as const;
 export type LoginPolicyName = (typeof LOGIN_POLICIES)[number];
@@ -108,6 +108,15 @@ export interface Config {
   };
   /** Postgres coordination (several replicas); undefined: single-instance mode. */
   database: DatabaseConfig | undefined;
+  /** The admin API (src/admin/): off unless ADMIN_API_TOKEN is set. */
+  admin:
+    | {
+        /** Bearer token(s) every admin route requires; several during rotation. */
+        tokens: string[];
+        /** Serve the admin API on this port only; undefined: on PORT, beside the public routes. */
+        port: number | undefined;
+      }
+    | undefined;
   reconcile: {
     /** How often the service reconciles in-process; undefined: never (run `npm run reconcile`). */
     intervalMs: number | undefined;
@@ -363,6 +372,7 @@ export const SECRET_VARIABLES = [
   'NOTIFY_WEBHOOK_SECRET',
   'SERVICENOW_PASSWORD',
   'SMTP_PASSWORD',
+  'ADMIN_API_TOKEN',
 ] as const;
 
 /** Addresses users' browsers are sent to: https in production, unless they stay on this machine. */
@@ -411,6 +421,12 @@ const smtpPasswordOf = (url: string | undefined) => {
   const password = decodeURIComponent(new URL(url).password);
   return password === '' ? undefined : [password];
 };
+
+const port = z
+  .string()
+  .regex(/^\d+$/, 'must be a port number')
+  .transform(Number)
+  .refine((value) => value >= 1 && value <= 65_535, 'must be between 1 and 65535');
 
 const envSchema = z
   .object({
@@ -494,18 +510,13 @@ const envSchema = z
     DEFAULT_RETURN_TO: z.string().trim().refine(isHttpUrl, 'must be an http(s) URL without credentials').optional(),
     LINK_SIGNING_SECRET: secretList(GENERATE_SECRET).optional(),
     // Anyone holding a signed link can continue that identity's verification until it expires.
-    SIGNED_LINK_TTL: duration('1m', formatDuration(SIGNED_LINK_MAX_TTL_SECONDS * 1_000)).prefault('15m'),
+    SIGNED_LINK_TTL: duration('1m', formatDuration(SELF_SERVICE_LINK_MAX_TTL_SECONDS * 1_000)).prefault('15m'),
     ALLOW_RETRIES: flag('false'),
     LOGIN_URL: httpUrl.optional(),
     SUPPORT_URL: httpUrl.optional(),
     RECONCILE_INTERVAL: timerDuration('1m', '7d').optional(),
     METRICS_TOKEN: secretList(GENERATE_SECRET).optional(),
-    METRICS_PORT: z
-      .string()
-      .regex(/^\d+$/, 'must be a port number')
-      .transform(Number)
-      .refine((port) => port >= 1 && port <= 65_535, 'must be between 1 and 65535')
-      .optional(),
+    METRICS_PORT: port.optional(),
     // Each in-process run reads every inquiry created in the window, and its identity, again: a year
     // read every minute would spend Persona's and Kratos's rate limits on nothing. Longer looks back
     // are a one-off `reconcile --since`.
@@ -546,8 +557,8 @@ const envSchema = z
     HTTP_REQUEST_TIMEOUT: timerDuration('1s', '10m').prefault('30s'),
     HTTP_BODY_IDLE_TIMEOUT: timerDuration('1s', '5m').prefault('5s'),
     HTTP_KEEP_ALIVE_TIMEOUT: timerDuration('1s', '10m').prefault('5s'),
-    // Above the 64 places bodies without credentials may hold (callback and recovery form, 32 each),
-    // so that at the cap there is always an idle connection to close for a newcomer.
+    // Above the 96 places bodies without credentials may hold (callback, recovery form and short
+    // code entry, 32 each), so that at the cap there is always an idle connection to close for a newcomer.
     HTTP_MAX_CONNECTIONS: integer(128, 100_000, 1_000),
     STEP_UP_MAX_AGE: duration('1m', '30d').prefault('15m'),
     STEP_UP_TRAITS: z
@@ -565,6 +576,8 @@ const envSchema = z
     RECOVERY_REMOVE_SECOND_FACTORS: flag('false'),
     RECOVERY_INQUIRIES_PER_MINUTE: integer(1, 1_000, 10),
     ...databaseShape,
+    ADMIN_API_TOKEN: secretList(GENERATE_SECRET).optional(),
+    ADMIN_PORT: port.optional(),
   })
   // Zod skips refinements once any variable is refused; these run anyway, so that every problem
   // is reported at once.
@@ -759,6 +772,20 @@ const CROSS_CHECKS: readonly CrossCheck[] = [
         );
     },
   },
+  {
+    reads: ['ADMIN_PORT', 'ADMIN_API_TOKEN'],
+    check(env, problem) {
+      if (env.ADMIN_PORT !== undefined && env.ADMIN_API_TOKEN === undefined)
+        problem('ADMIN_PORT', 'is set, but the admin API is off without ADMIN_API_TOKEN');
+    },
+  },
+  {
+    reads: ['ADMIN_PORT', 'PORT', 'METRICS_PORT'],
+    check(env, problem) {
+      if (env.ADMIN_PORT !== undefined && (env.ADMIN_PORT === env.PORT || env.ADMIN_PORT === env.METRICS_PORT))
+        problem('ADMIN_PORT', 'must differ from PORT and METRICS_PORT');
+    },
+  },
 ];
 
 /** The checks across variables, each run only when every variable it reads is valid on its own. */
@@ -897,6 +924,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
           : { smtpUrl: vars.SMTP_URL, from: vars.EMAIL_FROM ?? '', minIntervalMs: vars.EMAIL_MIN_INTERVAL },
       retryForMs: vars.NOTIFY_RETRY_FOR,
     },
+    admin: vars.ADMIN_API_TOKEN === undefined ? undefined : { tokens: vars.ADMIN_API_TOKEN, port: vars.ADMIN_PORT },
     reconcile: {
       intervalMs: vars.RECONCILE_INTERVAL,
       windowMs: vars.RECONCILE_WINDOW,

@@ -84,6 +84,13 @@ export function createMetrics() {
     registers: [registry],
   });
 
+  const adminActions = new Counter({
+    name: 'admin_actions_total',
+    help: 'Admin API and command-line actions by action and outcome (the audit, counted).',
+    labelNames: ['action', 'outcome'] as const,
+    registers: [registry],
+  });
+
   // Labelled children, looked up once per label set: prom-client hashes the labels on every call.
   const requestSeries = new Map<string, ReturnType<typeof requestDuration.labels>>();
 
@@ -115,6 +122,9 @@ export function createMetrics() {
     },
     countRecovery(result: RecoveryResult) {
       recoveries.inc({ result });
+    },
+    countAdminAction(action: string, outcome: string) {
+      adminActions.inc({ action, outcome });
     },
     observeOutbound(call: OutboundCall) {
       const reason = OUTBOUND_ERROR_REASON(call);

@@ -1,5 +1,5 @@
 import { config as loadDotenv } from 'dotenv';
-import { runCommand, UsageError, type CommandSpec } from './commandLine.js';
+import { readyWithin, runCommand, UsageError, type CommandSpec } from './commandLine.js';
 import { ConfigError, loadConfig } from './config.js';
 import { startCoordination } from './coordination/startCoordination.js';
 import { parseDuration } from './duration.js';
@@ -46,12 +46,6 @@ const SECOND_WRITER_WARNING =
   'the service at the same moment for the same identity can be lost. Prefer the schedule inside the ' +
   'service (RECONCILE_INTERVAL), or run this while the service is stopped';
 
-const withTimeout = (promise: Promise<void>, ms: number) =>
-  new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('timed out')), ms);
-    promise.then(resolve, reject).finally(() => clearTimeout(timer));
-  });
-
 const reportPage = ({ templateId, pages, counts }: ReconcileProgress) =>
   progress(
     `${templateId}: page ${pages} read; so far checked ${counts.checked}, changed ${counts.changed}, failed ${counts.failed}`,
@@ -86,9 +80,7 @@ await runCommand(COMMAND, async ({ values }) => {
   if (config.database === undefined) progress(SECOND_WRITER_WARNING);
   const logger = createLogger({ level: config.logLevel });
   const { coordination, ready } = startCoordination(config.database, logger);
-  try {
-    await withTimeout(ready, DATABASE_WAIT_MS);
-  } catch {
+  if (!(await readyWithin(ready, DATABASE_WAIT_MS))) {
     progress('the database in DATABASE_URL is not reachable or not migrated (see the log)');
     await coordination.close();
     return 1;

@@ -1,7 +1,8 @@
 import type { Server } from 'node:http';
 import { config as loadDotenv } from 'dotenv';
 import express from 'express';
-import { createApp } from './app.js';
+import { createHelpDesk } from './admin/adminContext.js';
+import { createAdminListener, createApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { startCoordination } from './coordination/startCoordination.js';
 import { createHttpServer } from './http/httpServer.js';
@@ -103,8 +104,19 @@ function start() {
     countDropped: metrics.countNotificationDropped,
   });
   const services = createServices(config, kratos, persona, coordination, { logger, messages, metrics });
-  const app = createApp({ config, logger, kratos, persona, services, metrics, messages });
+  const helpDesk =
+    config.admin === undefined
+      ? undefined
+      : createHelpDesk({ config, logger, metrics, now: Date.now, shared: coordination.shared });
+  const app = createApp({ config, logger, kratos, persona, services, metrics, messages, helpDesk });
   const metricsServer = metricsExposure(config) === 'metrics_port' ? serveMetrics(metrics, config) : undefined;
+  const adminServer =
+    config.admin?.port === undefined || helpDesk === undefined
+      ? undefined
+      : createHttpServer(
+          createAdminListener({ config, logger, kratos, persona, services, metrics, messages, helpDesk }),
+          config.http,
+        ).listen(config.admin.port, config.host);
 
   services.notifications.relay.start();
 
@@ -151,6 +163,7 @@ function start() {
   drainOnSignals(server, logger, {
     stop: async () => {
       metricsServer?.close();
+      adminServer?.close();
       services.rechecks.stop();
       await Promise.all([reconciliation?.stop(), services.notifications.relay.stop()]);
     },

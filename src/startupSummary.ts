@@ -116,6 +116,15 @@ const FEATURES: Record<string, (config: Settings) => string> = {
         : 'memory: best effort; notifications still waiting when the process stops are lost (set DATABASE_URL)',
   metrics_auth: (config) =>
     config.metrics.tokens !== undefined ? on('METRICS_TOKEN is set') : off('METRICS_TOKEN is unset'),
+  admin_api: (config) => {
+    if (config.admin === undefined) return off('ADMIN_API_TOKEN is unset');
+    const where = config.admin.port !== undefined ? 'on ADMIN_PORT only' : 'on PORT, behind the token';
+    const audit =
+      config.database !== undefined
+        ? 'the audit in the audit_log table and the log'
+        : 'the audit is the log only (no DATABASE_URL)';
+    return on(`ADMIN_API_TOKEN is set: ${where}; ${audit}`);
+  },
 };
 
 /** One line per setting that can silently disable something: add yours here. */
@@ -184,6 +193,21 @@ const WARNINGS: ((config: Settings) => StartupWarning | undefined)[] = [
         }
       : undefined,
   (config) => (metricsExposure(config) === 'off' ? { setting: 'METRICS_TOKEN', message: METRICS_OFF_HINT } : undefined),
+  (config) =>
+    config.admin !== undefined && config.admin.port === undefined
+      ? {
+          setting: 'ADMIN_PORT',
+          message:
+            'the admin API is served on PORT beside the public routes: set ADMIN_PORT and keep that port off the internet',
+        }
+      : undefined,
+  (config) =>
+    config.admin !== undefined && config.start.publicBaseUrl === undefined
+      ? {
+          setting: 'PUBLIC_BASE_URL',
+          message: 'PUBLIC_BASE_URL is unset: the admin API cannot issue verification links or short codes',
+        }
+      : undefined,
   (config) =>
     config.kratos.apiKey === undefined && new URL(config.kratos.adminUrl).hostname.endsWith('.oryapis.com')
       ? {

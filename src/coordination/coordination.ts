@@ -39,7 +39,28 @@ export interface Coordination {
   readonly writable: boolean;
   /** For /readyz: whether the database answers (always ok in-process). */
   health(): Promise<{ ok: true } | { ok: false; reason: string }>;
+  /**
+   * The database every replica shares, for stores that are not an identity's record (the admin
+   * API's short codes and audit); undefined in-process, where such stores live in memory.
+   */
+  readonly shared: SharedDatabase | undefined;
   close(): Promise<void>;
+}
+
+/** One statement in a transaction; values are always parameters, never spliced into the text. */
+export type SqlRun = (
+  text: string,
+  values?: unknown[],
+) => Promise<{ rows: Record<string, unknown>[]; rowCount: number | null }>;
+
+export interface SharedDatabase {
+  /** The service's schema, quoted, for statements' table names (`${quotedSchema}.audit_log`). */
+  readonly quotedSchema: string;
+  /**
+   * One transaction outside any identity's section: commits when `work` resolves, rolls back when
+   * it throws. A failure of the database (unreachable, not migrated yet) is a CoordinationError.
+   */
+  transaction<T>(work: (run: SqlRun) => Promise<T>): Promise<T>;
 }
 
 export interface UnitOfWork {

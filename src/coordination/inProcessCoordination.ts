@@ -69,6 +69,7 @@ export function createInProcessCoordination(options: InProcessOptions = {}): Coo
     leadership: () => ALWAYS_LEADING,
     outbox,
     health: async () => ({ ok: true }),
+    shared: undefined,
     close: async () => undefined,
   };
 }

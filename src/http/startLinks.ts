@@ -1,6 +1,12 @@
 import type { Config } from '../config.js';
 import { signStartToken, type LinkPurpose } from '../security/signedLink.js';
 
+/** The purposes `/persona/start` serves (a recovery has a way of its own, `/persona/recover`). */
+export const START_PURPOSES = ['verification', 'step_up'] as const satisfies readonly LinkPurpose[];
+
+/** Where a person types the short code a help-desk agent gave them. */
+export const CODE_ENTRY_PATH = '/persona/start/code';
+
 /** What a link to `/persona/start` asks for: the identity's verification, or a step-up no older than `maxAge`. */
 export interface StartTarget {
   purpose?: Exclude<LinkPurpose, 'recovery'>;
@@ -34,11 +40,26 @@ export class StartLinks {
     returnTo: string | undefined,
     target: StartTarget = {},
   ): string | undefined {
+    return this.signedUntil(identityId, nowMs + this.start.linkTtlMs, returnTo, target);
+  }
+
+  /** The same, valid until `expiresAtMs` (a help-desk agent's link); undefined without PUBLIC_BASE_URL. */
+  signedUntil(
+    identityId: string,
+    expiresAtMs: number,
+    returnTo: string | undefined,
+    target: StartTarget = {},
+  ): string | undefined {
     if (!this.available) return undefined;
-    const expiresAt = Math.floor((nowMs + this.start.linkTtlMs) / 1000);
+    const expiresAt = Math.floor(expiresAtMs / 1000);
     const purpose = target.purpose ?? 'verification';
     const token = signStartToken(identityId, expiresAt, this.start.linkSigningKeys[0] as Buffer, purpose);
     return this.build(token, returnTo, target);
+  }
+
+  /** Where a person types a short code a help-desk agent gave them; undefined without PUBLIC_BASE_URL. */
+  get codeEntry(): string | undefined {
+    return this.available ? `${this.start.publicBaseUrl}${CODE_ENTRY_PATH}` : undefined;
   }
 
   /** The link again for a caller who came with `token`: the same token, so the same expiry. */

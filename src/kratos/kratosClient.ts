@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { OutboundError, type OutboundFailure } from '../outbound/outboundError.js';
 import { report, type CallObserver } from '../outbound/observe.js';
 import { withRetries, type CallOptions } from '../outbound/retry.js';
+import { nextPageToken } from './pageToken.js';
 
 /** The operations Kratos accepts in an identity JSON Patch (reference/kratos-actions.md, "Admin API"). */
 export interface JsonPatchOperation {
@@ -25,6 +26,22 @@ export interface KratosIdentity {
    * each (Kratos's verification flow). For an email sent now; never stored or logged.
    */
   emailAddresses: { value: string; verified: boolean }[];
+  schemaId: string | null;
+}
+
+/** One page of Kratos's identity list, and the token of the next page (none on the last). */
+export interface IdentityPage {
+  identities: KratosIdentity[];
+  nextPageToken: string | undefined;
+}
+
+export interface IdentityListing {
+  /** 1 to 500 (Kratos's bound for `page_size`). */
+  pageSize: number;
+  /** From the previous page's `Link` header; the first page without it. */
+  pageToken?: string | undefined;
+  /** Only these identities (at most 500; Kratos pages no further with this filter). */
+  ids?: readonly string[] | undefined;
 }
 
 /** What a session check found. A session owing its second factor (toSession's 403) is no session, but is somebody. */
@@ -54,6 +71,8 @@ export interface KratosApi {
   /** The identity with its `metadata_admin`, or null when Kratos has no such identity. */
   getIdentity(id: string, options?: CallOptions): Promise<KratosIdentity | null>;
   patchIdentity(id: string, operations: JsonPatchOperation[], options?: CallOptions): Promise<void>;
+  /** One page of identities, oldest id first (Kratos's keyset order), with their `metadata_admin`. */
+  listIdentities(listing: IdentityListing, options?: CallOptions): Promise<IdentityPage>;
   /** Revokes every session of the identity; an identity Kratos no longer has has none to revoke. */
   revokeSessions(id: string, options?: CallOptions): Promise<void>;
   /** Who the session is (Kratos's toSession): an identity, nobody, or someone still owing a second factor. */
@@ -123,12 +142,15 @@ const identityAnswer = z.object({
   created_at: z.string().nullish(),
   state: z.string().nullish(),
   verifiable_addresses: emailAddressesAnswer,
+  schema_id: z.string().nullish(),
 });
 const recoveryCodeAnswer = z.object({
   recovery_link: z.string().min(1),
   recovery_code: z.string().min(1),
   expires_at: z.string().nullish(),
 });
+/** A page of the identity list: the identities, and the `Link` header that names the next page. */
+const identityPageAnswer = z.object({ identities: z.array(identityAnswer), link: z.string().optional() });
 const sessionAnswer = z.object({
   active: z.boolean().nullish(),
   identity: z.object({ id: z.string().min(1) }).nullish(),
@@ -154,6 +176,7 @@ const identityOf = (data: z.output<typeof identityAnswer>): KratosIdentity => ({
   createdAt: data.created_at ?? null,
   state: data.state ?? null,
   emailAddresses: data.verifiable_addresses,
+  schemaId: data.schema_id ?? null,
 });
 
 export function createKratosClient(options: KratosClientOptions): KratosApi {
@@ -255,6 +278,33 @@ export function createKratosClient(options: KratosClientOptions): KratosApi {
         if (error instanceof OutboundError && error.status === 404) return false;
         throw error;
       }
+    },
+
+    async listIdentities(listing, callOptions) {
+      const page = await call(
+        'listIdentities',
+        async (signal) => {
+          const { status, data, headers } = await (
+            await loadSdk()
+          ).identities.listIdentities(
+            {
+              pageSize: listing.pageSize,
+              ...(listing.pageToken !== undefined && { pageToken: listing.pageToken }),
+              ...(listing.ids !== undefined && { ids: [...listing.ids] }),
+            },
+            { signal },
+          );
+          const link: unknown = (headers as Record<string, unknown>)['link'];
+          return { status, data: { identities: data, link: typeof link === 'string' ? link : undefined } };
+        },
+        identityPageAnswer,
+        callOptions,
+      );
+      return {
+        identities: page.identities.map(identityOf),
+        // The `ids` filter is one page by definition (Kratos's listIdentities).
+        nextPageToken: listing.ids === undefined ? nextPageToken(page.link) : undefined,
+      };
     },
 
     async patchIdentity(id, operations, callOptions) {

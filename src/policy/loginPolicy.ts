@@ -20,6 +20,8 @@ export interface LoginFacts {
   verifiedAt: string | null;
   /** When the identity registered (Kratos `identity.created_at`), which starts the grace period. */
   identityCreatedAt: string | null;
+  /** An operator requires a new verification before the next login (the mirror's flag); absent: no. */
+  reverificationRequired?: boolean;
 }
 
 /** The login policy as configured (LOGIN_POLICY, its grace period and re-verification, the record's statuses). */
@@ -35,9 +37,13 @@ const withinGracePeriod = (facts: Pick<LoginFacts, 'identityCreatedAt'>, policy:
   return !Number.isNaN(registeredAt) && nowMs < registeredAt + policy.gracePeriodMs;
 };
 
-/** The login gate's decision from the recorded status (product.md, C3). */
+/**
+ * The login gate's decision from the recorded status (product.md, C3). An operator's requirement
+ * to verify again blocks under either policy, until an approval meets it.
+ */
 export function decideLogin(facts: LoginFacts, policy: LoginPolicy, nowMs: number): LoginDecision {
   if (facts.status !== null && policy.declinedStatuses.has(facts.status)) return { allow: false, reason: 'declined' };
+  if (facts.reverificationRequired === true) return { allow: false, reason: 'reverification_required' };
   if (policy.policy === 'block-declined') return { allow: true, reason: 'not_declined' };
 
   if (facts.status !== null && policy.approvedStatuses.has(facts.status)) {

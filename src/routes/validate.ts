@@ -41,7 +41,10 @@ const validateBody = z.object({
 type ValidateBody = z.output<typeof validateBody>;
 
 /** Each block's message id, its text in the catalogue, and the LOGIN_MESSAGE_* that overrides it. */
-const BLOCKS: Record<BlockReason, { id: number; text: MessageKey; override: keyof Config['login']['messages'] }> = {
+export const BLOCKS: Record<
+  BlockReason,
+  { id: number; text: MessageKey; override: keyof Config['login']['messages'] }
+> = {
   declined: { id: MESSAGE_IDS.declined, text: 'login.declined', override: 'declined' },
   verification_required: {
     id: MESSAGE_IDS.verificationRequired,
@@ -109,7 +112,12 @@ export function loginGate(context: RouteContext, logger: Logger): (req: Incoming
     let facts: LoginFacts | undefined;
     if (known.kind === 'mirror') {
       const { mirror } = known;
-      facts = { status: mirror?.status ?? null, verifiedAt: mirror?.verified_at ?? null, identityCreatedAt };
+      facts = {
+        status: mirror?.status ?? null,
+        verifiedAt: mirror?.verified_at ?? null,
+        identityCreatedAt,
+        reverificationRequired: mirror?.reverification_required === true,
+      };
       decision = decideLogin(facts, policy, now);
     } else if (known.kind === 'unavailable') decision = decideLoginWithoutRecord({ identityCreatedAt }, policy, now);
     else {

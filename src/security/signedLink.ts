@@ -9,12 +9,16 @@ import { constantTimeEqual } from './constantTimeEqual.js';
  * until then; it grants nothing else.
  */
 
+/** The longest the service's own links (a blocked login, a settings change, an email) may be valid: SIGNED_LINK_TTL's upper bound. */
+export const SELF_SERVICE_LINK_MAX_TTL_SECONDS = 24 * 3_600;
+
 /**
- * The longest a link may be valid: SIGNED_LINK_TTL's upper bound. A link whose expiry lies further
- * ahead was signed while SIGNED_LINK_TTL had no bound (it took `5200w`): it is refused, not
- * honoured for a century.
+ * The longest any link may be valid: a help-desk agent's link (`expires_in` of the admin API) may
+ * outlive SIGNED_LINK_TTL, up to three days for a person who reads their email after a weekend. A
+ * link whose expiry lies further ahead was signed while SIGNED_LINK_TTL had no bound (it took
+ * `5200w`): it is refused, not honoured for a century.
  */
-export const SIGNED_LINK_MAX_TTL_SECONDS = 24 * 3_600;
+export const SIGNED_LINK_MAX_TTL_SECONDS = 72 * 3_600;
 
 /** What a link may be used for: the identity's verification, or a step-up or recovery inquiry. */
 export const LINK_PURPOSES = ['verification', 'step_up', 'recovery'] as const;

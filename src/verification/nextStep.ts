@@ -1,5 +1,6 @@
 import type { RecordReading } from './readRecord.js';
 import type { PersonaRecord, Purpose } from './record.js';
+import { opensAfter } from './reverification.js';
 import { instantOf } from './standingDecision.js';
 
 /** What `/persona/start` does for an identity, decided from its record alone. */
@@ -51,9 +52,10 @@ function continueInquiry(record: PersonaRecord & { inquiry_id: string }): NextSt
 }
 
 /**
- * The standing decision comes first: a declined identity starts again only with ALLOW_RETRIES,
- * an approved one only when the approval is older than REVERIFY_AFTER; an inquiry opened after
- * the decision is continued rather than doubled.
+ * The standing decision comes first: a declined identity starts again only with ALLOW_RETRIES (an
+ * operator's requirement to verify again grants no retry), an approved one only when the approval
+ * is older than REVERIFY_AFTER or an operator requires it; an inquiry opened after the decision,
+ * or after the requirement, is continued rather than doubled.
  */
 export function planNextStep(reading: RecordReading, rules: NextStepRules, nowMs: number): NextStep {
   if (reading.kind === 'unreadable') return { kind: 'unavailable' };
@@ -70,6 +72,12 @@ export function planNextStep(reading: RecordReading, rules: NextStepRules, nowMs
   if (decision?.outcome === 'declined') return rules.allowRetries ? (afterDecision ?? again) : { kind: 'declined' };
   // The verified document did not match the traits: a person at Persona decides next.
   if (decision?.outcome === 'needs_review') return afterDecision ?? { kind: 'in_review', status: 'needs_review' };
+  const required = record.reverification;
+  if (required !== null) {
+    if (record.inquiry_id === null || !opensAfter(required, record)) return again;
+    const inProgress = continueInquiry({ ...record, inquiry_id: record.inquiry_id });
+    return inProgress ?? (rules.allowRetries ? again : { kind: 'failed' });
+  }
   if (decision?.outcome === 'approved') {
     const due = rules.reverifyAfterMs !== undefined && nowMs - instantOf(decision.decided_at) > rules.reverifyAfterMs;
     return due ? (afterDecision ?? again) : { kind: 'verified' };

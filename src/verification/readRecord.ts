@@ -19,6 +19,7 @@ import {
   type PurposeResult,
   type RecoveryCodeIssued,
 } from './record.js';
+import type { ReverificationRequirement } from './reverification.js';
 import { standingDecision, withDecision } from './standingDecision.js';
 
 /**
@@ -64,6 +65,16 @@ const time = (value: unknown): string | null => {
 };
 const purposeOf = (value: unknown): Purpose | null => (PURPOSES.includes(value as Purpose) ? (value as Purpose) : null);
 const arrayOf = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
+
+/**
+ * Whether `metadata_admin` holds a record this version wrote. Any other record (0.1.0's, a partial
+ * one, the community integration's keys) is rewritten on its next change, or by
+ * `npm run admin -- upgrade-records`.
+ */
+export function isCurrentVersion(metadataAdmin: unknown): boolean {
+  const stored = isFields(metadataAdmin) ? metadataAdmin['persona'] : undefined;
+  return isFields(stored) && stored['version'] === RECORD_VERSION;
+}
 
 export function readRecord(metadataAdmin: unknown, statuses: DecisionStatuses): RecordReading {
   if (metadataAdmin === null || metadataAdmin === undefined) return { kind: 'none' };
@@ -115,6 +126,7 @@ function readStored(stored: unknown, statuses: DecisionStatuses): RecordReading 
     purposes: readPurposes(stored['purposes'], statuses),
     actions: readActions(stored['actions']),
     recovery_code: readRecoveryCode(stored['recovery_code']),
+    reverification: readRequirement(stored['reverification'], current.inquiry_id),
   };
 
   if (version === 1) {
@@ -380,6 +392,32 @@ function readRecoveryCode(value: unknown): RecoveryCodeIssued | null {
     issued_at: issuedAt,
     second_factors_removed: value['second_factors_removed'] === true,
   };
+}
+
+/**
+ * A requirement that cannot be read still requires, and blocks: what cannot be read never counts as
+ * verified. Any inquiry opened after it may meet it, but not the one in progress.
+ */
+function readRequirement(value: unknown, inquiryInProgress: string | null): ReverificationRequirement | null {
+  if (value === undefined || value === null) return null;
+  const fields = isFields(value) ? value : {};
+  const requiredAt = time(fields['required_at']);
+  const reason = text(fields['reason']);
+  const blockLogin = fields['block_login'];
+  const inquiryId = fields['inquiry_id'];
+  const readable =
+    requiredAt !== null &&
+    reason !== null &&
+    typeof blockLogin === 'boolean' &&
+    (inquiryId === null || text(inquiryId) !== null);
+  return readable
+    ? { required_at: requiredAt, reason, block_login: blockLogin, inquiry_id: inquiryId as string | null }
+    : {
+        required_at: new Date(0).toISOString(),
+        reason: 'unreadable',
+        block_login: true,
+        inquiry_id: inquiryInProgress,
+      };
 }
 
 function readActions(value: unknown): AccountActions {

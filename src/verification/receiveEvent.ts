@@ -138,6 +138,7 @@ export async function receiveEvent(
         verified_at: null,
         inquiry_status: inquiry.status,
         step_up_verified_at: null,
+        reverification_required: false,
       };
       await deps.store.blockWhileUnreadable(identityId, mirror, options);
     }

@@ -1,4 +1,5 @@
 import type { AttributeMatch } from '../matching/attributeMatch.js';
+import type { ReverificationRequirement } from './reverification.js';
 
 /**
  * `metadata_admin.persona`, the source of truth (product.md, "The record on the identity"). Ids,
@@ -140,6 +141,8 @@ export interface PersonaRecord {
   actions: AccountActions;
   /** The last recovery by verification; null when there was none. */
   recovery_code: RecoveryCodeIssued | null;
+  /** An operator's requirement to verify again (reverification.ts); null when none stands. */
+  reverification: ReverificationRequirement | null;
 }
 
 export const noActions = (): AccountActions => ({ deactivated_at: null, sessions_revoked_at: null, pending: [] });
@@ -161,6 +164,7 @@ export function emptyRecord(): PersonaRecord {
     purposes: {},
     actions: noActions(),
     recovery_code: null,
+    reverification: null,
   };
 }
 
@@ -182,6 +186,8 @@ export interface PublicMirror {
    * issued for: what the settings gate needs.
    */
   step_up_verified_at: string | null;
+  /** An operator requires a new verification before the next login (ReverificationRequirement.block_login). */
+  reverification_required: boolean;
 }
 
 /** The latest approval among the step-up purposes' results and the recovery code's, by Persona time; null when none. */
@@ -218,6 +224,7 @@ export function mirrorOf(record: PersonaRecord): PublicMirror {
     verified_at: decision?.outcome === 'approved' ? decision.decided_at : null,
     inquiry_status: record.status,
     step_up_verified_at: latestStepUpApproval(record),
+    reverification_required: record.reverification?.block_login === true,
   };
 }
 
@@ -233,16 +240,20 @@ export function readMirror(value: unknown): (PublicMirror & { fromVersion1: bool
     verified_at: verifiedAt,
     inquiry_status: inquiryStatus,
     step_up_verified_at: stepUpVerifiedAt,
+    reverification_required: reverificationRequired,
   } = value as Record<string, unknown>;
   if (typeof status !== 'string' || status === '') return undefined;
   if (verifiedAt !== undefined && verifiedAt !== null && typeof verifiedAt !== 'string') return undefined;
   if (inquiryStatus !== undefined && typeof inquiryStatus !== 'string') return undefined;
+  // Mirrors written before the admin API have none; anything but a boolean is not our mirror.
+  if (reverificationRequired !== undefined && typeof reverificationRequired !== 'boolean') return undefined;
   return {
     status,
     verified_at: verifiedAt ?? null,
     inquiry_status: inquiryStatus ?? status,
     // Mirrors written before step-up existed have none: no step-up approval counts (fail safe).
     step_up_verified_at: typeof stepUpVerifiedAt === 'string' ? stepUpVerifiedAt : null,
+    reverification_required: reverificationRequired === true,
     fromVersion1: inquiryStatus === undefined,
   };
 }

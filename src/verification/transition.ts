@@ -15,6 +15,7 @@ import {
   type Purpose,
   type PurposeResult,
 } from './record.js';
+import { withRequirementMet } from './reverification.js';
 import { instantOf, standingDecision, withDecision } from './standingDecision.js';
 
 /** What we learnt about an inquiry, and when Persona says it was so. */
@@ -220,7 +221,8 @@ const checked = (decision: Decision, check: AttributeMatch | undefined): Decisio
  * holds of it only when it is newer and not the last event again; another inquiry of the same
  * purpose takes the place of the held one only when it was created later. The standing decision
  * follows its own rules (standingDecision.ts): only decisions of the deciding purposes count, and
- * nothing but a decision ever changes it.
+ * nothing but a decision ever changes it; an operator's requirement to verify again is met only by
+ * a standing approval of an inquiry opened after it (reverification.ts).
  */
 export function applyObservation(
   current: PersonaRecord | null,
@@ -248,7 +250,7 @@ export function applyObservation(
         ? null
         : withDecision(record.decisions, checked(candidate, observation.attributeMatch), rules.statuses);
     if (decisions !== null) {
-      next = { ...next, decisions, decision: standingDecision(decisions) };
+      next = withRequirementMet({ ...next, decisions, decision: standingDecision(decisions) });
     }
   }
   if (purposeResult !== undefined) next = { ...next, purposes: { ...next.purposes, [purpose]: purposeResult } };

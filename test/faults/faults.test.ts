@@ -214,6 +214,7 @@ describe('reconciliation', () => {
       verified_at: null,
       inquiry_status: 'declined',
       step_up_verified_at: null,
+      reverification_required: false,
     });
     expect(harness.kratos.patchesOf(healthy.id)).toHaveLength(healthyPatches);
     expect(await harness.reconcile(lastTwoDays(harness))).toMatchObject({ changed: 0, unchanged: 2 });

@@ -137,40 +137,55 @@ describe('forged callback bodies dripping into every place', () => {
   }, 20_000);
 });
 
-describe('recovery forms dripping', () => {
-  it('hold at most their 32 places, so they cannot fill the connection cap', async () => {
-    harness = await startHarness({
-      PUBLIC_BASE_URL: 'https://idv.example.com',
-      RECOVERY_BY_VERIFICATION: 'true',
-      PERSONA_RECOVERY_TEMPLATE_ID: RECOVERY_TEMPLATE_ID,
-      HTTP_MAX_CONNECTIONS: '128',
-      HTTP_BODY_IDLE_TIMEOUT: '10s',
-    });
-    const port = await serve(harness);
-    const slowForm =
-      'POST /persona/recover HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n' +
-      'Content-Length: 4000\r\n\r\nidentifier=';
-    // More slow forms than the connection cap holds, renewed as they are closed.
-    const stranger = keepOpen(150, () => hold(port, slowForm, 200));
-    await pause(500);
+describe('forms without credentials dripping', () => {
+  const formHead = (path: string, length: number, field: string) =>
+    `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n` +
+    `Content-Length: ${length}\r\n\r\n${field}=`;
 
-    const login = await fetch(`http://127.0.0.1:${port}/persona/validate`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', 'X-Webhook-Secret': ORY_WEBHOOK_SECRET, Connection: 'close' },
-      body: JSON.stringify({ identity_id: randomUUID(), persona: { status: 'approved' } }),
-    }).then(
-      (response) => response.status,
-      () => 'connection closed',
-    );
-    stranger.stop();
-    // Once the service has caught up with the last ones opened, and before their deadline.
-    const open = () => stranger.held().filter((one) => !one.closed()).length;
-    for (let waited = 0; open() > 32 && waited < 1_500; waited += 20) await pause(20);
+  it.each([
+    [
+      'recovery forms',
+      { RECOVERY_BY_VERIFICATION: 'true', PERSONA_RECOVERY_TEMPLATE_ID: RECOVERY_TEMPLATE_ID },
+      formHead('/persona/recover', 4000, 'identifier'),
+    ],
+    [
+      'short code entries',
+      { ADMIN_API_TOKEN: 'admin-token-0123456789abcdefghij' },
+      formHead('/persona/start/code', 1000, 'code'),
+    ],
+  ])(
+    '%s hold at most their 32 places, so they cannot fill the connection cap',
+    async (_forms, env, slowForm) => {
+      harness = await startHarness({
+        PUBLIC_BASE_URL: 'https://idv.example.com',
+        ...env,
+        HTTP_MAX_CONNECTIONS: '128',
+        HTTP_BODY_IDLE_TIMEOUT: '10s',
+      });
+      const port = await serve(harness);
+      // More slow forms than the connection cap holds, renewed as they are closed.
+      const stranger = keepOpen(150, () => hold(port, slowForm, 200));
+      await pause(500);
 
-    expect(login).toBe(204);
-    expect(open()).toBeLessThanOrEqual(32);
-    expect(harness.persona.requests.filter((r) => r.method === 'POST')).toEqual([]);
-  }, 20_000);
+      const login = await fetch(`http://127.0.0.1:${port}/persona/validate`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'X-Webhook-Secret': ORY_WEBHOOK_SECRET, Connection: 'close' },
+        body: JSON.stringify({ identity_id: randomUUID(), persona: { status: 'approved' } }),
+      }).then(
+        (response) => response.status,
+        () => 'connection closed',
+      );
+      stranger.stop();
+      // Once the service has caught up with the last ones opened, and before their deadline.
+      const open = () => stranger.held().filter((one) => !one.closed()).length;
+      for (let waited = 0; open() > 32 && waited < 1_500; waited += 20) await pause(20);
+
+      expect(login).toBe(204);
+      expect(open()).toBeLessThanOrEqual(32);
+      expect(harness.persona.requests.filter((r) => r.method === 'POST')).toEqual([]);
+    },
+    20_000,
+  );
 });
 
 describe('idle connections at the connection cap', () => {

@@ -104,7 +104,13 @@ describe('attribute comparison', () => {
 
     expect(await login(jane.identityId)).toMatchObject({ kind: 'interrupt', id: 4100002 });
     expect(metadataOf(jane.identityId).public).toEqual({
-      persona: { status: 'needs_review', verified_at: null, inquiry_status: 'approved', step_up_verified_at: null },
+      persona: {
+        status: 'needs_review',
+        verified_at: null,
+        inquiry_status: 'approved',
+        step_up_verified_at: null,
+        reverification_required: false,
+      },
     });
     expect(metadataOf(jane.identityId).admin['decision']).toMatchObject({
       outcome: 'needs_review',

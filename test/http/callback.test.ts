@@ -188,6 +188,7 @@ describe('POST /persona/callback: statuses', () => {
       verified_at: status === 'approved' ? changedAt : null,
       inquiry_status: status,
       step_up_verified_at: null,
+      reverification_required: false,
     });
   });
 

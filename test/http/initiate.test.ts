@@ -69,11 +69,18 @@ describe('POST /persona/initiate', () => {
         },
         actions: { deactivated_at: null, sessions_revoked_at: null, pending: [] },
         recovery_code: null,
+        reverification: null,
       },
     });
     expect(stored?.metadata_public).toEqual({
       plan: 'free',
-      persona: { status: 'created', verified_at: null, inquiry_status: 'created', step_up_verified_at: null },
+      persona: {
+        status: 'created',
+        verified_at: null,
+        inquiry_status: 'created',
+        step_up_verified_at: null,
+        reverification_required: false,
+      },
     });
     expect(response.body).toEqual({ status: 'created', inquiry_id: inquiry?.id });
   });
@@ -138,7 +145,13 @@ describe('POST /persona/initiate', () => {
       template_id: TEMPLATE_ID,
     });
     expect(harness.kratos.identity(identity.id)?.metadata_public).toEqual({
-      persona: { status: 'not_started', verified_at: null, inquiry_status: 'not_started', step_up_verified_at: null },
+      persona: {
+        status: 'not_started',
+        verified_at: null,
+        inquiry_status: 'not_started',
+        step_up_verified_at: null,
+        reverification_required: false,
+      },
     });
     const warning = harness.logs.find((line) => line['msg'] === 'verification not started at registration');
     expect(warning).toMatchObject({ identity_id: identity.id, transient: true });

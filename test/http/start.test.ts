@@ -208,6 +208,7 @@ describe('GET /persona/start: re-verification', () => {
       verified_at: approvedAt,
       inquiry_status: 'created',
       step_up_verified_at: null,
+      reverification_required: false,
     });
     const again = await start(harness, signedIn(harness, identityId));
     expect(location(again).searchParams.get('inquiry-id')).toBe(renewed?.['inquiry_id']);

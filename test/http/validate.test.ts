@@ -332,7 +332,7 @@ describe('POST /persona/validate: the way back to Persona', () => {
     const blocked = await gate(harness, body);
     expect(readAsKratos(blocked.status, blocked.text)).toMatchObject({
       id: 4100003,
-      text: 'Your identity verification has expired. Please verify your identity again.',
+      text: 'Please verify your identity again to continue.',
       context: { reason: 'reverification_required', status: 'approved', verify_url: expect.any(String) },
     });
   });

@@ -108,6 +108,33 @@ describe('Kratos stand-in: admin API', () => {
     expect(violations).toEqual([]);
   });
 
+  it('lists identities by id in pages, with the Link header of keyset pagination, as Kratos v26 does', async () => {
+    const violations = await standIn();
+    const ids = Array.from({ length: 5 }, () => kratos.createIdentity().id).sort();
+    const pages: string[][] = [];
+    let url: string | undefined = `${kratos.adminUrl}/admin/identities?page_size=2`;
+    while (url !== undefined) {
+      const response: Response = await fetch(url);
+      expect(response.status).toBe(200);
+      pages.push(((await response.json()) as { id: string }[]).map((identity) => identity.id));
+      const links = response.headers.get('link') ?? '';
+      expect(links).toMatch(/<\/admin\/identities\?page_size=2&page_token=[^>]+>; rel="first"/);
+      const next = /<([^>]+)>; rel="next"/.exec(links)?.[1];
+      url = next === undefined ? undefined : `${kratos.adminUrl}${next}`;
+    }
+    expect(pages).toEqual([ids.slice(0, 2), ids.slice(2, 4), ids.slice(4)]);
+    const selected = await fetch(`${kratos.adminUrl}/admin/identities?ids=${ids[3]}&ids=${ids[0]}`);
+    expect(((await selected.json()) as { id: string }[]).map((identity) => identity.id)).toEqual([ids[0], ids[3]]);
+    expect(violations).toEqual([]);
+  });
+
+  it('refuses a page size out of bounds and a page token it did not issue', async () => {
+    await standIn();
+    for (const query of ['page_size=0', 'page_size=501', 'page_token=not-a-token']) {
+      expect((await fetch(`${kratos.adminUrl}/admin/identities?${query}`)).status).toBe(400);
+    }
+  });
+
   it('answers 404 for unknown identities', async () => {
     await standIn();
     expect((await fetch(`${kratos.adminUrl}/admin/identities/5e1b3c7a-2f4d-4a9e-b8c6-0d7f1e2a9b34`)).status).toBe(404);

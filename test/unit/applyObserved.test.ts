@@ -40,6 +40,7 @@ const identity = (traits: unknown = TRAITS): KratosIdentity => ({
   createdAt: at(0),
   state: 'active',
   emailAddresses: [],
+  schemaId: 'default',
 });
 
 /** What Persona sees of the identity's inquiries, and the record as the service applies its events. */
@@ -133,6 +134,7 @@ describe('applyObserved: the verified document and the traits', () => {
       verified_at: null,
       inquiry_status: 'approved',
       step_up_verified_at: null,
+      reverification_required: false,
     });
 
     // A reviewer approves the inquiry again in Persona: a later `decisioned-at`.

@@ -144,6 +144,29 @@ describe('startupSummary', () => {
     expect(warnedSettings({ ...env, HOST: '127.0.0.1' })).toEqual([]);
   });
 
+  it('says where the admin API listens and where its audit goes, and warns when it shares PORT', () => {
+    expect(summarize(COMPLETE).features['admin_api']).toBe('off: ADMIN_API_TOKEN is unset');
+    const token = { ADMIN_API_TOKEN: 'admin-token-0123456789abcdefgh' };
+    const onPort = summarize({ ...COMPLETE, ...token });
+    expect(onPort.features['admin_api']).toBe(
+      'on: ADMIN_API_TOKEN is set: on PORT, behind the token; the audit is the log only (no DATABASE_URL)',
+    );
+    expect(onPort.warnings.map((warning) => warning.setting)).toEqual(['ADMIN_PORT']);
+    const private_ = summarize({
+      ...COMPLETE,
+      ...token,
+      ADMIN_PORT: '3001',
+      DATABASE_URL: 'postgres://idv:password@db:5432/idv',
+    });
+    expect(private_.features['admin_api']).toBe(
+      'on: ADMIN_API_TOKEN is set: on ADMIN_PORT only; the audit in the audit_log table and the log',
+    );
+    expect(private_.warnings).toEqual([]);
+    expect(warnedSettings({ ...COMPLETE, ...token, ADMIN_PORT: '3001', PUBLIC_BASE_URL: '' })).toContain(
+      'PUBLIC_BASE_URL',
+    );
+  });
+
   it('warns that Ory Network refuses admin calls without ORY_API_KEY', () => {
     const network = { ...COMPLETE, KRATOS_ADMIN_URL: 'https://brave-wozniak-abc123.projects.oryapis.com' };
     expect(warnedSettings(network)).toEqual(['ORY_API_KEY']);

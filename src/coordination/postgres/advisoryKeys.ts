@@ -9,6 +9,7 @@ const NAMESPACE = {
   identity: 0x50_49_44_01,
   leadership: 0x50_49_44_02,
   migrations: 0x50_49_44_03,
+  shortCodes: 0x50_49_44_04,
 } as const;
 
 export type AdvisoryKey = readonly [namespace: number, key: number];
@@ -25,3 +26,9 @@ export const leadershipKey = (schema: string, name: string): AdvisoryKey => [
 ];
 
 export const migrationsKey = (schema: string): AdvisoryKey => [NAMESPACE.migrations, hash32(schema)];
+
+/** An identity's short codes, per schema: issuing one replaces the others, one issuer at a time. */
+export const shortCodesKey = (schema: string, identityId: string): AdvisoryKey => [
+  NAMESPACE.shortCodes,
+  hash32(`${schema}/${identityId}`),
+];

@@ -5,6 +5,7 @@ import { identityKey } from './advisoryKeys.js';
 import { toCoordinationError } from './databaseErrors.js';
 import { claimEvent } from './inbox.js';
 import { enqueueMessages } from './outbox.js';
+import { checkout, connectionFailed } from './pooledConnection.js';
 
 /** Waiting for another replica's lock may take this share of the time left; the work needs the rest. */
 const LOCK_WAIT_SHARE = 0.5;
@@ -18,31 +19,6 @@ const MAX_LOCK_WAIT_MS = 5_000;
 const IDLE_MARGIN_MS = 5_000;
 
 const integer = (value: number) => String(Math.max(1, Math.floor(value)));
-
-/** A pool connection within `ms`; one that arrives later goes straight back. */
-const checkout = (pool: pg.Pool, ms: number) =>
-  new Promise<pg.PoolClient>((resolve, reject) => {
-    let late = false;
-    const timer = setTimeout(() => {
-      late = true;
-      reject(new CoordinationError('unavailable', 'pool_timeout'));
-    }, ms);
-    pool.connect().then(
-      (client) => {
-        clearTimeout(timer);
-        if (late) client.release();
-        else resolve(client);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        if (!late) reject(toCoordinationError(error));
-      },
-    );
-  });
-
-/** A failure of the connection itself, not an error the server answered with: the session is gone. */
-const connectionFailed = (error: unknown) =>
-  !(error instanceof pg.DatabaseError) || error.severity === 'FATAL' || error.severity === 'PANIC';
 
 /** SQLSTATE feature_not_supported, which BEGIN READ WRITE answers on a server in recovery. */
 const IN_RECOVERY = '0A000';

@@ -1,14 +1,12 @@
 import type pg from 'pg';
-import { INBOX_RETENTION_MS } from '../coordination.js';
+import { INBOX_RETENTION_MS, type SqlRun } from '../coordination.js';
 import { deleteInBatches } from './deleteInBatches.js';
-
-type Run = (text: string, values?: unknown[]) => Promise<pg.QueryResult>;
 
 /**
  * The inbox table (migrations/0001_inbox.sql): a Persona event id is claimed by inserting it in
  * the section's transaction, so the claim commits or rolls back with the section's writes.
  */
-export async function claimEvent(run: Run, quotedSchema: string, eventId: string): Promise<boolean> {
+export async function claimEvent(run: SqlRun, quotedSchema: string, eventId: string): Promise<boolean> {
   const inserted = await run(
     `INSERT INTO ${quotedSchema}.inbox (event_id) VALUES ($1) ON CONFLICT (event_id) DO NOTHING`,
     [eventId],

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { SqlRun } from '../coordination.js';
 import type { OutboxDelivery, OutboxMessage, OutboxReader, Settlement } from '../../notifications/outbox.js';
 import { toCoordinationError } from './databaseErrors.js';
 import { deleteInBatches } from './deleteInBatches.js';
@@ -6,15 +7,13 @@ import { deleteInBatches } from './deleteInBatches.js';
 /** Sent and given-up rows are kept this long (for a look at what was sent), then pruned. */
 const RETENTION_SECONDS = 7 * 86_400;
 
-type Run = (text: string, values?: unknown[]) => Promise<pg.QueryResult>;
-
 /**
  * Writes messages in the section's transaction (migrations/0002_outbox.sql): they commit or roll
  * back with the change they announce. A message already there is left alone; one with `oncePer`
  * is written only if no message of its key is waiting to be sent and none was delivered within
  * the interval, which the identity's lock, held by the section, makes a check without a race.
  */
-export async function enqueueMessages(run: Run, quotedSchema: string, messages: readonly OutboxMessage[]) {
+export async function enqueueMessages(run: SqlRun, quotedSchema: string, messages: readonly OutboxMessage[]) {
   for (const message of messages) {
     await run(
       `INSERT INTO ${quotedSchema}.outbox (message_id, channel, body, limit_key) ` +

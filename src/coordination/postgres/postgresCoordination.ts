@@ -9,6 +9,7 @@ import { postgresOutbox, pruneOutbox } from './outbox.js';
 import { leadershipOn } from './leadership.js';
 import { loadMigrations, migrate, type MigrationReport } from './migrate.js';
 import { SessionConnection } from './sessionConnection.js';
+import { sharedTransaction } from './sharedTransaction.js';
 
 export interface PostgresOptions {
   url: string;
@@ -121,6 +122,13 @@ export function createPostgresCoordination(options: PostgresOptions, logger: Log
     },
     leadership: (name) => leadershipOn(session, options.schema, name),
     outbox: postgresOutbox(pool, quotedSchema),
+    shared: {
+      quotedSchema,
+      transaction(work) {
+        if (!migrated) return Promise.reject(new CoordinationError('schema_pending'));
+        return sharedTransaction(pool, work);
+      },
+    },
     async health() {
       let inRecovery: boolean | undefined;
       try {

@@ -4,7 +4,8 @@ import { OpenApiDocument, pointerOf, type Located, type Operation } from './open
 
 /** One way an exchange departs from the published document, naming the operation and the field. */
 export interface Violation {
-  api: Exchange['api'];
+  /** The published API (`kratos`, `persona`, `persona-webhook`), or the service's own (`admin`). */
+  api: string;
   operation: string;
   /** Who broke it: the service (its request) or the stand-in (its answer, or a webhook it sent). */
   side: 'request' | 'response';
@@ -245,6 +246,16 @@ export function checkExchange(exchange: Exchange): Violation[] {
     return found.map((violation) => ({ api: exchange.api, operation: webhook.id, side: 'request', ...violation }));
   }
 
+  return checkOperation(document, exchange.api, request, reply);
+}
+
+/** Holds a request and its answer to the operation of `document` that serves the request's path. */
+export function checkOperation(
+  document: OpenApiDocument,
+  api: string,
+  request: Exchange['request'],
+  reply: Exchange['reply'],
+): Violation[] {
   const base = document.basePath;
   // Kratos's admin port serves every admin route with and without `/admin`
   // (httprouterx.AddAdminPrefixIfNotPresentNegroni, cmd/daemon/serve.go); its document lists some
@@ -252,13 +263,13 @@ export function checkExchange(exchange: Exchange): Violation[] {
   const path = request.path.startsWith(base) ? request.path.slice(base.length) : request.path;
   const operation =
     document.findOperation(request.method, path) ??
-    (exchange.api === 'kratos' && path.startsWith('/admin/')
+    (api === 'kratos' && path.startsWith('/admin/')
       ? document.findOperation(request.method, path.slice('/admin'.length))
       : undefined);
   if (operation === undefined) {
     return [
       {
-        api: exchange.api,
+        api,
         operation: `${request.method} ${request.path}`,
         side: 'request',
         field: 'path',
@@ -269,10 +280,10 @@ export function checkExchange(exchange: Exchange): Violation[] {
   const name = `${operation.id} (${operation.method} ${operation.template})`;
   return [
     ...[...checkParameters(document, operation, request), ...checkRequestBody(document, operation, request)].map(
-      (violation) => ({ api: exchange.api, operation: name, side: 'request' as const, ...violation }),
+      (violation) => ({ api, operation: name, side: 'request' as const, ...violation }),
     ),
     ...(reply === undefined ? [] : checkReply(document, operation, reply)).map((violation) => ({
-      api: exchange.api,
+      api,
       operation: name,
       side: 'response' as const,
       ...violation,

@@ -95,13 +95,16 @@ export class OpenApiDocument {
   constructor(
     /** The key its schemas are registered under, and the name violations carry. */
     readonly name: string,
-    private readonly file: URL,
+    /** The document's file, or the document itself (one the service generates). */
+    private readonly source: URL | object,
     private readonly dialect: '3.0' | '3.1',
   ) {}
 
   private load() {
     if (this.loaded !== undefined) return this.loaded;
-    const raw = JSON.parse(readFileSync(this.file, 'utf8')) as JsonObject;
+    const raw = (
+      this.source instanceof URL ? JSON.parse(readFileSync(this.source, 'utf8')) : structuredClone(this.source)
+    ) as JsonObject;
     const document = (this.dialect === '3.0' ? translateOpenApi30(raw) : raw) as JsonObject;
     const make = (coerceTypes: boolean) => {
       const options = {
