@@ -69,10 +69,17 @@ export interface SettingsFacts extends Freshness {
   changedTraits: readonly string[] | null;
   /** Profile only: whether a recovery or verifiable address changes; null when unknown (it counts as changed). */
   changedAddresses: boolean | null;
+  /** An operator requires a new verification before the next login (the mirror's flag); absent: no. */
+  reverificationRequired?: boolean;
 }
 
 export type SettingsBlockReason =
-  'declined' | 'verified_trait_locked' | 'verification_required' | 'step_up_required' | 'step_up_unavailable';
+  | 'declined'
+  | 'verified_trait_locked'
+  | 'verification_required'
+  | 'reverification_required'
+  | 'step_up_required'
+  | 'step_up_unavailable';
 export type SettingsDecision =
   | { allow: true; reason: 'fresh_verification' | 'no_verified_trait_changed' }
   | { allow: false; reason: SettingsBlockReason };
@@ -102,8 +109,10 @@ const profileNeedsProof = (facts: SettingsFacts, gated: readonly string[]) =>
 
 /**
  * A declined identity changes nothing, and nobody changes a trait ATTRIBUTE_MATCH compares
- * (4100007). A profile change that touches no gated trait and no address goes ahead. Everything
- * else needs an approval no older than STEP_UP_MAX_AGE: an identity never approved is asked to
+ * (4100007). A profile change that touches no gated trait and no address goes ahead. While an
+ * operator requires the identity to verify again (an incident, a role change), nothing else does,
+ * however fresh a step-up: the session may belong to whoever the requirement is about (4100003).
+ * Everything else needs an approval no older than STEP_UP_MAX_AGE: an identity never approved is asked to
  * verify (4100002), one approved too long ago to verify again (4100006), which without a step-up
  * template it cannot (planStepUp.ts says why its own template does not stand in).
  */
@@ -118,6 +127,7 @@ export function decideSettings(facts: SettingsFacts, policy: StepUpPolicy, nowMs
   if (facts.method === 'profile' && !profileNeedsProof(facts, policy.traits)) {
     return { allow: true, reason: 'no_verified_trait_changed' };
   }
+  if (facts.reverificationRequired === true) return { allow: false, reason: 'reverification_required' };
   if (facts.status === null || !policy.approvedStatuses.has(facts.status)) {
     return { allow: false, reason: 'verification_required' };
   }

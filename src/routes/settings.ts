@@ -69,6 +69,7 @@ const TARGETS: Record<SettingsBlockReason, StartTarget | undefined> = {
   declined: undefined,
   verified_trait_locked: undefined,
   verification_required: { purpose: 'verification' },
+  reverification_required: { purpose: 'verification' },
   step_up_required: { purpose: 'step_up' },
   step_up_unavailable: undefined,
 };
@@ -103,6 +104,11 @@ export function settingsGate(
       id: MESSAGE_IDS.verificationRequired,
       text: 'login.verification_required',
       override: config.login.messages.verificationRequired,
+    },
+    reverification_required: {
+      id: MESSAGE_IDS.reverificationRequired,
+      text: 'login.reverification_required',
+      override: config.login.messages.reverificationRequired,
     },
     step_up_required: {
       id: MESSAGE_IDS.stepUpRequired,
@@ -171,6 +177,7 @@ export function settingsGate(
         stepUpVerifiedAt: mirror?.step_up_verified_at ?? null,
         changedTraits: body.changed_traits ?? null,
         changedAddresses: body.changed_addresses ?? null,
+        reverificationRequired: mirror?.reverification_required === true,
       },
       policy,
       now,

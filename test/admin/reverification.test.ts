@@ -59,6 +59,25 @@ describe('POST /admin/identities/{id}/reverification', () => {
     expect(harness.kratos.requests.length).toBe(requestsBefore);
   });
 
+  it('refuses settings changes that need proof while it stands, however fresh a step-up', async () => {
+    harness = await startAdminHarness();
+    const { identityId } = harness.identityInState('approved');
+    const freshStepUp = new Date(harness.clock.now).toISOString();
+    const settings = (mirror: unknown) =>
+      harness!.postHook('/persona/settings?method=password', { identity_id: identityId, persona: mirror });
+    const before = stored(harness.kratos, identityId)?.metadata_public?.['persona'] as Record<string, unknown>;
+    expect((await settings({ ...before, step_up_verified_at: freshStepUp })).status).toBe(204);
+
+    expect((await requireOf(harness, identityId)).status).toBe(200);
+    const after = stored(harness.kratos, identityId)?.metadata_public?.['persona'] as Record<string, unknown>;
+    const refused = await settings({ ...after, step_up_verified_at: freshStepUp });
+    expect(refused.status).toBe(403);
+    expect(refused.body.messages[0].messages[0]).toMatchObject({
+      id: 4100003,
+      context: { reason: 'reverification_required' },
+    });
+  });
+
   it('with block_login false records it and lets logins through', async () => {
     harness = await startAdminHarness();
     const { identityId } = harness.identityInState('approved');

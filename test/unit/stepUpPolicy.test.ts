@@ -79,6 +79,15 @@ describe('decideSettings', () => {
     }
   });
 
+  it('refuses what needs proof while an operator requires a new verification, however fresh', () => {
+    for (const method of SETTINGS_METHODS) {
+      const required = facts({ method, stepUpVerifiedAt: ago(MINUTE), reverificationRequired: true });
+      expect(decideSettings(required, policy(), now)).toEqual({ allow: false, reason: 'reverification_required' });
+    }
+    const noProofNeeded = facts({ method: 'profile', changedTraits: [], changedAddresses: false });
+    expect(decideSettings({ ...noProofNeeded, reverificationRequired: true }, policy(), now).allow).toBe(true);
+  });
+
   it('asks an identity never approved to verify, not to step up', () => {
     for (const status of [null, 'created', 'pending', 'completed', 'failed']) {
       expect(decideSettings(facts({ status, verifiedAt: null }), policy(), now)).toEqual({
