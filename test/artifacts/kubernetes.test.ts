@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { CONFIG_VARIABLES, ConfigError, loadConfig } from '../../src/config.js';
 import { parseDuration } from '../../src/duration.js';
+import { isPlaceholder } from '../../src/security/secretPolicy.js';
 
 const DIR = new URL('../../deploy/kubernetes/', import.meta.url);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -84,6 +85,9 @@ const IMAGE_ENV = Object.fromEntries(
   ]),
 );
 
+/** What a pod starts with as shipped: the image's environment, the ConfigMap and the Secret template. */
+const shipped: Record<string, string | undefined> = { ...IMAGE_ENV, ...configMap.data, ...secret.stringData };
+
 describe('deploy/kubernetes', () => {
   it.each(manifests.map((manifest) => [manifest.file, manifest] as const))(
     '%s is valid against the Kubernetes API schema',
@@ -116,23 +120,41 @@ describe('deploy/kubernetes', () => {
     },
   );
 
+  it('as shipped, its placeholders are refused by name', () => {
+    const placeholders = Object.keys(shipped).filter((name) => isPlaceholder(shipped[name] ?? ''));
+    expect(placeholders).toEqual(expect.arrayContaining(['PERSONA_TEMPLATE_ID', 'PERSONA_API_KEY', 'ORY_API_KEY']));
+    const refused = (() => {
+      try {
+        loadConfig(shipped);
+      } catch (error) {
+        return (error as ConfigError).problems.map((problem) => problem.split(':')[0]);
+      }
+    })();
+    expect(refused?.sort()).toEqual(placeholders.sort());
+  });
+
   // As the comments in the ConfigMap and the Secret say: self-hosted Kratos without ORY_API_KEY, or
   // Ory Network's project URL for both of Kratos's APIs.
   it.each([
     ['self-hosted Kratos', { ORY_API_KEY: undefined }],
     ['Ory Network', { KRATOS_ADMIN_URL: 'https://example-project.projects.oryapis.com', KRATOS_PUBLIC_URL: undefined }],
   ])(
-    'its settings load for %s, with real secrets in place of the placeholders, in the image’s environment',
+    'its settings load for %s, with the operator’s own values in place of the placeholders, in the image’s environment',
     (_kratos, choice) => {
-      const secrets = Object.fromEntries(
-        Object.keys(secret.stringData ?? {}).map((name) => [
-          name,
-          name === 'DATABASE_URL'
-            ? `postgres://persona_idv:${randomBytes(24).toString('hex')}@postgres.example:5432/idv`
-            : randomBytes(24).toString('hex'),
-        ]),
+      // What an operator puts in place of each placeholder.
+      const own: Record<string, string> = {
+        PERSONA_TEMPLATE_ID: 'itmpl_Q4h8ZkR2mW6nP1sT',
+        PERSONA_API_KEY: `persona_production_${randomBytes(24).toString('hex')}`,
+        ORY_API_KEY: `ory_pat_${randomBytes(24).toString('hex')}`,
+        PERSONA_WEBHOOK_SECRET: `wbhsec_${randomBytes(24).toString('hex')}`,
+        DATABASE_URL: `postgres://persona_idv:${randomBytes(24).toString('hex')}@postgres.example:5432/idv`,
+      };
+      const filledIn = Object.fromEntries(
+        Object.keys(shipped)
+          .filter((name) => isPlaceholder(shipped[name] ?? '') || name in (secret.stringData ?? {}))
+          .map((name) => [name, own[name] ?? randomBytes(24).toString('hex')]),
       );
-      const config = loadConfig({ ...IMAGE_ENV, ...configMap.data, ...secrets, ...choice });
+      const config = loadConfig({ ...shipped, ...filledIn, ...choice });
       const ports = deployment.spec?.template.spec?.containers[0]?.ports ?? [];
       expect(ports.find((port) => port.name === 'http')?.containerPort).toBe(config.port);
       expect(ports.find((port) => port.name === 'metrics')?.containerPort).toBe(config.metrics.port);
