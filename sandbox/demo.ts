@@ -1,4 +1,5 @@
 import { pathToFileURL } from 'node:url';
+import { runCommand, type CommandSpec } from '../src/commandLine.js';
 import { SANDBOX, startSandbox, type SandboxOptions } from './environment.js';
 import type { HookCall } from './kratosHooks.js';
 import type { KratosStandIn } from './kratosStandIn.js';
@@ -343,6 +344,19 @@ export async function demoCommand(
   return 1;
 }
 
+const COMMAND: CommandSpec = {
+  name: 'demo',
+  usage: `usage: demo
+
+Runs the whole flow on this machine against the stand-ins of Persona and Kratos, printing every
+HTTP call: registration, verification, logins allowed and blocked, a step-up before a settings
+change, recovery by verification. Takes no arguments.
+
+Exit status: 0 when every step behaved as expected; 1 naming the step that did not; 2 for an argument.
+`,
+  options: {},
+};
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  process.exitCode = await demoCommand();
+  await runCommand(COMMAND, () => demoCommand());
 }
