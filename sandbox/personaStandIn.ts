@@ -149,6 +149,18 @@ export async function startPersonaStandIn(options: PersonaStandInOptions): Promi
 
   const resource = (inquiry: StandInInquiry) => inquiryResource(inquiry, referenceIds);
 
+  /**
+   * What an event says of the inquiry. Persona's own `inquiry.created` example for 2025-12-08 (the
+   * vendored document) names neither a reference id nor an account (`"account": {"data": null}`):
+   * where the reference sits on the account alone, that event cannot say whose inquiry it is.
+   */
+  const eventResource = (inquiry: StandInInquiry, name: string) => {
+    const data = resource(inquiry);
+    return referenceIds === 'on-account-only' && name === 'inquiry.created'
+      ? { ...data, relationships: { ...data.relationships, account: { data: null } } }
+      : data;
+  };
+
   const eventFor = (
     inquiry: StandInInquiry,
     name: string,
@@ -160,7 +172,7 @@ export async function startPersonaStandIn(options: PersonaStandInOptions): Promi
       attributes: {
         name,
         'created-at': eventOptions.createdAt ?? iso(),
-        payload: { data: resource(inquiry), included: [] },
+        payload: { data: eventResource(inquiry, name), included: [] },
       },
     },
   });

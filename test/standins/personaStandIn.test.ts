@@ -294,6 +294,34 @@ describe('Persona stand-in: webhooks', () => {
     expect(violations).toEqual([]);
   });
 
+  it('sends inquiry.created naming neither reference id nor account where the account carries the reference, as Persona’s example of it does', async () => {
+    const target = await webhookReceiver(200);
+    const violations = await standIn({
+      referenceIds: 'on-account-only',
+      webhook: { url: target.url, secrets: ['wbhsec_test_0123456789'] },
+    });
+    const { data } = await json(await create(valid()));
+    await persona.settled();
+    expect(persona.deliveries.map((delivery) => delivery.name)).toEqual(['inquiry.created']);
+    type Payload = { data: Resource };
+    const payloadOf = (name: string) => persona.eventFor(data.id, name).data.attributes.payload as Payload;
+    const created = payloadOf('inquiry.created').data;
+    expect(created.attributes['reference-id']).toBeNull();
+    expect(created.relationships['account']).toEqual({ data: null });
+    // Later events, and the API, name the account that carries the reference id.
+    expect(payloadOf('inquiry.started').data.relationships['account']).toEqual(data.relationships['account']);
+    const read = await json(await call('GET', `/inquiries/${data.id}`));
+    expect(read.data.relationships['account']).toEqual(data.relationships['account']);
+    expect(violations).toEqual([]);
+
+    // Where inquiries echo their reference id, inquiry.created names the account too.
+    await persona.close();
+    await standIn();
+    const echoed = await json(await create(valid()));
+    const echoedCreated = persona.eventFor(echoed.data.id, 'inquiry.created').data.attributes.payload as Payload;
+    expect(echoedCreated.data.relationships['account']).toEqual(echoed.data.relationships['account']);
+  });
+
   it('sends Persona-Webhook-First-Attempted-At as Unix seconds', async () => {
     const target = await webhookReceiver(200);
     const violations = await standIn({ webhook: { url: target.url, secrets: ['wbhsec_test_0123456789'] } });
