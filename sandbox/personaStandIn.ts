@@ -347,6 +347,8 @@ export async function startPersonaStandIn(options: PersonaStandInOptions): Promi
   /**
    * `GET /inquiries` with Persona's filters: newest first, `page[after]` as cursor, `links.next`
    * for the next page. Unknown filters are refused rather than ignored, to catch misspellings.
+   * `filter[reference-id]` is "Filter inquiries by reference ID" (2025-12-08): the inquiry's own
+   * attribute, as rendered, so where the account alone carries the reference it matches none.
    */
   const listInquiries = (request: RecordedRequest): Reply => {
     const filters = filtersOf(request, INQUIRY_FILTERS);
@@ -359,7 +361,8 @@ export async function startPersonaStandIn(options: PersonaStandInOptions): Promi
       .filter(
         (inquiry) =>
           (template === undefined || template.split(',').includes(inquiry.templateId)) &&
-          (!filters.has('reference-id') || inquiry.referenceId === filters.get('reference-id')) &&
+          (!filters.has('reference-id') ||
+            resource(inquiry).attributes['reference-id'] === filters.get('reference-id')) &&
           (!filters.has('account-id') || filters.get('account-id')?.split(',').includes(inquiry.accountId)) &&
           (statuses === undefined || statuses.includes(inquiry.status)) &&
           Date.parse(inquiry.createdAt) >= start &&

@@ -250,7 +250,24 @@ describe('Persona stand-in: accounts carry the reference id', () => {
     };
     expect(listed.data.map((found) => found.id)).toEqual([account.id]);
     expect((await call('GET', '/accounts/act_unknown')).status).toBe(404);
+
+    // "Filter inquiries by reference ID" filters on the inquiry's own, null here; the account finds it.
+    const inquiriesWhere = async (filter: string) =>
+      ((await (await call('GET', `/inquiries?${filter}`)).json()) as { data: { id: string }[] }).data.map(
+        (found) => found.id,
+      );
+    expect(await inquiriesWhere(`filter[reference-id]=${REFERENCE}`)).toEqual([]);
+    expect(await inquiriesWhere(`filter[account-id]=${account.id}`)).toEqual([data.id]);
     expect(violations).toEqual([]);
+  });
+
+  it('finds inquiries by the reference id they carry, where they echo it', async () => {
+    await standIn();
+    const { data } = await json(await create(valid()));
+    const listed = (await (await call('GET', `/inquiries?filter[reference-id]=${REFERENCE}`)).json()) as {
+      data: { id: string }[];
+    };
+    expect(listed.data.map((found) => found.id)).toEqual([data.id]);
   });
 
   it('puts every inquiry of one reference id under one account', async () => {

@@ -25,8 +25,10 @@ function rechecksWith(failures: number, updateMs = 0) {
   const log: Record<string, unknown>[] = [];
   const state = { updates: [] as string[], running: 0, overlapping: false, failures };
   const persona = {
-    listInquiries: async ({ referenceId }: { referenceId: string }) => ({
-      inquiries: [inquiryOf(referenceId)],
+    // Each identity's account is named after it.
+    accountIdsOf: async (referenceId: string) => [`act_${referenceId}`],
+    listInquiries: async ({ accountIds }: { accountIds: string[] }) => ({
+      inquiries: accountIds.map((accountId) => inquiryOf(accountId.replace(/^act_/, ''))),
       next: undefined,
     }),
   } as unknown as PersonaApi;
