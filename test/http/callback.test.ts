@@ -551,6 +551,27 @@ describe('POST /persona/callback: inquiries whose reference id only their accoun
     expect(record(harness, identityId)).toMatchObject({ inquiry_id: inquiryId, status: 'approved' });
   });
 
+  it('reads the account from the API when the payload names neither reference id nor account', async () => {
+    harness = await startHarness({}, { referenceIds: 'on-account-only' });
+    const { identityId, inquiryId } = await registered(harness);
+    const approved = personaMoves(harness, inquiryId, 'approved');
+    // An attribute blocklist removed the reference id, and the payload names no account.
+    const { data } = approved.data.attributes.payload as {
+      data: { attributes: Record<string, unknown>; relationships: Record<string, unknown> };
+    };
+    delete data.attributes['reference-id'];
+    data.relationships['account'] = { data: null };
+
+    await harness.postEvent(approved).expect(200, { outcome: 'applied' });
+
+    expect(record(harness, identityId)).toMatchObject({ inquiry_id: inquiryId, status: 'approved' });
+    const reads = harness.persona.requests.filter((r) => r.method === 'GET' && r.path.startsWith('/api/v1/'));
+    expect(reads.map((r) => r.path)).toEqual([
+      `/api/v1/inquiries/${inquiryId}`,
+      `/api/v1/accounts/${harness.persona.inquiry(inquiryId)?.accountId}`,
+    ]);
+  });
+
   it('ignores an inquiry whose account carries no identity id', async () => {
     harness = await startHarness({}, { referenceIds: 'on-account-only' });
     const inquiry = harness.persona.addInquiry({ referenceId: 'crm-customer-42', status: 'approved' });
