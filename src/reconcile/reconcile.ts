@@ -92,7 +92,7 @@ export async function reconcileIdentity(deps: ReconcileDeps, identityId: string)
   try {
     accountIds = await deps.persona.accountIdsOf(identityId, { deadline: deadlineIn(PAGE_BUDGET_MS) });
   } catch (error) {
-    deps.logger.warn({ ...errorFields(error) }, 'reconciliation could not find the identity’s Persona account');
+    deps.logger.warn({ ...errorFields(error) }, "reconciliation could not find the identity's Persona account");
     return { ...counts, incomplete: true };
   }
   for (const templateId of deps.templateIds) {
