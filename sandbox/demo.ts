@@ -1,5 +1,6 @@
 import { pathToFileURL } from 'node:url';
-import { SANDBOX, startSandbox, type SandboxOptions } from './environment.js';
+import { runCommand, type CommandSpec } from '../src/commandLine.js';
+import { SANDBOX, startSandbox, type SandboxEnvironment, type SandboxOptions } from './environment.js';
 import type { HookCall } from './kratosHooks.js';
 import type { KratosStandIn } from './kratosStandIn.js';
 import type { RecordedRequest } from './standInServer.js';
@@ -27,14 +28,20 @@ const brief = (value: unknown) => {
   return text === undefined ? '' : text.length > 160 ? `${text.slice(0, 157)}...` : text;
 };
 
-export async function runDemo(
-  options: { write?: (line: string) => void; sandbox?: SandboxOptions } = {},
-): Promise<DemoResult> {
+export interface DemoOptions {
+  write?: (line: string) => void;
+  sandbox?: SandboxOptions;
+  /** For tests of the demo itself: make a stand-in slow or failing before the first step. */
+  prepare?: (sandbox: SandboxEnvironment) => void;
+}
+
+export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
   // The service's and Persona's clock, which the demo moves forward to let an approval grow old.
   let minutesLater = 0;
   const now = () => Date.now() + minutesLater * 60_000;
   const sandbox = await startSandbox({ now, ...options.sandbox, redelivery: { count: 0 } });
+  options.prepare?.(sandbox);
   const kratos = sandbox.kratos as KratosStandIn;
   const { persona } = sandbox;
 
@@ -87,10 +94,44 @@ export async function runDemo(
   };
   const allDelivered = () => persona.deliveries.every((delivery) => delivery.state === 'delivered');
 
+  /**
+   * Initiate gives Persona about a second, so that Kratos's registration never waits on it; on a busy
+   * machine the stand-in can take longer, and the service records `not_started` and answers Kratos at
+   * once, as it must. `/persona/start` then creates the inquiry, as it does for a real user: the demo
+   * goes on that way and says so, rather than fail on the machine's load.
+   */
+  const registered = (identityId: string): 'created' | 'not_started' => {
+    const status = record(identityId)?.status;
+    if (status === 'not_started') {
+      write("     Persona did not answer within the hook's budget: the record says not_started;");
+      write('     /persona/start creates the inquiry, as it would when the user gets there');
+      return 'not_started';
+    }
+    expect(status === 'created', 'no inquiry was recorded on the identity');
+    write(`     metadata_admin.persona: ${brief(record(identityId))}`);
+    return 'created';
+  };
+
   const users: Record<string, string> = {};
   const sessions: Record<string, { token: string; cookie: string }> = {};
   const recovery: { cookie?: string; inquiryId?: string; code?: string; link?: string } = {};
   let stepUpLink = '';
+
+  /** The browser, signed in, follows a link to /persona/start: the service sends it to Persona. */
+  const sendToPersona = async (who: string) => {
+    sessions[who] ??= kratos.createSession(users[who] as string);
+    const response = await fetch(`${sandbox.serviceUrl}/persona/start`, {
+      headers: { Cookie: (sessions[who] as { cookie: string }).cookie, Accept: 'text/html' },
+      redirect: 'manual',
+    });
+    const location = response.headers.get('location') ?? '';
+    write(`     browser -> service: GET /persona/start (session cookie) <- ${response.status} Location: ${location}`);
+    expect(response.status === 303, `start answered ${response.status}`);
+    expect(
+      location.startsWith(`${persona.hostedFlowUrl}/verify?inquiry-id=`),
+      'start did not redirect to the hosted flow',
+    );
+  };
 
   /** A settings change in Kratos's settings flow: the method's hook decides before saving. */
   const changePassword = async (who: string) => {
@@ -111,30 +152,10 @@ export async function runDemo(
         users['jane'] = result.identityId;
         printHook(result.hook, 'initiate');
         expect(result.hook.status === 200, `initiate answered ${result.hook.status}`);
-        expect(record(result.identityId)?.status === 'created', 'no inquiry was recorded on the identity');
-        write(`     metadata_admin.persona: ${brief(record(result.identityId))}`);
+        registered(result.identityId);
       },
     ],
-    [
-      'Jane is sent to Persona: GET /persona/start',
-      async () => {
-        sessions['jane'] = kratos.createSession(users['jane'] as string);
-        const { cookie } = sessions['jane'];
-        const response = await fetch(`${sandbox.serviceUrl}/persona/start`, {
-          headers: { Cookie: cookie, Accept: 'text/html' },
-          redirect: 'manual',
-        });
-        const location = response.headers.get('location') ?? '';
-        write(
-          `     browser -> service: GET /persona/start (session cookie) <- ${response.status} Location: ${location}`,
-        );
-        expect(response.status === 303, `start answered ${response.status}`);
-        expect(
-          location.startsWith(`${persona.hostedFlowUrl}/verify?inquiry-id=`),
-          'start did not redirect to the hosted flow',
-        );
-      },
-    ],
+    ['Jane is sent to Persona: GET /persona/start', () => sendToPersona('jane')],
     [
       'Jane finishes the flow and Persona approves: signed webhooks to POST /persona/callback',
       async () => {
@@ -162,10 +183,8 @@ export async function runDemo(
         const result = await kratos.register({ email: 'john@example.com' });
         users['john'] = result.identityId;
         printHook(result.hook, 'initiate');
-        expect(
-          result.hook.status === 200 && record(result.identityId)?.status === 'created',
-          'no inquiry was recorded',
-        );
+        expect(result.hook.status === 200, `initiate answered ${result.hook.status}`);
+        if (registered(result.identityId) === 'not_started') await sendToPersona('john');
       },
     ],
     [
@@ -343,6 +362,19 @@ export async function demoCommand(
   return 1;
 }
 
+const COMMAND: CommandSpec = {
+  name: 'demo',
+  usage: `usage: demo
+
+Runs the whole flow on this machine against the stand-ins of Persona and Kratos, printing every
+HTTP call: registration, verification, logins allowed and blocked, a step-up before a settings
+change, recovery by verification. Takes no arguments.
+
+Exit status: 0 when every step behaved as expected; 1 naming the step that did not; 2 for an argument.
+`,
+  options: {},
+};
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  process.exitCode = await demoCommand();
+  await runCommand(COMMAND, () => demoCommand());
 }

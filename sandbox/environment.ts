@@ -5,7 +5,7 @@ import { createApp } from '../src/app.js';
 import { CONFIG_VARIABLES, ConfigError, loadConfig, type Config, type TraitMapping } from '../src/config.js';
 import type { Coordination } from '../src/coordination/coordination.js';
 import { startCoordination } from '../src/coordination/startCoordination.js';
-import { createKratosClient } from '../src/kratos/kratosClient.js';
+import { PUBLIC_URL_REDIRECTS, createKratosClient, type KratosApi } from '../src/kratos/kratosClient.js';
 import { traitAt } from '../src/kratos/traits.js';
 import { createLogger, type Logger } from '../src/logger.js';
 import type { Notifications } from '../src/notifications/notifications.js';
@@ -98,6 +98,8 @@ export interface SandboxEnvironment {
   snippet: string;
   /** Absent when a real Kratos is used. */
   kratos: KratosStandIn | undefined;
+  /** With your own Kratos: whether its public API answered at start (a redirect is refused). */
+  kratosPublicApi: 'ok' | 'unreachable' | undefined;
   /** The stand-in of Kratos's self-service UI: sign in and register in a browser (with the Kratos stand-in). */
   kratosUi: KratosUi | undefined;
   persona: PersonaStandIn;
@@ -136,66 +138,78 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     throw new ConfigError([
       'KRATOS_PUBLIC_URL: is for your own Kratos, with KRATOS_ADMIN_URL; the stand-in serves both APIs',
     ]);
-  const persona = await startPersonaStandIn({
-    apiKey: SANDBOX.personaApiKey,
-    templateIds: [SANDBOX.templateId, SANDBOX.stepUpTemplateId, SANDBOX.recoveryTemplateId],
-    port: options.ports?.persona,
-    host,
-    // Read when a document is checked, by which time Kratos and the configuration are there.
-    documentOf: (inquiry) =>
-      documentFromTraits(
-        inquiry.referenceId === null ? undefined : kratos?.identity(inquiry.referenceId)?.traits,
-        config?.record.attributeMatch?.attributes ?? CONVENTIONAL_TRAITS,
-      ),
-    ...(options.now !== undefined && { now: options.now }),
-    ...(options.redelivery !== undefined && { redelivery: options.redelivery }),
-    ...(options.onDelivery !== undefined && { onDelivery: options.onDelivery }),
-  });
-  const kratos =
-    options.kratosAdminUrl === undefined
-      ? await startKratosStandIn({
-          port: options.ports?.kratos,
-          publicPort: options.ports?.kratosPublic,
-          host,
-          ...(options.onSelfService !== undefined && { onSelfService: options.onSelfService }),
-        })
-      : undefined;
-
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.ports?.service ?? 0, host, resolve);
-  });
-  const serviceUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-
-  const kratosAdminUrl = options.kratosAdminUrl ?? (kratos as KratosStandIn).adminUrl;
-  const kratosPublicUrl = options.kratosPublicUrl ?? kratos?.public.url ?? kratosAdminUrl;
-  const app = await startAppStandIn({ serviceUrl, kratosPublicUrl, port: options.ports?.app, host });
-  const kratosUi =
-    kratos === undefined
-      ? undefined
-      : await startKratosUi({
-          kratos,
-          allowedReturnUrls: [serviceUrl, app.url],
-          defaultReturnUrl: `${app.url}/`,
-          port: options.ports?.kratosUi,
-          host,
-        });
-
+  // Every server as it starts: a later failure (a port in use, a wrong variable) closes them all.
+  const opened: { close(): Promise<unknown> }[] = [];
+  const opening = async <T extends { close(): Promise<unknown> }>(starting: Promise<T>): Promise<T> => {
+    const server = await starting;
+    opened.push(server);
+    return server;
+  };
   let coordination: Coordination | undefined;
   const closeAll = async () => {
-    server.closeAllConnections();
-    await Promise.all([
-      new Promise((resolve) => server.close(resolve)),
-      persona.close(),
-      kratos?.close() ?? Promise.resolve(),
-      kratosUi?.close() ?? Promise.resolve(),
-      app.close(),
-    ]);
+    await Promise.all(opened.map((server) => server.close()));
     await coordination?.close();
   };
-  let config: Readonly<Config> | undefined;
   try {
+    let config: Readonly<Config> | undefined;
+    const persona = await opening(
+      startPersonaStandIn({
+        apiKey: SANDBOX.personaApiKey,
+        templateIds: [SANDBOX.templateId, SANDBOX.stepUpTemplateId, SANDBOX.recoveryTemplateId],
+        port: options.ports?.persona,
+        host,
+        // Read when a document is checked, by which time Kratos and the configuration are there.
+        documentOf: (inquiry) =>
+          documentFromTraits(
+            inquiry.referenceId === null ? undefined : kratos?.identity(inquiry.referenceId)?.traits,
+            config?.record.attributeMatch?.attributes ?? CONVENTIONAL_TRAITS,
+          ),
+        ...(options.now !== undefined && { now: options.now }),
+        ...(options.redelivery !== undefined && { redelivery: options.redelivery }),
+        ...(options.onDelivery !== undefined && { onDelivery: options.onDelivery }),
+      }),
+    );
+    const kratos =
+      options.kratosAdminUrl === undefined
+        ? await opening(
+            startKratosStandIn({
+              port: options.ports?.kratos,
+              publicPort: options.ports?.kratosPublic,
+              host,
+              ...(options.onSelfService !== undefined && { onSelfService: options.onSelfService }),
+            }),
+          )
+        : undefined;
+
+    const server = createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.ports?.service ?? 0, host, resolve);
+    });
+    opened.push({
+      close: () => {
+        server.closeAllConnections();
+        return new Promise((resolve) => server.close(resolve));
+      },
+    });
+    const serviceUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+    const kratosAdminUrl = options.kratosAdminUrl ?? (kratos as KratosStandIn).adminUrl;
+    const kratosPublicUrl = options.kratosPublicUrl ?? kratos?.public.url ?? kratosAdminUrl;
+    const app = await opening(startAppStandIn({ serviceUrl, kratosPublicUrl, port: options.ports?.app, host }));
+    const kratosUi =
+      kratos === undefined
+        ? undefined
+        : await opening(
+            startKratosUi({
+              kratos,
+              allowedReturnUrls: [serviceUrl, app.url],
+              defaultReturnUrl: `${app.url}/`,
+              port: options.ports?.kratosUi,
+              host,
+            }),
+          );
+
     config = loadConfig({
       RETURN_TO_ALLOWLIST: app.url,
       DEFAULT_RETURN_TO: app.welcomeUrl,
@@ -220,56 +234,73 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       // Where the service listens: on loopback, /metrics is served without a token.
       HOST: host,
     });
+    app.setSignIn({ loginUrl: config.start.loginUrl, registrationUrl: kratosUi?.registrationUrl });
+    const logger = options.logger ?? createLogger({ level: 'silent' });
+    const kratosClient = createKratosClient(config.kratos);
+    const kratosPublicApi = kratos === undefined ? await yourKratosPublicApi(kratosClient, options) : undefined;
+    const personaClient = createPersonaClient(config.persona);
+    // In-process, or Postgres when DATABASE_URL is passed through: as the server chooses.
+    const started = startCoordination(config.database, logger);
+    coordination = started.coordination;
+    await started.ready;
+    const services = createServices(config, kratosClient, personaClient, coordination, {
+      logger,
+      ...(options.now !== undefined && { now: options.now }),
+      ...(options.notificationScheduleMs !== undefined && { notificationScheduleMs: options.notificationScheduleMs }),
+    });
+    const service = createApp({
+      config,
+      logger,
+      kratos: kratosClient,
+      persona: personaClient,
+      services,
+      ...(options.now !== undefined && { now: options.now }),
+    });
+    services.notifications.relay.start();
+    server.on('request', options.wrapService ? options.wrapService(service) : service);
+
+    persona.setWebhook({ url: `${serviceUrl}/persona/callback`, secrets: [SANDBOX.personaWebhookSecret] });
+    const snippet = oryActionsSnippetFor(config);
+    kratos?.setHooks({
+      serviceUrl,
+      secret: SANDBOX.oryWebhookSecret,
+      registrationSession: registersWithSession(snippet),
+    });
+
+    return {
+      serviceUrl,
+      config,
+      snippet,
+      kratos,
+      kratosPublicApi,
+      kratosUi,
+      persona,
+      app,
+      notifications: services.notifications,
+      async close() {
+        services.rechecks.stop();
+        await services.notifications.relay.stop();
+        await closeAll();
+      },
+    };
   } catch (error) {
-    // A variable passed through may be wrong: say so without leaving the stand-ins running.
+    // A variable passed through may be wrong, a port taken: say so without leaving servers running.
     await closeAll();
     throw error;
   }
-  app.setSignIn({ loginUrl: config.start.loginUrl, registrationUrl: kratosUi?.registrationUrl });
-  const logger = options.logger ?? createLogger({ level: 'silent' });
-  const kratosClient = createKratosClient(config.kratos);
-  const personaClient = createPersonaClient(config.persona);
-  // In-process, or Postgres when DATABASE_URL is passed through: as the server chooses.
-  const started = startCoordination(config.database, logger);
-  coordination = started.coordination;
-  await started.ready;
-  const services = createServices(config, kratosClient, personaClient, coordination, {
-    logger,
-    ...(options.now !== undefined && { now: options.now }),
-    ...(options.notificationScheduleMs !== undefined && { notificationScheduleMs: options.notificationScheduleMs }),
-  });
-  const service = createApp({
-    config,
-    logger,
-    kratos: kratosClient,
-    persona: personaClient,
-    services,
-    ...(options.now !== undefined && { now: options.now }),
-  });
-  services.notifications.relay.start();
-  server.on('request', options.wrapService ? options.wrapService(service) : service);
+}
 
-  persona.setWebhook({ url: `${serviceUrl}/persona/callback`, secrets: [SANDBOX.personaWebhookSecret] });
-  const snippet = oryActionsSnippetFor(config);
-  kratos?.setHooks({
-    serviceUrl,
-    secret: SANDBOX.oryWebhookSecret,
-    registrationSession: registersWithSession(snippet),
-  });
+/** How long the sandbox waits for your Kratos's public API at start. */
+const KRATOS_PUBLIC_PROBE_MS = 2_000;
 
-  return {
-    serviceUrl,
-    config,
-    snippet,
-    kratos,
-    kratosUi,
-    persona,
-    app,
-    notifications: services.notifications,
-    async close() {
-      services.rechecks.stop();
-      await services.notifications.relay.stop();
-      await closeAll();
-    },
-  };
+/**
+ * Your own Kratos's public API, checked once at start as the service does: a URL that answers
+ * session checks with a redirect (the admin port, which KRATOS_PUBLIC_URL defaults to) would make
+ * every browser look signed out, so the sandbox refuses it; one that does not answer yet is reported.
+ */
+async function yourKratosPublicApi(kratos: KratosApi, options: SandboxOptions): Promise<'ok' | 'unreachable'> {
+  const found = await kratos.probePublicUrl(KRATOS_PUBLIC_PROBE_MS);
+  if (found !== 'redirects') return found;
+  const unset = options.kratosPublicUrl === undefined ? 'is unset and defaults to KRATOS_ADMIN_URL. ' : '';
+  throw new ConfigError([`KRATOS_PUBLIC_URL: ${unset}${PUBLIC_URL_REDIRECTS}`]);
 }

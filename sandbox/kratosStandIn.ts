@@ -355,6 +355,10 @@ export async function startKratosStandIn(options: KratosStandInOptions = {}): Pr
         },
       },
     ],
+  }).catch(async (error: unknown) => {
+    // Its port is taken, say: the public listener must not stay open behind the error.
+    await publicServer.close();
+    throw error;
   });
 
   const runHook = (

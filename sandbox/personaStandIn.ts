@@ -149,6 +149,18 @@ export async function startPersonaStandIn(options: PersonaStandInOptions): Promi
 
   const resource = (inquiry: StandInInquiry) => inquiryResource(inquiry, referenceIds);
 
+  /**
+   * What an event says of the inquiry. Persona's own `inquiry.created` example for 2025-12-08 (the
+   * vendored document) names neither a reference id nor an account (`"account": {"data": null}`):
+   * where the reference sits on the account alone, that event cannot say whose inquiry it is.
+   */
+  const eventResource = (inquiry: StandInInquiry, name: string) => {
+    const data = resource(inquiry);
+    return referenceIds === 'on-account-only' && name === 'inquiry.created'
+      ? { ...data, relationships: { ...data.relationships, account: { data: null } } }
+      : data;
+  };
+
   const eventFor = (
     inquiry: StandInInquiry,
     name: string,
@@ -160,7 +172,7 @@ export async function startPersonaStandIn(options: PersonaStandInOptions): Promi
       attributes: {
         name,
         'created-at': eventOptions.createdAt ?? iso(),
-        payload: { data: resource(inquiry), included: [] },
+        payload: { data: eventResource(inquiry, name), included: [] },
       },
     },
   });
@@ -335,6 +347,8 @@ export async function startPersonaStandIn(options: PersonaStandInOptions): Promi
   /**
    * `GET /inquiries` with Persona's filters: newest first, `page[after]` as cursor, `links.next`
    * for the next page. Unknown filters are refused rather than ignored, to catch misspellings.
+   * `filter[reference-id]` is "Filter inquiries by reference ID" (2025-12-08): the inquiry's own
+   * attribute, as rendered, so where the account alone carries the reference it matches none.
    */
   const listInquiries = (request: RecordedRequest): Reply => {
     const filters = filtersOf(request, INQUIRY_FILTERS);
@@ -347,7 +361,8 @@ export async function startPersonaStandIn(options: PersonaStandInOptions): Promi
       .filter(
         (inquiry) =>
           (template === undefined || template.split(',').includes(inquiry.templateId)) &&
-          (!filters.has('reference-id') || inquiry.referenceId === filters.get('reference-id')) &&
+          (!filters.has('reference-id') ||
+            resource(inquiry).attributes['reference-id'] === filters.get('reference-id')) &&
           (!filters.has('account-id') || filters.get('account-id')?.split(',').includes(inquiry.accountId)) &&
           (statuses === undefined || statuses.includes(inquiry.status)) &&
           Date.parse(inquiry.createdAt) >= start &&

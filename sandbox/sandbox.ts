@@ -1,3 +1,4 @@
+import { runCommand, type CommandSpec } from '../src/commandLine.js';
 import { ConfigError } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { SANDBOX, passThrough, startSandbox } from './environment.js';
@@ -13,8 +14,67 @@ import { sandboxGuide, type SandboxGuide } from './sandboxGuide.js';
  * (docker-compose.example.yml).
  */
 
+const COMMAND: CommandSpec = {
+  name: 'sandbox',
+  usage: `usage: sandbox
+
+Runs the service with stand-ins for Persona, Kratos (its admin and public APIs and sign-in pages)
+and your app on loopback, until Ctrl-C, and prints what to try next with the real ids. Takes no
+arguments: the environment configures it.
+
+  The service's variables (LOGIN_POLICY and the rest) pass through to it, but those that wire it
+  to the stand-ins (README, "Sandbox").
+  SANDBOX_SERVICE_PORT (3000), SANDBOX_KRATOS_PORT (4434), SANDBOX_KRATOS_PUBLIC_PORT (4433),
+  SANDBOX_KRATOS_UI_PORT (4455), SANDBOX_PERSONA_PORT (4500), SANDBOX_APP_PORT (4000): the ports.
+  SANDBOX_HOST (127.0.0.1): where the servers listen.
+  KRATOS_ADMIN_URL and KRATOS_PUBLIC_URL: your own Kratos instead of the stand-in.
+  SANDBOX_ONLY=persona: the Persona stand-in alone, with PERSONA_API_KEY, PERSONA_TEMPLATE_ID,
+  PERSONA_WEBHOOK_SECRET and PERSONA_WEBHOOK_URL (docker-compose.example.yml).
+
+Exit status: 0 when stopped, 1 for a wrong variable or a port that cannot be used, 2 for an argument.
+`,
+  options: {},
+};
+
 const env = process.env;
-const port = (name: string, fallback: number) => Number(env[name] ?? fallback);
+/** Each port variable with the value it defaults to. */
+const PORTS = {
+  SANDBOX_SERVICE_PORT: 3000,
+  SANDBOX_KRATOS_PORT: 4434,
+  SANDBOX_KRATOS_PUBLIC_PORT: 4433,
+  SANDBOX_KRATOS_UI_PORT: 4455,
+  SANDBOX_PERSONA_PORT: 4500,
+  SANDBOX_APP_PORT: 4000,
+} as const;
+type PortVariable = keyof typeof PORTS;
+
+/** The port a variable names (0: any free one), or a ConfigError naming it. */
+function port(name: PortVariable): number {
+  const text = env[name]?.trim() || String(PORTS[name]);
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value > 65_535) throw new ConfigError([`${name}: must be a port number, 0 to 65535`]);
+  return value;
+}
+
+/**
+ * A server that could not listen (a port in use, one that needs privileges): names the variables
+ * that chose that port, so the fix is one line away; other errors are not ours to explain.
+ */
+function listenProblem(error: unknown, used: PortVariable[]): ConfigError | undefined {
+  const { code, port: taken } = error as { code?: string; port?: number };
+  const reasons: Record<string, string> = {
+    EADDRINUSE: 'is in use by another program',
+    EACCES: 'needs privileges this user lacks',
+    EADDRNOTAVAIL: 'is not available on SANDBOX_HOST',
+  };
+  const reason = code === undefined ? undefined : reasons[code];
+  if (reason === undefined) return undefined;
+  const named = used.filter((name) => port(name) === taken);
+  const variables = named.length > 0 ? named : used;
+  return new ConfigError(
+    variables.map((name) => `${name}: port ${taken ?? port(name)} ${reason}; set ${name} to a free port (0: any)`),
+  );
+}
 const host = env['SANDBOX_HOST'] ?? '127.0.0.1';
 const print = (line = '') => process.stdout.write(`${line}\n`);
 const printDelivery = (delivery: Delivery) =>
@@ -25,7 +85,8 @@ const printDelivery = (delivery: Delivery) =>
 async function personaOnly() {
   const required = ['PERSONA_API_KEY', 'PERSONA_TEMPLATE_ID', 'PERSONA_WEBHOOK_SECRET', 'PERSONA_WEBHOOK_URL'];
   const missing = required.filter((name) => !env[name]);
-  if (missing.length > 0) throw new Error(`SANDBOX_ONLY=persona needs ${missing.join(', ')}`);
+  if (missing.length > 0)
+    throw new ConfigError(missing.map((name) => `${name}: is required with SANDBOX_ONLY=persona`));
   const persona = await startPersonaStandIn({
     apiKey: env['PERSONA_API_KEY'] as string,
     templateIds: (env['PERSONA_TEMPLATE_ID'] as string).split(','),
@@ -33,7 +94,7 @@ async function personaOnly() {
       url: env['PERSONA_WEBHOOK_URL'] as string,
       secrets: (env['PERSONA_WEBHOOK_SECRET'] as string).split(','),
     },
-    port: port('SANDBOX_PERSONA_PORT', 4500),
+    port: port('SANDBOX_PERSONA_PORT'),
     host,
     onDelivery: printDelivery,
   });
@@ -51,12 +112,12 @@ async function everything() {
   let guide: SandboxGuide | undefined;
   const sandbox = await startSandbox({
     ports: {
-      service: port('SANDBOX_SERVICE_PORT', 3000),
-      kratos: port('SANDBOX_KRATOS_PORT', 4434),
-      kratosPublic: port('SANDBOX_KRATOS_PUBLIC_PORT', 4433),
-      kratosUi: port('SANDBOX_KRATOS_UI_PORT', 4455),
-      persona: port('SANDBOX_PERSONA_PORT', 4500),
-      app: port('SANDBOX_APP_PORT', 4000),
+      service: port('SANDBOX_SERVICE_PORT'),
+      kratos: port('SANDBOX_KRATOS_PORT'),
+      kratosPublic: port('SANDBOX_KRATOS_PUBLIC_PORT'),
+      kratosUi: port('SANDBOX_KRATOS_UI_PORT'),
+      persona: port('SANDBOX_PERSONA_PORT'),
+      app: port('SANDBOX_APP_PORT'),
     },
     host,
     env: settings,
@@ -81,6 +142,10 @@ async function everything() {
     print(`  sign-in pages     ${kratosUi.loginUrl}, ${kratosUi.registrationUrl}   (LOGIN_URL)`);
   } else {
     print(`  Kratos (yours)    admin ${config.kratos.adminUrl}, public ${config.kratos.publicUrl}`);
+    if (sandbox.kratosPublicApi === 'unreachable')
+      print(
+        `  (Kratos's public API does not answer at ${config.kratos.publicUrl} yet: session checks fail until it does; KRATOS_PUBLIC_URL)`,
+      );
   }
   print(`  Persona stand-in  ${persona}   API ${sandbox.persona.apiBase}, hosted flow ${persona}/verify`);
   print(`  app stand-in      ${app.url}/   where users return (RETURN_TO_ALLOWLIST), support at ${app.supportUrl}`);
@@ -112,19 +177,27 @@ async function everything() {
   return () => sandbox.close();
 }
 
-async function main() {
-  try {
-    return env['SANDBOX_ONLY'] === 'persona' ? await personaOnly() : await everything();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`${error.message}\n`);
-    process.exit(1);
-  }
-}
-
-const close = await main();
-const stop = () => {
-  void close().then(() => process.exit(0));
+/** The port variables a mode uses, for naming the one whose port could not be used. */
+const USED_PORTS: Record<'persona' | 'everything', PortVariable[]> = {
+  persona: ['SANDBOX_PERSONA_PORT'],
+  everything: Object.keys(PORTS) as PortVariable[],
 };
-process.once('SIGINT', stop);
-process.once('SIGTERM', stop);
+
+await runCommand(COMMAND, async () => {
+  const mode = env['SANDBOX_ONLY'] === 'persona' ? 'persona' : 'everything';
+  let close: () => Promise<void>;
+  try {
+    close = mode === 'persona' ? await personaOnly() : await everything();
+  } catch (error) {
+    const problem = error instanceof ConfigError ? error : listenProblem(error, USED_PORTS[mode]);
+    if (problem === undefined) throw error;
+    process.stderr.write(`${problem.message}\n`);
+    return 1;
+  }
+  const stop = () => {
+    void close().then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return 0;
+});

@@ -3,13 +3,14 @@ import { z } from 'zod';
 import { TIMER_MAX_MS, formatDuration, parseDuration } from './duration.js';
 import { MISMATCH_ACTIONS, type MismatchAction } from './matching/attributeMatch.js';
 import { RULE_SETS, type RuleSet } from './matching/ruleSets.js';
-import { personaEnvironment } from './persona/apiKey.js';
+import { personaEnvironment, type PersonaEnvironment } from './persona/apiKey.js';
 import { VERIFIED_ATTRIBUTES, type VerifiedAttribute } from './persona/verifiedDocument.js';
 import { EVENT_TYPES, NEEDS_ACTION, isEventType, type EventType } from './notifications/eventTypes.js';
 import { isPlainHttpOffMachine } from './security/loopback.js';
 import {
   SECRET_MIN_LENGTH,
   isPlaceholder,
+  isPlaceholderCredential,
   secretProblem,
   sharedSecrets,
   type SecretProblem,
@@ -67,6 +68,8 @@ export interface Config {
   persona: {
     apiBase: string;
     apiKey: string;
+    /** From the API key's prefix. */
+    environment: PersonaEnvironment;
     version: string;
     /** The first template creates inquiries; all of them are accepted in webhooks. */
     templateIds: string[];
@@ -439,14 +442,26 @@ const envSchema = z
     ORY_API_KEY: z
       .string()
       .refine(
-        (key) => !isPlaceholder(key),
+        (key) => !isPlaceholderCredential(key),
         'is a placeholder: use a project API key (ory_pat_...) or remove the variable for self-hosted Kratos',
       )
       .optional(),
     KRATOS_TIMEOUT_MS: integer(100, 30_000, 2_000),
     PERSONA_API_KEY: z
       .string()
-      .refine((key) => !isPlaceholder(key), "is a placeholder: copy the API key from Persona's dashboard"),
+      .trim()
+      .transform((key, context) => {
+        const placeholder = isPlaceholderCredential(key);
+        const environment = personaEnvironment(key);
+        if (!placeholder && environment !== undefined) return { key, environment };
+        context.addIssue({
+          code: 'custom',
+          message: placeholder
+            ? "is a placeholder: copy the API key from Persona's dashboard"
+            : 'must be a Persona API key, persona_sandbox_... or persona_production_... (Persona dashboard, API keys)',
+        });
+        return z.NEVER;
+      }),
     PERSONA_API_BASE: httpUrl.default('https://api.withpersona.com/api/v1'),
     PERSONA_VERSION: z
       .string()
@@ -717,7 +732,7 @@ const CROSS_CHECKS: readonly CrossCheck[] = [
       if (
         env.NODE_ENV === 'production' &&
         isPlainHttpOffMachine(env.PERSONA_API_BASE) &&
-        personaEnvironment(env.PERSONA_API_KEY) !== 'sandbox'
+        env.PERSONA_API_KEY.environment !== 'sandbox'
       )
         problem('PERSONA_API_BASE', `${HTTPS_IN_PRODUCTION}, unless PERSONA_API_KEY is a sandbox key`);
     },
@@ -808,24 +823,34 @@ const deriveLinkKey = (secret: string) =>
 /** Every variable the service reads, for the `.env.example` check and the README. */
 export const CONFIG_VARIABLES = Object.keys(envSchema.shape);
 
+/** A value copied from an example and never filled in: named alone, when nothing else is wrong with it. */
+const PLACEHOLDER_PROBLEM = 'holds a placeholder copied from an example: set your own value';
+
 /**
  * Parses `env` with `schema`, or throws every problem at once. Problems name the variable, never
- * its value, because values are secrets more often than not. Empty values count as unset.
+ * its value, because values are secrets more often than not. Empty values count as unset. Any
+ * variable may hold a placeholder from the shipped examples (deploy/kubernetes/, .env.example):
+ * the service would start and fail every user, so it is refused like a malformed value.
  */
-function parseEnv<T extends z.ZodType>(schema: T, env: Record<string, string | undefined>): z.output<T> {
+function parseEnv<T extends z.ZodObject>(schema: T, env: Record<string, string | undefined>): z.output<T> {
   const present = Object.fromEntries(
     Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1].trim() !== ''),
   );
   const result = schema.safeParse(present);
-  if (result.success) return result.data;
-  throw new ConfigError(
-    result.error.issues.map((issue) => {
-      const name = String(issue.path[0] ?? 'environment');
-      return issue.code === 'invalid_type' && present[name] === undefined
-        ? `${name}: is required`
-        : `${name}: ${issue.message}`;
-    }),
-  );
+  const problems = (result.error?.issues ?? []).map((issue) => {
+    const name = String(issue.path[0] ?? 'environment');
+    return issue.code === 'invalid_type' && present[name] === undefined
+      ? `${name}: is required`
+      : `${name}: ${issue.message}`;
+  });
+  const reported = new Set(problems.map((problem) => problem.split(':')[0]));
+  for (const name of Object.keys(schema.shape)) {
+    const value = present[name];
+    if (value !== undefined && !reported.has(name) && isPlaceholder(value))
+      problems.push(`${name}: ${PLACEHOLDER_PROBLEM}`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return result.data as z.output<T>;
 }
 
 const databaseOf = (vars: z.output<z.ZodObject<typeof databaseShape>>): DatabaseConfig | undefined =>
@@ -862,7 +887,8 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     },
     persona: {
       apiBase: vars.PERSONA_API_BASE,
-      apiKey: vars.PERSONA_API_KEY,
+      apiKey: vars.PERSONA_API_KEY.key,
+      environment: vars.PERSONA_API_KEY.environment,
       version: vars.PERSONA_VERSION,
       templateIds: vars.PERSONA_TEMPLATE_ID,
       inquiryType: vars.PERSONA_INQUIRY_TYPE,

@@ -1,5 +1,5 @@
 import type { Config, InquiryType, LoginPolicyName } from './config.js';
-import { personaEnvironment, type PersonaEnvironment } from './persona/apiKey.js';
+import type { PersonaEnvironment } from './persona/apiKey.js';
 import { METRICS_OFF_HINT, metricsExposure } from './routes/metrics.js';
 
 /** A setting that quietly switches something off or has no effect, named so an operator can fix it. */
@@ -223,7 +223,7 @@ export function startupSummary(config: Settings): StartupSummary {
     mode: config.database === undefined ? 'single-instance' : 'postgres',
     loginPolicy: config.login.policy,
     inquiryType: config.persona.inquiryType,
-    personaEnvironment: personaEnvironment(config.persona.apiKey),
+    personaEnvironment: config.persona.environment,
     features: Object.fromEntries(Object.entries(FEATURES).map(([name, describe]) => [name, describe(config)])),
     warnings: WARNINGS.map((warn) => warn(config)).filter((warning) => warning !== undefined),
   };

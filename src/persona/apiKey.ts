@@ -1,9 +1,6 @@
-/** The Persona environment an API key reaches: the key decides it (reference/persona-api.md, "Access"). */
-export type PersonaEnvironment = 'sandbox' | 'production' | 'unknown';
+/** Persona's environments: each has its own API keys, and a key names its environment (reference/persona-api.md, "Access"). */
+export type PersonaEnvironment = 'sandbox' | 'production';
 
-export const personaEnvironment = (apiKey: string): PersonaEnvironment =>
-  apiKey.startsWith('persona_sandbox_')
-    ? 'sandbox'
-    : apiKey.startsWith('persona_production_')
-      ? 'production'
-      : 'unknown';
+/** The environment an API key reaches, or undefined for a value that is not one of Persona's keys. */
+export const personaEnvironment = (apiKey: string): PersonaEnvironment | undefined =>
+  /^persona_(sandbox|production)_\S+$/.exec(apiKey)?.[1] as PersonaEnvironment | undefined;

@@ -32,17 +32,24 @@ export interface PersonaApi {
   resumeInquiry(inquiryId: string, options?: CallOptions): Promise<{ sessionToken: string }>;
   /** A single-use link into the hosted flow, valid for `expiresInSeconds`. */
   generateOneTimeLink(inquiryId: string, expiresInSeconds: number, options?: CallOptions): Promise<{ link: string }>;
-  /** One page of a template's inquiries (created since `createdAfter`, of `referenceId`), newest first. */
+  /** One page of a template's inquiries (created since `createdAfter`, of `accountIds`), newest first. */
   listInquiries(query: InquiryListQuery, options?: CallOptions): Promise<InquiryPage>;
   /** The reference id a Persona account carries (null: none). */
   getAccount(accountId: string, options?: CallOptions): Promise<{ id: string; referenceId: string | null }>;
+  /**
+   * The accounts that carry `referenceId`: one, since all inquiries of a reference id belong to one
+   * account (reference/persona-api.md), or none before its first inquiry. The way to an identity's
+   * inquiries: Persona documents `filter[reference-id]` on `GET /inquiries` as the inquiry's own
+   * reference id, which its 2025-12-08 examples show null where the account alone carries it.
+   */
+  accountIdsOf(referenceId: string, options?: CallOptions): Promise<string[]>;
 }
 
 export interface InquiryListQuery {
   templateId: string;
   createdAfter?: Date | undefined;
-  /** Only the inquiries of this reference id. */
-  referenceId?: string | undefined;
+  /** Only the inquiries of these accounts (`accountIdsOf`); none listed, no inquiry. */
+  accountIds?: readonly string[] | undefined;
   /** The cursor of the previous page (`page[after]`). */
   after?: string | undefined;
   pageSize?: number;
@@ -68,13 +75,15 @@ export interface PersonaClientOptions {
 const singleInquiry = z.object({ data: inquiryResource });
 const withSessionToken = z.object({ meta: z.object({ 'session-token': z.string().min(1) }) });
 const withOneTimeLink = z.object({ meta: z.object({ 'one-time-link': z.string().url() }) });
-const singleAccount = z.object({
-  data: z.object({
-    type: z.literal('account'),
-    id: z.string().min(1),
-    attributes: z.object({ 'reference-id': z.string().nullable().optional() }),
-  }),
+const accountResource = z.object({
+  type: z.literal('account'),
+  id: z.string().min(1),
+  attributes: z.object({ 'reference-id': z.string().nullable().optional() }),
 });
+const singleAccount = z.object({ data: accountResource });
+const accountList = z.object({ data: z.array(accountResource) });
+/** One reference id has one account; a few more are read, should an operator have made them. */
+const ACCOUNTS_PAGE_SIZE = 10;
 const inquiryList = z.object({
   data: z.array(inquiryResource),
   links: z.object({ next: z.string().nullable().optional() }).nullable().optional(),
@@ -270,12 +279,14 @@ export function createPersonaClient(options: PersonaClientOptions): PersonaApi {
     },
 
     async listInquiries(query, callOptions) {
+      // An empty `filter[account-id]` would filter nothing: the inquiries of no account are none.
+      if (query.accountIds?.length === 0) return { inquiries: [], next: undefined };
       const parameters = new URLSearchParams({
         [query.templateId.startsWith('tmpl_') ? 'filter[template-id]' : 'filter[inquiry-template-id]']:
           query.templateId,
         'page[size]': String(query.pageSize ?? 100),
       });
-      if (query.referenceId !== undefined) parameters.set('filter[reference-id]', query.referenceId);
+      if (query.accountIds !== undefined) parameters.set('filter[account-id]', query.accountIds.join(','));
       if (query.createdAfter !== undefined)
         parameters.set('filter[created-at-start]', query.createdAfter.toISOString());
       if (query.after !== undefined) parameters.set('page[after]', query.after);
@@ -288,6 +299,16 @@ export function createPersonaClient(options: PersonaClientOptions): PersonaApi {
       const body = await call('getAccount', 'GET', `/accounts/${encodeURIComponent(accountId)}`, {}, callOptions);
       const { data } = parse(singleAccount, 'getAccount', body);
       return { id: data.id, referenceId: data.attributes['reference-id'] ?? null };
+    },
+
+    async accountIdsOf(referenceId, callOptions) {
+      const parameters = new URLSearchParams({
+        'filter[reference-id]': referenceId,
+        'page[size]': String(ACCOUNTS_PAGE_SIZE),
+      });
+      const body = await call('listAccounts', 'GET', `/accounts?${parameters}`, {}, callOptions);
+      const { data } = parse(accountList, 'listAccounts', body);
+      return data.map((account) => account.id);
     },
 
     async generateOneTimeLink(inquiryId, expiresInSeconds, callOptions) {

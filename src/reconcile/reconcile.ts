@@ -82,16 +82,23 @@ export async function reconcile(deps: ReconcileDeps, since: Date): Promise<Recon
 }
 
 /**
- * Reconciles one identity: its newest inquiries of each template (Persona filters by reference id,
- * the account's included), by the same rules. For a record that may hold a stale write; a healthy
- * one stays unchanged.
+ * Reconciles one identity: its newest inquiries of each template (those of the account carrying its
+ * reference id), by the same rules. For a record that may hold a stale write; a healthy one stays
+ * unchanged.
  */
 export async function reconcileIdentity(deps: ReconcileDeps, identityId: string): Promise<ReconcileCounts> {
   const counts = noneYet();
+  let accountIds: string[];
+  try {
+    accountIds = await deps.persona.accountIdsOf(identityId, { deadline: deadlineIn(PAGE_BUDGET_MS) });
+  } catch (error) {
+    deps.logger.warn({ ...errorFields(error) }, "reconciliation could not find the identity's Persona account");
+    return { ...counts, incomplete: true };
+  }
   for (const templateId of deps.templateIds) {
     try {
       const page = await deps.persona.listInquiries(
-        { templateId, referenceId: identityId, pageSize: IDENTITY_PAGE_SIZE },
+        { templateId, accountIds, pageSize: IDENTITY_PAGE_SIZE },
         { deadline: deadlineIn(PAGE_BUDGET_MS) },
       );
       await applyEach(deps, page.inquiries, counts);

@@ -25,9 +25,9 @@ export interface AccountInquiries {
 }
 
 /**
- * Reads the inquiries of the service's templates on the identity's Persona account (by reference
- * id, the account's included), before the identity's section: the section calls nobody but Kratos,
- * so no pool connection waits on Persona.
+ * Reads the inquiries of the service's templates on the identity's Persona account (the account
+ * that carries its reference id, whatever the inquiries' own reference ids say), before the
+ * identity's section: the section calls nobody but Kratos, so no pool connection waits on Persona.
  */
 export async function readAccountInquiries(
   persona: PersonaApi,
@@ -36,14 +36,12 @@ export async function readAccountInquiries(
   options: CallOptions,
 ): Promise<AccountInquiries> {
   const inquiries: Inquiry[] = [];
+  const accountIds = await persona.accountIdsOf(identityId, options);
   for (const templateId of templateIds) {
     let after: string | undefined;
     let pages = 0;
     do {
-      const page = await persona.listInquiries(
-        { templateId, referenceId: identityId, pageSize: PAGE_SIZE, after },
-        options,
-      );
+      const page = await persona.listInquiries({ templateId, accountIds, pageSize: PAGE_SIZE, after }, options);
       inquiries.push(...page.inquiries);
       after = page.next;
       pages += 1;

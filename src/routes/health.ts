@@ -6,8 +6,8 @@ import { PUBLIC_URL_REDIRECTS, type KratosApi } from '../kratos/kratosClient.js'
 const READINESS_CACHE_MS = 5_000;
 const READINESS_TIMEOUT_MS = 2_000;
 
-/** A failed check only degrades the replica, unless it is `unready`: then it takes it out of rotation. */
-type Check = { ok: true } | { ok: false; reason: string; message?: string; unready?: true };
+/** A failed check degrades the replica and never takes it out of rotation (see healthRoute). */
+type Check = { ok: true } | { ok: false; reason: string; message?: string };
 
 function cached(check: () => Promise<Check>, now: () => number): () => Promise<Check> {
   let last: { at: number; result: Check } | undefined;
@@ -24,15 +24,13 @@ function cached(check: () => Promise<Check>, now: () => number): () => Promise<C
 }
 
 /**
- * `/healthz`: the process answers (liveness). `/readyz` (readiness) answers 503 only for what the
- * login gate cannot work without, or a configuration error that will not pass by itself: the
- * configuration (or the process would not run) and KRATOS_PUBLIC_URL, which must be the public
- * API rather than an address that redirects session checks, so a rollout with a wrong value stops
- * at its first replica. The gate answers from what Kratos sends it, with neither the admin API nor
- * the database: either one down makes the service `degraded`, still 200, because every replica
- * sees the same outage (an unreachable database, a revoked or rate-limited ORY_API_KEY) and all of
- * them taken out of rotation at once would refuse every login. Callbacks answer 503 meanwhile and
- * Persona delivers them again.
+ * `/healthz`: the process answers (liveness). `/readyz` (readiness): the process runs, so its
+ * configuration loaded, and that is all the login gate needs: it answers from what Kratos sends
+ * it, with neither Kratos's APIs nor the database. So every failed check has one answer,
+ * `degraded`, still 200: every replica sees the same outage or the same wrong setting (an
+ * unreachable database, a revoked or rate-limited ORY_API_KEY, a KRATOS_PUBLIC_URL that redirects
+ * session checks), and all of them taken out of rotation at once would refuse every login.
+ * Callbacks answer 503 meanwhile and Persona delivers them again; `/persona/start` fails.
  */
 export function healthRoute(
   router: IRouter,
@@ -46,9 +44,9 @@ export function healthRoute(
       kratos.probePublicUrl(READINESS_TIMEOUT_MS),
     ]);
     // A public API that cannot be reached now only fails the users' session checks; a redirect is
-    // a configuration error that will not pass by itself.
+    // a configuration error that will not pass by itself, so it comes first and says what to fix.
     if (publicUrl === 'redirects')
-      return { ok: false, reason: 'kratos_public_url_redirects', message: PUBLIC_URL_REDIRECTS, unready: true };
+      return { ok: false, reason: 'kratos_public_url_redirects', message: PUBLIC_URL_REDIRECTS };
     if (!adminReady) return { ok: false, reason: 'kratos_unavailable' };
     return { ok: true };
   }, now);
@@ -67,10 +65,9 @@ export function healthRoute(
       kratos: kratosState.ok ? 'up' : 'down',
       ...(databaseState !== undefined && { database: databaseState.ok ? 'up' : 'down' }),
     };
-    const problems = [kratosState, databaseState].filter((state) => state?.ok === false);
-    const problem = problems.find((state) => state.unready === true) ?? problems[0];
-    res.status(problem?.unready === true ? 503 : 200).json({
-      status: problem === undefined ? 'ready' : problem.unready === true ? 'unready' : 'degraded',
+    const problem = [kratosState, databaseState].find((state) => state?.ok === false);
+    res.status(200).json({
+      status: problem === undefined ? 'ready' : 'degraded',
       ...(problem !== undefined && { reason: problem.reason }),
       ...(problem?.message !== undefined && { message: problem.message }),
       coordination: coordination.mode,

@@ -33,10 +33,20 @@ const SHIPPED_EXAMPLE_VALUES = new Set([
  */
 const PUBLIC_PREFIX = /^wbhsec_/;
 
-const PLACEHOLDER = /change[-_ ]?me|replace[-_ ]?me|^<.*>$|^\$\{.*\}$|^x{8,}$|\.\.\./i;
+/**
+ * How shipped examples mark a value to fill in: `CHANGE-ME`, `itmpl_ReplaceWithYourTemplate`, `<...>`,
+ * an unfilled `${VARIABLE}`, `xxxxxxxx`. Not inside a word, so a message reading "exchange meeting"
+ * is no placeholder.
+ */
+const PLACEHOLDER = /(?<![a-z])(?:(?:change|replace)[-_ ]?me(?![a-z])|replace[-_ ]?with)|^<.*>$|^\$\{.*\}$|^x{8,}$/i;
+/** An example with its middle left out, `persona_production_...`: plain prose elsewhere, never a credential. */
+const ELIDED = /\.\.\./;
 
-/** A value that stands for one still to be filled in, such as the Kubernetes Secret template's `CHANGE-ME`. */
+/** Whether any setting's value is a placeholder from an example rather than the operator's own value. */
 export const isPlaceholder = (value: string): boolean => PLACEHOLDER.test(value.replace(PUBLIC_PREFIX, ''));
+
+/** A secret or API key still to be filled in: a placeholder, or an example with its middle left out. */
+export const isPlaceholderCredential = (value: string): boolean => isPlaceholder(value) || ELIDED.test(value);
 
 export type SecretProblem = 'too_short' | 'shipped_example' | 'too_little_variety';
 
@@ -46,7 +56,7 @@ const isRepetition = (value: string) => /^(.{1,8}?)\1+$/s.test(value);
 export function secretProblem(value: string): SecretProblem | undefined {
   if (value.length < SECRET_MIN_LENGTH) return 'too_short';
   const secretPart = value.replace(PUBLIC_PREFIX, '');
-  if (SHIPPED_EXAMPLE_VALUES.has(value) || isPlaceholder(value)) return 'shipped_example';
+  if (SHIPPED_EXAMPLE_VALUES.has(value) || isPlaceholderCredential(value)) return 'shipped_example';
   if (new Set(secretPart).size < SECRET_MIN_DISTINCT_CHARACTERS || isRepetition(secretPart))
     return 'too_little_variety';
   return undefined;

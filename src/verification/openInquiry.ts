@@ -104,10 +104,10 @@ const keyIsSpent = (error: unknown) => error instanceof OutboundError && error.d
  *   meant to follow (a concurrent request recorded it first) uses that one;
  * - Persona saves a failed answer under the key and replays it for 24 hours
  *   (https://docs.withpersona.com/reference/idempotence). After such a failure, now or recorded as
- *   `not_started`, the identity's inquiry is looked up (`GET /inquiries` by reference id and
- *   template), since the failed request may have created it all the same; only when there is none
- *   is it created again, with a new key. That path runs in the section: with no key in common,
- *   only the lock keeps concurrent requests from creating one each.
+ *   `not_started`, the identity's inquiry is looked up (`GET /inquiries` by the account that
+ *   carries its reference id, and the template), since the failed request may have created it all
+ *   the same; only when there is none is it created again, with a new key. That path runs in the
+ *   section: with no key in common, only the lock keeps concurrent requests from creating one each.
  * Only the identity's own verification is prefilled from traits: step-up and recovery templates
  * compare against what the Persona account already holds.
  */
@@ -178,8 +178,10 @@ async function existingInquiry(
   held: HeldInquiry | undefined,
   options: CallOptions,
 ): Promise<CompleteInquiry | undefined> {
+  // Through the account that carries the identity's reference id: the inquiry's own may be null.
+  const accountIds = await deps.persona.accountIdsOf(request.identityId, options);
   const { inquiries } = await deps.persona.listInquiries(
-    { templateId: deps.templateId, referenceId: request.identityId, pageSize: LOOKUP_PAGE_SIZE },
+    { templateId: deps.templateId, accountIds, pageSize: LOOKUP_PAGE_SIZE },
     options,
   );
   const after =
@@ -193,7 +195,7 @@ async function existingInquiry(
       (inquiry.createdAt === undefined || Date.parse(inquiry.createdAt) > after),
   );
   if (found === undefined) return undefined;
-  // The list filtered by our reference id and template: the reference may sit on the account only.
+  // Listed by the identity's account and the template: the reference may sit on the account only.
   const complete = { ...found, referenceId: request.identityId, templateId: found.templateId ?? deps.templateId };
   if (!isCompleteInquiry(complete)) throw new OutboundError('persona', 'listInquiries', { kind: 'invalid_response' });
   return complete;

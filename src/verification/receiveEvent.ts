@@ -61,8 +61,10 @@ async function completeInquiry(
 ): Promise<Inquiry> {
   if (isCompleteInquiry(inquiry) && !undatedApproval(inquiry, statuses)) return inquiry;
   const current = await persona.getInquiry(inquiry.id, options);
+  // The account too: where the inquiry's reference id is null, it names the identity (accountReferences.ts).
   const stable = {
     referenceId: current.referenceId,
+    accountId: current.accountId,
     templateId: current.templateId,
     createdAt: current.createdAt,
     openedByService: current.openedByService,

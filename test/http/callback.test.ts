@@ -532,6 +532,46 @@ describe('POST /persona/callback: inquiries whose reference id only their accoun
     expect(accountCalls(harness)).toHaveLength(1);
   });
 
+  it('records the inquiry from the create response, and takes its inquiry.created, which names neither reference id nor account', async () => {
+    harness = await startHarness({}, { referenceIds: 'on-account-only' });
+    const { identityId, inquiryId } = await registered(harness);
+    expect(record(harness, identityId)).toMatchObject({ inquiry_id: inquiryId, status: 'created' });
+    const created = harness.persona.eventFor(inquiryId, 'inquiry.created');
+    expect(created.data.attributes.payload).toMatchObject({
+      data: { attributes: { 'reference-id': null }, relationships: { account: { data: null } } },
+    });
+    const patches = harness.kratos.patchesOf(identityId).length;
+
+    await harness.postEvent(created).expect(200);
+
+    expect(record(harness, identityId)).toMatchObject({ inquiry_id: inquiryId, status: 'created' });
+    expect(harness.kratos.patchesOf(identityId)).toHaveLength(patches);
+    // Its later events name the account, and apply.
+    await harness.postEvent(personaMoves(harness, inquiryId, 'approved')).expect(200, { outcome: 'applied' });
+    expect(record(harness, identityId)).toMatchObject({ inquiry_id: inquiryId, status: 'approved' });
+  });
+
+  it('reads the account from the API when the payload names neither reference id nor account', async () => {
+    harness = await startHarness({}, { referenceIds: 'on-account-only' });
+    const { identityId, inquiryId } = await registered(harness);
+    const approved = personaMoves(harness, inquiryId, 'approved');
+    // An attribute blocklist removed the reference id, and the payload names no account.
+    const { data } = approved.data.attributes.payload as {
+      data: { attributes: Record<string, unknown>; relationships: Record<string, unknown> };
+    };
+    delete data.attributes['reference-id'];
+    data.relationships['account'] = { data: null };
+
+    await harness.postEvent(approved).expect(200, { outcome: 'applied' });
+
+    expect(record(harness, identityId)).toMatchObject({ inquiry_id: inquiryId, status: 'approved' });
+    const reads = harness.persona.requests.filter((r) => r.method === 'GET' && r.path.startsWith('/api/v1/'));
+    expect(reads.map((r) => r.path)).toEqual([
+      `/api/v1/inquiries/${inquiryId}`,
+      `/api/v1/accounts/${harness.persona.inquiry(inquiryId)?.accountId}`,
+    ]);
+  });
+
   it('ignores an inquiry whose account carries no identity id', async () => {
     harness = await startHarness({}, { referenceIds: 'on-account-only' });
     const inquiry = harness.persona.addInquiry({ referenceId: 'crm-customer-42', status: 'approved' });

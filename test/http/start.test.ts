@@ -3,6 +3,7 @@ import { createServer, get as httpGet, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { ReferenceIds } from '../../sandbox/personaStandIn.js';
 import { serviceNote } from '../../src/persona/inquiry.js';
 import { signStartToken } from '../../src/security/signedLink.js';
 import { TEMPLATE_ID, startHarness, type Harness } from '../support/harness.js';
@@ -455,6 +456,8 @@ describe('GET /persona/start: after a failed create, one inquiry per identity', 
     h.persona.requests.filter((r) => r.method === 'POST' && r.path === '/api/v1/inquiries');
   const lookups = (h: Harness) =>
     h.persona.requests.filter((r) => r.method === 'GET' && r.path === '/api/v1/inquiries');
+  const accountLookups = (h: Harness) =>
+    h.persona.requests.filter((r) => r.method === 'GET' && r.path === '/api/v1/accounts');
 
   it('reaches the hosted flow although Persona replays the failure stored under the first key', async () => {
     harness = await startHarness(ENV);
@@ -473,30 +476,41 @@ describe('GET /persona/start: after a failed create, one inquiry per identity', 
     expect(location(response).origin + location(response).pathname).toBe(HOSTED);
     expect(location(response).searchParams.get('inquiry-id')).toBe(inquiry?.id);
     expect(record(harness, identity.id)).toMatchObject({ status: 'created', inquiry_id: inquiry?.id });
-    // Each failed key was used once; before each new key, the identity's inquiries were looked up.
+    // Each failed key was used once; before each new key, the identity's account was looked up:
+    // Persona had made none (nor an inquiry), so there was no inquiry to list.
     expect(creates(harness).map((r) => r.status)).toEqual([503, 503, 201]);
     expect(new Set(creates(harness).map((r) => r.headers['idempotency-key'])).size).toBe(3);
-    expect(lookups(harness).map((r) => Object.fromEntries(r.query))).toEqual([
-      expect.objectContaining({ 'filter[reference-id]': identity.id, 'filter[inquiry-template-id]': TEMPLATE_ID }),
-      expect.objectContaining({ 'filter[reference-id]': identity.id, 'filter[inquiry-template-id]': TEMPLATE_ID }),
+    expect(accountLookups(harness).map((r) => Object.fromEntries(r.query))).toEqual([
+      expect.objectContaining({ 'filter[reference-id]': identity.id }),
+      expect.objectContaining({ 'filter[reference-id]': identity.id }),
     ]);
+    expect(lookups(harness)).toEqual([]);
   });
 
-  it('uses the inquiry a failed create made all the same, instead of creating a second', async () => {
-    harness = await startHarness(ENV);
-    const identity = harness.kratos.createIdentity();
-    // Persona created the inquiry, then failed the answer (and saved the failure under the key).
-    const made = harness.persona.addInquiry({ referenceId: identity.id, note: serviceNote('onboarding') });
-    harness.persona.inject({ method: 'POST', path: '/api/v1/inquiries', status: 500 });
+  // Persona documents `filter[reference-id]` on inquiries as the inquiry's own reference id, which
+  // its examples show null where the account alone carries it: the lookup goes through the account.
+  it.each<ReferenceIds>(['echoed', 'on-account-only'])(
+    'uses the inquiry a failed create made all the same, instead of creating a second (reference ids %s)',
+    async (referenceIds) => {
+      harness = await startHarness(ENV, { referenceIds });
+      const identity = harness.kratos.createIdentity();
+      // Persona created the inquiry, then failed the answer (and saved the failure under the key).
+      const made = harness.persona.addInquiry({ referenceId: identity.id, note: serviceNote('onboarding') });
+      harness.persona.inject({ method: 'POST', path: '/api/v1/inquiries', status: 500 });
 
-    await harness
-      .postHook('/persona/initiate', { identity_id: identity.id })
-      .expect(200, { status: 'created', inquiry_id: made.id });
+      await harness
+        .postHook('/persona/initiate', { identity_id: identity.id })
+        .expect(200, { status: 'created', inquiry_id: made.id });
 
-    expect(harness.persona.inquiries()).toHaveLength(1);
-    expect(creates(harness)).toHaveLength(1);
-    expect(record(harness, identity.id)).toMatchObject({ inquiry_id: made.id, status: 'created' });
-  });
+      expect(harness.persona.inquiries()).toHaveLength(1);
+      expect(creates(harness)).toHaveLength(1);
+      expect(record(harness, identity.id)).toMatchObject({ inquiry_id: made.id, status: 'created' });
+      expect(accountLookups(harness).map((r) => r.query.get('filter[reference-id]'))).toEqual([identity.id]);
+      expect(lookups(harness).map((r) => Object.fromEntries(r.query))).toEqual([
+        expect.objectContaining({ 'filter[account-id]': made.accountId, 'filter[inquiry-template-id]': TEMPLATE_ID }),
+      ]);
+    },
+  );
 
   it("never adopts an inquiry the service did not open, though it carries the identity's reference id", async () => {
     harness = await startHarness(ENV);

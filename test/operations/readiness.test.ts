@@ -68,16 +68,23 @@ describe('GET /healthz and /readyz', () => {
     expect(login.session).not.toBeNull();
   });
 
-  it('is unready, naming KRATOS_PUBLIC_URL, while that URL redirects session checks', async () => {
+  // The same rule for a wrong setting every replica shares: a KRATOS_PUBLIC_URL left unset on
+  // self-hosted Kratos (the admin port redirects session checks) must not take the logins down.
+  it('stays in rotation, degraded and naming KRATOS_PUBLIC_URL, while that URL redirects session checks', async () => {
     harness = await startHarness({ KRATOS_PUBLIC_URL: undefined });
-    const response = await request(harness.app).get('/readyz').expect(503);
+    const { identityId } = harness.identityInState('approved');
+    await harness.serve();
+    const response = await request(harness.app).get('/readyz').expect(200);
     expect(response.body).toEqual({
-      status: 'unready',
+      status: 'degraded',
       reason: 'kratos_public_url_redirects',
       message: expect.stringContaining('KRATOS_PUBLIC_URL'),
       coordination: 'single-instance',
       dependencies: { kratos: 'down' },
     });
     expect(harness.kratos.requests.filter((r) => r.path === '/sessions/whoami').map((r) => r.status)).toEqual([307]);
+    const login = await harness.kratos.login(identityId);
+    expect(login.hook.status).toBe(204);
+    expect(login.session).not.toBeNull();
   });
 });

@@ -4,6 +4,7 @@ import type { RequestListener } from 'node:http';
 import express from 'express';
 import { describe, expect, it } from 'vitest';
 import { demoCommand } from '../../sandbox/demo.js';
+import { SANDBOX, type SandboxEnvironment } from '../../sandbox/environment.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -40,6 +41,35 @@ describe('npm run demo', () => {
     expect(await demoCommand({ write: (line) => out.push(line), writeError: (line) => out.push(line) })).toBe(0);
     expect(out.join('\n')).toContain('All 14 steps behaved as expected.');
   });
+
+  it('goes on through /persona/start when Persona answers a registration too late, and says so', async () => {
+    // Longer than initiate gives Persona, then a failure: the hook records not_started.
+    const slowCreate = { method: 'POST', path: '/api/v1/inquiries', delayMs: 1_500, status: 503, times: 1 };
+    let sandbox: SandboxEnvironment | undefined;
+    const out: string[] = [];
+    const code = await demoCommand({
+      write: (line) => {
+        // John's registration too, once Jane's inquiries exist.
+        if (line.startsWith('\n5. John registers')) sandbox?.persona.inject(slowCreate);
+        out.push(line);
+      },
+      writeError: (line) => out.push(line),
+      prepare: (started) => {
+        sandbox = started;
+        started.persona.inject(slowCreate);
+      },
+    });
+    const text = out.join('\n');
+    expect(code, text).toBe(0);
+    expect(text.match(/the record says not_started/g)).toHaveLength(2);
+    expect(text).toContain('All 14 steps behaved as expected.');
+    // Each of them has the one inquiry /persona/start created, and it was decided.
+    const onboarding = sandbox?.persona
+      .inquiries()
+      .filter((inquiry) => inquiry.templateId === SANDBOX.templateId)
+      .map((inquiry) => inquiry.status);
+    expect(onboarding?.sort()).toEqual(['approved', 'declined']);
+  }, 30_000);
 
   // Persona's first webhook (inquiry.created) follows the registration, so a broken callback
   // shows at step 1 already.

@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { CONFIG_VARIABLES } from '../../src/config.js';
+import { CONFIG_VARIABLES, ConfigError } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { SANDBOX_WIRED, passThrough, startSandbox } from '../../sandbox/environment.js';
 import { startKratosStandIn } from '../../sandbox/kratosStandIn.js';
@@ -137,6 +139,30 @@ describe('npm run sandbox', () => {
     expect(await sandbox.exited).toBe(1);
     expect(sandbox.output()).toContain('LOGIN_POLICY: must be one of block-declined, require-approved');
   }, 30_000);
+
+  // It exits by itself: a server left listening behind the error would keep the process alive.
+  it('names the variable whose port is in use, without a stack trace, and exits 1 leaving nothing running', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const sandbox = await runSandbox({ SANDBOX_APP_PORT: String(port) });
+      expect(await sandbox.exited).toBe(1);
+      expect(sandbox.output()).toContain(
+        `SANDBOX_APP_PORT: port ${port} is in use by another program; set SANDBOX_APP_PORT to a free port (0: any)`,
+      );
+      expect(sandbox.output()).not.toMatch(/^\s+at /m);
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
+  }, 30_000);
+
+  it('names a port variable that holds no port', async () => {
+    const sandbox = await runSandbox({ SANDBOX_KRATOS_PUBLIC_PORT: '44 33' });
+    expect(await sandbox.exited).toBe(1);
+    expect(sandbox.output()).toContain('SANDBOX_KRATOS_PUBLIC_PORT: must be a port number, 0 to 65535');
+    expect(sandbox.output()).not.toMatch(/^\s+at /m);
+  }, 30_000);
 });
 
 describe('the variables the sandbox passes through', () => {
@@ -173,13 +199,66 @@ describe('the sandbox with your own Kratos', () => {
       expect(sandbox.kratos).toBeUndefined();
       expect(sandbox.kratosUi).toBeUndefined();
       expect(sandbox.config.start.loginUrl).toBeUndefined();
+      expect(sandbox.kratosPublicApi).toBe('ok');
       const identity = yours.createIdentity();
       const response = await fetch(`${sandbox.serviceUrl}/persona/status`, {
         headers: { 'X-Session-Token': yours.createSession(identity.id).token },
       });
       expect(response.status).toBe(200);
       const whoami = yours.public.requests.filter((request) => request.path === '/sessions/whoami');
-      expect(whoami.map((request) => request.headers.host)).toEqual([`localhost:${port}`]);
+      // The check at start, then the session's.
+      expect(whoami.map((request) => request.headers.host)).toEqual([`localhost:${port}`, `localhost:${port}`]);
+      expect(whoami[0]?.headers['x-session-token']).toBeUndefined();
+    } finally {
+      await Promise.all([sandbox.close(), yours.close()]);
+    }
+  });
+
+  it.each([
+    ['unset', undefined, /^KRATOS_PUBLIC_URL: is unset and defaults to KRATOS_ADMIN_URL\. KRATOS_PUBLIC_URL answers/],
+    ['the admin port', 'admin', /^KRATOS_PUBLIC_URL: KRATOS_PUBLIC_URL answers Kratos's session check with a redirect/],
+  ])(
+    'refuses a KRATOS_PUBLIC_URL %s, which redirects session checks, and closes what it started',
+    async (_case, given, problem) => {
+      // Your Kratos's admin port answers /sessions/whoami with a redirect, as Kratos does.
+      const yours = await startKratosStandIn();
+      const [service, persona, app] = await Promise.all([freePort(), freePort(), freePort()]);
+      try {
+        const starting = startSandbox({
+          kratosAdminUrl: yours.adminUrl,
+          ...(given !== undefined && { kratosPublicUrl: yours.adminUrl }),
+          ports: { service, persona, app },
+        });
+        const error = await starting.then(
+          () => undefined,
+          (thrown: unknown) => thrown,
+        );
+        expect(error).toBeInstanceOf(ConfigError);
+        expect((error as ConfigError).problems).toEqual([expect.stringMatching(problem)]);
+        expect(yours.requests.filter((r) => r.path === '/sessions/whoami').map((r) => r.status)).toEqual([307]);
+        // Every port it had taken is free again.
+        for (const port of [service, persona, app]) {
+          const again = createServer();
+          await new Promise<void>((resolve, reject) => {
+            again.once('error', reject);
+            again.listen(port, '127.0.0.1', resolve);
+          });
+          await new Promise((resolve) => again.close(resolve));
+        }
+      } finally {
+        await yours.close();
+      }
+    },
+  );
+
+  it("starts with your Kratos's public API not answering yet, and says so", async () => {
+    const yours = await startKratosStandIn();
+    const sandbox = await startSandbox({
+      kratosAdminUrl: yours.adminUrl,
+      kratosPublicUrl: `http://127.0.0.1:${await freePort()}`,
+    });
+    try {
+      expect(sandbox.kratosPublicApi).toBe('unreachable');
     } finally {
       await Promise.all([sandbox.close(), yours.close()]);
     }

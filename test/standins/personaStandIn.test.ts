@@ -250,7 +250,24 @@ describe('Persona stand-in: accounts carry the reference id', () => {
     };
     expect(listed.data.map((found) => found.id)).toEqual([account.id]);
     expect((await call('GET', '/accounts/act_unknown')).status).toBe(404);
+
+    // "Filter inquiries by reference ID" filters on the inquiry's own, null here; the account finds it.
+    const inquiriesWhere = async (filter: string) =>
+      ((await (await call('GET', `/inquiries?${filter}`)).json()) as { data: { id: string }[] }).data.map(
+        (found) => found.id,
+      );
+    expect(await inquiriesWhere(`filter[reference-id]=${REFERENCE}`)).toEqual([]);
+    expect(await inquiriesWhere(`filter[account-id]=${account.id}`)).toEqual([data.id]);
     expect(violations).toEqual([]);
+  });
+
+  it('finds inquiries by the reference id they carry, where they echo it', async () => {
+    await standIn();
+    const { data } = await json(await create(valid()));
+    const listed = (await (await call('GET', `/inquiries?filter[reference-id]=${REFERENCE}`)).json()) as {
+      data: { id: string }[];
+    };
+    expect(listed.data.map((found) => found.id)).toEqual([data.id]);
   });
 
   it('puts every inquiry of one reference id under one account', async () => {
@@ -292,6 +309,34 @@ describe('Persona stand-in: webhooks', () => {
     const gaps = target.received.slice(1).map((delivery, index) => delivery.at - (target.received[index]?.at ?? 0));
     [3, 64, 729].forEach((ms, index) => expect(gaps[index]).toBeGreaterThanOrEqual(ms - 1));
     expect(violations).toEqual([]);
+  });
+
+  it('sends inquiry.created naming neither reference id nor account where the account carries the reference, as Persona’s example of it does', async () => {
+    const target = await webhookReceiver(200);
+    const violations = await standIn({
+      referenceIds: 'on-account-only',
+      webhook: { url: target.url, secrets: ['wbhsec_test_0123456789'] },
+    });
+    const { data } = await json(await create(valid()));
+    await persona.settled();
+    expect(persona.deliveries.map((delivery) => delivery.name)).toEqual(['inquiry.created']);
+    type Payload = { data: Resource };
+    const payloadOf = (name: string) => persona.eventFor(data.id, name).data.attributes.payload as Payload;
+    const created = payloadOf('inquiry.created').data;
+    expect(created.attributes['reference-id']).toBeNull();
+    expect(created.relationships['account']).toEqual({ data: null });
+    // Later events, and the API, name the account that carries the reference id.
+    expect(payloadOf('inquiry.started').data.relationships['account']).toEqual(data.relationships['account']);
+    const read = await json(await call('GET', `/inquiries/${data.id}`));
+    expect(read.data.relationships['account']).toEqual(data.relationships['account']);
+    expect(violations).toEqual([]);
+
+    // Where inquiries echo their reference id, inquiry.created names the account too.
+    await persona.close();
+    await standIn();
+    const echoed = await json(await create(valid()));
+    const echoedCreated = persona.eventFor(echoed.data.id, 'inquiry.created').data.attributes.payload as Payload;
+    expect(echoedCreated.data.relationships['account']).toEqual(echoed.data.relationships['account']);
   });
 
   it('sends Persona-Webhook-First-Attempted-At as Unix seconds', async () => {

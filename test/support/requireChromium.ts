@@ -1,6 +1,9 @@
 import { accessSync, constants } from 'node:fs';
 
-/** Debian's package; CHROMIUM_PATH names another Chrome or Chromium (macOS, other distributions). */
+/**
+ * Debian's package; CHROMIUM_PATH names another Chrome or Chromium (Ubuntu, whose Chromium is a
+ * snap; macOS; other distributions).
+ */
 const DEFAULT_CHROMIUM = '/usr/bin/chromium';
 
 /**
@@ -14,7 +17,7 @@ export function requireChromium(): string {
     return path;
   } catch {
     const error = new Error(
-      `The browser tests need Chromium at ${path}: sudo apt-get install -y chromium (Debian, Ubuntu), or set CHROMIUM_PATH.`,
+      `The browser tests need Chromium at ${path}: sudo apt-get install -y chromium (Debian), or set CHROMIUM_PATH to a Chrome or Chromium (Ubuntu: Google Chrome, /usr/bin/google-chrome).`,
     );
     // One line: the stack would only point here.
     error.stack = error.message;

@@ -64,6 +64,17 @@ describe('loadConfig', () => {
     expect(found).toContain('PERSONA_API_KEY: is required');
   });
 
+  it("tells Persona's environment from the API key, and takes texts that merely mention a change", () => {
+    expect(loadConfig(REQUIRED).persona).toMatchObject({ apiKey: 'persona_sandbox_abc', environment: 'sandbox' });
+    const production = loadConfig({ ...REQUIRED, PERSONA_API_KEY: ' persona_production_0a1b2c ' });
+    expect(production.persona).toMatchObject({ apiKey: 'persona_production_0a1b2c', environment: 'production' });
+    const texts = loadConfig({
+      ...REQUIRED,
+      LOGIN_MESSAGE_DECLINED: 'Please call us about the exchange meeting... or change medical details.',
+    });
+    expect(texts.login.messages.declined).toMatch(/^Please call us/);
+  });
+
   it('takes LOGIN_URL and SUPPORT_URL as http(s) addresses only', () => {
     const config = loadConfig({
       ...REQUIRED,
@@ -165,6 +176,7 @@ describe('loadConfig', () => {
       ['PERSONA_API_KEY', 'CHANGE-ME'],
       ['PERSONA_API_KEY', 'persona_production_...'],
       ['ORY_API_KEY', 'CHANGE-ME'],
+      ['ORY_API_KEY', '<your project API key>'],
     ])('%s=%s, the placeholder of a template', (variable, value) => {
       const found = problems({ ...REQUIRED, [variable]: value });
       expect(found).toHaveLength(1);
@@ -179,6 +191,37 @@ describe('loadConfig', () => {
           METRICS_TOKEN: 'F3A9C1E07B5D2846A1C9E3F5B7D90214',
         }),
       ).toEqual(['METRICS_TOKEN: must not reuse a value of LINK_SIGNING_SECRET: every secret needs its own']);
+    });
+
+    it.each([
+      ["the ConfigMap's template", 'PERSONA_TEMPLATE_ID', 'itmpl_ReplaceWithYourTemplate'],
+      ['a template left as in an example', 'PERSONA_STEP_UP_TEMPLATE_ID', 'itmpl_ChangeMe'],
+      ['an unfilled compose variable', 'LOGIN_MESSAGE_DECLINED', '${LOGIN_MESSAGE_DECLINED}'],
+      ['a placeholder in a URL', 'SUPPORT_URL', 'https://replace-me.example.com/help'],
+      ['a key that is not Persona’s', 'PERSONA_API_KEY', 'sk_live_0123456789abcdef'],
+      ['a key without its environment', 'PERSONA_API_KEY', 'persona_0123456789abcdef'],
+    ])('any setting holding %s, once', (_name, variable, value) => {
+      const found = problems({ ...REQUIRED, [variable]: value });
+      expect(found).toHaveLength(1);
+      expect(found[0]).toMatch(new RegExp(`^${variable}: (holds a placeholder|must be a Persona API key)`));
+      expect(found[0]).not.toContain(value);
+    });
+
+    it('a placeholder beside other problems: every one at once', () => {
+      expect(
+        problems({
+          ...REQUIRED,
+          PERSONA_API_KEY: 'CHANGE-ME',
+          ORY_API_KEY: 'CHANGE-ME',
+          PERSONA_TEMPLATE_ID: 'itmpl_ReplaceWithYourTemplate',
+          LOGIN_POLICY: 'allow-all',
+        }),
+      ).toEqual([
+        'ORY_API_KEY: is a placeholder: use a project API key (ory_pat_...) or remove the variable for self-hosted Kratos',
+        "PERSONA_API_KEY: is a placeholder: copy the API key from Persona's dashboard",
+        'LOGIN_POLICY: must be one of block-declined, require-approved',
+        'PERSONA_TEMPLATE_ID: holds a placeholder copied from an example: set your own value',
+      ]);
     });
 
     it('one value for two different secrets, each pair once', () => {
@@ -266,7 +309,10 @@ describe('loadConfig', () => {
       expect(problems({ ...production, ...plainPersona, PERSONA_API_KEY: 'persona_production_abc' })).toEqual([
         'PERSONA_API_BASE: must use https when NODE_ENV=production (plain http only for loopback addresses), unless PERSONA_API_KEY is a sandbox key',
       ]);
-      expect(problems({ ...production, ...plainPersona, PERSONA_API_KEY: 'a-key-of-no-known-kind' })).toHaveLength(1);
+      // A key of no known kind is refused on its own; the check on the address waits for a real key.
+      expect(problems({ ...production, ...plainPersona, PERSONA_API_KEY: 'a-key-of-no-known-kind' })).toEqual([
+        'PERSONA_API_KEY: must be a Persona API key, persona_sandbox_... or persona_production_... (Persona dashboard, API keys)',
+      ]);
       // The compose example's Persona stand-in, on another host of its network.
       expect(problems({ ...production, PERSONA_API_BASE: 'http://persona:4500/api/v1' })).toEqual([]);
       expect(problems({ ...production, PERSONA_API_BASE: 'http://127.0.0.1:4500/api/v1' })).toEqual([]);

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CoordinationError } from '../../src/coordination/coordination.js';
 import { createLogger } from '../../src/logger.js';
+import { OutboundError } from '../../src/outbound/outboundError.js';
 import { createAccountReferences } from '../../src/persona/accountReferences.js';
 import type { Inquiry } from '../../src/persona/inquiry.js';
 import type { PersonaApi } from '../../src/persona/personaClient.js';
@@ -21,12 +22,20 @@ const inquiryOf = (identityId: string): Inquiry => ({
 });
 
 /** Rechecks over a Persona that lists one declined inquiry per identity and a store that fails `failures` times first. */
-function rechecksWith(failures: number, updateMs = 0) {
+function rechecksWith(failures: number, updateMs = 0, accountFailures = 0) {
   const log: Record<string, unknown>[] = [];
-  const state = { updates: [] as string[], running: 0, overlapping: false, failures };
+  const state = { updates: [] as string[], running: 0, overlapping: false, failures, accountFailures };
   const persona = {
-    listInquiries: async ({ referenceId }: { referenceId: string }) => ({
-      inquiries: [inquiryOf(referenceId)],
+    // Each identity's account is named after it.
+    accountIdsOf: async (referenceId: string) => {
+      if (state.accountFailures > 0) {
+        state.accountFailures -= 1;
+        throw new OutboundError('persona', 'listAccounts', { kind: 'status', status: 503 });
+      }
+      return [`act_${referenceId}`];
+    },
+    listInquiries: async ({ accountIds }: { accountIds: string[] }) => ({
+      inquiries: accountIds.map((accountId) => inquiryOf(accountId.replace(/^act_/, ''))),
       next: undefined,
     }),
   } as unknown as PersonaApi;
@@ -101,6 +110,17 @@ describe('Rechecks', () => {
       identity_id: IDENTITY,
       msg: expect.stringContaining('reconcile'),
     });
+  });
+
+  it('tries again while Persona cannot name the identity’s account', async () => {
+    const { rechecks, state, log } = rechecksWith(0, 0, 1);
+    rechecks.schedule(IDENTITY, 2_000);
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(state.updates).toEqual([]);
+    expect(log.at(-1)).toMatchObject({ msg: "reconciliation could not find the identity's Persona account" });
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(state.updates).toEqual([IDENTITY]);
+    expect(log.at(-1)).toMatchObject({ msg: 'identity re-checked after a lost lock' });
   });
 
   it('folds a write into a re-check still waiting, but not into one already running', async () => {

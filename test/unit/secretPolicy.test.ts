@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { secretProblem, sharedSecrets } from '../../src/security/secretPolicy.js';
+import { isPlaceholder, secretProblem, sharedSecrets } from '../../src/security/secretPolicy.js';
 
 describe('secretProblem', () => {
   it.each([
@@ -22,6 +22,22 @@ describe('secretProblem', () => {
     ["one character behind Persona's public prefix", 'wbhsec_0000000000000000', 'too_little_variety'],
     ['the production check script of before', 'production-check-secret-0123456789', 'shipped_example'],
   ])('refuses %s', (_name, value, problem) => expect(secretProblem(value)).toBe(problem));
+});
+
+describe('isPlaceholder', () => {
+  it.each([
+    'CHANGE-ME',
+    'itmpl_ReplaceWithYourTemplate',
+    'replace_me',
+    '<project-slug>',
+    '${PERSONA_API_KEY}',
+    'xxxxxxxx',
+  ])('recognises %s', (value) => expect(isPlaceholder(value)).toBe(true));
+
+  it.each(['itmpl_abc123', 'Blocked: please call us about the exchange meeting.', 'https://idv.example.com', '...'])(
+    'leaves %s alone',
+    (value) => expect(isPlaceholder(value)).toBe(false),
+  );
 });
 
 describe('sharedSecrets', () => {
