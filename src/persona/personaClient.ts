@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { OutboundError, type OutboundFailure } from '../outbound/outboundError.js';
 import { report, type CallObserver } from '../outbound/observe.js';
 import { withRetries, type CallOptions } from '../outbound/retry.js';
+import { accountResource, type Account } from './account.js';
 import { inquiryResource, isCompleteInquiry, type CompleteInquiry, type Inquiry } from './inquiry.js';
 import { inquiryWithVerifications, verifiedDocumentsOf, type VerifiedDocument } from './verifiedDocument.js';
 
@@ -32,15 +33,29 @@ export interface PersonaApi {
   resumeInquiry(inquiryId: string, options?: CallOptions): Promise<{ sessionToken: string }>;
   /** A single-use link into the hosted flow, valid for `expiresInSeconds`. */
   generateOneTimeLink(inquiryId: string, expiresInSeconds: number, options?: CallOptions): Promise<{ link: string }>;
-  /** One page of a template's inquiries (created since `createdAfter`, of `referenceId`), newest first. */
+  /** One page of inquiries (of a template, of `referenceId`, of an account, created in a window), newest first. */
   listInquiries(query: InquiryListQuery, options?: CallOptions): Promise<InquiryPage>;
   /** The reference id a Persona account carries (null: none). */
-  getAccount(accountId: string, options?: CallOptions): Promise<{ id: string; referenceId: string | null }>;
+  getAccount(accountId: string, options?: CallOptions): Promise<Account>;
+  /** The accounts of a reference id: one, as Persona keeps one account per reference id, or none. */
+  findAccounts(referenceId: string, options?: CallOptions): Promise<Account[]>;
+  /**
+   * Redacts an inquiry's personal data (`DELETE /inquiries/{id}`, irreversible): its id, status and
+   * times stay. Null when Persona has no such inquiry.
+   */
+  redactInquiry(inquiryId: string, options?: CallOptions): Promise<Inquiry | null>;
+  /** Redacts an account and, as Persona documents, every inquiry under it. Null when it has no such account. */
+  redactAccount(accountId: string, options?: CallOptions): Promise<Account | null>;
 }
 
 export interface InquiryListQuery {
-  templateId: string;
+  /** Only the inquiries of this template; every template's when absent (with `accountId`). */
+  templateId?: string | undefined;
+  /** Only the inquiries of this Persona account. */
+  accountId?: string | undefined;
   createdAfter?: Date | undefined;
+  /** Only the inquiries created at or before this time. */
+  createdBefore?: Date | undefined;
   /** Only the inquiries of this reference id. */
   referenceId?: string | undefined;
   /** The cursor of the previous page (`page[after]`). */
@@ -68,13 +83,8 @@ export interface PersonaClientOptions {
 const singleInquiry = z.object({ data: inquiryResource });
 const withSessionToken = z.object({ meta: z.object({ 'session-token': z.string().min(1) }) });
 const withOneTimeLink = z.object({ meta: z.object({ 'one-time-link': z.string().url() }) });
-const singleAccount = z.object({
-  data: z.object({
-    type: z.literal('account'),
-    id: z.string().min(1),
-    attributes: z.object({ 'reference-id': z.string().nullable().optional() }),
-  }),
-});
+const singleAccount = z.object({ data: accountResource });
+const accountList = z.object({ data: z.array(accountResource) });
 const inquiryList = z.object({
   data: z.array(inquiryResource),
   links: z.object({ next: z.string().nullable().optional() }).nullable().optional(),
@@ -105,7 +115,7 @@ export function createPersonaClient(options: PersonaClientOptions): PersonaApi {
 
   async function call(
     operation: string,
-    method: 'GET' | 'POST',
+    method: 'GET' | 'POST' | 'DELETE',
     path: string,
     init: { body?: unknown; idempotencyKey?: string },
     callOptions: CallOptions = {},
@@ -144,7 +154,7 @@ export function createPersonaClient(options: PersonaClientOptions): PersonaApi {
 
   async function attempt(
     operation: string,
-    method: 'GET' | 'POST',
+    method: 'GET' | 'POST' | 'DELETE',
     path: string,
     init: { body?: unknown; idempotencyKey?: string },
     signal: AbortSignal,
@@ -203,6 +213,15 @@ export function createPersonaClient(options: PersonaClientOptions): PersonaApi {
     const parsed = schema.safeParse(body);
     if (!parsed.success) throw new OutboundError('persona', operation, { kind: 'invalid_response' });
     return parsed.data;
+  };
+  /** A redaction of what Persona does not have (404) has nothing to do. */
+  const orNotFound = async <T>(redact: () => Promise<T>): Promise<T | null> => {
+    try {
+      return await redact();
+    } catch (error) {
+      if (error instanceof OutboundError && error.status === 404) return null;
+      throw error;
+    }
   };
   const inquiryPath = (inquiryId: string, action = '') => `/inquiries/${encodeURIComponent(inquiryId)}${action}`;
 
@@ -270,14 +289,18 @@ export function createPersonaClient(options: PersonaClientOptions): PersonaApi {
     },
 
     async listInquiries(query, callOptions) {
-      const parameters = new URLSearchParams({
-        [query.templateId.startsWith('tmpl_') ? 'filter[template-id]' : 'filter[inquiry-template-id]']:
+      const parameters = new URLSearchParams({ 'page[size]': String(query.pageSize ?? 100) });
+      if (query.templateId !== undefined)
+        parameters.set(
+          query.templateId.startsWith('tmpl_') ? 'filter[template-id]' : 'filter[inquiry-template-id]',
           query.templateId,
-        'page[size]': String(query.pageSize ?? 100),
-      });
+        );
+      if (query.accountId !== undefined) parameters.set('filter[account-id]', query.accountId);
       if (query.referenceId !== undefined) parameters.set('filter[reference-id]', query.referenceId);
       if (query.createdAfter !== undefined)
         parameters.set('filter[created-at-start]', query.createdAfter.toISOString());
+      if (query.createdBefore !== undefined)
+        parameters.set('filter[created-at-end]', query.createdBefore.toISOString());
       if (query.after !== undefined) parameters.set('page[after]', query.after);
       const body = await call('listInquiries', 'GET', `/inquiries?${parameters}`, {}, callOptions);
       const page = parse(inquiryList, 'listInquiries', body);
@@ -286,9 +309,27 @@ export function createPersonaClient(options: PersonaClientOptions): PersonaApi {
 
     async getAccount(accountId, callOptions) {
       const body = await call('getAccount', 'GET', `/accounts/${encodeURIComponent(accountId)}`, {}, callOptions);
-      const { data } = parse(singleAccount, 'getAccount', body);
-      return { id: data.id, referenceId: data.attributes['reference-id'] ?? null };
+      return parse(singleAccount, 'getAccount', body).data;
     },
+
+    async findAccounts(referenceId, callOptions) {
+      const parameters = new URLSearchParams({ 'filter[reference-id]': referenceId, 'page[size]': '10' });
+      const body = await call('findAccounts', 'GET', `/accounts?${parameters}`, {}, callOptions);
+      // Persona's filter takes a comma list: a reference id with a comma could match others.
+      return parse(accountList, 'findAccounts', body).data.filter((account) => account.referenceId === referenceId);
+    },
+
+    redactInquiry: (inquiryId, callOptions) =>
+      orNotFound(async () => {
+        const body = await call('redactInquiry', 'DELETE', inquiryPath(inquiryId), {}, callOptions);
+        return parse(singleInquiry, 'redactInquiry', body).data;
+      }),
+
+    redactAccount: (accountId, callOptions) =>
+      orNotFound(async () => {
+        const path = `/accounts/${encodeURIComponent(accountId)}`;
+        return parse(singleAccount, 'redactAccount', await call('redactAccount', 'DELETE', path, {}, callOptions)).data;
+      }),
 
     async generateOneTimeLink(inquiryId, expiresInSeconds, callOptions) {
       const body = await call(
