@@ -42,7 +42,7 @@ function exampleOf(eventName: string) {
         payload: {
           data: {
             id: string;
-            attributes: { status: string; 'decisioned-at': string | null };
+            attributes: { status: string; 'decisioned-at': string | null; 'redacted-at'?: string | null };
             relationships: Record<string, { data: { id: string } | null }>;
           };
         };
@@ -82,6 +82,8 @@ describe("Persona's webhook examples for 2025-12-08", () => {
           createdAt: expect.any(String),
           updatedAt: expect.any(String),
           decisionedAt: inquiry.attributes['decisioned-at'] ?? undefined,
+          // Set in inquiry.redacted's example only.
+          redactedAt: inquiry.attributes['redacted-at'] ?? undefined,
           // The examples carry no note: the service did not open them.
           openedByService: false,
         },
