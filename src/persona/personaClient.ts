@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { OutboundError, type OutboundFailure } from '../outbound/outboundError.js';
+import { OutboundError, type OutboundFailure, type RateLimitWindow } from '../outbound/outboundError.js';
 import { report, type CallObserver } from '../outbound/observe.js';
 import { withRetries, type CallOptions } from '../outbound/retry.js';
 import { accountResource, type Account } from './account.js';
@@ -125,13 +125,14 @@ export function createPersonaClient(options: PersonaClientOptions): PersonaApi {
       async (signal) => {
         const started = performance.now();
         try {
-          const { body, status, requestId } = await attempt(operation, method, path, init, signal);
+          const { body, status, requestId, rateLimit } = await attempt(operation, method, path, init, signal);
           report(observers, {
             target: 'persona',
             operation,
             durationMs: performance.now() - started,
             status,
             requestId,
+            rateLimit,
           });
           return body;
         } catch (error) {
@@ -143,7 +144,7 @@ export function createPersonaClient(options: PersonaClientOptions): PersonaApi {
             status: failure.kind === 'status' ? failure.status : undefined,
             failure,
             requestId: details.requestId,
-            rateLimitResetSeconds: details.rateLimitResetSeconds,
+            rateLimit: details.rateLimit,
           });
           throw error;
         }
@@ -158,7 +159,7 @@ export function createPersonaClient(options: PersonaClientOptions): PersonaApi {
     path: string,
     init: { body?: unknown; idempotencyKey?: string },
     signal: AbortSignal,
-  ): Promise<{ body: unknown; status: number; requestId: string | undefined }> {
+  ): Promise<{ body: unknown; status: number; requestId: string | undefined; rateLimit: RateLimitWindow }> {
     const headers: Record<string, string> = {
       Authorization: `Bearer ${options.apiKey}`,
       Accept: 'application/json',
@@ -179,9 +180,14 @@ export function createPersonaClient(options: PersonaClientOptions): PersonaApi {
     } catch (error) {
       throw new OutboundError('persona', operation, fetchFailure(error));
     }
+    const rateLimit = {
+      limit: headerNumber(response.headers.get('ratelimit-limit')),
+      remaining: headerNumber(response.headers.get('ratelimit-remaining')),
+      resetSeconds: headerNumber(response.headers.get('ratelimit-reset')),
+    };
     const details = {
       requestId: response.headers.get('request-id') ?? undefined,
-      rateLimitResetSeconds: headerNumber(response.headers.get('ratelimit-reset')),
+      rateLimit,
     };
     if (!response.ok) {
       // The error body is neither read nor kept: it may echo personal data (pitfalls.md, 14).
@@ -197,7 +203,7 @@ export function createPersonaClient(options: PersonaClientOptions): PersonaApi {
       );
     }
     try {
-      return { body: await response.json(), status: response.status, requestId: details.requestId };
+      return { body: await response.json(), status: response.status, requestId: details.requestId, rateLimit };
     } catch (error) {
       const failure = fetchFailure(error);
       throw new OutboundError(
