@@ -2,9 +2,10 @@ import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import type { Config } from '../../src/config.js';
+import type { PersonaApi } from '../../src/persona/personaClient.js';
 import { reconcile, type ReconcileCounts } from '../../src/reconcile/reconcile.js';
 import type { Notifications } from '../../src/notifications/notifications.js';
-import { acceptedTemplateIds } from '../../src/services.js';
+import { acceptedTemplateIds, type Services } from '../../src/services.js';
 import { mirrorOf, type PersonaRecord } from '../../src/verification/record.js';
 import { applyObservation } from '../../src/verification/transition.js';
 import { startKratosStandIn, type KratosStandIn } from '../../sandbox/kratosStandIn.js';
@@ -25,6 +26,9 @@ export const RECOVERY_TEMPLATE_ID = 'itmpl_Recovery1234567890';
 export interface Harness {
   app: RequestListener;
   config: Readonly<Config>;
+  /** The app's own record store, coordination and rules, and its Persona client. */
+  services: Services;
+  personaClient: PersonaApi;
   kratos: KratosStandIn;
   persona: PersonaStandIn;
   /** Every log line the service wrote, parsed. */
@@ -97,6 +101,8 @@ export async function startHarness(
   return {
     app,
     config,
+    services,
+    personaClient,
     kratos,
     persona,
     get logs() {
