@@ -11,6 +11,8 @@ import { createLogger, errorFields, flushAndExit, type Logger } from './logger.j
 import { loadMessageCatalogue } from './messages/catalogue.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createPersonaClient } from './persona/personaClient.js';
+import { redactionLog } from './privacy/redactionLog.js';
+import { scheduleRedactionSweeps, sweepDepsWith } from './privacy/sweep/redactionSweeps.js';
 import { scheduleReconciliation } from './reconcile/reconcile.js';
 import { metricsExposure, metricsRoute } from './routes/metrics.js';
 import { acceptedTemplateIds, createServices } from './services.js';
@@ -132,6 +134,24 @@ function start() {
           },
         );
 
+  const redactionSweeps =
+    config.privacy.sweepIntervalMs === undefined
+      ? undefined
+      : scheduleRedactionSweeps(
+          sweepDepsWith({
+            persona,
+            kratos,
+            store: services.store,
+            templateIds: acceptedTemplateIds(config),
+            state: coordination.sweepState,
+            audit: redactionLog(logger, metrics),
+            logger,
+            now: Date.now,
+          }),
+          config.privacy,
+          { intervalMs: config.privacy.sweepIntervalMs, leadership: coordination.leadership('redaction_sweep') },
+        );
+
   const server = createHttpServer(app, config.http).listen(config.port, config.host, () => {
     const summary = startupSummary(config);
     logger.info(
@@ -165,7 +185,7 @@ function start() {
       metricsServer?.close();
       adminServer?.close();
       services.rechecks.stop();
-      await Promise.all([reconciliation?.stop(), services.notifications.relay.stop()]);
+      await Promise.all([reconciliation?.stop(), redactionSweeps?.stop(), services.notifications.relay.stop()]);
     },
     closeAfterDrain: () => coordination.close(),
   });

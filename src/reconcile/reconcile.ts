@@ -1,4 +1,5 @@
 import type { Leadership } from '../coordination/coordination.js';
+import { scheduleWhileLeading } from '../coordination/leaderSchedule.js';
 import { isIdentityId } from '../identityId.js';
 import { errorFields, type Logger } from '../logger.js';
 import { deadlineIn } from '../outbound/retry.js';
@@ -153,23 +154,13 @@ export function scheduleReconciliation(
   deps: ReconcileDeps,
   options: { intervalMs: number; windowMs: number; leadership: Leadership },
 ) {
-  let running = false;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    void (async () => {
-      if (!(await options.leadership.claim())) return;
+  return scheduleWhileLeading(
+    options.leadership,
+    options.intervalMs,
+    async () => {
       const counts = await reconcile(deps, new Date(Date.now() - options.windowMs));
       deps.logger.info(counts, 'reconciliation finished');
-    })().finally(() => {
-      running = false;
-    });
-  }, options.intervalMs);
-  timer.unref();
-  return {
-    stop: () => {
-      clearInterval(timer);
-      return options.leadership.release();
     },
-  };
+    (error) => deps.logger.error(errorFields(error), 'reconciliation failed'),
+  );
 }
