@@ -20,8 +20,10 @@ export function redactInquiry(inquiry: StandInInquiry, at: string, withAccount: 
 
 /**
  * An account's redaction reaches every inquiry under it ("Permanently deletes personally
- * identifiable information (PII) for an Account and all associated Inquiries"); its reference id
- * goes with it, as its inquiries' do. Returns the inquiries it redacted now (not those redacted before).
+ * identifiable information (PII) for an Account and all associated Inquiries"), whose reference
+ * ids go. The account keeps its own, as the document's `account.redacted` example shows, and stays
+ * the account of that reference id ("An account is still updatable after redaction"). Returns the
+ * inquiries it redacted now (not those redacted before).
  */
 export function redactAccount(account: StandInAccount, inquiries: StandInInquiry[], at: string): StandInInquiry[] {
   const redactedNow: StandInInquiry[] = [];
@@ -31,7 +33,6 @@ export function redactAccount(account: StandInAccount, inquiries: StandInInquiry
       redactedNow.push(inquiry);
     } else inquiry.referenceId = null;
   }
-  account.referenceId = null;
   account.redactedAt = at;
   account.updatedAt = at;
   return redactedNow;

@@ -402,12 +402,9 @@ export async function startPersonaStandIn(options: PersonaStandInOptions): Promi
     const account = accounts.get(id);
     if (account === undefined) return personaError(404, 'Not Found', 'Record not found');
     if (account.redactedAt === null) {
-      const { referenceId } = account;
       for (const inquiry of redactAccount(account, [...inquiries.values()], iso())) {
         webhooks.send(eventFor(inquiry, 'inquiry.redacted'), inquiry.id);
       }
-      // Later inquiries of that reference id make a new account.
-      if (referenceId !== null) accountByReference.delete(referenceId);
       webhooks.send(accountEventFor(account, 'account.redacted'), account.id);
     }
     return { status: 200, body: { data: accountView(account) } };

@@ -10,6 +10,7 @@ import { mirrorOf, type PersonaRecord } from '../../src/verification/record.js';
 import { applyObservation } from '../../src/verification/transition.js';
 import { startKratosStandIn, type KratosStandIn } from '../../sandbox/kratosStandIn.js';
 import { startPersonaStandIn, type PersonaStandIn, type ReferenceIds } from '../../sandbox/personaStandIn.js';
+import type { RateLimitOptions } from '../../sandbox/personaRateLimit.js';
 import { signPersonaWebhook } from '../../sandbox/personaWebhooks.js';
 import { startService } from './service.js';
 
@@ -76,6 +77,8 @@ export interface HarnessOptions {
   kratosApiKey?: string;
   /** Whether Persona's inquiries carry their reference id or leave it to their account. */
   referenceIds?: ReferenceIds;
+  /** A rate limit the Persona stand-in enforces. */
+  personaRateLimit?: RateLimitOptions;
 }
 
 /**
@@ -93,6 +96,7 @@ export async function startHarness(
     templateIds: [TEMPLATE_ID, FOREIGN_TEMPLATE_ID, STEP_UP_TEMPLATE_ID, RECOVERY_TEMPLATE_ID],
     now: () => clock.now,
     ...(options.referenceIds !== undefined && { referenceIds: options.referenceIds }),
+    ...(options.personaRateLimit !== undefined && { rateLimit: options.personaRateLimit }),
   });
   const service = await startService({ ...baseEnv(kratos, persona.apiBase), ...env }, () => clock.now);
   const { app, config, logger, lines, services } = service;

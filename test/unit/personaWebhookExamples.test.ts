@@ -94,3 +94,24 @@ describe("Persona's webhook examples for 2025-12-08", () => {
     });
   });
 });
+
+describe("Persona's account.redacted example for 2025-12-08", () => {
+  it('is read as an account event: its id and reference id, never its fields', () => {
+    const example = exampleOf('account.redacted') as unknown as {
+      data: { id: string; attributes: { payload: { data: { id: string; attributes: { 'reference-id': string } } } } };
+    };
+    const account = example.data.attributes.payload.data;
+    const result = parsePersonaEvent(example);
+    expect(result).toEqual({
+      ok: true,
+      event: {
+        kind: 'account',
+        id: example.data.id,
+        name: 'account.redacted',
+        createdAt: expect.any(String),
+        account: { id: account.id, referenceId: account.attributes['reference-id'], redactedAt: undefined },
+      },
+    });
+    expect(JSON.stringify(result)).not.toMatch(/Jane|1994-12-30|jane@doe\.com/);
+  });
+});
