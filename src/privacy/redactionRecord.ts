@@ -1,5 +1,5 @@
 import {
-  NOT_STARTED,
+  emptyRecord,
   REDACTED_INQUIRIES_LIMIT,
   type PersonaRecord,
   type RedactionState,
@@ -64,19 +64,8 @@ export function withVerificationForgotten(record: PersonaRecord, at: string): Pe
   const held = record.redaction;
   const forgotten = [...new Set([...inquiriesOf(record), ...(held?.forgotten?.inquiry_ids ?? [])])];
   return {
-    ...record,
-    inquiry_id: null,
-    status: NOT_STARTED,
-    template_id: null,
-    created_at: null,
-    updated_at: null,
-    decided_at: null,
-    last_event_id: null,
-    history: [],
-    purpose: null,
-    decision: null,
-    decisions: [],
-    purposes: {},
+    ...emptyRecord(),
+    recovery_code: record.recovery_code,
     actions: { ...record.actions, deactivated_at: null, pending: [] },
     redaction: {
       redacted_at: held?.redacted_at ?? at,
