@@ -16,6 +16,11 @@ export interface RedactionScope {
   templateIds: readonly string[];
   /** The inquiries the identity's record holds (none when the identity is gone). */
   knownInquiryIds: ReadonlySet<string>;
+  /**
+   * The operator's word that the account goes whole, with what is not ours in it: someone who
+   * opened an inquiry with the identity's id as reference must not be able to keep its account alive.
+   */
+  wholeAccount?: boolean;
 }
 
 /** What redacting an identity's Persona data takes, by id only. */
@@ -56,8 +61,9 @@ async function allPages(
  * inquiries of our templates under its reference id, and those its record holds. Redacting the
  * account is the thorough way (Persona documents that it reaches every inquiry, verification and
  * report under it, and the account's own fields), but it reaches everything in it: so the account
- * is redacted only when every inquiry in it is ours (or redacted already). Otherwise ours are
- * redacted one by one and the account stays, with what is not ours.
+ * is redacted only when every inquiry in it is ours (or redacted already), or when the operator
+ * says so (`wholeAccount`). Otherwise ours are redacted one by one and the account stays, with what
+ * is not ours.
  */
 export async function planRedaction(
   persona: RedactionPersona,
@@ -93,9 +99,10 @@ export async function planRedaction(
   const idsWhere = (test: (entry: { ownership: Ownership; accountId: string | undefined }) => boolean) =>
     [...seen].filter(([, entry]) => test(entry)).map(([id]) => id);
   const notOurs = idsWhere((entry) => entry.ownership === 'not_ours');
-  const whole = accounts.find((account) =>
-    [...seen.values()].every((entry) => entry.accountId !== account.id || entry.ownership !== 'not_ours'),
-  );
+  const whole =
+    accounts.find((account) =>
+      [...seen.values()].every((entry) => entry.accountId !== account.id || entry.ownership !== 'not_ours'),
+    ) ?? (scope.wholeAccount === true ? accounts[0] : undefined);
   const ours = (entry: { ownership: Ownership }) => entry.ownership === 'ours';
   return {
     account: whole?.id ?? null,

@@ -20,6 +20,8 @@ export interface IdentityRedactionRequest {
   trigger: Extract<RedactionTrigger, 'request' | 'identity_deleted'>;
   /** Forget the standing decision too (withVerificationForgotten says what goes). */
   forgetDecision: boolean;
+  /** Redact the account whole even when it holds inquiries not ours (planRedaction.ts). */
+  wholeAccount?: boolean;
   /** Find what would be redacted, change nothing. */
   dryRun: boolean;
 }
@@ -43,7 +45,10 @@ export interface IdentityRedaction {
   /** Ours in the account, redacted with it. */
   redacted_with_account: string[];
   already_redacted: string[];
-  /** In the identity's account or under its reference id, not ours: left as they are. */
+  /**
+   * In the identity's account or under its reference id, not ours: left as they are, unless the
+   * operator had the account redacted whole (then those in it went with it).
+   */
   not_ours: string[];
   /** Whether the record on the identity now says what was redacted. */
   record_updated: boolean;
@@ -106,7 +111,12 @@ export async function redactIdentity(
   }
   const plan = await planRedaction(
     deps.persona,
-    { identityId: request.identityId, templateIds: deps.templateIds, knownInquiryIds: side.known },
+    {
+      identityId: request.identityId,
+      templateIds: deps.templateIds,
+      knownInquiryIds: side.known,
+      wholeAccount: request.wholeAccount,
+    },
     options,
   );
   const answer = (done: { recordUpdated: boolean; forgotten: boolean }): IdentityRedaction => ({

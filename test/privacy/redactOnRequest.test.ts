@@ -107,6 +107,25 @@ describe('redaction on request', () => {
     });
   });
 
+  it('redacts the account whole, with what is not ours in it, when the operator says so', async () => {
+    harness = await startHarness();
+    const { identityId, inquiryId } = await registeredAndDecided(harness, 'declined');
+    // Someone keeps opening inquiries with the identity's id to keep its account alive.
+    const stranger = harness.persona.addInquiry({ referenceId: identityId, fields: FIELDS });
+    const accountId = harness.persona.inquiry(inquiryId)!.accountId;
+
+    const result = await redactIdentity(redactionDeps(harness), { ...request(identityId), wholeAccount: true }, {});
+
+    expect(result).toMatchObject({
+      account: { id: accountId, redacted: true },
+      redacted_with_account: [inquiryId],
+      not_ours: [stranger.id],
+    });
+    expect(harness.persona.account(accountId)?.redactedAt).toEqual(expect.any(String));
+    expect(harness.persona.inquiry(stranger.id)?.redactedAt).toEqual(expect.any(String));
+    expect(recordOf(harness, identityId)?.['decision']).toMatchObject({ outcome: 'declined' });
+  });
+
   it('counts an inquiry the record holds as ours, without the note (opened by 0.1.0)', async () => {
     harness = await startHarness();
     // The harness writes the record the service would have; the inquiry has no note.

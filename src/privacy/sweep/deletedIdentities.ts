@@ -15,6 +15,12 @@ import { forEachInquiryPage } from './sweepPages.js';
  */
 export const ALL_MISSING_GUARD = 20;
 
+/**
+ * Reference ids a run remembers having looked up, so an identity's inquiries on neighbouring pages
+ * (newest first) cost one Kratos read; beyond it the memory starts again (a repeat read is harmless).
+ */
+const REMEMBERED_REFERENCES = 10_000;
+
 export interface DeletedSweepOptions {
   /** REDACT_DELETED_AFTER: how long an identity must have been missing. */
   graceMs: number;
@@ -76,6 +82,7 @@ export async function sweepDeletedIdentities(
       if (inquiry.redactedAt !== undefined || inquiry.openedByService !== true) continue;
       const reference = await deps.accountReferences.referenceIdOf(inquiry, { deadline: deadlineIn(READ_BUDGET_MS) });
       if (!isIdentityId(reference) || seen.has(reference)) continue;
+      if (seen.size >= REMEMBERED_REFERENCES) seen.clear();
       seen.add(reference);
       references.push(reference);
     }
