@@ -13,6 +13,7 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { createPersonaClient } from './persona/personaClient.js';
 import { redactionLog } from './privacy/redactionLog.js';
 import { scheduleRedactionSweeps, sweepDepsWith } from './privacy/sweep/redactionSweeps.js';
+import { decoyTemplateIdsOf } from './privacy/sweep/sweepDeps.js';
 import { scheduleReconciliation } from './reconcile/reconcile.js';
 import { metricsExposure, metricsRoute } from './routes/metrics.js';
 import { acceptedTemplateIds, createServices } from './services.js';
@@ -143,6 +144,7 @@ function start() {
             kratos,
             store: services.store,
             templateIds: acceptedTemplateIds(config),
+            decoyTemplateIds: decoyTemplateIdsOf(config),
             state: coordination.sweepState,
             audit: redactionLog(logger, metrics),
             logger,

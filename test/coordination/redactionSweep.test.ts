@@ -5,6 +5,7 @@ import { createLogger } from '../../src/logger.js';
 import { serviceNote } from '../../src/persona/inquiry.js';
 import { sweepDeletedIdentities } from '../../src/privacy/sweep/deletedIdentities.js';
 import { sweepDepsWith } from '../../src/privacy/sweep/redactionSweeps.js';
+import { decoyTemplateIdsOf } from '../../src/privacy/sweep/sweepDeps.js';
 import { acceptedTemplateIds } from '../../src/services.js';
 import { startKratosStandIn, type KratosStandIn } from '../../sandbox/kratosStandIn.js';
 import { startPersonaStandIn, type PersonaStandIn } from '../../sandbox/personaStandIn.js';
@@ -46,6 +47,7 @@ async function replica(env: Record<string, string>) {
     kratos: createKratosClient(service.config.kratos),
     store: service.services.store,
     templateIds: acceptedTemplateIds(service.config),
+    decoyTemplateIds: decoyTemplateIdsOf(service.config),
     state: service.services.coordination.sweepState,
     audit: async () => undefined,
     logger: createLogger({ level: 'silent' }),

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { serviceNote } from '../../src/persona/inquiry.js';
 import { ALL_MISSING_GUARD, sweepDeletedIdentities } from '../../src/privacy/sweep/deletedIdentities.js';
 import { createMemorySweepState } from '../../src/privacy/sweep/sweepState.js';
-import { startHarness, type Harness } from '../support/harness.js';
+import { RECOVERY_TEMPLATE_ID, startHarness, type Harness } from '../support/harness.js';
 import { recordOf, registeredAndDecided, sweepDeps } from '../support/privacy.js';
 
 let harness: Harness;
@@ -112,6 +112,28 @@ describe('the deletion sweep', () => {
     expect(await sweep(deps)).toMatchObject({ redacted: ALL_MISSING_GUARD + 1, complete: true });
   });
 
+  it('never counts recoveries of unknown addresses (decoy references) towards that guard', async () => {
+    harness = await startHarness({
+      RECOVERY_BY_VERIFICATION: 'true',
+      PERSONA_RECOVERY_TEMPLATE_ID: RECOVERY_TEMPLATE_ID,
+      PUBLIC_BASE_URL: 'https://idv.example.com',
+    });
+    // Anyone may ask to recover unknown addresses: each gets an inquiry of a decoy reference.
+    const decoys = Array.from({ length: ALL_MISSING_GUARD + 1 }, () =>
+      harness.persona.addInquiry({
+        referenceId: randomUUID(),
+        templateId: RECOVERY_TEMPLATE_ID,
+        note: serviceNote('recovery'),
+      }),
+    );
+    const deps = sweepDeps(harness);
+
+    expect(await sweep(deps)).toMatchObject({ missing: ALL_MISSING_GUARD + 1, complete: true });
+    harness.clock.now += GRACE_MS;
+    expect(await sweep(deps)).toMatchObject({ redacted: ALL_MISSING_GUARD + 1 });
+    expect(harness.persona.inquiry(decoys[0]!.id)?.redactedAt).toEqual(expect.any(String));
+  });
+
   it('pages through Persona and goes on after a failure from the page where it stopped', async () => {
     harness = await startHarness();
     // Newest first: the first page holds the last 100, the second the first 30.
@@ -154,6 +176,19 @@ describe('the deletion sweep', () => {
     expect(deps.audited).toEqual([
       expect.objectContaining({ outcome: 'dry_run', dryRun: true, inquiryIds: [gone.inquiryId] }),
     ]);
+  });
+
+  it('leaves the cursor of an unfinished run alone on a dry run', async () => {
+    harness = await startHarness();
+    const older = openedFor(harness, 30);
+    openedFor(harness, 100);
+    harness.kratos.inject({ method: 'GET', path: `/admin/identities/${older[10]!.identityId}`, status: 503, times: 3 });
+    const deps = sweepDeps(harness);
+    expect(await sweep(deps)).toMatchObject({ stopped: 'kratos_failed' });
+    const cursor = await deps.state.cursor('deleted_identities');
+
+    expect(await sweep(deps, { dryRun: true })).toMatchObject({ pages: 2, complete: true });
+    expect(await deps.state.cursor('deleted_identities')).toEqual(cursor);
   });
 });
 

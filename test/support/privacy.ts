@@ -2,7 +2,7 @@ import { acceptedTemplateIds } from '../../src/services.js';
 import type { RedactionAuditEntry } from '../../src/privacy/redactionAudit.js';
 import type { RedactionDeps } from '../../src/privacy/redactIdentity.js';
 import { sweepDepsWith } from '../../src/privacy/sweep/redactionSweeps.js';
-import type { SweepDeps } from '../../src/privacy/sweep/sweepDeps.js';
+import { decoyTemplateIdsOf, type SweepDeps } from '../../src/privacy/sweep/sweepDeps.js';
 import { createMemorySweepState, type SweepState } from '../../src/privacy/sweep/sweepState.js';
 import { createKratosClient } from '../../src/kratos/kratosClient.js';
 import { createLogger } from '../../src/logger.js';
@@ -48,6 +48,7 @@ export function sweepDeps(
     ...base,
     persona: h.personaClient,
     kratos: createKratosClient(h.config.kratos),
+    decoyTemplateIds: decoyTemplateIdsOf(h.config),
     state,
     logger: createLogger({ level: 'silent' }),
     onProgress: (line) => progress.push(line),

@@ -72,17 +72,26 @@ export async function sweepDeletedIdentities(
   };
   const seen = new Set<string>();
   // A resumed run starts among older inquiries, where the deleted may be all there is.
-  const guarded = !options.evenIfAllMissing && (await deps.state.cursor('deleted_identities')) === undefined;
+  const guarded =
+    !options.evenIfAllMissing && (options.dryRun || (await deps.state.cursor('deleted_identities')) === undefined);
   let fresh = 0;
 
+  const decoys = new Set(deps.decoyTemplateIds);
+  /** References seen on inquiries only a real identity has: those the guard counts. */
+  const real = new Set<string>();
   const referencesOf = async (inquiries: Inquiry[]): Promise<string[]> => {
     const references: string[] = [];
     for (const inquiry of inquiries) {
       counts.inquiries += 1;
       if (inquiry.redactedAt !== undefined || inquiry.openedByService !== true) continue;
       const reference = await deps.accountReferences.referenceIdOf(inquiry, { deadline: deadlineIn(READ_BUDGET_MS) });
-      if (!isIdentityId(reference) || seen.has(reference)) continue;
-      if (seen.size >= REMEMBERED_REFERENCES) seen.clear();
+      if (!isIdentityId(reference)) continue;
+      if (inquiry.templateId === undefined || !decoys.has(inquiry.templateId)) real.add(reference);
+      if (seen.has(reference)) continue;
+      if (seen.size >= REMEMBERED_REFERENCES) {
+        seen.clear();
+        real.clear();
+      }
       seen.add(reference);
       references.push(reference);
     }
@@ -104,7 +113,7 @@ export async function sweepDeletedIdentities(
       try {
         const identity = await deps.kratos.getIdentity(reference, { deadline: deadlineIn(READ_BUDGET_MS) });
         counts.checked += 1;
-        if (!since.has(reference)) fresh += 1;
+        if (!since.has(reference) && real.has(reference)) fresh += 1;
         if (identity === null) missing.push(reference);
         else counts.existing += 1;
       } catch (error) {
@@ -139,7 +148,7 @@ export async function sweepDeletedIdentities(
     return 'continue';
   };
 
-  const run = await forEachInquiryPage(deps, 'deleted_identities', {}, visit, (pages) => {
+  const run = await forEachInquiryPage(deps, 'deleted_identities', { dryRun: options.dryRun }, visit, (pages) => {
     counts.pages = pages;
     deps.onProgress?.(
       `deleted identities: page ${pages} read; so far ${counts.checked} identities checked, ${counts.missing} missing, ` +

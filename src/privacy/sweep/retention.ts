@@ -115,13 +115,19 @@ export async function sweepRetention(deps: SweepDeps, options: RetentionSweepOpt
     return 'redacted';
   };
 
-  const run = await forEachInquiryPage(deps, 'retention', { createdBefore: new Date(cutoff) }, visit, (pages) => {
-    counts.pages = pages;
-    deps.onProgress?.(
-      `retention: page ${pages} read; so far ${counts.inquiries} inquiries listed, ${counts.redacted} redacted, ` +
-        `${counts.recent} within the retention period, ${counts.failed} failed`,
-    );
-  });
+  const run = await forEachInquiryPage(
+    deps,
+    'retention',
+    { createdBefore: new Date(cutoff), dryRun: options.dryRun },
+    visit,
+    (pages) => {
+      counts.pages = pages;
+      deps.onProgress?.(
+        `retention: page ${pages} read; so far ${counts.inquiries} inquiries listed, ${counts.redacted} redacted, ` +
+          `${counts.recent} within the retention period, ${counts.failed} failed`,
+      );
+    },
+  );
   if (run.listingError !== undefined) {
     deps.logger.warn(run.listingError, 'retention could not list inquiries');
     counts.stopped = 'listing_failed';

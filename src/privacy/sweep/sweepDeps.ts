@@ -1,3 +1,4 @@
+import type { Config } from '../../config.js';
 import type { KratosApi } from '../../kratos/kratosClient.js';
 import type { Logger } from '../../logger.js';
 import type { AccountReferences } from '../../persona/accountReferences.js';
@@ -15,6 +16,13 @@ export interface SweepDeps {
   kratos: Pick<KratosApi, 'getIdentity'>;
   store: RecordStore;
   templateIds: readonly string[];
+  /**
+   * Templates whose inquiries may name no identity: a recovery for an address without an account
+   * carries a decoy reference (recovery/decoyReference.ts). The deletion sweep redacts its data as
+   * a deleted identity's, but never counts it towards ALL_MISSING_GUARD, or anyone could stop the
+   * sweep by asking to recover unknown addresses.
+   */
+  decoyTemplateIds: readonly string[];
   state: SweepState;
   audit: RedactionAudit;
   logger: Logger;
@@ -22,6 +30,10 @@ export interface SweepDeps {
   /** Told after each page, for a command's progress lines. */
   onProgress?: ((line: string) => void) | undefined;
 }
+
+/** The recovery template, whose inquiries may carry a decoy reference (SweepDeps.decoyTemplateIds). */
+export const decoyTemplateIdsOf = (config: Readonly<Config>): string[] =>
+  config.recovery.templateId === undefined ? [] : [config.recovery.templateId];
 
 /** The actor the audit names for the sweeps' redactions. */
 export const SWEEP_ACTOR = 'sweep';

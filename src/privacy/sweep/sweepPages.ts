@@ -2,7 +2,7 @@ import { errorFields } from '../../logger.js';
 import { deadlineIn } from '../../outbound/retry.js';
 import type { Inquiry } from '../../persona/inquiry.js';
 import type { PersonaApi } from '../../persona/personaClient.js';
-import type { SweepName, SweepState } from './sweepState.js';
+import type { SweepCursor, SweepName, SweepState } from './sweepState.js';
 
 /** A page may wait out Persona's rate limit (RateLimit-Reset) before it is read. */
 const PAGE_BUDGET_MS = 90_000;
@@ -27,16 +27,19 @@ export interface PagedSweep {
  * Visits the inquiries of each template page by page (Persona's list, newest first), going on from
  * where the last unfinished run of the same sweep stopped. The cursor is saved after each page, so
  * a run stopped by a failure or a restart resumes there; a page whose visit asked to stop is visited
- * again, so visits must be repeatable.
+ * again, so visits must be repeatable. A dry run starts at the top and leaves the cursor alone, so
+ * it never moves a real run past pages it has not swept.
  */
 export async function forEachInquiryPage(
   deps: PagingDeps,
   sweep: SweepName,
-  query: { createdBefore?: Date },
+  query: { createdBefore?: Date; dryRun: boolean },
   visit: (inquiries: Inquiry[]) => Promise<'continue' | 'stop'>,
   onPage?: (pages: number) => void,
 ): Promise<PagedSweep> {
-  const saved = await deps.state.cursor(sweep);
+  const saveCursor = (cursor: SweepCursor | undefined) =>
+    query.dryRun ? Promise.resolve() : deps.state.saveCursor(sweep, cursor);
+  const saved = query.dryRun ? undefined : await deps.state.cursor(sweep);
   // A cursor of a template no longer configured starts the sweep over.
   const first = saved === undefined ? 0 : Math.max(0, deps.templateIds.indexOf(saved.templateId));
   let pages = 0;
@@ -51,18 +54,18 @@ export async function forEachInquiryPage(
           { deadline: deadlineIn(PAGE_BUDGET_MS) },
         );
       } catch (error) {
-        await deps.state.saveCursor(sweep, { templateId, after });
+        await saveCursor({ templateId, after });
         return { pages, complete: false, stopped: 'listing_failed', listingError: errorFields(error) };
       }
       if ((await visit(page.inquiries)) === 'stop') {
-        await deps.state.saveCursor(sweep, { templateId, after });
+        await saveCursor({ templateId, after });
         return { pages, complete: false, stopped: 'visit_stopped' };
       }
       pages += 1;
       onPage?.(pages);
       after = page.next;
       const next = after !== undefined ? { templateId, after } : nextTemplate(deps.templateIds, index);
-      await deps.state.saveCursor(sweep, next);
+      await saveCursor(next);
     } while (after !== undefined);
   }
   return { pages, complete: true };
