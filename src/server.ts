@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { config as loadDotenv } from 'dotenv';
 import express from 'express';
-import { createHelpDesk } from './admin/adminContext.js';
+import { createAudit, createHelpDesk } from './admin/adminContext.js';
 import { createAdminListener, createApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { startCoordination } from './coordination/startCoordination.js';
@@ -11,8 +11,8 @@ import { createLogger, errorFields, flushAndExit, type Logger } from './logger.j
 import { loadMessageCatalogue } from './messages/catalogue.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createPersonaClient } from './persona/personaClient.js';
-import { redactionLog } from './privacy/redactionLog.js';
-import { scheduleRedactionSweeps, sweepDepsWith } from './privacy/sweep/redactionSweeps.js';
+import { auditedRedactions } from './privacy/redactionAudit.js';
+import { REDACTION_SWEEP_LEAD, scheduleRedactionSweeps, sweepDepsWith } from './privacy/sweep/redactionSweeps.js';
 import { decoyTemplateIdsOf } from './privacy/sweep/sweepDeps.js';
 import { scheduleReconciliation } from './reconcile/reconcile.js';
 import { metricsExposure, metricsRoute } from './routes/metrics.js';
@@ -146,12 +146,18 @@ function start() {
             templateIds: acceptedTemplateIds(config),
             decoyTemplateIds: decoyTemplateIdsOf(config),
             state: coordination.sweepState,
-            audit: redactionLog(logger, metrics),
+            // Audited as the admin API's redactions are: with DATABASE_URL, `GET /admin/audit` lists them.
+            audit:
+              helpDesk?.redactions ??
+              auditedRedactions(
+                createAudit({ logger, metrics, now: Date.now, shared: coordination.shared }),
+                metrics.countRedaction,
+              ),
             logger,
             now: Date.now,
           }),
           config.privacy,
-          { intervalMs: config.privacy.sweepIntervalMs, leadership: coordination.leadership('redaction_sweep') },
+          { intervalMs: config.privacy.sweepIntervalMs, leadership: coordination.leadership(REDACTION_SWEEP_LEAD) },
         );
 
   const server = createHttpServer(app, config.http).listen(config.port, config.host, () => {

@@ -2,7 +2,7 @@ import type { CallOptions } from '../outbound/retry.js';
 import type { RecordStore } from '../verification/recordStore.js';
 import { planRedaction, type RedactionPersona, type RedactionPlan } from './planRedaction.js';
 import type { RedactionAudit, RedactionTrigger } from './redactionAudit.js';
-import { inquiriesOf, withRedacted, withVerificationForgotten } from './redactionRecord.js';
+import { inquiriesOf, mayForget, withRedacted, withVerificationForgotten } from './redactionRecord.js';
 
 export interface RedactionDeps {
   persona: RedactionPersona;
@@ -55,20 +55,31 @@ export interface IdentityRedaction {
   decision_forgotten: boolean;
 }
 
-/** Redaction cannot start: the identity's record cannot be interpreted (readRecord.ts). */
+const REFUSALS = {
+  record_unreadable: "the identity's record cannot be interpreted; fix or remove metadata_admin.persona first",
+  decline_kept:
+    'the standing decision is a decline (or held for review), which forgetting would lift: a redacted decline ' +
+    'still blocks; redact without forgetting',
+} as const;
+
+/** Redaction cannot start: the record cannot be interpreted, or forgetting would lift a decline. */
 export class RedactionRefused extends Error {
-  constructor(readonly reason: 'record_unreadable') {
-    super("the identity's record cannot be interpreted; fix or remove metadata_admin.persona first");
+  constructor(readonly reason: keyof typeof REFUSALS) {
+    super(REFUSALS[reason]);
     this.name = 'RedactionRefused';
   }
 }
 
-/** The identity's Kratos side: whether it exists, and the inquiries its record holds. */
-async function identitySide(store: RecordStore, identityId: string, options: CallOptions) {
-  const stored = await store.read(identityId, options);
+/**
+ * The identity's Kratos side: whether it exists, and the inquiries its record holds. Forgetting is
+ * refused before anything is redacted when it would lift a decline (mayForget).
+ */
+async function identitySide(store: RecordStore, request: IdentityRedactionRequest, options: CallOptions) {
+  const stored = await store.read(request.identityId, options);
   if (!stored.found) return { found: false, known: new Set<string>() };
   if (stored.reading.kind === 'unreadable') throw new RedactionRefused('record_unreadable');
   const record = stored.reading.kind === 'record' ? stored.reading.record : null;
+  if (request.forgetDecision && record !== null && !mayForget(record)) throw new RedactionRefused('decline_kept');
   return { found: true, known: new Set(record === null ? [] : inquiriesOf(record)) };
 }
 
@@ -86,7 +97,13 @@ export async function redactIdentity(
   request: IdentityRedactionRequest,
   options: CallOptions,
 ): Promise<IdentityRedaction> {
-  const audit = (outcome: string, plan: RedactionPlan | undefined, done: string[], accountDone: boolean) =>
+  const audit = (
+    outcome: string,
+    plan: RedactionPlan | undefined,
+    done: string[],
+    accountDone: boolean,
+    forgotten = false,
+  ) =>
     deps.audit({
       actor: request.actor,
       trigger: request.trigger,
@@ -95,12 +112,12 @@ export async function redactIdentity(
       accountId: accountDone ? (plan?.account ?? null) : null,
       inquiryIds: done,
       dryRun: request.dryRun,
-      decisionForgotten: request.forgetDecision && outcome === 'ok',
+      decisionForgotten: forgotten,
     });
 
   let side;
   try {
-    side = await identitySide(deps.store, request.identityId, options);
+    side = await identitySide(deps.store, request, options);
   } catch (error) {
     if (error instanceof RedactionRefused) await audit('refused', undefined, [], false);
     throw error;
@@ -153,19 +170,19 @@ export async function redactIdentity(
       done.push(inquiryId);
     }
   } catch (error) {
-    await noteOnRecord(deps, request, side.found, { done, accountDone, forget: false }, options).catch(() => false);
+    await noteOnRecord(deps, request, side.found, { done, accountDone, forget: false }, options).catch(() => undefined);
     await audit(done.length > 0 || accountDone ? 'partial' : 'failed', plan, done, accountDone);
     throw error;
   }
-  const recordUpdated = await noteOnRecord(
+  const noted = await noteOnRecord(
     deps,
     request,
     side.found,
     { done: [...done, ...plan.alreadyRedacted], accountDone, forget: request.forgetDecision },
     options,
   );
-  await audit('ok', plan, done, accountDone);
-  return answer({ recordUpdated, forgotten: recordUpdated && request.forgetDecision });
+  await audit('ok', plan, done, accountDone, noted.forgotten);
+  return answer(noted);
 }
 
 const nothingFor = (request: IdentityRedactionRequest): IdentityRedaction => ({
@@ -188,9 +205,10 @@ async function noteOnRecord(
   identityFound: boolean,
   what: { done: string[]; accountDone: boolean; forget: boolean },
   options: CallOptions,
-): Promise<boolean> {
-  if (!identityFound) return false;
+): Promise<{ recordUpdated: boolean; forgotten: boolean }> {
+  if (!identityFound) return { recordUpdated: false, forgotten: false };
   const at = new Date(deps.now()).toISOString();
+  let forgotten = false;
   const result = await deps.store.update(
     request.identityId,
     ({ record }) => {
@@ -201,10 +219,14 @@ async function noteOnRecord(
         account: what.accountDone,
         at,
       });
-      if (what.forget) next = withVerificationForgotten(next, at);
+      // Checked again under the lock: a decline that arrived since the request is kept too.
+      if (what.forget && mayForget(next)) {
+        next = withVerificationForgotten(next, at);
+        forgotten = true;
+      }
       return next === record ? { outcome: 'unchanged', record } : { outcome: 'applied', record: next };
     },
     options,
   );
-  return result.outcome === 'applied';
+  return { recordUpdated: result.outcome === 'applied', forgotten: result.outcome === 'applied' && forgotten };
 }

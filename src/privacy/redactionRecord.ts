@@ -52,13 +52,22 @@ export function inquiriesOf(record: PersonaRecord): string[] {
 }
 
 /**
+ * Whether the operator may have this record's verification forgotten: never while the standing
+ * decision is a decline or an approval held for review. Forgetting would lift it, and asking for
+ * erasure must not be a way around a decision (the record keeps ids, statuses and times only).
+ */
+export const mayForget = (record: PersonaRecord): boolean =>
+  record.decision === null || record.decision.outcome === 'approved';
+
+/**
  * Forgetting, on the operator's request only (and audited): the standing decision, every decision,
  * each purpose's latest result, the inquiry in progress and the history go; the identity reads as
  * never verified (`not_started`), so under `block-declined` it may log in and under
  * `require-approved` it must verify again. The inquiries it knew are listed as forgotten, so their
  * events never bring a decision back; the account actions of a decline end with it (pending
  * revocations are dropped, and an identity this service deactivated is active again). What stays:
- * the version, the recovery code issued (so it is not issued twice) and what was redacted.
+ * the version, the recovery code issued (so it is not issued twice), an operator's requirement to
+ * verify again (it blocks until a new approval, and forgetting must not lift it) and what was redacted.
  */
 export function withVerificationForgotten(record: PersonaRecord, at: string): PersonaRecord {
   const held = record.redaction;
@@ -66,6 +75,7 @@ export function withVerificationForgotten(record: PersonaRecord, at: string): Pe
   return {
     ...emptyRecord(),
     recovery_code: record.recovery_code,
+    reverification: record.reverification,
     actions: { ...record.actions, deactivated_at: null, pending: [] },
     redaction: {
       redacted_at: held?.redacted_at ?? at,

@@ -138,11 +138,10 @@ describe('redaction on request', () => {
     expect(harness.persona.inquiry(inquiryId)?.redactedAt).toEqual(expect.any(String));
   });
 
-  it('forgets the decision when asked: never verified again, a late redelivery of the decline counts for nothing', async () => {
-    harness = await startHarness({ ON_DECLINE: 'revoke_sessions,deactivate' });
-    const { identityId, inquiryId } = await registeredAndDecided(harness, 'declined');
-    expect(harness.kratos.identity(identityId)?.state).toBe('inactive');
-    const declinedEvent = harness.persona.eventFor(inquiryId, 'inquiry.declined');
+  it('forgets an approval when asked: never verified again, a late redelivery of it counts for nothing', async () => {
+    harness = await startHarness({ LOGIN_POLICY: 'require-approved' });
+    const { identityId, inquiryId } = await registeredAndDecided(harness, 'approved');
+    const approvedEvent = harness.persona.eventFor(inquiryId, 'inquiry.approved');
     const deps = redactionDeps(harness);
 
     const result = await redactIdentity(deps, request(identityId, { forgetDecision: true }), {});
@@ -155,23 +154,67 @@ describe('redaction on request', () => {
       decisions: [],
       purposes: {},
       history: [],
-      actions: { deactivated_at: null, pending: [] },
       redaction: { forgotten: { at: expect.any(String), inquiry_ids: [inquiryId] } },
     });
-    // This service had deactivated it for the decline: the decline gone, it is active again.
-    expect(harness.kratos.identity(identityId)?.state).toBe('active');
     expect(harness.kratos.identity(identityId)?.metadata_public?.['persona']).toMatchObject({
       status: 'not_started',
       verified_at: null,
     });
     expect(deps.audited[0]).toMatchObject({ outcome: 'ok', decisionForgotten: true });
 
-    // Persona delivers the old decline again (its payload still carries the note): nothing comes back.
+    // Persona delivers the old approval again (its payload still carries the note): nothing comes back.
     harness.clock.now += 60_000;
-    await harness.postEvent(declinedEvent).expect(200, { outcome: 'ignored', reason: 'not_opened_by_service' });
+    await harness.postEvent(approvedEvent).expect(200, { outcome: 'ignored', reason: 'not_opened_by_service' });
     expect(recordOf(harness, identityId)?.['decision']).toBeNull();
     await harness.serve();
-    expect((await harness.kratos.login(identityId)).session).not.toBeNull();
+    expect((await harness.kratos.login(identityId)).session).toBeNull();
+  });
+
+  it('never forgets a decline: refused before anything is redacted, and the decline blocks', async () => {
+    harness = await startHarness({ ON_DECLINE: 'revoke_sessions,deactivate' });
+    const { identityId, inquiryId } = await registeredAndDecided(harness, 'declined');
+    const deps = redactionDeps(harness);
+
+    await expect(redactIdentity(deps, request(identityId, { forgetDecision: true }), {})).rejects.toMatchObject({
+      name: 'RedactionRefused',
+      reason: 'decline_kept',
+    });
+    expect(deletes(harness)).toEqual([]);
+    expect(harness.persona.inquiry(inquiryId)?.redactedAt).toBeNull();
+    expect(harness.kratos.identity(identityId)?.state).toBe('inactive');
+    expect(recordOf(harness, identityId)?.['decision']).toMatchObject({ outcome: 'declined' });
+    expect(deps.audited).toEqual([expect.objectContaining({ outcome: 'refused', decisionForgotten: false })]);
+  });
+
+  it('keeps a decline that arrives while the redaction runs, though forgetting was asked', async () => {
+    harness = await startHarness();
+    const { identityId, inquiryId } = await registeredAndDecided(harness, 'approved');
+    const deps = redactionDeps(harness);
+    // A later inquiry the service opened for the identity is declined between the check and the record's write.
+    harness.clock.now += 1_000;
+    const laterId = harness.persona.addInquiry({
+      referenceId: identityId,
+      note: 'Opened by ory-persona-idv (purpose: reverification)',
+    }).id;
+    expect(laterId).not.toBe(inquiryId);
+    const persona = {
+      ...deps.persona,
+      redactAccount: async (accountId: string, options: object) => {
+        harness.clock.now += 1_000;
+        harness.persona.setStatus(laterId, 'declined');
+        await harness.postEvent(harness.persona.eventFor(laterId, 'inquiry.declined')).expect(200);
+        return deps.persona.redactAccount(accountId, options);
+      },
+    };
+
+    const result = await redactIdentity({ ...deps, persona }, request(identityId, { forgetDecision: true }), {});
+
+    expect(result).toMatchObject({ record_updated: true, decision_forgotten: false });
+    expect(recordOf(harness, identityId)).toMatchObject({
+      decision: { outcome: 'declined', inquiry_id: laterId },
+      redaction: { forgotten: null },
+    });
+    expect(deps.audited.at(-1)).toMatchObject({ outcome: 'ok', decisionForgotten: false });
   });
 
   it('lists what it would redact on a dry run, by id, and changes nothing', async () => {
@@ -180,7 +223,7 @@ describe('redaction on request', () => {
     const writes = harness.kratos.patchesOf(identityId).length;
     const deps = redactionDeps(harness);
 
-    const result = await redactIdentity(deps, request(identityId, { dryRun: true, forgetDecision: true }), {});
+    const result = await redactIdentity(deps, request(identityId, { dryRun: true }), {});
 
     expect(result).toMatchObject({
       dry_run: true,

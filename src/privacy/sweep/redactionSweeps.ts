@@ -15,6 +15,9 @@ import type { SweepDeps } from './sweepDeps.js';
  */
 const RESERVED_FOR_LIVE_TRAFFIC = 0.5;
 
+/** The lead the sweeps run under, in the service's schedule and in the command alike. */
+export const REDACTION_SWEEP_LEAD = 'redaction_sweep';
+
 /** REDACT_DELETED_AFTER and PERSONA_RETENTION; undefined: that sweep is off. */
 export type SweepSettings = Pick<Config['privacy'], 'redactDeletedAfterMs' | 'retentionMs'>;
 
