@@ -45,6 +45,8 @@ export interface KratosStandIn extends StandInServer {
   identity(id: string): StandInIdentity | undefined;
   /** The person followed Kratos's verification email: the identity's email addresses are verified. */
   verifyEmail(id: string): void;
+  /** Deletes the identity as `DELETE /admin/identities/{id}` does; false when there was none. */
+  deleteIdentity(id: string): boolean;
   /** The JSON Patch bodies received for one identity, oldest first. */
   patchesOf(id: string): PatchOperation[][];
   /** Signs the identity in: a session token, and the Cookie header a browser would send. */
@@ -300,6 +302,11 @@ export async function startKratosStandIn(options: KratosStandInOptions = {}): Pr
       { method: 'PATCH', pattern: /^\/admin\/identities\/([^/]+)$/, handle: admin(patchIdentity) },
       {
         method: 'DELETE',
+        pattern: /^\/admin\/identities\/([^/]+)$/,
+        handle: admin((_request, [id = '']) => (deleteIdentity(id) ? { status: 204 } : notFound())),
+      },
+      {
+        method: 'DELETE',
         pattern: /^\/admin\/identities\/([^/]+)\/sessions$/,
         handle: admin((_request, [id = '']) =>
           // Kratos answers 404 when the identity has no session to delete, as when it does not exist.
@@ -406,6 +413,14 @@ export async function startKratosStandIn(options: KratosStandInOptions = {}): Pr
     });
   };
 
+  /** Irrecoverable, as Kratos's is: the identity and its sessions go, nothing of it is kept. */
+  const deleteIdentity = (id: string) => {
+    if (!identities.delete(id)) return false;
+    sessions.revokeAll(id);
+    return true;
+  };
+  const notFound = () => kratosError(404, 'Not Found', 'Unable to locate the resource');
+
   const createIdentity = (input: Parameters<KratosStandIn['createIdentity']>[0] = {}) => {
     const now = new Date().toISOString();
     const identity: StandInIdentity = withAddresses(
@@ -454,6 +469,7 @@ export async function startKratosStandIn(options: KratosStandInOptions = {}): Pr
         updated_at: now,
       }));
     },
+    deleteIdentity,
     createSession: sessions.create,
     setHooks(target) {
       hooks = target;

@@ -24,6 +24,8 @@ export interface StandInInquiry {
   document: DocumentPerson | undefined;
   /** The passed government-id verification, once the document was submitted. */
   verification: StandInVerification | null;
+  /** When it was redacted: its personal data is gone, its status and times stay. */
+  redactedAt: string | null;
 }
 
 /** An account as Persona keeps it: the person, under one reference id (reference/persona-api.md). */
@@ -31,6 +33,8 @@ export interface StandInAccount {
   id: string;
   referenceId: string | null;
   createdAt: string;
+  updatedAt: string;
+  redactedAt: string | null;
 }
 
 /**
@@ -93,7 +97,7 @@ export function inquiryResource(inquiry: StandInInquiry, referenceIds: Reference
       'marked-for-review-at': reached('marked-for-review-at'),
       'decisioned-at': reached('decisioned-at'),
       'expired-at': reached('expired-at'),
-      'redacted-at': null,
+      'redacted-at': inquiry.redactedAt,
       'previous-step-name': null,
       'next-step-name': null,
       fields: Object.fromEntries(
@@ -117,7 +121,7 @@ export function inquiryResource(inquiry: StandInInquiry, referenceIds: Reference
   };
 }
 
-export function accountResource(account: StandInAccount, updatedAt: string) {
+export function accountResource(account: StandInAccount) {
   return {
     type: 'account',
     id: account.id,
@@ -125,8 +129,8 @@ export function accountResource(account: StandInAccount, updatedAt: string) {
       'reference-id': account.referenceId,
       'account-type-name': 'User',
       'created-at': account.createdAt,
-      'updated-at': updatedAt,
-      'redacted-at': null,
+      'updated-at': account.updatedAt,
+      'redacted-at': account.redactedAt,
       fields: {},
       tags: [],
     },

@@ -2,6 +2,8 @@ import { defaultInspector, type ExchangeInspector } from './exchangeInspection.j
 import { hostedFlowRoutes } from './personaHostedFlow.js';
 import { IdempotencyLayer } from './personaIdempotency.js';
 import { cursorPage } from './personaPages.js';
+import { PersonaRateLimit, type RateLimitOptions } from './personaRateLimit.js';
+import { redactAccount, redactInquiry } from './personaRedaction.js';
 import { SIMULATE_ACTIONS, type SimulateAction } from './personaSimulation.js';
 import {
   accountResource,
@@ -39,7 +41,7 @@ import {
  * personaHostedFlow.ts).
  */
 
-export type { ReferenceIds, StandInInquiry } from './personaResources.js';
+export type { ReferenceIds, StandInAccount, StandInInquiry } from './personaResources.js';
 export type { DocumentPerson } from './personaVerifications.js';
 
 export interface PersonaEventBody {
@@ -55,6 +57,8 @@ export interface PersonaStandIn extends StandInServer {
   environmentId: string;
   inquiry(id: string): StandInInquiry | undefined;
   inquiries(): StandInInquiry[];
+  account(id: string): StandInAccount | undefined;
+  accounts(): StandInAccount[];
   /** An inquiry created outside this service (dashboard, another app). */
   addInquiry(input: {
     referenceId: string | null;
@@ -63,6 +67,8 @@ export interface PersonaStandIn extends StandInServer {
     createdAt?: string;
     /** Only the API and the dashboard set a note; an inquiry opened from a template link has none. */
     note?: string | null;
+    /** What the person typed (what redaction empties). */
+    fields?: Record<string, unknown>;
     document?: DocumentPerson;
   }): StandInInquiry;
   /** What the user's document says (its government-id verification), from now on. */
@@ -95,6 +101,8 @@ export interface PersonaStandInOptions {
   inspect?: ExchangeInspector;
   /** What a user's document says when no test decided it; by default what they typed into the fields. */
   documentOf?: (inquiry: StandInInquiry) => DocumentPerson;
+  /** Enforce a rate limit as Persona does (429 with RateLimit-Reset); by default the headers only. */
+  rateLimit?: RateLimitOptions;
 }
 
 const ALLOWED_CREATE_ATTRIBUTES = new Set(['inquiry-template-id', 'template-id', 'fields', 'redirect-uri', 'note']);
@@ -141,6 +149,7 @@ export async function startPersonaStandIn(options: PersonaStandInOptions): Promi
   const environmentId = randomId('env');
   const organizationId = randomId('org');
   const inspect = options.inspect ?? defaultInspector();
+  const rateLimit = new PersonaRateLimit(options.rateLimit);
   const webhooks = new WebhookSender(options.webhook, clock, {
     redelivery: options.redelivery,
     onDelivery: options.onDelivery,
@@ -177,11 +186,19 @@ export async function startPersonaStandIn(options: PersonaStandInOptions): Promi
     },
   });
 
+  const accountEventFor = (account: StandInAccount, name: string) => ({
+    data: {
+      type: 'event' as const,
+      id: randomId('evt'),
+      attributes: { name, 'created-at': iso(), payload: { data: accountView(account) } },
+    },
+  });
+
   /** One account per reference id (reference/persona-api.md); an inquiry without one gets its own. */
   const accountFor = (referenceId: string | null, createdAt: string): StandInAccount => {
     const existing = referenceId === null ? undefined : accountByReference.get(referenceId);
     if (existing !== undefined) return existing;
-    const account = { id: randomId('act'), referenceId, createdAt };
+    const account = { id: randomId('act'), referenceId, createdAt, updatedAt: createdAt, redactedAt: null };
     accounts.set(account.id, account);
     if (referenceId !== null) accountByReference.set(referenceId, account);
     return account;
@@ -212,6 +229,7 @@ export async function startPersonaStandIn(options: PersonaStandInOptions): Promi
       updatedAt: input.createdAt,
       times: {},
       verification: null,
+      redactedAt: null,
     };
     const time = statusTime(input.status);
     if (time !== undefined) inquiry.times[time] = input.createdAt;
@@ -383,7 +401,29 @@ export async function startPersonaStandIn(options: PersonaStandInOptions): Promi
     return cursorPage(request, '/api/v1/accounts', matching, accountView);
   };
 
-  const accountView = (account: StandInAccount) => accountResource(account, account.createdAt);
+  const accountView = (account: StandInAccount) => accountResource(account);
+
+  /** `DELETE /inquiries/{id}`: redacted once; asked again, the same answer and no second event. */
+  const redactOne = (inquiry: StandInInquiry): Reply => {
+    if (inquiry.redactedAt === null) {
+      redactInquiry(inquiry, iso(), false);
+      webhooks.send(eventFor(inquiry, 'inquiry.redacted'), inquiry.id);
+    }
+    return { status: 200, body: { data: resource(inquiry) } };
+  };
+
+  /** `DELETE /accounts/{id}`: the account and every inquiry under it, each with its event. */
+  const redactWhole = (_request: RecordedRequest, [id = '']: string[]): Reply => {
+    const account = accounts.get(id);
+    if (account === undefined) return personaError(404, 'Not Found', 'Record not found');
+    if (account.redactedAt === null) {
+      for (const inquiry of redactAccount(account, [...inquiries.values()], iso())) {
+        webhooks.send(eventFor(inquiry, 'inquiry.redacted'), inquiry.id);
+      }
+      webhooks.send(accountEventFor(account, 'account.redacted'), account.id);
+    }
+    return { status: 200, body: { data: accountView(account) } };
+  };
 
   const withIdempotency =
     (handle: (request: RecordedRequest, params: string[]) => Reply) =>
@@ -397,23 +437,24 @@ export async function startPersonaStandIn(options: PersonaStandInOptions): Promi
       return inquiry === undefined ? personaError(404, 'Not Found', 'Record not found') : handle(inquiry, request);
     };
 
-  let requestCount = 0;
-  /** 401 is decided before the idempotency layer; authenticated answers carry Persona's headers. */
+  /** 401 and 429 are decided before the idempotency layer; authenticated answers carry Persona's headers. */
   const api =
     (handle: Route['handle']): Route['handle'] =>
     async (request, params) => {
       if (request.headers.authorization !== `Bearer ${options.apiKey}`) {
         return personaError(401, 'Must be authenticated to access this endpoint');
       }
-      requestCount += 1;
-      const reply = await handle(request, params);
+      const window = rateLimit.take();
+      const reply = window.allowed
+        ? await handle(request, params)
+        : personaError(429, 'Rate limit exceeded', `You have hit your rate limit of ${window.limit} requests`);
       const headers = {
         'Request-Id': randomId('req'),
         'Persona-Environment-Id': environmentId,
         'Persona-Organization-Id': organizationId,
-        'RateLimit-Limit': '300',
-        'RateLimit-Remaining': String(300 - (requestCount % 300)),
-        'RateLimit-Reset': '60',
+        'RateLimit-Limit': String(window.limit),
+        'RateLimit-Remaining': String(window.remaining),
+        'RateLimit-Reset': String(window.resetSeconds),
       };
       return { ...reply, headers: { ...headers, ...reply.headers } };
     };
@@ -444,6 +485,7 @@ export async function startPersonaStandIn(options: PersonaStandInOptions): Promi
             : (related as Reply);
         }),
       ),
+      apiRoute('DELETE', '/inquiries/([^/]+)', existing(redactOne)),
       apiRoute('POST', '/inquiries/([^/]+)/resume', withIdempotency(existing(resume))),
       apiRoute('POST', '/inquiries/([^/]+)/generate-one-time-link', withIdempotency(existing(generateOneTimeLink))),
       apiRoute(
@@ -458,6 +500,7 @@ export async function startPersonaStandIn(options: PersonaStandInOptions): Promi
           ? personaError(404, 'Not Found', 'Record not found')
           : { status: 200, body: { data: accountView(account) } };
       }),
+      apiRoute('DELETE', '/accounts/([^/]+)', redactWhole),
       ...hostedFlowRoutes({
         inquiry: (id) => inquiries.get(id),
         inquiryForCode: (code) => inquiries.get(oneTimeCodes.get(code) ?? ''),
@@ -479,13 +522,15 @@ export async function startPersonaStandIn(options: PersonaStandInOptions): Promi
     environmentId,
     inquiry: (id) => (inquiries.has(id) ? structuredClone(found(id)) : undefined),
     inquiries: () => [...inquiries.values()].map((inquiry) => structuredClone(inquiry)),
+    account: (id) => (accounts.has(id) ? structuredClone(accounts.get(id)) : undefined),
+    accounts: () => [...accounts.values()].map((account) => structuredClone(account)),
     addInquiry: (input) =>
       store({
         status: input.status ?? 'created',
         referenceId: input.referenceId,
         templateId: input.templateId ?? (options.templateIds[0] as string),
         createdAt: input.createdAt ?? iso(),
-        fields: {},
+        fields: input.fields ?? {},
         note: input.note ?? null,
         document: input.document,
       }),

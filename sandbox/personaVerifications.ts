@@ -40,7 +40,7 @@ const none = { data: null };
 
 export function governmentIdResource(
   verification: StandInVerification,
-  inquiry: { id: string; templateId: string },
+  inquiry: { id: string; templateId: string; redactedAt: string | null },
 ): object {
   const person = verification.person;
   return {
@@ -54,7 +54,7 @@ export function governmentIdResource(
       'submitted-at-ts': seconds(verification.createdAt),
       'completed-at': verification.completedAt,
       'completed-at-ts': seconds(verification.completedAt),
-      'redacted-at': null,
+      'redacted-at': inquiry.redactedAt,
       'country-code': 'US',
       tags: [],
       checks: [],

@@ -126,6 +126,15 @@ export interface Config {
     /** How far back each in-process run looks. */
     windowMs: number;
   };
+  /** Redaction of Persona data (README, "Privacy"). */
+  privacy: {
+    /** How often the leader runs the redaction sweeps in-process; undefined: never (run `npm run admin -- redaction-sweep`). */
+    sweepIntervalMs: number | undefined;
+    /** How long an identity must be missing from Kratos before its Persona data is redacted; undefined: off. */
+    redactDeletedAfterMs: number | undefined;
+    /** How long after its decision (or last change) an inquiry is kept at Persona; undefined: for ever. */
+    retentionMs: number | undefined;
+  };
   /** Step-up before settings changes (POST /persona/settings) and `/persona/status?max_age`. */
   stepUp: {
     /** How old the latest approval may be for a settings change to pass. */
@@ -267,6 +276,17 @@ const duration = (min: string, max: string) => {
     return ms;
   });
 };
+
+/** `off` (undefined), or what `schema` reads. */
+const offOr = (schema: z.ZodType<number, string>) =>
+  z.string().transform((text, context) => {
+    if (text.trim() === 'off') return undefined;
+    const parsed = schema.safeParse(text);
+    if (parsed.success) return parsed.data;
+    for (const issue of parsed.error.issues)
+      context.addIssue({ code: 'custom', message: `must be off, or ${issue.message.replace(/^must be /, '')}` });
+    return z.NEVER;
+  });
 
 /** A duration a timer (setTimeout, setInterval, socket timeouts) waits: never beyond what it holds. */
 const timerDuration = (min: string, max: string) => {
@@ -536,6 +556,10 @@ const envSchema = z
     // read every minute would spend Persona's and Kratos's rate limits on nothing. Longer looks back
     // are a one-off `reconcile --since`.
     RECONCILE_WINDOW: duration('1h', '7d').prefault('48h'),
+    REDACTION_SWEEP_INTERVAL: timerDuration('1m', '7d').optional(),
+    // An identity deleted by mistake can be restored (from a backup) within this time.
+    REDACT_DELETED_AFTER: offOr(duration('1h', '365d')).prefault('7d'),
+    PERSONA_RETENTION: duration('1d', '3650d').optional(),
     PERSONA_COMPLETED_IS_FINAL: flag('false'),
     NOTIFY_WEBHOOK_URLS: z
       .string()
@@ -954,6 +978,11 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     reconcile: {
       intervalMs: vars.RECONCILE_INTERVAL,
       windowMs: vars.RECONCILE_WINDOW,
+    },
+    privacy: {
+      sweepIntervalMs: vars.REDACTION_SWEEP_INTERVAL,
+      redactDeletedAfterMs: vars.REDACT_DELETED_AFTER,
+      retentionMs: vars.PERSONA_RETENTION,
     },
     stepUp: {
       maxAgeMs: vars.STEP_UP_MAX_AGE,

@@ -57,6 +57,12 @@ export function createMetrics() {
     labelNames: ['result'] as const,
     registers: [registry],
   });
+  const redactions = new Counter({
+    name: 'persona_redactions_total',
+    help: "Redactions of identities' Persona data by trigger (request, identity_deleted, retention) and outcome.",
+    labelNames: ['trigger', 'outcome'] as const,
+    registers: [registry],
+  });
   const outboundDuration = new Histogram({
     name: 'outbound_request_duration_seconds',
     help: 'Duration of each attempt of a call to Kratos or Persona, by target, operation and outcome.',
@@ -125,6 +131,9 @@ export function createMetrics() {
     },
     countAdminAction(action: string, outcome: string) {
       adminActions.inc({ action, outcome });
+    },
+    countRedaction(trigger: string, outcome: string) {
+      redactions.inc({ trigger, outcome });
     },
     observeOutbound(call: OutboundCall) {
       const reason = OUTBOUND_ERROR_REASON(call);

@@ -54,7 +54,8 @@ const reportPage = ({ templateId, pages, counts }: ReconcileProgress) =>
 /** Persona's 429 carries when its window resets; the retry waits that long, so say so. */
 const reportRateLimit: CallObserver = (call) => {
   if (call.failure?.kind === 'status' && call.failure.status === 429) {
-    const reset = call.rateLimitResetSeconds === undefined ? '' : `, which resets in ${call.rateLimitResetSeconds} s`;
+    const seconds = call.rateLimit?.resetSeconds;
+    const reset = seconds === undefined ? '' : `, which resets in ${seconds} s`;
     progress(`Persona's rate limit is reached${reset}: waiting before ${call.operation} is tried again`);
   }
 };

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { config as loadDotenv } from 'dotenv';
 import express from 'express';
-import { createHelpDesk } from './admin/adminContext.js';
+import { createAudit, createHelpDesk } from './admin/adminContext.js';
 import { createAdminListener, createApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { startCoordination } from './coordination/startCoordination.js';
@@ -11,6 +11,9 @@ import { createLogger, errorFields, flushAndExit, type Logger } from './logger.j
 import { loadMessageCatalogue } from './messages/catalogue.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createPersonaClient } from './persona/personaClient.js';
+import { auditedRedactions } from './privacy/redactionAudit.js';
+import { REDACTION_SWEEP_LEAD, scheduleRedactionSweeps, sweepDepsWith } from './privacy/sweep/redactionSweeps.js';
+import { decoyTemplateIdsOf } from './privacy/sweep/sweepDeps.js';
 import { scheduleReconciliation } from './reconcile/reconcile.js';
 import { metricsExposure, metricsRoute } from './routes/metrics.js';
 import { acceptedTemplateIds, createServices } from './services.js';
@@ -132,6 +135,31 @@ function start() {
           },
         );
 
+  const redactionSweeps =
+    config.privacy.sweepIntervalMs === undefined
+      ? undefined
+      : scheduleRedactionSweeps(
+          sweepDepsWith({
+            persona,
+            kratos,
+            store: services.store,
+            templateIds: acceptedTemplateIds(config),
+            decoyTemplateIds: decoyTemplateIdsOf(config),
+            state: coordination.sweepState,
+            // Audited as the admin API's redactions are: with DATABASE_URL, `GET /admin/audit` lists them.
+            audit:
+              helpDesk?.redactions ??
+              auditedRedactions(
+                createAudit({ logger, metrics, now: Date.now, shared: coordination.shared }),
+                metrics.countRedaction,
+              ),
+            logger,
+            now: Date.now,
+          }),
+          config.privacy,
+          { intervalMs: config.privacy.sweepIntervalMs, leadership: coordination.leadership(REDACTION_SWEEP_LEAD) },
+        );
+
   const server = createHttpServer(app, config.http).listen(config.port, config.host, () => {
     const summary = startupSummary(config);
     logger.info(
@@ -165,7 +193,7 @@ function start() {
       metricsServer?.close();
       adminServer?.close();
       services.rechecks.stop();
-      await Promise.all([reconciliation?.stop(), services.notifications.relay.stop()]);
+      await Promise.all([reconciliation?.stop(), redactionSweeps?.stop(), services.notifications.relay.stop()]);
     },
     closeAfterDrain: () => coordination.close(),
   });

@@ -1,5 +1,6 @@
 import type { Config, InquiryType, LoginPolicyName } from './config.js';
 import type { PersonaEnvironment } from './persona/apiKey.js';
+import { formatDuration } from './duration.js';
 import { METRICS_OFF_HINT, metricsExposure } from './routes/metrics.js';
 
 /** A setting that quietly switches something off or has no effect, named so an operator can fix it. */
@@ -74,6 +75,14 @@ const FEATURES: Record<string, (config: Settings) => string> = {
     config.reconcile.intervalMs !== undefined
       ? on('RECONCILE_INTERVAL is set')
       : off('RECONCILE_INTERVAL is unset: run `node dist/reconcile.js` from a scheduler'),
+  redaction_sweep: ({ privacy }) =>
+    privacy.sweepIntervalMs === undefined
+      ? off(
+          'REDACTION_SWEEP_INTERVAL is unset: nothing is redacted but on request, unless `npm run admin -- redaction-sweep` runs from a scheduler',
+        )
+      : on(
+          `REDACTION_SWEEP_INTERVAL is set: deleted identities ${privacy.redactDeletedAfterMs === undefined ? 'off (REDACT_DELETED_AFTER=off)' : `after ${formatDuration(privacy.redactDeletedAfterMs)}`}, retention ${privacy.retentionMs === undefined ? 'off (PERSONA_RETENTION unset)' : formatDuration(privacy.retentionMs)}`,
+        ),
   attribute_match: (config) =>
     config.record.attributeMatch !== undefined
       ? on(
@@ -190,6 +199,22 @@ const WARNINGS: ((config: Settings) => StartupWarning | undefined)[] = [
       ? {
           setting: 'ATTRIBUTE_MATCH',
           message: `ATTRIBUTE_MATCH compares approvals with traits the person could change in Kratos's profile settings (${config.record.attributeMatch.attributes.map(({ traitPath }) => traitPath.join('.')).join(', ')}): the profile settings hook (persona-settings-profile) must be configured, which refuses such changes; this service cannot see whether Kratos calls it. Change these traits through the admin API`,
+        }
+      : undefined,
+  ({ privacy, database }) =>
+    privacy.sweepIntervalMs !== undefined && privacy.redactDeletedAfterMs !== undefined && database === undefined
+      ? {
+          setting: 'REDACT_DELETED_AFTER',
+          message:
+            'single-instance mode keeps when an identity was first found missing in memory: every restart begins the grace period again (redaction comes later, never earlier); DATABASE_URL keeps it',
+        }
+      : undefined,
+  ({ privacy }) =>
+    privacy.sweepIntervalMs === undefined && privacy.retentionMs !== undefined
+      ? {
+          setting: 'PERSONA_RETENTION',
+          message:
+            'PERSONA_RETENTION is set but REDACTION_SWEEP_INTERVAL is not: nothing is redacted by age unless `npm run admin -- redaction-sweep` runs from a scheduler',
         }
       : undefined,
   (config) => (metricsExposure(config) === 'off' ? { setting: 'METRICS_TOKEN', message: METRICS_OFF_HINT } : undefined),

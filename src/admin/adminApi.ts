@@ -55,7 +55,10 @@ function serve(router: Router, route: AdminRoute, context: AdminContext) {
  */
 const adminErrors: ErrorRequestHandler = (error, _req, res, _next) => {
   const httpError = isDependencyFailure(error)
-    ? adminError('temporarily_unavailable', 'Kratos or the database did not answer in time, or failed; try again.')
+    ? adminError(
+        'temporarily_unavailable',
+        'Kratos, Persona or the database did not answer in time, or failed; try again.',
+      )
     : toHttpError(error);
   const { log, logFields } = requestLocals(res);
   logFields.error_code = httpError.code;

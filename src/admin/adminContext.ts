@@ -6,7 +6,9 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { NextStepRules } from '../verification/nextStep.js';
 import type { RecordStore } from '../verification/recordStore.js';
-import type { SharedDatabase } from '../coordination/coordination.js';
+import type { Coordination, SharedDatabase } from '../coordination/coordination.js';
+import type { PersonaApi } from '../persona/personaClient.js';
+import { auditedRedactions, type RedactionAudit } from '../privacy/redactionAudit.js';
 import { createAuditLog, type AuditLog } from './audit/auditLog.js';
 import { createPostgresAuditTable } from './audit/postgresAuditTable.js';
 import { ClientAttempts } from './shortCodes/clientAttempts.js';
@@ -24,12 +26,16 @@ export interface HelpDesk {
   /** Failed code entries per client address, in this process. */
   codeAttempts: ClientAttempts;
   audit: AuditLog;
+  /** The audit of redactions: `audit` as action `persona.redact`, and `persona_redactions_total`. */
+  redactions: RedactionAudit;
 }
 
 /** What the admin operations need: the same pieces the routes use, and the help desk's own. */
 export interface AdminContext {
   config: Readonly<Config>;
   kratos: KratosApi;
+  persona: PersonaApi;
+  coordination: Coordination;
   store: RecordStore;
   nextStepRules: NextStepRules;
   links: StartLinks;
@@ -54,16 +60,22 @@ export interface HelpDeskOptions {
  */
 export function createHelpDesk(options: HelpDeskOptions): HelpDesk {
   const { shared } = options;
+  const audit = createAudit(options);
   return {
     codes: shared === undefined ? createMemoryShortCodeStore() : createPostgresShortCodeStore(shared),
     codesShared: shared !== undefined,
     digestOf: secretDigester(options.config.start.linkSigningKeys[0] as Buffer),
     codeAttempts: new ClientAttempts(),
-    audit: createAuditLog({
-      logger: options.logger,
-      metrics: options.metrics,
-      table: shared === undefined ? undefined : createPostgresAuditTable(shared),
-      now: options.now,
-    }),
+    audit,
+    redactions: auditedRedactions(audit, options.metrics.countRedaction),
   };
 }
+
+/** The audit: log lines and a counter, and with DATABASE_URL the `audit_log` table every replica shares. */
+export const createAudit = (options: Omit<HelpDeskOptions, 'config'>): AuditLog =>
+  createAuditLog({
+    logger: options.logger,
+    metrics: options.metrics,
+    table: options.shared === undefined ? undefined : createPostgresAuditTable(options.shared),
+    now: options.now,
+  });

@@ -16,6 +16,10 @@ export const ADMIN_ERRORS = {
     status: 409,
     when: "The identity's record cannot be interpreted; fix or remove `metadata_admin.persona` first.",
   },
+  decline_kept: {
+    status: 409,
+    when: 'Forgetting was asked while the standing decision is a decline (or held for review): a redacted decline still blocks. Redact without forgetting.',
+  },
   links_unavailable: { status: 409, when: '`PUBLIC_BASE_URL` is unset, so there is no address to link to.' },
   payload_too_large: { status: 413, when: 'The body is larger than the route takes.' },
   unsupported_media_type: { status: 415, when: 'The body is not `application/json`.' },
@@ -27,7 +31,7 @@ export const ADMIN_ERRORS = {
   },
   temporarily_unavailable: {
     status: 503,
-    when: 'Kratos or the database (DATABASE_URL) did not answer in time, or failed; try again.',
+    when: 'Kratos, Persona or the database (DATABASE_URL) did not answer in time, or failed; try again.',
   },
   internal_error: { status: 500, when: 'A bug; the log has the details.' },
 } as const;

@@ -4,6 +4,7 @@ import { adminError } from './adminErrors.js';
 import { openApiDocument } from './openApiDocument.js';
 import { issueLink } from './operations/issueLink.js';
 import { lookUpVerification } from './operations/lookUpVerification.js';
+import { redactOnRequest } from './operations/redactOnRequest.js';
 import { requireReverification } from './operations/requireReverification.js';
 import { reverifyCohort } from './operations/reverifyCohort.js';
 import {
@@ -15,6 +16,8 @@ import {
   identityParams,
   linkRequest,
   linkResponse,
+  redactionRequest,
+  redactionResponse,
   reverificationRequest,
   reverificationResponse,
   verificationResponse,
@@ -27,8 +30,7 @@ let document: Record<string, unknown> | undefined;
 
 /**
  * The admin API, one entry per route. A new capability adds its entry here and its operation under
- * operations/ (issue 19's `POST /admin/identities/{id}/redaction` joins this way); the command line
- * (cli/commands.ts) calls the same operations.
+ * operations/; the command line (cli/commands.ts) calls the same operations.
  */
 export const ADMIN_ROUTES: AdminRoute[] = [
   defineRoute({
@@ -97,6 +99,24 @@ export const ADMIN_ROUTES: AdminRoute[] = [
     response: { description: 'What this call did, and where to go on.', schema: cohortResponse },
     errors: ['temporarily_unavailable'],
     handle: ({ body }, context) => reverifyCohort(context, body, { budgetMs: COHORT_BUDGET_MS }),
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/admin/identities/{id}/redaction',
+    operationId: 'redactIdentity',
+    summary: "Redact the identity's Persona data",
+    description:
+      "Redacts at Persona (irreversibly) the identity's account whole, or each inquiry this service opened for it, " +
+      'and notes it on the record, which keeps ids, statuses, times and the standing decision: a redacted decline ' +
+      'still blocks. forget_decision also forgets the verification, never a decline. dry_run lists what would be ' +
+      'redacted, by id. An identity Kratos no longer has is redacted by what the service opened for it (for ' +
+      'identity-deleted events). A failure midway answers 503; what was redacted is recorded, and the same request ' +
+      'finishes the rest.',
+    params: identityParams,
+    body: redactionRequest,
+    response: { description: 'What was redacted (or would be, with dry_run), by id.', schema: redactionResponse },
+    errors: ['record_unreadable', 'decline_kept', 'temporarily_unavailable'],
+    handle: ({ params, body }, context) => redactOnRequest(context, params.id, body),
   }),
   defineRoute({
     method: 'get',

@@ -247,6 +247,17 @@ const record = z
       .nullable()
       .describe('The last recovery by verification: which inquiry, when (never the code).'),
     reverification: requirement.nullable(),
+    redaction: z
+      .object({
+        redacted_at: z.string(),
+        account_redacted_at: z.string().nullable(),
+        inquiries: z.array(z.object({ inquiry_id: z.string(), redacted_at: z.string() })),
+        forgotten: z.object({ at: z.string(), inquiry_ids: z.array(z.string()) }).nullable(),
+      })
+      .nullable()
+      .describe(
+        'What was redacted at Persona (ids and times); `forgotten`: an operator had the verification forgotten.',
+      ),
   })
   .describe('The record as read (records of 0.1.0 upgraded as the next write will write them).');
 
@@ -282,6 +293,45 @@ export const verificationResponse = z.object({
       decision: z.string().nullable().describe("The standing decision's inquiry in Persona's dashboard."),
     })
     .describe('Links into Persona’s dashboard, for an operator signed in there.'),
+});
+
+export const redactionRequest = z.strictObject({
+  actor,
+  dry_run: z.boolean().default(false).describe('List what would be redacted, by id only; change nothing.'),
+  forget_decision: z
+    .boolean()
+    .default(false)
+    .describe(
+      'Also forget the verification on the identity (it reads as never verified). Refused (409 decline_kept) ' +
+        'while the standing decision is a decline or held for review: a redacted decline still blocks.',
+    ),
+  whole_account: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Redact the identity's Persona account whole even when it holds inquiries this service did not open " +
+        '(listed in `not_ours` otherwise).',
+    ),
+});
+
+export const redactionResponse = z.object({
+  identity_id: identityId,
+  dry_run: z.boolean(),
+  identity_found: z
+    .boolean()
+    .describe('Whether Kratos has the identity; a deleted one is redacted by what the service opened for it.'),
+  account: z
+    .object({ id: z.string(), redacted: z.boolean() })
+    .nullable()
+    .describe("The Persona account of the identity's reference id: redacted whole, or kept; null when none."),
+  redacted_inquiries: z.array(z.string()).describe('Inquiries of this service, redacted one by one.'),
+  redacted_with_account: z.array(z.string()).describe('Inquiries of this service redacted with the account.'),
+  already_redacted: z.array(z.string()),
+  not_ours: z
+    .array(z.string())
+    .describe('Inquiries under the reference id that this service did not open: left alone.'),
+  record_updated: z.boolean().describe('Whether the record on the identity now says what was redacted.'),
+  decision_forgotten: z.boolean(),
 });
 
 export const auditQuery = z.strictObject({

@@ -1,5 +1,6 @@
 import type { OutboxMessage, OutboxReader } from '../notifications/outbox.js';
 import type { Deadline } from '../outbound/retry.js';
+import type { SweepState } from '../privacy/sweep/sweepState.js';
 
 /** How long the inbox keeps an applied event id: longer than Persona's redeliveries, which span about 51 hours (reference/persona-api.md, "Webhooks"). */
 export const INBOX_RETENTION_MS = 7 * 86_400_000;
@@ -37,6 +38,8 @@ export interface Coordination {
    * database, until one commits. Always true in-process.
    */
   readonly writable: boolean;
+  /** What the redaction sweeps remember between runs (in memory, or shared by every replica). */
+  readonly sweepState: SweepState;
   /** For /readyz: whether the database answers (always ok in-process). */
   health(): Promise<{ ok: true } | { ok: false; reason: string }>;
   /**

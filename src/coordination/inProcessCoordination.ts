@@ -1,5 +1,6 @@
 import type { Logger } from '../logger.js';
 import { channelKindOf, type OutboxMessage } from '../notifications/outbox.js';
+import { createMemorySweepState } from '../privacy/sweep/sweepState.js';
 import type { Coordination, Leadership, UnitOfWork } from './coordination.js';
 import { IdentityQueue } from './identityQueue.js';
 import { MemoryInbox } from './memoryInbox.js';
@@ -18,8 +19,9 @@ const ALWAYS_LEADING: Leadership = { claim: async () => true, release: async () 
 const NEVER_LOST = new AbortController().signal;
 
 /**
- * Coordination for exactly one replica (no `DATABASE_URL`): the per-identity queue, and an inbox
- * and an outbox in memory. Correct only as long as no other process writes the same records.
+ * Coordination for exactly one replica (no `DATABASE_URL`): the per-identity queue, and an inbox,
+ * an outbox and the redaction sweeps' state in memory. Correct only as long as no other process
+ * writes the same records.
  */
 export function createInProcessCoordination(options: InProcessOptions = {}): Coordination {
   const queue = new IdentityQueue();
@@ -68,6 +70,8 @@ export function createInProcessCoordination(options: InProcessOptions = {}): Coo
     },
     leadership: () => ALWAYS_LEADING,
     outbox,
+    // A restart forgets it: every grace period starts again (later, never earlier).
+    sweepState: createMemorySweepState(),
     health: async () => ({ ok: true }),
     shared: undefined,
     close: async () => undefined,

@@ -1,4 +1,4 @@
-import type { OutboundFailure, OutboundTarget } from './outboundError.js';
+import type { OutboundFailure, OutboundTarget, RateLimitWindow } from './outboundError.js';
 
 /** One attempt of a call to Kratos or Persona, as metrics and the request log see it. */
 export interface OutboundCall {
@@ -11,8 +11,8 @@ export interface OutboundCall {
   failure?: OutboundFailure | undefined;
   /** Persona's `Request-Id`, for support requests. */
   requestId?: string | undefined;
-  /** With a 429: seconds until the rate window resets (`RateLimit-Reset`), which the retry waits out. */
-  rateLimitResetSeconds?: number | undefined;
+  /** Persona's rate window as the answer told it; with a 429 the retry waits out its reset. */
+  rateLimit?: RateLimitWindow | undefined;
 }
 
 export type CallObserver = (call: OutboundCall) => void;

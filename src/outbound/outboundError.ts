@@ -1,5 +1,12 @@
 export type OutboundTarget = 'kratos' | 'persona';
 
+/** `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (seconds), each when the answer had it. */
+export interface RateLimitWindow {
+  limit: number | undefined;
+  remaining: number | undefined;
+  resetSeconds: number | undefined;
+}
+
 export type OutboundFailure =
   | { kind: 'status'; status: number }
   /** An answer redirecting elsewhere, where the call must not go unasked (see kratosClient.ts). */
@@ -19,7 +26,8 @@ export class OutboundError extends Error {
     readonly failure: OutboundFailure,
     readonly details: {
       requestId?: string | undefined;
-      rateLimitResetSeconds?: number | undefined;
+      /** Persona's rate window, as the answer told it. */
+      rateLimit?: RateLimitWindow | undefined;
       /** The peer saved this answer under the request's Idempotency-Key: repeating it replays it. */
       answerStored?: boolean | undefined;
     } = {},

@@ -58,7 +58,7 @@ export function retryDelayMs(
   // Persona replays a stored answer to the same Idempotency-Key: the request must change first.
   if (error.details.answerStored) return undefined;
   if (attempt >= RETRY_POLICY.maxAttempts) return undefined;
-  const reset = error.details.rateLimitResetSeconds;
+  const reset = error.details.rateLimit?.resetSeconds;
   // A 429 that does not say when its window resets (Kratos, Ory Network) is not tried again within
   // the request: a retry seconds later is refused too, and spends the project's limit on every
   // request a stranger sends. Persona always says (reference/persona-api.md, "Access").

@@ -20,7 +20,10 @@ export interface AccountReferences {
   referenceIdOf(inquiry: Inquiry, options: CallOptions): Promise<string | null | undefined>;
 }
 
-export function createAccountReferences(persona: PersonaApi, limit = REMEMBERED_ACCOUNTS): AccountReferences {
+export function createAccountReferences(
+  persona: Pick<PersonaApi, 'getAccount'>,
+  limit = REMEMBERED_ACCOUNTS,
+): AccountReferences {
   // Lookups under way are shared, so a burst of events of one account makes one call.
   const known = new Map<string, Promise<string | null>>();
 

@@ -40,6 +40,8 @@ export interface Inquiry {
   decisionedAt?: string | undefined;
   /** Whether its `note` says this service opened it; undefined when the payload did not say. */
   openedByService?: boolean | undefined;
+  /** When Persona redacted it (`redacted-at`): its status and times stay, its personal data is gone. */
+  redactedAt?: string | undefined;
 }
 
 /**
@@ -60,6 +62,7 @@ export const inquiryResource = z
         'created-at': personaTime.optional(),
         'updated-at': personaTime.nullable().optional(),
         'decisioned-at': personaTime.nullable().optional(),
+        'redacted-at': personaTime.nullable().optional(),
         note: z.string().max(2000).nullable().optional(),
       })
       .optional(),
@@ -78,6 +81,7 @@ export const inquiryResource = z
     createdAt: resource.attributes?.['created-at'],
     updatedAt: resource.attributes?.['updated-at'] ?? undefined,
     decisionedAt: resource.attributes?.['decisioned-at'] ?? undefined,
+    redactedAt: resource.attributes?.['redacted-at'] ?? undefined,
     openedByService:
       resource.attributes?.note === undefined
         ? undefined

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { OutboundError, type OutboundFailure } from '../outbound/outboundError.js';
+import { OutboundError, type OutboundFailure, type RateLimitWindow } from '../outbound/outboundError.js';
 import { report, type CallObserver } from '../outbound/observe.js';
 import { withRetries, type CallOptions } from '../outbound/retry.js';
+import { accountResource, type Account } from './account.js';
 import { inquiryResource, isCompleteInquiry, type CompleteInquiry, type Inquiry } from './inquiry.js';
 import { inquiryWithVerifications, verifiedDocumentsOf, type VerifiedDocument } from './verifiedDocument.js';
 
@@ -32,24 +33,38 @@ export interface PersonaApi {
   resumeInquiry(inquiryId: string, options?: CallOptions): Promise<{ sessionToken: string }>;
   /** A single-use link into the hosted flow, valid for `expiresInSeconds`. */
   generateOneTimeLink(inquiryId: string, expiresInSeconds: number, options?: CallOptions): Promise<{ link: string }>;
-  /** One page of a template's inquiries (created since `createdAfter`, of `accountIds`), newest first. */
+  /** One page of inquiries (of a template, of accounts, of a reference id, created in a window), newest first. */
   listInquiries(query: InquiryListQuery, options?: CallOptions): Promise<InquiryPage>;
   /** The reference id a Persona account carries (null: none). */
-  getAccount(accountId: string, options?: CallOptions): Promise<{ id: string; referenceId: string | null }>;
+  getAccount(accountId: string, options?: CallOptions): Promise<Account>;
   /**
    * The accounts that carry `referenceId`: one, since all inquiries of a reference id belong to one
    * account (reference/persona-api.md), or none before its first inquiry. The way to an identity's
    * inquiries: Persona documents `filter[reference-id]` on `GET /inquiries` as the inquiry's own
    * reference id, which its 2025-12-08 examples show null where the account alone carries it.
    */
-  accountIdsOf(referenceId: string, options?: CallOptions): Promise<string[]>;
+  findAccounts(referenceId: string, options?: CallOptions): Promise<Account[]>;
+  /**
+   * Redacts an inquiry's personal data (`DELETE /inquiries/{id}`, irreversible): its id, status and
+   * times stay. Null when Persona has no such inquiry.
+   */
+  redactInquiry(inquiryId: string, options?: CallOptions): Promise<Inquiry | null>;
+  /** Redacts an account and, as Persona documents, every inquiry under it. Null when it has no such account. */
+  redactAccount(accountId: string, options?: CallOptions): Promise<Account | null>;
 }
 
 export interface InquiryListQuery {
-  templateId: string;
+  /** Only the inquiries of this template; every template's when absent (with `accountId`). */
+  templateId?: string | undefined;
+  /** Only the inquiries of this Persona account. */
+  accountId?: string | undefined;
   createdAfter?: Date | undefined;
-  /** Only the inquiries of these accounts (`accountIdsOf`); none listed, no inquiry. */
+  /** Only the inquiries of these accounts (`findAccounts`); none listed, no inquiry. */
   accountIds?: readonly string[] | undefined;
+  /** Only the inquiries created at or before this time. */
+  createdBefore?: Date | undefined;
+  /** Only the inquiries whose own reference id is this (null where the account alone carries it). */
+  referenceId?: string | undefined;
   /** The cursor of the previous page (`page[after]`). */
   after?: string | undefined;
   pageSize?: number;
@@ -75,11 +90,6 @@ export interface PersonaClientOptions {
 const singleInquiry = z.object({ data: inquiryResource });
 const withSessionToken = z.object({ meta: z.object({ 'session-token': z.string().min(1) }) });
 const withOneTimeLink = z.object({ meta: z.object({ 'one-time-link': z.string().url() }) });
-const accountResource = z.object({
-  type: z.literal('account'),
-  id: z.string().min(1),
-  attributes: z.object({ 'reference-id': z.string().nullable().optional() }),
-});
 const singleAccount = z.object({ data: accountResource });
 const accountList = z.object({ data: z.array(accountResource) });
 /** One reference id has one account; a few more are read, should an operator have made them. */
@@ -114,7 +124,7 @@ export function createPersonaClient(options: PersonaClientOptions): PersonaApi {
 
   async function call(
     operation: string,
-    method: 'GET' | 'POST',
+    method: 'GET' | 'POST' | 'DELETE',
     path: string,
     init: { body?: unknown; idempotencyKey?: string },
     callOptions: CallOptions = {},
@@ -124,13 +134,14 @@ export function createPersonaClient(options: PersonaClientOptions): PersonaApi {
       async (signal) => {
         const started = performance.now();
         try {
-          const { body, status, requestId } = await attempt(operation, method, path, init, signal);
+          const { body, status, requestId, rateLimit } = await attempt(operation, method, path, init, signal);
           report(observers, {
             target: 'persona',
             operation,
             durationMs: performance.now() - started,
             status,
             requestId,
+            rateLimit,
           });
           return body;
         } catch (error) {
@@ -142,7 +153,7 @@ export function createPersonaClient(options: PersonaClientOptions): PersonaApi {
             status: failure.kind === 'status' ? failure.status : undefined,
             failure,
             requestId: details.requestId,
-            rateLimitResetSeconds: details.rateLimitResetSeconds,
+            rateLimit: details.rateLimit,
           });
           throw error;
         }
@@ -153,11 +164,11 @@ export function createPersonaClient(options: PersonaClientOptions): PersonaApi {
 
   async function attempt(
     operation: string,
-    method: 'GET' | 'POST',
+    method: 'GET' | 'POST' | 'DELETE',
     path: string,
     init: { body?: unknown; idempotencyKey?: string },
     signal: AbortSignal,
-  ): Promise<{ body: unknown; status: number; requestId: string | undefined }> {
+  ): Promise<{ body: unknown; status: number; requestId: string | undefined; rateLimit: RateLimitWindow }> {
     const headers: Record<string, string> = {
       Authorization: `Bearer ${options.apiKey}`,
       Accept: 'application/json',
@@ -178,9 +189,14 @@ export function createPersonaClient(options: PersonaClientOptions): PersonaApi {
     } catch (error) {
       throw new OutboundError('persona', operation, fetchFailure(error));
     }
+    const rateLimit = {
+      limit: headerNumber(response.headers.get('ratelimit-limit')),
+      remaining: headerNumber(response.headers.get('ratelimit-remaining')),
+      resetSeconds: headerNumber(response.headers.get('ratelimit-reset')),
+    };
     const details = {
       requestId: response.headers.get('request-id') ?? undefined,
-      rateLimitResetSeconds: headerNumber(response.headers.get('ratelimit-reset')),
+      rateLimit,
     };
     if (!response.ok) {
       // The error body is neither read nor kept: it may echo personal data (pitfalls.md, 14).
@@ -196,7 +212,7 @@ export function createPersonaClient(options: PersonaClientOptions): PersonaApi {
       );
     }
     try {
-      return { body: await response.json(), status: response.status, requestId: details.requestId };
+      return { body: await response.json(), status: response.status, requestId: details.requestId, rateLimit };
     } catch (error) {
       const failure = fetchFailure(error);
       throw new OutboundError(
@@ -212,6 +228,15 @@ export function createPersonaClient(options: PersonaClientOptions): PersonaApi {
     const parsed = schema.safeParse(body);
     if (!parsed.success) throw new OutboundError('persona', operation, { kind: 'invalid_response' });
     return parsed.data;
+  };
+  /** A redaction of what Persona does not have (404) has nothing to do. */
+  const orNotFound = async <T>(redact: () => Promise<T>): Promise<T | null> => {
+    try {
+      return await redact();
+    } catch (error) {
+      if (error instanceof OutboundError && error.status === 404) return null;
+      throw error;
+    }
   };
   const inquiryPath = (inquiryId: string, action = '') => `/inquiries/${encodeURIComponent(inquiryId)}${action}`;
 
@@ -281,14 +306,18 @@ export function createPersonaClient(options: PersonaClientOptions): PersonaApi {
     async listInquiries(query, callOptions) {
       // An empty `filter[account-id]` would filter nothing: the inquiries of no account are none.
       if (query.accountIds?.length === 0) return { inquiries: [], next: undefined };
-      const parameters = new URLSearchParams({
-        [query.templateId.startsWith('tmpl_') ? 'filter[template-id]' : 'filter[inquiry-template-id]']:
+      const parameters = new URLSearchParams({ 'page[size]': String(query.pageSize ?? 100) });
+      if (query.templateId !== undefined)
+        parameters.set(
+          query.templateId.startsWith('tmpl_') ? 'filter[template-id]' : 'filter[inquiry-template-id]',
           query.templateId,
-        'page[size]': String(query.pageSize ?? 100),
-      });
+        );
       if (query.accountIds !== undefined) parameters.set('filter[account-id]', query.accountIds.join(','));
+      if (query.referenceId !== undefined) parameters.set('filter[reference-id]', query.referenceId);
       if (query.createdAfter !== undefined)
         parameters.set('filter[created-at-start]', query.createdAfter.toISOString());
+      if (query.createdBefore !== undefined)
+        parameters.set('filter[created-at-end]', query.createdBefore.toISOString());
       if (query.after !== undefined) parameters.set('page[after]', query.after);
       const body = await call('listInquiries', 'GET', `/inquiries?${parameters}`, {}, callOptions);
       const page = parse(inquiryList, 'listInquiries', body);
@@ -297,19 +326,30 @@ export function createPersonaClient(options: PersonaClientOptions): PersonaApi {
 
     async getAccount(accountId, callOptions) {
       const body = await call('getAccount', 'GET', `/accounts/${encodeURIComponent(accountId)}`, {}, callOptions);
-      const { data } = parse(singleAccount, 'getAccount', body);
-      return { id: data.id, referenceId: data.attributes['reference-id'] ?? null };
+      return parse(singleAccount, 'getAccount', body).data;
     },
 
-    async accountIdsOf(referenceId, callOptions) {
+    async findAccounts(referenceId, callOptions) {
       const parameters = new URLSearchParams({
         'filter[reference-id]': referenceId,
         'page[size]': String(ACCOUNTS_PAGE_SIZE),
       });
-      const body = await call('listAccounts', 'GET', `/accounts?${parameters}`, {}, callOptions);
-      const { data } = parse(accountList, 'listAccounts', body);
-      return data.map((account) => account.id);
+      const body = await call('findAccounts', 'GET', `/accounts?${parameters}`, {}, callOptions);
+      // Persona's filter takes a comma list: a reference id with a comma could match others.
+      return parse(accountList, 'findAccounts', body).data.filter((account) => account.referenceId === referenceId);
     },
+
+    redactInquiry: (inquiryId, callOptions) =>
+      orNotFound(async () => {
+        const body = await call('redactInquiry', 'DELETE', inquiryPath(inquiryId), {}, callOptions);
+        return parse(singleInquiry, 'redactInquiry', body).data;
+      }),
+
+    redactAccount: (accountId, callOptions) =>
+      orNotFound(async () => {
+        const path = `/accounts/${encodeURIComponent(accountId)}`;
+        return parse(singleAccount, 'redactAccount', await call('redactAccount', 'DELETE', path, {}, callOptions)).data;
+      }),
 
     async generateOneTimeLink(inquiryId, expiresInSeconds, callOptions) {
       const body = await call(

@@ -1,4 +1,5 @@
 import type { Leadership } from '../coordination/coordination.js';
+import { scheduleWhileLeading } from '../coordination/leaderSchedule.js';
 import { isIdentityId } from '../identityId.js';
 import { errorFields, type Logger } from '../logger.js';
 import { deadlineIn } from '../outbound/retry.js';
@@ -90,7 +91,8 @@ export async function reconcileIdentity(deps: ReconcileDeps, identityId: string)
   const counts = noneYet();
   let accountIds: string[];
   try {
-    accountIds = await deps.persona.accountIdsOf(identityId, { deadline: deadlineIn(PAGE_BUDGET_MS) });
+    const accounts = await deps.persona.findAccounts(identityId, { deadline: deadlineIn(PAGE_BUDGET_MS) });
+    accountIds = accounts.map((account) => account.id);
   } catch (error) {
     deps.logger.warn({ ...errorFields(error) }, "reconciliation could not find the identity's Persona account");
     return { ...counts, incomplete: true };
@@ -160,23 +162,13 @@ export function scheduleReconciliation(
   deps: ReconcileDeps,
   options: { intervalMs: number; windowMs: number; leadership: Leadership },
 ) {
-  let running = false;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    void (async () => {
-      if (!(await options.leadership.claim())) return;
+  return scheduleWhileLeading(
+    options.leadership,
+    options.intervalMs,
+    async () => {
       const counts = await reconcile(deps, new Date(Date.now() - options.windowMs));
       deps.logger.info(counts, 'reconciliation finished');
-    })().finally(() => {
-      running = false;
-    });
-  }, options.intervalMs);
-  timer.unref();
-  return {
-    stop: () => {
-      clearInterval(timer);
-      return options.leadership.release();
     },
-  };
+    (error) => deps.logger.error(errorFields(error), 'reconciliation failed'),
+  );
 }

@@ -36,7 +36,7 @@ export async function readAccountInquiries(
   options: CallOptions,
 ): Promise<AccountInquiries> {
   const inquiries: Inquiry[] = [];
-  const accountIds = await persona.accountIdsOf(identityId, options);
+  const accountIds = (await persona.findAccounts(identityId, options)).map((account) => account.id);
   for (const templateId of templateIds) {
     let after: string | undefined;
     let pages = 0;

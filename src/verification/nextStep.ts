@@ -1,5 +1,5 @@
 import type { RecordReading } from './readRecord.js';
-import type { PersonaRecord, Purpose } from './record.js';
+import { isRedacted, type PersonaRecord, type Purpose } from './record.js';
 import { opensAfter } from './reverification.js';
 import { instantOf } from './standingDecision.js';
 
@@ -64,10 +64,15 @@ export function planNextStep(reading: RecordReading, rules: NextStepRules, nowMs
 
   const { decision } = record;
   const again = { kind: 'create', previousInquiryId: record.inquiry_id, purpose: 'reverification' } as const;
-  const afterDecision =
+  const continued =
     record.inquiry_id !== null && record.inquiry_id !== decision?.inquiry_id
       ? continueInquiry({ ...record, inquiry_id: record.inquiry_id })
       : undefined;
+  // An inquiry redacted at Persona holds nothing to go on with: a new one takes its place.
+  const afterDecision =
+    continued !== undefined && needsUser(continued) && isRedacted(record, record.inquiry_id as string)
+      ? ({ ...again, purpose: decision === null ? 'onboarding' : 'reverification' } as const)
+      : continued;
 
   if (decision?.outcome === 'declined') return rules.allowRetries ? (afterDecision ?? again) : { kind: 'declined' };
   // The verified document did not match the traits: a person at Persona decides next.

@@ -179,7 +179,7 @@ async function existingInquiry(
   options: CallOptions,
 ): Promise<CompleteInquiry | undefined> {
   // Through the account that carries the identity's reference id: the inquiry's own may be null.
-  const accountIds = await deps.persona.accountIdsOf(request.identityId, options);
+  const accountIds = (await deps.persona.findAccounts(request.identityId, options)).map((account) => account.id);
   const { inquiries } = await deps.persona.listInquiries(
     { templateId: deps.templateId, accountIds, pageSize: LOOKUP_PAGE_SIZE },
     options,

@@ -18,6 +18,7 @@ import {
   type Purpose,
   type PurposeResult,
   type RecoveryCodeIssued,
+  type RedactionState,
 } from './record.js';
 import type { ReverificationRequirement } from './reverification.js';
 import { standingDecision, withDecision } from './standingDecision.js';
@@ -127,6 +128,7 @@ function readStored(stored: unknown, statuses: DecisionStatuses): RecordReading 
     actions: readActions(stored['actions']),
     recovery_code: readRecoveryCode(stored['recovery_code']),
     reverification: readRequirement(stored['reverification'], current.inquiry_id),
+    redaction: readRedaction(stored['redaction']),
   };
 
   if (version === 1) {
@@ -418,6 +420,40 @@ function readRequirement(value: unknown, inquiryInProgress: string | null): Reve
         block_login: true,
         inquiry_id: inquiryInProgress,
       };
+}
+
+/**
+ * What was redacted is read leniently: an entry that cannot be read is left out. Losing the list of
+ * forgotten inquiries fails safe: their events may then bring a decision back, never lift one.
+ */
+function readRedaction(value: unknown): RedactionState | null {
+  if (!isFields(value)) return null;
+  const redactedAt = time(value['redacted_at']);
+  if (redactedAt === null) return null;
+  const inquiries: RedactionState['inquiries'] = [];
+  for (const entry of arrayOf(value['inquiries']).slice(0, MAX_ENTRIES)) {
+    if (!isFields(entry)) continue;
+    const inquiryId = text(entry['inquiry_id']);
+    const at = time(entry['redacted_at']);
+    if (inquiryId !== null && at !== null) inquiries.push({ inquiry_id: inquiryId, redacted_at: at });
+  }
+  const forgotten = value['forgotten'];
+  const forgottenAt = isFields(forgotten) ? time(forgotten['at']) : null;
+  return {
+    redacted_at: redactedAt,
+    account_redacted_at: time(value['account_redacted_at']),
+    inquiries,
+    forgotten:
+      isFields(forgotten) && forgottenAt !== null
+        ? {
+            at: forgottenAt,
+            inquiry_ids: arrayOf(forgotten['inquiry_ids'])
+              .slice(0, MAX_ENTRIES)
+              .map(text)
+              .filter((id): id is string => id !== null),
+          }
+        : null,
+  };
 }
 
 function readActions(value: unknown): AccountActions {

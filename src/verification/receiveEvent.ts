@@ -5,14 +5,14 @@ import type { CallOptions } from '../outbound/retry.js';
 import type { AccountReferences } from '../persona/accountReferences.js';
 import { PERSONA_DECISIONS, isCompleteInquiry, type Inquiry } from '../persona/inquiry.js';
 import type { PersonaApi } from '../persona/personaClient.js';
+import { noteAccountRedacted, noteInquiryRedacted } from '../privacy/noteRedacted.js';
 import { applyObserved, fetchDocumentsAhead } from './applyObserved.js';
 import { DECIDING_PURPOSES, type DecisionStatuses, type Purpose, type PurposeResult } from './record.js';
-import type { RecordStore } from './recordStore.js';
+import type { RecordStore, UpdateResult } from './recordStore.js';
 import type { TransitionOutcome, TransitionRules } from './transition.js';
 
 export type IgnoredReason =
   | 'not_an_inquiry_event'
-  | 'redaction_keeps_status'
   | 'foreign_template'
   | 'foreign_reference'
   | 'unknown_identity'
@@ -95,8 +95,16 @@ export async function receiveEvent(
   event: PersonaEvent,
   options: CallOptions,
 ): Promise<EventOutcome> {
+  if (event.kind === 'account') {
+    const identityId = event.account.referenceId;
+    // Once redacted, an account may no longer name its reference id: nothing to note it on then.
+    if (!isIdentityId(identityId)) return { outcome: 'ignored', reason: 'foreign_reference' };
+    return redactionNoted(
+      await noteAccountRedacted(deps.store, identityId, event.account, event.createdAt, options),
+      identityId,
+    );
+  }
   if (event.kind !== 'inquiry') return { outcome: 'ignored', reason: 'not_an_inquiry_event' };
-  if (event.name === 'inquiry.redacted') return { outcome: 'ignored', reason: 'redaction_keeps_status' };
 
   const ours = (inquiry: Inquiry) => inquiry.templateId !== undefined && deps.templateIds.includes(inquiry.templateId);
   if (event.inquiry.templateId !== undefined && !ours(event.inquiry))
@@ -112,6 +120,12 @@ export async function receiveEvent(
   if (!isCompleteInquiry(inquiry)) throw new OutboundError('persona', 'getInquiry', { kind: 'invalid_response' });
 
   const identityId = inquiry.referenceId;
+  if (event.name === 'inquiry.redacted') {
+    return redactionNoted(
+      await noteInquiryRedacted(deps.store, identityId, inquiry, event.createdAt, options),
+      identityId,
+    );
+  }
   const observation = { inquiry, observedAt: inquiry.updatedAt ?? event.createdAt, eventId: event.id };
   const fetched = await fetchDocumentsAhead(deps, identityId, observation, options);
   const result = await deps.store.update(
@@ -152,4 +166,12 @@ export async function receiveEvent(
   // A step-up or recovery inquiry leaves the inquiry in progress alone: report its own status.
   const status = held !== undefined && !DECIDING_PURPOSES.has(purpose as Purpose) ? held.status : result.record?.status;
   return { outcome: result.outcome, identityId, status, purpose };
+}
+
+/** A redaction is noted, never decided on: the status and the decision stay as they are. */
+function redactionNoted(result: UpdateResult, identityId: string): EventOutcome {
+  if (result.outcome === 'identity_not_found') return { outcome: 'ignored', reason: 'unknown_identity', identityId };
+  if (result.outcome === 'record_unreadable') return { outcome: 'ignored', reason: 'record_unreadable', identityId };
+  if (result.outcome === 'unrecognised') return { outcome: 'ignored', reason: 'not_opened_by_service', identityId };
+  return { outcome: result.outcome, identityId, status: result.record?.status, purpose: undefined };
 }

@@ -120,6 +120,36 @@ export interface AccountActions {
   pending: PendingAction[];
 }
 
+/**
+ * What became of the identity's data at Persona (README, "Privacy"): ids and times only. The
+ * decisions stay as they were: a redacted decline still blocks, unless the verification was
+ * forgotten on request.
+ */
+export interface RedactionState {
+  /** When Persona's data of the identity was last redacted, as far as this service knows. */
+  redacted_at: string;
+  /** When the Persona account of the identity's reference id was redacted, and every inquiry under it. */
+  account_redacted_at: string | null;
+  /** The redacted inquiries, newest first (at most REDACTED_INQUIRIES_LIMIT). */
+  inquiries: { inquiry_id: string; redacted_at: string }[];
+  /**
+   * The operator had the verification forgotten: when, and the inquiries whose decisions went with
+   * it. Their events count for nothing from then on, so a late redelivery cannot bring a decision back.
+   */
+  forgotten: { at: string; inquiry_ids: string[] } | null;
+}
+
+/** Enough for every inquiry a record holds (history, decisions, purposes), small enough for metadata. */
+export const REDACTED_INQUIRIES_LIMIT = 20;
+
+/** Whether the operator had this inquiry's decision forgotten (RedactionState.forgotten). */
+export const isForgotten = (record: PersonaRecord, inquiryId: string): boolean =>
+  record.redaction?.forgotten?.inquiry_ids.includes(inquiryId) === true;
+
+/** Whether the record knows this inquiry was redacted at Persona. */
+export const isRedacted = (record: PersonaRecord, inquiryId: string): boolean =>
+  record.redaction?.inquiries.some((entry) => entry.inquiry_id === inquiryId) === true;
+
 export interface PersonaRecord {
   version: typeof RECORD_VERSION;
   inquiry_id: string | null;
@@ -143,6 +173,8 @@ export interface PersonaRecord {
   recovery_code: RecoveryCodeIssued | null;
   /** An operator's requirement to verify again (reverification.ts); null when none stands. */
   reverification: ReverificationRequirement | null;
+  /** What was redacted at Persona; null while nothing was. */
+  redaction: RedactionState | null;
 }
 
 export const noActions = (): AccountActions => ({ deactivated_at: null, sessions_revoked_at: null, pending: [] });
@@ -165,6 +197,7 @@ export function emptyRecord(): PersonaRecord {
     actions: noActions(),
     recovery_code: null,
     reverification: null,
+    redaction: null,
   };
 }
 

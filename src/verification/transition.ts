@@ -7,6 +7,7 @@ import {
   DECIDING_PURPOSES,
   HISTORY_LIMIT,
   emptyRecord,
+  isForgotten,
   notStartedRecord,
   type Decision,
   outcomeOf,
@@ -261,10 +262,12 @@ export function applyObservation(
  * Whether the observed inquiry counts: the service opened it (its note, or the purpose it opened it
  * for), or the record already holds it. Anyone who can start the template in Persona's hosted flow
  * can open an inquiry with an identity's id as reference (the id is no secret); such an inquiry
- * must neither decline a person nor lift their decline.
+ * must neither decline a person nor lift their decline. An inquiry whose decision the operator had
+ * forgotten counts for nothing any more.
  */
 function recognised(record: PersonaRecord, observation: Observation): boolean {
   const { id } = observation.inquiry;
+  if (isForgotten(record, id)) return false;
   return (
     observation.purpose !== undefined ||
     observation.inquiry.openedByService === true ||

@@ -23,6 +23,7 @@ const SAMPLES: Record<string, (identityId: string) => { query?: string; body?: u
   requireCohortReverification: (id) => ({
     body: { actor: 'agent-1', reason: 'incident', identity_ids: [id], dry_run: true },
   }),
+  redactIdentity: () => ({ body: { actor: 'agent-1', dry_run: true } }),
   listAudit: () => ({}),
   getOpenApiDocument: () => ({}),
 };

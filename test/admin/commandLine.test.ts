@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ADMIN_COMMANDS } from '../../src/admin/cli/commands.js';
 import { startKratosStandIn, type KratosStandIn } from '../../sandbox/kratosStandIn.js';
@@ -90,6 +91,14 @@ describe('npm run admin', () => {
     ],
     [['upgrade-records', '--actor', 'a', '--everything'], 'admin upgrade-records: unknown option --everything'],
     [['openapi', 'extra'], 'admin openapi: unexpected argument extra'],
+    [['redact', '--actor', 'a'], 'admin redact: an identity id is needed'],
+    [['redact', 'not-a-uuid', '--actor', 'a'], 'admin redact: identity id: must be a Kratos identity id (a UUID)'],
+    [['redact', '5e1b3c7a-2f4d-4a9e-b8c6-0d7f1e2a9b34'], 'admin redact: --actor: '],
+    [
+      ['redact', '5e1b3c7a-2f4d-4a9e-b8c6-0d7f1e2a9b34', '--actor', 'a', '--forget-all'],
+      'admin redact: unknown option --forget-all',
+    ],
+    [['redaction-sweep', 'now'], 'admin redaction-sweep: unexpected argument now'],
   ])('names what is wrong with %j and exits 2', async (args, message) => {
     const result = await admin(args);
     expect(result.code).toBe(2);
@@ -226,6 +235,84 @@ describe('npm run admin', () => {
 
     const again = await admin(['upgrade-records', '--actor', 'ops', '--json'], env);
     expect(JSON.parse(again.stdout)).toMatchObject({ outdated: 0, upgraded: 0 });
+  });
+
+  it("redact lists by id on a dry run, then redacts the stand-in's data and notes it; a decline is never forgotten", async () => {
+    const env = await standIns();
+    const stand = kratos as KratosStandIn;
+    const personaStandIn = persona as PersonaStandIn;
+    const id = randomUUID();
+    const inquiry = personaStandIn.addInquiry({
+      referenceId: id,
+      templateId: 'itmpl_AdminCli',
+      status: 'declined',
+      note: 'Opened by ory-persona-idv (purpose: onboarding)',
+      fields: { 'name-last': 'Okonkwo' },
+    });
+    stand.createIdentity({
+      id,
+      metadata_admin: {
+        persona: { ...hiddenDecline().persona, inquiry_id: inquiry.id, status: 'declined', history: [] },
+      },
+    });
+
+    const dryRun = await admin(['redact', id, '--actor', 'agent-7', '--dry-run'], env);
+    expect(dryRun.code).toBe(0);
+    expect(dryRun.stdout).toContain(`dry run: would redact the Persona data of ${id}\n`);
+    expect(dryRun.stdout).toContain(`inquiries with the account: ${inquiry.id}\n`);
+    expect(personaStandIn.inquiry(inquiry.id)?.redactedAt).toBeNull();
+    expect(stand.patchesOf(id)).toEqual([]);
+
+    const forget = await admin(['redact', id, '--actor', 'agent-7', '--forget'], env);
+    expect(forget.code).toBe(1);
+    expect(forget.stderr).toContain('admin redact: decline_kept: ');
+    expect(personaStandIn.inquiry(inquiry.id)?.redactedAt).toBeNull();
+
+    const run = await admin(['redact', id, '--actor', 'agent-7', '--json'], { ...env, LOG_LEVEL: 'info' });
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      identity_id: id,
+      redacted_with_account: [inquiry.id],
+      record_updated: true,
+      decision_forgotten: false,
+    });
+    expect(run.stderr).toContain('"action":"persona.redact"');
+    expect(run.stderr).not.toContain('Okonkwo');
+    expect(personaStandIn.inquiry(inquiry.id)).toMatchObject({ fields: { 'name-last': null } });
+    expect(personaStandIn.inquiry(inquiry.id)?.redactedAt).toEqual(expect.any(String));
+    expect(stand.identity(id)?.metadata_admin?.['persona']).toMatchObject({
+      decision: { outcome: 'declined', inquiry_id: inquiry.id },
+      redaction: { account_redacted_at: expect.any(String), inquiries: [{ inquiry_id: inquiry.id }] },
+    });
+    expect(stand.identity(id)?.metadata_public?.['persona']).toMatchObject({ status: 'declined' });
+  });
+
+  it('redaction-sweep finds a deleted identity and waits out the grace period; without a database it redacts none', async () => {
+    const env = await standIns();
+    const personaStandIn = persona as PersonaStandIn;
+    const gone = '5e1b3c7a-2f4d-4a9e-b8c6-0d7f1e2a9b34';
+    const inquiry = personaStandIn.addInquiry({
+      referenceId: gone,
+      templateId: 'itmpl_AdminCli',
+      status: 'approved',
+      note: 'Opened by ory-persona-idv (purpose: onboarding)',
+    });
+    // Another identity exists, so the run is not stopped as if Kratos were the wrong one.
+    const living = (kratos as KratosStandIn).createIdentity().id;
+    personaStandIn.addInquiry({
+      referenceId: living,
+      templateId: 'itmpl_AdminCli',
+      status: 'approved',
+      note: 'Opened by ory-persona-idv (purpose: onboarding)',
+    });
+    const result = await admin(['redaction-sweep', '--json'], env);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      dry_run: false,
+      deleted: { checked: 2, existing: 1, missing: 1, waiting: 1, redacted: 0, complete: true },
+    });
+    expect(personaStandIn.inquiry(inquiry.id)?.redactedAt).toBeNull();
+    expect(result.stderr).toContain('admin redaction-sweep: single-instance mode (no DATABASE_URL)');
   });
 
   it('audit says that without DATABASE_URL the audit is the log', async () => {

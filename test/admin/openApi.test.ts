@@ -11,7 +11,13 @@ import { ADMIN_ERRORS } from '../../src/admin/adminErrors.js';
 import { ADMIN_ROUTES } from '../../src/admin/adminRoutes.js';
 import { openApiDocument } from '../../src/admin/openApiDocument.js';
 import type { verificationResponse } from '../../src/admin/schemas.js';
-import type { Decision, PersonaRecord, PurposeResult, RecoveryCodeIssued } from '../../src/verification/record.js';
+import type {
+  Decision,
+  PersonaRecord,
+  PurposeResult,
+  RecoveryCodeIssued,
+  RedactionState,
+} from '../../src/verification/record.js';
 import type { ReverificationRequirement } from '../../src/verification/reverification.js';
 import { ADMIN_DOCUMENT, admin, startAdminHarness } from '../support/admin.js';
 import { checkOperation } from '../support/conformance/checkExchange.js';
@@ -98,8 +104,9 @@ describe('the OpenAPI document of the admin API', () => {
       SameKeys<NonNullable<Documented['purposes']['onboarding']>, PurposeResult>,
       SameKeys<NonNullable<Documented['recovery_code']>, RecoveryCodeIssued>,
       SameKeys<NonNullable<Documented['reverification']>, ReverificationRequirement>,
-    ] = [true, true, true, true, true];
-    expect(fields).toEqual([true, true, true, true, true]);
+      SameKeys<NonNullable<Documented['redaction']>, RedactionState>,
+    ] = [true, true, true, true, true, true];
+    expect(fields).toEqual([true, true, true, true, true, true]);
   });
 
   it('documents every route served, and every route documented is served', async () => {

@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { identityKey } from '../../src/coordination/postgres/advisoryKeys.js';
+import { identityKey, leadershipKey } from '../../src/coordination/postgres/advisoryKeys.js';
+import { REDACTION_SWEEP_LEAD } from '../../src/privacy/sweep/redactionSweeps.js';
 import { startKratosStandIn, type KratosStandIn } from '../../sandbox/kratosStandIn.js';
 import { startPersonaStandIn, type PersonaStandIn } from '../../sandbox/personaStandIn.js';
 import { ADMIN_ENV, adminClient, type AdminClient } from '../support/admin.js';
@@ -211,5 +213,80 @@ describe('the admin API with DATABASE_URL', () => {
     expect(
       (JSON.parse(audit.stdout) as { entries: { action: string }[] }).entries.map((entry) => entry.action),
     ).toEqual(['reverification.require', 'short_code.redeem', 'short_code.issue']);
+  });
+
+  it('redacts on one replica, keeps the decline, and audits it in audit_log for every replica', async () => {
+    const [a, b] = await twoReplicas();
+    const id = randomUUID();
+    const inquiry = persona.addInquiry({
+      referenceId: id,
+      status: 'declined',
+      note: 'Opened by ory-persona-idv (purpose: onboarding)',
+      fields: { 'name-last': 'Okonkwo' },
+    });
+    const at = new Date(Date.now() - 60_000).toISOString();
+    kratos.createIdentity({
+      id,
+      metadata_admin: {
+        persona: {
+          inquiry_id: inquiry.id,
+          status: 'declined',
+          template_id: TEMPLATE_ID,
+          created_at: at,
+          updated_at: at,
+          decided_at: at,
+          last_event_id: null,
+          history: [],
+        },
+      },
+    });
+
+    const refused = await adminClient(b.app).post(`/admin/identities/${id}/redaction`, {
+      actor: 'agent-7',
+      forget_decision: true,
+    });
+    expect([refused.status, refused.body.error.code]).toEqual([409, 'decline_kept']);
+    const done = await adminClient(a.app).post(`/admin/identities/${id}/redaction`, { actor: 'agent-7' });
+    expect(done.status).toBe(200);
+    expect(done.body).toMatchObject({ redacted_with_account: [inquiry.id], record_updated: true });
+    expect(persona.inquiry(inquiry.id)).toMatchObject({
+      fields: { 'name-last': null },
+      redactedAt: expect.any(String),
+    });
+    expect(kratos.identity(id)?.metadata_admin?.['persona']).toMatchObject({
+      decision: { outcome: 'declined' },
+      redaction: { inquiries: [{ inquiry_id: inquiry.id }] },
+    });
+
+    const audit = await adminClient(b.app).get(`/admin/audit?identity_id=${id}`);
+    expect(audit.body.entries).toEqual([
+      expect.objectContaining({
+        actor: 'agent-7',
+        action: 'persona.redact',
+        outcome: 'ok',
+        details: expect.objectContaining({ trigger: 'request', inquiry_ids: inquiry.id, decision_forgotten: false }),
+      }),
+      expect.objectContaining({ action: 'persona.redact', outcome: 'refused' }),
+    ]);
+  });
+
+  it('runs the redaction sweep from the command line only while no replica leads it', async () => {
+    kratos = await startKratosStandIn();
+    persona = await startPersonaStandIn({ apiKey: PERSONA_API_KEY, templateIds: [TEMPLATE_ID] });
+    replicas.push(await startService(env()));
+    const holder = await database.connect();
+    try {
+      const [namespace, key] = leadershipKey('persona_idv', REDACTION_SWEEP_LEAD);
+      await holder.query('SELECT pg_advisory_lock($1, $2)', [namespace, key]);
+      const refused = await runCommandProcess('admin', ['redaction-sweep'], env());
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('another replica is running the redaction sweeps');
+      await holder.query('SELECT pg_advisory_unlock($1, $2)', [namespace, key]);
+      const run = await runCommandProcess('admin', ['redaction-sweep', '--json'], env());
+      expect(run.code).toBe(0);
+      expect(JSON.parse(run.stdout)).toMatchObject({ deleted: { complete: true } });
+    } finally {
+      await holder.end();
+    }
   });
 });

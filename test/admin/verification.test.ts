@@ -169,7 +169,7 @@ describe('GET /admin/identities/{id}/verification', () => {
     expect(failing.body).toEqual({
       error: {
         code: 'temporarily_unavailable',
-        message: 'Kratos or the database did not answer in time, or failed; try again.',
+        message: 'Kratos, Persona or the database did not answer in time, or failed; try again.',
       },
     });
   });

@@ -29,6 +29,9 @@ const tablesOf = async (schema: string) =>
     )
   ).rows.map((row) => row.table_name);
 
+const SHIPPED = ['0001_inbox', '0002_outbox', '0003_help_desk', '0004_redaction_sweeps'];
+const TABLES = ['audit_log', 'inbox', 'migrations', 'missing_identities', 'outbox', 'short_codes', 'sweep_cursors'];
+
 const migrateCommand = (args: string[], env: Record<string, string>) => runCommandProcess('migrate', args, env);
 
 describe('migrations', () => {
@@ -47,24 +50,25 @@ describe('migrations', () => {
     await Promise.all(replicas.map((replica) => replica.close()));
 
     const known = loadMigrations().length;
-    expect(reports.flatMap((report) => report.applied)).toEqual(['0001_inbox', '0002_outbox', '0003_help_desk']);
+    expect(reports.flatMap((report) => report.applied)).toEqual(SHIPPED);
     expect(reports.map((report) => report.version)).toEqual([known, known, known]);
     const recorded = await database.query('SELECT version, name FROM persona_idv.migrations ORDER BY version');
     expect(recorded.rows).toEqual([
       { version: 1, name: 'inbox' },
       { version: 2, name: 'outbox' },
       { version: 3, name: 'help_desk' },
+      { version: 4, name: 'redaction_sweeps' },
     ]);
-    expect(await tablesOf('persona_idv')).toEqual(['audit_log', 'inbox', 'migrations', 'outbox', 'short_codes']);
+    expect(await tablesOf('persona_idv')).toEqual(TABLES);
     expect(await tablesOf('public')).toEqual([]);
   });
 
   it('are idempotent, and go to the configured schema', async () => {
     const first = coordinationOn('idv_custom');
-    expect((await first.migrate()).applied).toEqual(['0001_inbox', '0002_outbox', '0003_help_desk']);
+    expect((await first.migrate()).applied).toEqual(SHIPPED);
     expect((await first.migrate()).applied).toEqual([]);
     await first.close();
-    expect(await tablesOf('idv_custom')).toEqual(['audit_log', 'inbox', 'migrations', 'outbox', 'short_codes']);
+    expect(await tablesOf('idv_custom')).toEqual(TABLES);
   });
 
   it('run as long as a statement needs: longer than a section may wait for a query (10 s)', async () => {
@@ -101,11 +105,9 @@ describe('npm run migrate', () => {
     const env = { DATABASE_URL: database.url, DATABASE_SCHEMA: 'idv_command' };
     const first = await migrateCommand([], env);
     expect(first).toMatchObject({ code: 0, stderr: '' });
-    expect(first.stdout).toBe(
-      'schema idv_command: applied 0001_inbox, 0002_outbox, 0003_help_desk; now at version 3\n',
-    );
+    expect(first.stdout).toBe(`schema idv_command: applied ${SHIPPED.join(', ')}; now at version 4\n`);
     const again = await migrateCommand([], env);
-    expect(again).toMatchObject({ code: 0, stdout: 'schema idv_command is up to date (version 3)\n' });
+    expect(again).toMatchObject({ code: 0, stdout: 'schema idv_command is up to date (version 4)\n' });
   });
 
   it('prints its usage with --help, and names a bad argument', async () => {

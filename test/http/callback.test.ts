@@ -209,15 +209,19 @@ describe('POST /persona/callback: statuses', () => {
     expect(record(harness, identityId)).toMatchObject({ status: 'approved', decision: { outcome: 'approved' } });
   });
 
-  it('keeps the status on inquiry.redacted', async () => {
+  it('notes inquiry.redacted on the record and keeps the status and the decision', async () => {
     harness = await startHarness();
     const { identityId, inquiryId } = await registered(harness);
     await harness.postEvent(personaMoves(harness, inquiryId, 'approved')).expect(200);
     harness.clock.now += 1_000;
     const redacted = harness.persona.eventFor(inquiryId, 'inquiry.redacted');
     const response = await harness.postEvent(redacted).expect(200);
-    expect(response.body).toEqual({ outcome: 'ignored', reason: 'redaction_keeps_status' });
-    expect(record(harness, identityId)?.['status']).toBe('approved');
+    expect(response.body).toEqual({ outcome: 'applied' });
+    expect(record(harness, identityId)).toMatchObject({
+      status: 'approved',
+      decision: { outcome: 'approved' },
+      redaction: { inquiries: [{ inquiry_id: inquiryId }] },
+    });
   });
 
   it('parses the example payloads of the Persona docs', async () => {

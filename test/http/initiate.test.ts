@@ -70,6 +70,7 @@ describe('POST /persona/initiate', () => {
         actions: { deactivated_at: null, sessions_revoked_at: null, pending: [] },
         recovery_code: null,
         reverification: null,
+        redaction: null,
       },
     });
     expect(stored?.metadata_public).toEqual({

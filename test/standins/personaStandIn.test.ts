@@ -400,3 +400,132 @@ describe('Persona stand-in: webhooks', () => {
     expect((await get('?include=reports')).status).toBe(400);
   });
 });
+
+const FIELDS = { 'name-first': 'Zéphyrine', 'name-last': 'Okonkwo', birthdate: '1987-03-14' };
+
+/** The webhook bodies the stand-in delivered, in order. */
+async function bodyReceiver() {
+  const bodies: { data: { attributes: { name: string; payload: { data: Record<string, any> } } } }[] = [];
+  receiver = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      bodies.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+      response.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver?.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`, bodies };
+}
+
+/** A stand-in delivering its webhooks to a receiver that keeps their bodies. */
+async function standInWithHook(options: Partial<PersonaStandInOptions> = {}) {
+  const hook = await bodyReceiver();
+  const violations = await standIn({
+    webhook: { url: hook.url, secrets: ['wbhsec_test_0123456789'] },
+    ...options,
+  });
+  return { violations, hook };
+}
+
+const read = async (method: string, path: string) => {
+  const response = await call(method, path);
+  return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, any> };
+};
+
+/** An approved inquiry whose document was read, with what the person typed. */
+function approvedInquiry(referenceId = REFERENCE) {
+  const inquiry = persona.addInquiry({ referenceId, fields: FIELDS, note: 'Opened by ory-persona-idv' });
+  persona.simulate(inquiry.id, ['start_inquiry', 'complete_inquiry', 'approve_inquiry']);
+  return persona.inquiry(inquiry.id)!;
+}
+
+describe('Persona stand-in: redaction, as the 2025-12-08 document describes it', () => {
+  it('redacts an inquiry: fields, note and document gone; id, status, times and reference id kept', async () => {
+    const { violations, hook } = await standInWithHook();
+    const before = approvedInquiry();
+    expect(before.verification?.person['name-last']).toBe('Okonkwo');
+
+    const redacted = await read('DELETE', `/inquiries/${before.id}`);
+    expect(redacted.status).toBe(200);
+    const { attributes } = redacted.body['data'];
+    expect(attributes).toMatchObject({
+      status: 'approved',
+      'reference-id': REFERENCE,
+      note: null,
+      'created-at': before.createdAt,
+      'decisioned-at': before.times['decisioned-at'],
+      'redacted-at': expect.any(String),
+    });
+    expect(Object.values(attributes.fields)).toEqual([
+      { type: 'string', value: null },
+      { type: 'string', value: null },
+      { type: 'string', value: null },
+    ]);
+    const document = await read('GET', `/inquiries/${before.id}?include=verifications`);
+    expect(document.body['included'][0].attributes).toMatchObject({
+      'name-first': null,
+      'name-last': null,
+      birthdate: null,
+      'redacted-at': attributes['redacted-at'],
+    });
+    await persona.settled();
+    expect(hook.bodies.at(-1)?.data.attributes.name).toBe('inquiry.redacted');
+    expect(hook.bodies.at(-1)?.data.attributes.payload.data['attributes']['redacted-at']).toBe(
+      attributes['redacted-at'],
+    );
+
+    // Asked again: the same answer, and no second event.
+    const events = hook.bodies.length;
+    expect((await read('DELETE', `/inquiries/${before.id}`)).body['data'].attributes['redacted-at']).toBe(
+      attributes['redacted-at'],
+    );
+    await persona.settled();
+    expect(hook.bodies).toHaveLength(events);
+    expect((await read('DELETE', '/inquiries/inq_unknown')).status).toBe(404);
+    expect(violations).toEqual([]);
+  });
+
+  it('redacts an account and every inquiry under it, whose reference ids go; the account keeps its own', async () => {
+    const { violations, hook } = await standInWithHook();
+    const first = approvedInquiry();
+    const second = approvedInquiry();
+    const other = approvedInquiry('0b7e6a52-64c4-4f0e-9d84-3c5a1f2e7d90');
+    expect(second.accountId).toBe(first.accountId);
+
+    const redacted = await read('DELETE', `/accounts/${first.accountId}`);
+    expect(redacted.status).toBe(200);
+    expect(redacted.body['data'].attributes).toMatchObject({
+      'reference-id': REFERENCE,
+      'redacted-at': expect.any(String),
+    });
+    for (const id of [first.id, second.id]) {
+      expect(persona.inquiry(id)).toMatchObject({ referenceId: null, note: null, redactedAt: expect.any(String) });
+      expect(Object.values(persona.inquiry(id)!.fields)).toEqual([null, null, null]);
+    }
+    expect(persona.inquiry(other.id)).toMatchObject({ referenceId: expect.any(String), redactedAt: null });
+    await persona.settled();
+    expect(hook.bodies.slice(-3).map((body) => body.data.attributes.name)).toEqual([
+      'inquiry.redacted',
+      'inquiry.redacted',
+      'account.redacted',
+    ]);
+    expect((await read('GET', `/accounts?filter[reference-id]=${REFERENCE}`)).body['data']).toEqual([
+      expect.objectContaining({ id: first.accountId }),
+    ]);
+    // Still the account of that reference id: a later inquiry joins it, unredacted.
+    const later = approvedInquiry();
+    expect(later).toMatchObject({ accountId: first.accountId, redactedAt: null });
+    expect((await read('DELETE', '/accounts/act_unknown')).status).toBe(404);
+    expect(violations).toEqual([]);
+  });
+
+  it('enforces a rate limit when asked: 429 with RateLimit-Reset once the window is spent', async () => {
+    const { violations } = await standInWithHook({ rateLimit: { limit: 2, windowMs: 60_000 } });
+    const answers = [await read('GET', '/inquiries'), await read('GET', '/inquiries'), await read('GET', '/inquiries')];
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 429]);
+    expect(answers.map((answer) => answer.headers.get('ratelimit-remaining'))).toEqual(['1', '0', '0']);
+    expect(Number(answers[2]?.headers.get('ratelimit-reset'))).toBeGreaterThan(0);
+    expect(violations).toEqual([]);
+  });
+});

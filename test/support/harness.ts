@@ -2,13 +2,15 @@ import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import type { Config } from '../../src/config.js';
+import type { PersonaApi } from '../../src/persona/personaClient.js';
 import { reconcile, type ReconcileCounts } from '../../src/reconcile/reconcile.js';
 import type { Notifications } from '../../src/notifications/notifications.js';
-import { acceptedTemplateIds } from '../../src/services.js';
+import { acceptedTemplateIds, type Services } from '../../src/services.js';
 import { mirrorOf, type PersonaRecord } from '../../src/verification/record.js';
 import { applyObservation } from '../../src/verification/transition.js';
 import { startKratosStandIn, type KratosStandIn } from '../../sandbox/kratosStandIn.js';
 import { startPersonaStandIn, type PersonaStandIn, type ReferenceIds } from '../../sandbox/personaStandIn.js';
+import type { RateLimitOptions } from '../../sandbox/personaRateLimit.js';
 import { signPersonaWebhook } from '../../sandbox/personaWebhooks.js';
 import { startService } from './service.js';
 
@@ -25,6 +27,9 @@ export const RECOVERY_TEMPLATE_ID = 'itmpl_Recovery1234567890';
 export interface Harness {
   app: RequestListener;
   config: Readonly<Config>;
+  /** The app's own record store, coordination and rules, and its Persona client. */
+  services: Services;
+  personaClient: PersonaApi;
   kratos: KratosStandIn;
   persona: PersonaStandIn;
   /** Every log line the service wrote, parsed. */
@@ -72,6 +77,8 @@ export interface HarnessOptions {
   kratosApiKey?: string;
   /** Whether Persona's inquiries carry their reference id or leave it to their account. */
   referenceIds?: ReferenceIds;
+  /** A rate limit the Persona stand-in enforces. */
+  personaRateLimit?: RateLimitOptions;
 }
 
 /**
@@ -89,6 +96,7 @@ export async function startHarness(
     templateIds: [TEMPLATE_ID, FOREIGN_TEMPLATE_ID, STEP_UP_TEMPLATE_ID, RECOVERY_TEMPLATE_ID],
     now: () => clock.now,
     ...(options.referenceIds !== undefined && { referenceIds: options.referenceIds }),
+    ...(options.personaRateLimit !== undefined && { rateLimit: options.personaRateLimit }),
   });
   const service = await startService({ ...baseEnv(kratos, persona.apiBase), ...env }, () => clock.now);
   const { app, config, logger, lines, services } = service;
@@ -97,6 +105,8 @@ export async function startHarness(
   return {
     app,
     config,
+    services,
+    personaClient,
     kratos,
     persona,
     get logs() {

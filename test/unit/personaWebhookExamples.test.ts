@@ -42,7 +42,7 @@ function exampleOf(eventName: string) {
         payload: {
           data: {
             id: string;
-            attributes: { status: string; 'decisioned-at': string | null };
+            attributes: { status: string; 'decisioned-at': string | null; 'redacted-at'?: string | null };
             relationships: Record<string, { data: { id: string } | null }>;
           };
         };
@@ -82,6 +82,8 @@ describe("Persona's webhook examples for 2025-12-08", () => {
           createdAt: expect.any(String),
           updatedAt: expect.any(String),
           decisionedAt: inquiry.attributes['decisioned-at'] ?? undefined,
+          // Set in inquiry.redacted's example only.
+          redactedAt: inquiry.attributes['redacted-at'] ?? undefined,
           // The examples carry no note: the service did not open them.
           openedByService: false,
         },
@@ -90,5 +92,26 @@ describe("Persona's webhook examples for 2025-12-08", () => {
       // Personal data in the examples never reaches the parsed event.
       expect(JSON.stringify(result.event)).not.toMatch(/Jane|1995-09-08|jane@example\.com/);
     });
+  });
+});
+
+describe("Persona's account.redacted example for 2025-12-08", () => {
+  it('is read as an account event: its id and reference id, never its fields', () => {
+    const example = exampleOf('account.redacted') as unknown as {
+      data: { id: string; attributes: { payload: { data: { id: string; attributes: { 'reference-id': string } } } } };
+    };
+    const account = example.data.attributes.payload.data;
+    const result = parsePersonaEvent(example);
+    expect(result).toEqual({
+      ok: true,
+      event: {
+        kind: 'account',
+        id: example.data.id,
+        name: 'account.redacted',
+        createdAt: expect.any(String),
+        account: { id: account.id, referenceId: account.attributes['reference-id'], redactedAt: undefined },
+      },
+    });
+    expect(JSON.stringify(result)).not.toMatch(/Jane|1994-12-30|jane@doe\.com/);
   });
 });

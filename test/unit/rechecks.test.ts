@@ -27,12 +27,12 @@ function rechecksWith(failures: number, updateMs = 0, accountFailures = 0) {
   const state = { updates: [] as string[], running: 0, overlapping: false, failures, accountFailures };
   const persona = {
     // Each identity's account is named after it.
-    accountIdsOf: async (referenceId: string) => {
+    findAccounts: async (referenceId: string) => {
       if (state.accountFailures > 0) {
         state.accountFailures -= 1;
-        throw new OutboundError('persona', 'listAccounts', { kind: 'status', status: 503 });
+        throw new OutboundError('persona', 'findAccounts', { kind: 'status', status: 503 });
       }
-      return [`act_${referenceId}`];
+      return [{ id: `act_${referenceId}`, referenceId }];
     },
     listInquiries: async ({ accountIds }: { accountIds: string[] }) => ({
       inquiries: accountIds.map((accountId) => inquiryOf(accountId.replace(/^act_/, ''))),

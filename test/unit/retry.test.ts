@@ -2,8 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { OutboundError } from '../../src/outbound/outboundError.js';
 import { RETRY_POLICY, deadlineIn, retryDelayMs, withRetries } from '../../src/outbound/retry.js';
 
-const status = (code: number, rateLimitResetSeconds?: number) =>
-  new OutboundError('persona', 'createInquiry', { kind: 'status', status: code }, { rateLimitResetSeconds });
+const status = (code: number, resetSeconds?: number) =>
+  new OutboundError(
+    'persona',
+    'createInquiry',
+    { kind: 'status', status: code },
+    { rateLimit: { limit: undefined, remaining: undefined, resetSeconds } },
+  );
 const half = () => 0.5;
 
 describe('retryDelayMs', () => {

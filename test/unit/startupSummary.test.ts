@@ -217,3 +217,20 @@ describe('startupSummary', () => {
     );
   });
 });
+
+describe('startupSummary: redaction', () => {
+  it('says whether the sweeps run, with what, and warns where a setting does less than it seems', () => {
+    expect(summarize(COMPLETE).features['redaction_sweep']).toMatch(/^off: REDACTION_SWEEP_INTERVAL is unset/);
+    expect(summarize({ ...COMPLETE, REDACTION_SWEEP_INTERVAL: '6h', PERSONA_RETENTION: '90d' }).features).toMatchObject(
+      {
+        redaction_sweep: 'on: REDACTION_SWEEP_INTERVAL is set: deleted identities after 1w, retention 90d',
+      },
+    );
+    expect(warnedSettings({ ...COMPLETE, REDACTION_SWEEP_INTERVAL: '6h' })).toEqual(['REDACT_DELETED_AFTER']);
+    expect(warnedSettings({ ...COMPLETE, REDACTION_SWEEP_INTERVAL: '6h', DATABASE_URL: 'postgres://db/idv' })).toEqual(
+      [],
+    );
+    expect(warnedSettings({ ...COMPLETE, REDACTION_SWEEP_INTERVAL: '6h', REDACT_DELETED_AFTER: 'off' })).toEqual([]);
+    expect(warnedSettings({ ...COMPLETE, PERSONA_RETENTION: '90d' })).toEqual(['PERSONA_RETENTION']);
+  });
+});

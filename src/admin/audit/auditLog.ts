@@ -10,6 +10,7 @@ export const ADMIN_ACTIONS = [
   'reverification.require',
   'reverification.cohort',
   'records.upgrade',
+  'persona.redact',
 ] as const;
 export type AdminAction = (typeof ADMIN_ACTIONS)[number];
 

@@ -50,11 +50,13 @@ export async function openCommandContext(config: Readonly<Config>): Promise<Comm
   }
   const metrics = createMetrics();
   const kratos = createKratosClient(config.kratos);
-  const services = createServices(config, kratos, createPersonaClient(config.persona), coordination);
+  const persona = createPersonaClient(config.persona);
+  const services = createServices(config, kratos, persona, coordination);
   const context: AdminContext = {
     ...services,
     config,
     kratos,
+    persona,
     links: new StartLinks(config.start),
     returnTo: new ReturnToPolicy(config.start.returnToAllowlist, config.start.defaultReturnTo),
     helpDesk: createHelpDesk({ config, logger, metrics, now: Date.now, shared: coordination.shared }),

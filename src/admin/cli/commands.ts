@@ -4,12 +4,21 @@ import type { AdminContext } from '../adminContext.js';
 import { ADMIN_ROUTES } from '../adminRoutes.js';
 import { issueLink } from '../operations/issueLink.js';
 import { lookUpVerification } from '../operations/lookUpVerification.js';
+import { redactOnRequest } from '../operations/redactOnRequest.js';
 import { requireReverification } from '../operations/requireReverification.js';
+import { runSweepsOnce } from '../operations/redactionSweep.js';
 import { reverifyCohort } from '../operations/reverifyCohort.js';
 import { upgradeRecords } from '../operations/upgradeRecords.js';
 import { openApiDocument } from '../openApiDocument.js';
-import { actor, cohortRequest, identityId, linkRequest, reverificationRequest } from '../schemas.js';
-import { describeCohort, describeLink, describeUpgrade, describeVerification } from './describe.js';
+import { actor, cohortRequest, identityId, linkRequest, redactionRequest, reverificationRequest } from '../schemas.js';
+import {
+  describeCohort,
+  describeLink,
+  describeRedaction,
+  describeSweeps,
+  describeUpgrade,
+  describeVerification,
+} from './describe.js';
 
 /** One command of `npm run admin -- <command>`: its usage, and what it does with a context. */
 export interface AdminCommand {
@@ -350,5 +359,91 @@ ${HELP_OPTION}`,
       return 0;
     },
   },
-  // Issue 19's `redact <identity-id>` joins here, over its operation in operations/.
+  redact: {
+    summary: "redact the identity's Persona data (--dry-run first; --forget also forgets an approval)",
+    writes: true,
+    spec: {
+      name: 'admin redact',
+      usage: `usage: admin redact <identity-id> --actor <who> [--dry-run] [--forget] [--whole-account] [--json]
+
+Redacts at Persona, irreversibly, the identity's account whole (when it holds nothing but this
+service's inquiries) or each inquiry this service opened for it, and notes it on the record. The
+record keeps ids, statuses, times and the standing decision: a redacted decline still blocks. An
+identity Kratos no longer has is redacted by what the service opened for it.
+
+Options:
+${ACTOR_OPTION}  --dry-run              list what would be redacted, by id; change nothing
+  --forget               also forget the verification (the identity reads as never verified);
+                         refused while the standing decision is a decline or held for review
+  --whole-account        redact the account whole even with inquiries not opened by this service
+${JSON_OPTION}${HELP_OPTION}
+Exit status: 0 when done, 1 when it failed or was refused (run it again to finish), 2 for a wrong argument.
+`,
+      options: {
+        ...common,
+        'dry-run': { type: 'boolean' },
+        forget: { type: 'boolean' },
+        'whole-account': { type: 'boolean' },
+      },
+      maxPositionals: 1,
+    },
+    async run(commandLine, open) {
+      const id = identityArgument(commandLine);
+      const request = parseInput(redactionRequest, {
+        actor: text(commandLine, 'actor'),
+        dry_run: commandLine.values['dry-run'] === true,
+        forget_decision: commandLine.values['forget'] === true,
+        whole_account: commandLine.values['whole-account'] === true,
+      });
+      const answer = await redactOnRequest(await open(), id, request);
+      if (commandLine.values['json'] === true) printJson(answer);
+      else print(describeRedaction(answer));
+      return 0;
+    },
+  },
+
+  'redaction-sweep': {
+    summary: 'one run of the redaction sweeps: deleted identities (REDACT_DELETED_AFTER) and PERSONA_RETENTION',
+    writes: true,
+    spec: {
+      name: 'admin redaction-sweep',
+      usage: `usage: admin redaction-sweep [--dry-run] [--even-if-all-missing] [--json]
+
+One run of the redaction sweeps, for a scheduler (the service runs them itself with
+REDACTION_SWEEP_INTERVAL): Persona data of identities missing from Kratos for REDACT_DELETED_AFTER,
+then inquiries decided longer ago than PERSONA_RETENTION. It goes on from where the last run
+stopped. With DATABASE_URL it runs only while no replica runs them (the same lead as the service's
+schedule); without it, it cannot measure the grace period (the first-missing times live in the
+service's memory) and redacts no deleted identity.
+
+Options:
+  --dry-run              list what would be redacted (by id, in the audit), change nothing
+  --even-if-all-missing  go on when none of the first identities checked exists in Kratos
+${JSON_OPTION}${HELP_OPTION}
+Progress goes to stderr. Exit status: 0 when every sweep finished, 1 when one stopped (the next run
+goes on from there) or another replica is running them, 2 for a wrong argument.
+`,
+      options: {
+        json: { type: 'boolean' },
+        'dry-run': { type: 'boolean' },
+        'even-if-all-missing': { type: 'boolean' },
+      },
+    },
+    async run(commandLine, open) {
+      const dryRun = commandLine.values['dry-run'] === true;
+      const report = await runSweepsOnce(await open(), {
+        dryRun,
+        evenIfAllMissing: commandLine.values['even-if-all-missing'] === true,
+        onProgress: (line) => progress('redaction-sweep', line),
+      });
+      if (report === 'not_leading') {
+        process.stderr.write('admin redaction-sweep: another replica is running the redaction sweeps; try later\n');
+        return 1;
+      }
+      if (commandLine.values['json'] === true) printJson({ dry_run: dryRun, ...report });
+      else print(describeSweeps(report, dryRun));
+      const stopped = [report.deleted, report.retention].some((counts) => counts !== undefined && !counts.complete);
+      return stopped ? 1 : 0;
+    },
+  },
 };

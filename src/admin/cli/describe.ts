@@ -1,4 +1,6 @@
 import type { z } from 'zod';
+import type { IdentityRedaction } from '../../privacy/redactIdentity.js';
+import type { SweepReport } from '../../privacy/sweep/redactionSweeps.js';
 import type { UpgradeCounts } from '../operations/upgradeRecords.js';
 import type { cohortResponse, linkResponse, verificationResponse } from '../schemas.js';
 
@@ -78,4 +80,44 @@ export function describeUpgrade(counts: UpgradeCounts, dryRun: boolean): string 
       ? ''
       : `\nstopped before the end: go on with${counts.next === null ? ' the same command' : ` --page-token ${counts.next}`}`;
   return `${head}${unreadable}${failed}${next}`;
+}
+
+export function describeRedaction(answer: IdentityRedaction): string {
+  const { account } = answer;
+  const list = (ids: string[]) => (ids.length === 0 ? 'none' : ids.join(', '));
+  const lines = [
+    `${answer.dry_run ? 'dry run: would redact' : 'redacted'} the Persona data of ${answer.identity_id}` +
+      (answer.identity_found ? '' : ' (no longer in Kratos)'),
+    `account: ${account === null ? 'none' : `${account.id} ${account.redacted ? 'redacted whole' : 'kept (it holds inquiries not ours)'}`}`,
+    `inquiries with the account: ${list(answer.redacted_with_account)}`,
+    `inquiries one by one: ${list(answer.redacted_inquiries)}`,
+    `already redacted: ${list(answer.already_redacted)}`,
+    `not ours, left alone: ${list(answer.not_ours)}`,
+  ];
+  if (!answer.dry_run)
+    lines.push(
+      `record: ${answer.record_updated ? 'updated' : 'unchanged'}; decision ${answer.decision_forgotten ? 'forgotten' : 'kept'}`,
+    );
+  return lines.join('\n');
+}
+
+export function describeSweeps(report: SweepReport, dryRun: boolean): string {
+  const lines: string[] = [];
+  const { deleted, retention } = report;
+  const how = (complete: boolean, stopped: string | undefined) =>
+    complete ? 'done' : `stopped (${stopped ?? 'unfinished'}): the next run goes on from here`;
+  if (deleted !== undefined)
+    lines.push(
+      `deleted identities${dryRun ? ' (dry run)' : ''}: checked ${deleted.checked}, missing ${deleted.missing}, ` +
+        `waiting for the grace period ${deleted.waiting}, ${dryRun ? 'would redact' : 'redacted'} ${deleted.redacted}, ` +
+        `failed ${deleted.failed}; ${how(deleted.complete, deleted.stopped)}`,
+    );
+  else lines.push('deleted identities: off (REDACT_DELETED_AFTER=off)');
+  if (retention !== undefined)
+    lines.push(
+      `retention${dryRun ? ' (dry run)' : ''}: ${dryRun ? 'would redact' : 'redacted'} ${retention.redacted} inquiries, ` +
+        `kept ${retention.recent} recent, failed ${retention.failed}; ${how(retention.complete, retention.stopped)}`,
+    );
+  else lines.push('retention: off (PERSONA_RETENTION unset)');
+  return lines.join('\n');
 }

@@ -10,6 +10,7 @@ import { leadershipOn } from './leadership.js';
 import { loadMigrations, migrate, type MigrationReport } from './migrate.js';
 import { SessionConnection } from './sessionConnection.js';
 import { sharedTransaction } from './sharedTransaction.js';
+import { postgresSweepState } from './sweepState.js';
 
 export interface PostgresOptions {
   url: string;
@@ -129,6 +130,7 @@ export function createPostgresCoordination(options: PostgresOptions, logger: Log
         return sharedTransaction(pool, work);
       },
     },
+    sweepState: postgresSweepState(pool, quotedSchema),
     async health() {
       let inRecovery: boolean | undefined;
       try {
