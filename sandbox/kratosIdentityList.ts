@@ -37,7 +37,8 @@ export function listIdentities(request: RecordedRequest, identities: Iterable<{ 
     return kratosError(400, 'Bad Request', `page_size must be between 1 and ${MAX_PAGE_SIZE}`);
   }
   const all = [...identities].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  const ids = request.query.getAll('ids');
+  // Parsed as UUIDs, in either case, as the path's id is.
+  const ids = request.query.getAll('ids').map((id) => id.toLowerCase());
   if (ids.length > 0) {
     return { status: 200, body: all.filter((identity) => ids.includes(identity.id)) };
   }

@@ -180,6 +180,13 @@ export async function startKratosStandIn(options: KratosStandInOptions = {}): Pr
         : kratosError(401, 'Unauthorized', 'The request could not be authorized');
 
   /**
+   * Kratos reads the id in an identity's path with x.ParseUUID (gofrs uuid.FromString), which takes
+   * either case; the stand-in keeps ids in lower case, as Kratos writes them.
+   */
+  const identityRoute = (handle: (request: RecordedRequest, params: string[]) => Reply) =>
+    admin((request, [id = '', ...rest]) => handle(request, [id.toLowerCase(), ...rest]));
+
+  /**
    * Kratos applies the patch with jsonx.ApplyJSONPatch (identity/handler.go, patch): any JSON Patch
    * array, the empty one included (it changes nothing and answers 200), with add, remove and replace.
    */
@@ -292,23 +299,23 @@ export async function startKratosStandIn(options: KratosStandInOptions = {}): Pr
       {
         method: 'GET',
         pattern: /^\/admin\/identities\/([^/]+)$/,
-        handle: admin((_request, [id = '']) => {
+        handle: identityRoute((_request, [id = '']) => {
           const identity = identities.get(id);
           return identity
             ? { status: 200, body: adminView(identity) }
             : kratosError(404, 'Not Found', 'Unable to locate the resource');
         }),
       },
-      { method: 'PATCH', pattern: /^\/admin\/identities\/([^/]+)$/, handle: admin(patchIdentity) },
+      { method: 'PATCH', pattern: /^\/admin\/identities\/([^/]+)$/, handle: identityRoute(patchIdentity) },
       {
         method: 'DELETE',
         pattern: /^\/admin\/identities\/([^/]+)$/,
-        handle: admin((_request, [id = '']) => (deleteIdentity(id) ? { status: 204 } : notFound())),
+        handle: identityRoute((_request, [id = '']) => (deleteIdentity(id) ? { status: 204 } : notFound())),
       },
       {
         method: 'DELETE',
         pattern: /^\/admin\/identities\/([^/]+)\/sessions$/,
-        handle: admin((_request, [id = '']) =>
+        handle: identityRoute((_request, [id = '']) =>
           // Kratos answers 404 when the identity has no session to delete, as when it does not exist.
           sessions.revokeAll(id) > 0 ? { status: 204 } : kratosError(404, 'Not Found', 'Unable to locate the resource'),
         ),
@@ -316,7 +323,7 @@ export async function startKratosStandIn(options: KratosStandInOptions = {}): Pr
       {
         method: 'DELETE',
         pattern: /^\/admin\/identities\/([^/]+)\/credentials\/([^/]+)$/,
-        handle: admin((request, [id = '', type = '']) => {
+        handle: identityRoute((request, [id = '', type = '']) => {
           const identity = identities.get(id);
           if (identity === undefined) return kratosError(404, 'Not Found', 'Unable to locate the resource');
           const result = deleteCredentials(identity.credentials, type, request.query.get('identifier'));

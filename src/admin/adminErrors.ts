@@ -8,10 +8,12 @@ export const ADMIN_ERRORS = {
   invalid_request: { status: 400, when: 'A parameter or body field is missing or invalid; the message names it.' },
   invalid_json: { status: 400, when: 'The body is not JSON.' },
   invalid_encoding: { status: 400, when: 'The body is not UTF-8.' },
+  request_aborted: { status: 400, when: 'The client closed the connection before the body was complete.' },
   invalid_return_to: { status: 400, when: '`return_to` is not under `RETURN_TO_ALLOWLIST` or `DEFAULT_RETURN_TO`.' },
   unauthorized: { status: 401, when: 'No bearer token, or not one of `ADMIN_API_TOKEN`.' },
   not_found: { status: 404, when: 'No such admin route.' },
   unknown_identity: { status: 404, when: 'Kratos has no identity with this id.' },
+  request_timeout: { status: 408, when: 'The body stopped arriving (`HTTP_BODY_IDLE_TIMEOUT`); send it again.' },
   record_unreadable: {
     status: 409,
     when: "The identity's record cannot be interpreted; fix or remove `metadata_admin.persona` first.",

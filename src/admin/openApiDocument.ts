@@ -30,7 +30,15 @@ function errorsOf(route: AdminRoute): AdminErrorCode[] {
   const common: AdminErrorCode[] = ['unauthorized', 'internal_error'];
   const validated: AdminErrorCode[] = route.params || route.query || route.body ? ['invalid_request'] : [];
   const withBody: AdminErrorCode[] = route.body
-    ? ['invalid_json', 'invalid_encoding', 'unsupported_media_type', 'unsupported_encoding', 'payload_too_large']
+    ? [
+        'invalid_json',
+        'invalid_encoding',
+        'request_aborted',
+        'request_timeout',
+        'unsupported_media_type',
+        'unsupported_encoding',
+        'payload_too_large',
+      ]
     : [];
   return [...common, ...validated, ...withBody, ...route.errors];
 }

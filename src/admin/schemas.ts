@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseDuration } from '../duration.js';
 import { START_PURPOSES } from '../http/startLinks.js';
-import { isIdentityId, UUID_PATTERN } from '../identityId.js';
+import { isIdentityId, uuidField } from '../identityId.js';
 import { MISMATCH_ACTIONS } from '../matching/attributeMatch.js';
 import { RULE_SETS } from '../matching/ruleSets.js';
 import { SIGNED_LINK_MAX_TTL_SECONDS } from '../security/signedLink.js';
@@ -17,9 +17,7 @@ import { CODE_DEFAULT_TTL_MS, CODE_MAX_TTL_MS } from './shortCodes/shortCode.js'
  * and times only, never personal data.
  */
 
-export const identityId = z
-  .string()
-  .regex(UUID_PATTERN, 'must be a Kratos identity id (a UUID)')
+export const identityId = uuidField('must be a Kratos identity id (a UUID)')
   .refine(isIdentityId, 'must not be the nil UUID')
   .describe('A Kratos identity id.');
 

@@ -1,3 +1,5 @@
+import { failureOutcome } from '../admin/audit/auditLog.js';
+import { OutboundError } from '../outbound/outboundError.js';
 import type { CallOptions } from '../outbound/retry.js';
 import type { RecordStore } from '../verification/recordStore.js';
 import { planRedaction, type RedactionPersona, type RedactionPlan } from './planRedaction.js';
@@ -119,23 +121,29 @@ export async function redactIdentity(
   try {
     side = await identitySide(deps.store, request, options);
   } catch (error) {
-    if (error instanceof RedactionRefused) await audit('refused', undefined, [], false);
+    await audit(error instanceof RedactionRefused ? 'refused' : failureOutcome(error), undefined, [], false);
     throw error;
   }
   if (request.trigger === 'identity_deleted' && side.found) {
     await audit('identity_exists', undefined, [], false);
     return { ...nothingFor(request), identity_found: true };
   }
-  const plan = await planRedaction(
-    deps.persona,
-    {
-      identityId: request.identityId,
-      templateIds: deps.templateIds,
-      knownInquiryIds: side.known,
-      wholeAccount: request.wholeAccount,
-    },
-    options,
-  );
+  let plan: RedactionPlan;
+  try {
+    plan = await planRedaction(
+      deps.persona,
+      {
+        identityId: request.identityId,
+        templateIds: deps.templateIds,
+        knownInquiryIds: side.known,
+        wholeAccount: request.wholeAccount,
+      },
+      options,
+    );
+  } catch (error) {
+    await audit(failureOutcome(error), undefined, [], false);
+    throw error;
+  }
   const answer = (done: { recordUpdated: boolean; forgotten: boolean }): IdentityRedaction => ({
     ...nothingFor(request),
     identity_found: side.found,
@@ -171,16 +179,26 @@ export async function redactIdentity(
     }
   } catch (error) {
     await noteOnRecord(deps, request, side.found, { done, accountDone, forget: false }, options).catch(() => undefined);
-    await audit(done.length > 0 || accountDone ? 'partial' : 'failed', plan, done, accountDone);
+    // Persona refusing is `failed`; a call that timed out or broke off may have redacted (outcome unknown).
+    const mayHaveLanded = !(error instanceof OutboundError) || error.outcomeUnknown;
+    const outcome = done.length > 0 || accountDone ? 'partial' : mayHaveLanded ? 'outcome_unknown' : 'failed';
+    await audit(outcome, plan, done, accountDone);
     throw error;
   }
-  const noted = await noteOnRecord(
-    deps,
-    request,
-    side.found,
-    { done: [...done, ...plan.alreadyRedacted], accountDone, forget: request.forgetDecision },
-    options,
-  );
+  let noted;
+  try {
+    noted = await noteOnRecord(
+      deps,
+      request,
+      side.found,
+      { done: [...done, ...plan.alreadyRedacted], accountDone, forget: request.forgetDecision },
+      options,
+    );
+  } catch (error) {
+    // Redacted at Persona, not (or not surely) noted on the record: the same request notes it.
+    await audit(done.length > 0 || accountDone ? 'partial' : 'outcome_unknown', plan, done, accountDone);
+    throw error;
+  }
   await audit('ok', plan, done, accountDone, noted.forgotten);
   return answer(noted);
 }

@@ -13,7 +13,11 @@ export interface RedactionAuditEntry {
   trigger: RedactionTrigger;
   /** Null for an inquiry of the service's that names no identity (a recovery request for an unknown address). */
   identityId: string | null;
-  /** `ok`, `partial` (stopped by a failure; the rest is redacted on the next try), `failed`, `dry_run`, `refused`. */
+  /**
+   * `ok`, `partial` (stopped by a failure; the rest is redacted on the next try), `failed` (Persona
+   * refused), `outcome_unknown` (a call broke off and may have redacted), `temporarily_unavailable`
+   * (nothing redacted), `dry_run`, `refused`, `identity_exists`.
+   */
   outcome: string;
   /** The account redacted whole, if any. */
   accountId: string | null;

@@ -1,6 +1,6 @@
 import { type IRouter, type Response } from 'express';
 import { z } from 'zod';
-import { NIL_UUID, isUuid } from '../identityId.js';
+import { NIL_UUID, uuidField } from '../identityId.js';
 import { jsonBody, requireJson } from '../http/body.js';
 import { isDependencyFailure } from '../http/dependencyFailure.js';
 import type { RouteContext } from '../http/routeContext.js';
@@ -23,7 +23,7 @@ const PERSONA_BUDGET_MS = 1_200;
 const KRATOS_BUDGET_MS = 700;
 
 const initiateBody = z.object({
-  identity_id: z.string().refine(isUuid, 'must be a UUID'),
+  identity_id: uuidField('must be a UUID'),
   traits: z.record(z.string(), z.unknown()).nullable().optional(),
   /** The browser's Accept-Language, for the language of the registration email. */
   accept_language: z.string().nullish().catch(null),

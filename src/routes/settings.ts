@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { isIdentityId } from '../identityId.js';
+import { isIdentityId, uuidField } from '../identityId.js';
 import { gateMirror } from '../http/gateMirror.js';
 import { HttpError } from '../http/httpError.js';
 import { sendJson, serveHookGate } from '../http/kratosHookGate.js';
@@ -24,7 +24,7 @@ export const SETTINGS_GATE_PATH = '/persona/settings';
 const BODY_LIMIT_BYTES = 32 * 1024;
 
 const settingsBody = z.object({
-  identity_id: z.string().refine(isIdentityId, 'must be a non-nil UUID'),
+  identity_id: uuidField('must be a non-nil UUID').refine(isIdentityId, 'must be a non-nil UUID'),
   persona: z.unknown().optional(),
   /** Profile changes: which trait paths differ (values are never sent). */
   changed_traits: z.array(z.string().max(512)).max(1_000).nullable().optional(),

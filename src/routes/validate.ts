@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { Config } from '../config.js';
-import { isIdentityId } from '../identityId.js';
+import { isIdentityId, uuidField } from '../identityId.js';
 import { gateMirror } from '../http/gateMirror.js';
 import { sendJson, serveHookGate } from '../http/kratosHookGate.js';
 import type { RouteContext } from '../http/routeContext.js';
@@ -24,7 +24,7 @@ export const LOGIN_GATE_PATH = '/persona/validate';
 const BODY_LIMIT_BYTES = 16 * 1024;
 
 const validateBody = z.object({
-  identity_id: z.string().refine(isIdentityId, 'must be a non-nil UUID'),
+  identity_id: uuidField('must be a non-nil UUID').refine(isIdentityId, 'must be a non-nil UUID'),
   identity_created_at: z.string().nullable().optional(),
   persona: z.unknown().optional(),
   /** Where the login flow was going; the link in a block message returns there when allowed. */

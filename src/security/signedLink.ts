@@ -62,5 +62,6 @@ export function verifyStartToken(token: string, keys: readonly Buffer[], nowSeco
   if (!matched) return { valid: false, reason: 'bad_signature' };
   if (expiresAt <= nowSeconds) return { valid: false, reason: 'expired' };
   if (expiresAt > nowSeconds + SIGNED_LINK_MAX_TTL_SECONDS) return { valid: false, reason: 'beyond_max_ttl' };
-  return { valid: true, identityId, purpose: linkPurpose, expiresAtSeconds: expiresAt };
+  // One form for the identity (identityId.ts): a link signed before ids were lowered names it too.
+  return { valid: true, identityId: identityId.toLowerCase(), purpose: linkPurpose, expiresAtSeconds: expiresAt };
 }

@@ -74,6 +74,6 @@ describe("forEachIdentityPage: Kratos's identity list, page by page", () => {
       async () => ((visits += 1) === 2 ? 'stop' : 'continue'),
       { now: Date.now },
     );
-    expect(run).toMatchObject({ pages: 1, stopped: 'visit_failed', stoppedAt: expect.any(String) });
+    expect(run).toMatchObject({ pages: 1, stopped: 'visit_stopped', stoppedAt: expect.any(String) });
   });
 });

@@ -185,11 +185,33 @@ describe('the admin API with DATABASE_URL', () => {
     expect(blocked.body.error.code).toBe('temporarily_unavailable');
     expect(kratos.patchesOf(id)).toEqual([]);
     await holder.query('ROLLBACK');
+    const audited = await adminClient(a.app).get(`/admin/audit?identity_id=${id}`);
+    expect(audited.body.entries).toEqual([expect.objectContaining({ outcome: 'temporarily_unavailable' })]);
     const done = await adminClient(a.app).post(`/admin/identities/${id}/reverification`, {
       actor: 'agent-7',
       reason: 'role_change',
     });
     expect(done.status).toBe(200);
+  });
+
+  it('keeps in audit_log an action that failed, under the id in lower case however it was typed', async () => {
+    const [a, b] = await twoReplicas();
+    const { id } = kratos.createIdentity();
+    kratos.inject({ method: 'PATCH', path: `/admin/identities/${id}`, status: 500, times: 10 });
+    const failed = await adminClient(a.app).post(`/admin/identities/${id.toUpperCase()}/reverification`, {
+      actor: 'agent-7',
+      reason: 'incident-42',
+    });
+    expect(failed.body.error.code).toBe('temporarily_unavailable');
+    const listed = await adminClient(b.app).get(`/admin/audit?identity_id=${id.toUpperCase()}`);
+    expect(listed.body.entries).toEqual([
+      expect.objectContaining({
+        actor: 'agent-7',
+        action: 'reverification.require',
+        identity_id: id,
+        outcome: 'outcome_unknown',
+      }),
+    ]);
   });
 
   it('lets the command line issue a short code the service redeems, audit it, and write without a warning', async () => {

@@ -294,6 +294,16 @@ describe('POST /persona/validate: the way back to Persona', () => {
     expect(link.searchParams.get('return_to')).toBe('https://app.example.com/x');
   });
 
+  it('signs the link for the identity id in lower case, as Kratos writes it, without any outbound call', async () => {
+    harness = await startHarness(LINK_ENV);
+    const identity = harness.kratos.createIdentity();
+    const requestsBefore = harness.kratos.requests.length;
+    const response = await gate(harness, loginBody(identity.id.toUpperCase(), { status: 'pending' }));
+    const link = new URL(String(contextOf(response)['verify_url']));
+    expect(link.searchParams.get('token')?.split('.')[0]).toBe(identity.id);
+    expect(harness.kratos.requests.length).toBe(requestsBefore);
+  });
+
   it('leaves out a return_to that is not allowed', async () => {
     harness = await startHarness(LINK_ENV);
     const identity = harness.kratos.createIdentity();

@@ -1,3 +1,4 @@
+import { isDependencyFailure } from '../../http/dependencyFailure.js';
 import { errorFields, type Logger } from '../../logger.js';
 import type { Metrics } from '../../metrics.js';
 
@@ -28,6 +29,16 @@ export interface AuditEntry {
   outcome: string;
   details?: Record<string, string | number | boolean | null>;
 }
+
+/**
+ * The outcome an admin action that failed (it did not answer a refusal of its own) is audited
+ * with, before its error is answered: once its write was on its way (`writeSent`), `outcome_unknown`,
+ * as the write may have landed (Kratos timed out, failed or answered after the lock was lost);
+ * before that, `temporarily_unavailable` when Kratos, Persona or the database failed, else
+ * `internal_error`.
+ */
+export const failureOutcome = (error: unknown, writeSent = false) =>
+  writeSent ? 'outcome_unknown' : isDependencyFailure(error) ? 'temporarily_unavailable' : 'internal_error';
 
 export interface StoredAuditEntry extends AuditEntry {
   id: string;

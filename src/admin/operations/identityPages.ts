@@ -14,8 +14,8 @@ export interface PagedRun {
    * that was not finished (null: the first page).
    */
   stoppedAt: string | null | undefined;
-  /** Why it stopped early: the budget ran out, a page could not be read, or a visit asked to stop. */
-  stopped?: 'budget' | 'listing_failed' | 'visit_failed';
+  /** Why it stopped early: the budget ran out before a page, a page could not be read, or a visit asked to stop (a failure, or its own budget). */
+  stopped?: 'budget' | 'listing_failed' | 'visit_stopped';
   listingError?: Record<string, unknown>;
 }
 
@@ -57,7 +57,7 @@ export async function forEachIdentityPage(
         );
       return { pages, stoppedAt: token ?? null, stopped: 'listing_failed', listingError: errorFields(error) };
     }
-    if ((await visit(page.identities)) === 'stop') return { pages, stoppedAt: token ?? null, stopped: 'visit_failed' };
+    if ((await visit(page.identities)) === 'stop') return { pages, stoppedAt: token ?? null, stopped: 'visit_stopped' };
     pages += 1;
     options.onPage?.(pages);
     if (page.nextPageToken === undefined) return { pages, stoppedAt: undefined };

@@ -1,8 +1,10 @@
 import type { z } from 'zod';
 import { parseDuration } from '../../duration.js';
 import { planNextStep } from '../../verification/nextStep.js';
+import { HttpError } from '../../http/httpError.js';
 import type { AdminContext } from '../adminContext.js';
 import { adminError } from '../adminErrors.js';
+import { failureOutcome } from '../audit/auditLog.js';
 import { CODE_TTL, LINK_TTL, type linkRequest, type linkResponse } from '../schemas.js';
 import { drawCode, MAX_WRONG_ATTEMPTS } from '../shortCodes/shortCode.js';
 
@@ -26,9 +28,33 @@ export async function issueLink(
   const audit = (outcome: string, details: Record<string, string | null> = {}) =>
     helpDesk.audit.record({ actor: request.actor, action, identityId, outcome, details });
 
-  if (!links.available) throw adminError('links_unavailable', 'Set PUBLIC_BASE_URL to issue links and codes.');
+  if (!links.available) {
+    await audit('links_unavailable');
+    throw adminError('links_unavailable', 'Set PUBLIC_BASE_URL to issue links and codes.');
+  }
   const returnTo = context.returnTo.resolve(request.return_to);
-  if (!returnTo.ok) throw adminError('invalid_return_to', 'return_to is not allowed by RETURN_TO_ALLOWLIST.');
+  if (!returnTo.ok) {
+    await audit('invalid_return_to');
+    throw adminError('invalid_return_to', 'return_to is not allowed by RETURN_TO_ALLOWLIST.');
+  }
+  try {
+    return await issueTo(context, identityId, request, returnTo.url, audit);
+  } catch (error) {
+    // Refusals are audited where they are decided; a failing Kratos or database is audited here.
+    if (!(error instanceof HttpError)) await audit(failureOutcome(error));
+    throw error;
+  }
+}
+
+/** The link or code, once the request is allowed: refusals from here on are audited where decided. */
+async function issueTo(
+  context: AdminContext,
+  identityId: string,
+  request: z.output<typeof linkRequest>,
+  returnTo: string | undefined,
+  audit: (outcome: string, details?: Record<string, string | null>) => Promise<void>,
+): Promise<z.input<typeof linkResponse>> {
+  const { links, helpDesk } = context;
   const stored = await context.store.read(identityId);
   if (!stored.found) {
     await audit('unknown_identity');
@@ -47,7 +73,7 @@ export async function issueLink(
   };
 
   if (request.kind === 'link') {
-    const url = links.signedUntil(identityId, expiresAt, returnTo.url, { purpose: request.purpose }) as string;
+    const url = links.signedUntil(identityId, expiresAt, returnTo, { purpose: request.purpose }) as string;
     await audit('ok', { purpose: request.purpose, expires_at: answer.expires_at });
     return { ...answer, url, code: null, code_entry_url: null, attempts_allowed: null };
   }
@@ -60,7 +86,7 @@ export async function issueLink(
         secretDigest: helpDesk.digestOf(code),
         identityId,
         purpose: request.purpose,
-        returnTo: returnTo.url ?? null,
+        returnTo: returnTo ?? null,
         expiresAt,
         attemptsLeft: MAX_WRONG_ATTEMPTS,
         issuedBy: request.actor,

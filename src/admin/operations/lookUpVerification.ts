@@ -8,6 +8,7 @@ import { mirrorOf } from '../../verification/record.js';
 import { instantOf } from '../../verification/standingDecision.js';
 import type { AdminContext } from '../adminContext.js';
 import { adminError } from '../adminErrors.js';
+import { failureOutcome } from '../audit/auditLog.js';
 import type { verificationResponse } from '../schemas.js';
 
 /**
@@ -20,14 +21,17 @@ export async function lookUpVerification(
   identityId: string,
   actor: string,
 ): Promise<z.input<typeof verificationResponse>> {
-  const stored = await context.store.read(identityId);
+  const audit = (outcome: string) =>
+    context.helpDesk.audit.record({ actor, action: 'verification.read', identityId, outcome });
+  let stored;
+  try {
+    stored = await context.store.read(identityId);
+  } catch (error) {
+    await audit(failureOutcome(error));
+    throw error;
+  }
   if (!stored.found) {
-    await context.helpDesk.audit.record({
-      actor,
-      action: 'verification.read',
-      identityId,
-      outcome: 'unknown_identity',
-    });
+    await audit('unknown_identity');
     throw adminError('unknown_identity', 'Kratos has no identity with this id.');
   }
   const { identity, reading } = stored;
@@ -57,7 +61,7 @@ export async function lookUpVerification(
     now - instantOf(decision.decided_at) > config.login.reverifyAfterMs;
   const because = record?.reverification != null ? 'operator' : due ? 'reverify_after' : null;
 
-  await context.helpDesk.audit.record({ actor, action: 'verification.read', identityId, outcome: 'ok' });
+  await audit('ok');
   return {
     identity_id: identityId,
     identity_state: identity.state,

@@ -6,6 +6,7 @@ import { withRequirement, type ReverificationRequirement } from '../../verificat
 import { instantOf } from '../../verification/standingDecision.js';
 import type { AdminContext } from '../adminContext.js';
 import { adminError } from '../adminErrors.js';
+import { failureOutcome } from '../audit/auditLog.js';
 
 export interface RequirementRequest {
   actor: string;
@@ -24,7 +25,13 @@ export function writeRequirement(
   context: AdminContext,
   identityId: string,
   requirement: Omit<ReverificationRequirement, 'inquiry_id'>,
-  options: { requiredSince?: string; stillApplies?: (current: CurrentRecord) => boolean; call?: CallOptions } = {},
+  options: {
+    requiredSince?: string;
+    stillApplies?: (current: CurrentRecord) => boolean;
+    call?: CallOptions;
+    /** Told when the requirement is about to be written: a failure from then on may have left it written. */
+    onWrite?: () => void;
+  } = {},
 ): Promise<UpdateResult> {
   return context.store.update(
     identityId,
@@ -37,6 +44,7 @@ export function writeRequirement(
         instantOf(record.reverification.required_at) >= instantOf(since);
       if (requiredSince || options.stillApplies?.(current) === false) return { outcome: 'unchanged', record };
       const required = withRequirement(record ?? emptyRecord(), requirement);
+      options.onWrite?.();
       return {
         outcome: 'applied',
         record: required,
@@ -63,7 +71,6 @@ export async function requireReverification(
     reason: request.reason,
     block_login: request.block_login,
   };
-  const result = await writeRequirement(context, identityId, requirement);
   const audit = (outcome: string) =>
     context.helpDesk.audit.record({
       actor: request.actor,
@@ -72,6 +79,14 @@ export async function requireReverification(
       outcome,
       details: { reason: request.reason, block_login: request.block_login },
     });
+  let writeSent = false;
+  let result;
+  try {
+    result = await writeRequirement(context, identityId, requirement, { onWrite: () => (writeSent = true) });
+  } catch (error) {
+    await audit(failureOutcome(error, writeSent));
+    throw error;
+  }
   if (result.outcome === 'identity_not_found') {
     await audit('unknown_identity');
     throw adminError('unknown_identity', 'Kratos has no identity with this id.');

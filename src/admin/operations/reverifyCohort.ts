@@ -8,6 +8,7 @@ import type { PersonaRecord } from '../../verification/record.js';
 import { instantOf } from '../../verification/standingDecision.js';
 import type { AdminContext } from '../adminContext.js';
 import { adminError } from '../adminErrors.js';
+import { failureOutcome } from '../audit/auditLog.js';
 import type { cohortRequest, cohortResponse } from '../schemas.js';
 import { forEachIdentityPage } from './identityPages.js';
 import { writeRequirement } from './requireReverification.js';
@@ -63,7 +64,7 @@ function inCohort(request: CohortRequest, identity: KratosIdentity, record: Pers
  * metadata). With `dry_run` it only counts. Identities are written one after another, each under
  * its own lock, and each is checked again against the cohort when the lock is held.
  *
- * It goes on until the list ends, the budget is spent, or Kratos keeps refusing (a rate limit
+ * It goes on until the list ends, the budget is spent (checked before each write), or Kratos keeps refusing (a rate limit
  * beyond its retries, an outage); then `next` says where to go on from. Going on is safe: an
  * identity required since `required_at` is left as it is, so a page visited twice changes
  * nothing twice.
@@ -84,32 +85,47 @@ export async function reverifyCohort(
     if (failedIds.length < LISTED_FAILURES) failedIds.push(identityId);
   };
 
+  const started = context.now();
+  let attempted = 0;
+  // Checked before each write, not only before a page: one page of slow writes outlasts the budget.
+  // At least one write per call, so a caller going on with `next` always gets further.
+  const budgetSpent = () =>
+    attempted > 0 && options.budgetMs !== undefined && context.now() - started >= options.budgetMs;
+
   const visit = async (identities: KratosIdentity[]): Promise<'continue' | 'stop'> => {
     for (const identity of identities) {
+      // The page is visited again from its start: identities required since `required_at` are left as they are.
+      if (!request.dry_run && budgetSpent()) return 'stop';
       counts.listed += 1;
       const reading = readRecord(identity.metadataAdmin, statuses);
       if (!inCohort(request, identity, reading.kind === 'record' ? reading.record : null)) continue;
       counts.matched += 1;
       if (request.dry_run) continue;
+      attempted += 1;
+      let writeSent = false;
+      const audit = (outcome: string) =>
+        context.helpDesk.audit.record({
+          actor: request.actor,
+          action: 'reverification.require',
+          identityId: identity.id,
+          outcome,
+          details: { reason: request.reason, block_login: request.block_login, cohort: true },
+        });
       try {
         const result = await writeRequirement(context, identity.id, requirement, {
           requiredSince: requiredAt,
           stillApplies: (current) => inCohort(request, current.identity, current.record),
+          onWrite: () => (writeSent = true),
         });
         if (result.outcome === 'record_unreadable') {
           fail(identity.id);
         } else if (result.outcome === 'applied') {
           counts.changed += 1;
-          await context.helpDesk.audit.record({
-            actor: request.actor,
-            action: 'reverification.require',
-            identityId: identity.id,
-            outcome: 'ok',
-            details: { reason: request.reason, block_login: request.block_login, cohort: true },
-          });
+          await audit('ok');
         } else counts.unchanged += 1;
       } catch (error) {
         fail(identity.id);
+        await audit(failureOutcome(error, writeSent));
         logger.warn(
           { identity_id: identity.id, ...errorFields(error) },
           'cohort re-verification failed for an identity',

@@ -60,8 +60,9 @@ export function codeEntryRoute(router: IRouter, context: RouteContext & { helpDe
     readers: new InFlightLimit(CODE_ENTRIES_AT_ONCE),
   };
   const messagesFor = (req: Request) => context.messages.negotiate(req.get('accept-language'));
-  const refuse = (req: Request, res: Response, outcome: string) => {
-    context.metrics.countAdminAction('short_code.redeem', outcome);
+  /** `audited`: the audit has counted it already (a code's end is audited with its identity). */
+  const refuse = (req: Request, res: Response, outcome: string, audited = false) => {
+    if (!audited) context.metrics.countAdminAction('short_code.redeem', outcome);
     requestLocals(res).logFields.outcome = outcome;
     const messages = messagesFor(req);
     respondWith(req, res, 400, messages, INVALID, {
@@ -97,7 +98,7 @@ export function codeEntryRoute(router: IRouter, context: RouteContext & { helpDe
     });
     if (redemption.kind === 'destroyed') {
       helpDesk.codeAttempts.fail(client, now);
-      return refuse(req, res, 'destroyed');
+      return refuse(req, res, 'destroyed', true);
     }
     const verifyUrl = context.links.signedFor(code.identityId, now, code.returnTo ?? undefined, {
       purpose: code.purpose,
