@@ -22,6 +22,10 @@ export const ADMIN_ERRORS = {
     status: 409,
     when: 'Forgetting was asked while the standing decision is a decline (or held for review): a redacted decline still blocks. Redact without forgetting.',
   },
+  decision_pending: {
+    status: 409,
+    when: 'Forgetting was asked while the inquiry in progress is not decided yet: its decline would go unheeded. Redact without forgetting, or forget once Persona has decided it.',
+  },
   links_unavailable: { status: 409, when: '`PUBLIC_BASE_URL` is unset, so there is no address to link to.' },
   payload_too_large: { status: 413, when: 'The body is larger than the route takes.' },
   unsupported_media_type: { status: 415, when: 'The body is not `application/json`.' },

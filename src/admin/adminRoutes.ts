@@ -115,7 +115,7 @@ export const ADMIN_ROUTES: AdminRoute[] = [
     params: identityParams,
     body: redactionRequest,
     response: { description: 'What was redacted (or would be, with dry_run), by id.', schema: redactionResponse },
-    errors: ['record_unreadable', 'decline_kept', 'temporarily_unavailable'],
+    errors: ['record_unreadable', 'decline_kept', 'decision_pending', 'temporarily_unavailable'],
     handle: ({ params, body }, context) => redactOnRequest(context, params.id, body),
   }),
   defineRoute({

@@ -301,7 +301,8 @@ export const redactionRequest = z.strictObject({
     .default(false)
     .describe(
       'Also forget the verification on the identity (it reads as never verified). Refused (409 decline_kept) ' +
-        'while the standing decision is a decline or held for review: a redacted decline still blocks.',
+        'while the standing decision is a decline or held for review: a redacted decline still blocks; refused ' +
+        '(409 decision_pending) while the inquiry in progress is not decided yet.',
     ),
   whole_account: z
     .boolean()

@@ -4,7 +4,7 @@ import type { CallOptions } from '../outbound/retry.js';
 import type { RecordStore } from '../verification/recordStore.js';
 import { planRedaction, type RedactionPersona, type RedactionPlan } from './planRedaction.js';
 import type { RedactionAudit, RedactionTrigger } from './redactionAudit.js';
-import { inquiriesOf, mayForget, withRedacted, withVerificationForgotten } from './redactionRecord.js';
+import { forgetRefusal, inquiriesOf, withRedacted, withVerificationForgotten } from './redactionRecord.js';
 
 export interface RedactionDeps {
   persona: RedactionPersona;
@@ -62,9 +62,12 @@ const REFUSALS = {
   decline_kept:
     'the standing decision is a decline (or held for review), which forgetting would lift: a redacted decline ' +
     'still blocks; redact without forgetting',
+  decision_pending:
+    'the inquiry in progress is not decided yet, and forgetting would ignore its decline; redact without ' +
+    'forgetting, or forget once Persona has decided it',
 } as const;
 
-/** Redaction cannot start: the record cannot be interpreted, or forgetting would lift a decline. */
+/** Redaction cannot start: the record cannot be interpreted, or forgetting would lift a decline or ignore one to come. */
 export class RedactionRefused extends Error {
   constructor(readonly reason: keyof typeof REFUSALS) {
     super(REFUSALS[reason]);
@@ -74,14 +77,15 @@ export class RedactionRefused extends Error {
 
 /**
  * The identity's Kratos side: whether it exists, and the inquiries its record holds. Forgetting is
- * refused before anything is redacted when it would lift a decline (mayForget).
+ * refused before anything is redacted when it would lift a decline or ignore one to come (forgetRefusal).
  */
 async function identitySide(store: RecordStore, request: IdentityRedactionRequest, options: CallOptions) {
   const stored = await store.read(request.identityId, options);
   if (!stored.found) return { found: false, known: new Set<string>() };
   if (stored.reading.kind === 'unreadable') throw new RedactionRefused('record_unreadable');
   const record = stored.reading.kind === 'record' ? stored.reading.record : null;
-  if (request.forgetDecision && record !== null && !mayForget(record)) throw new RedactionRefused('decline_kept');
+  const refusal = request.forgetDecision && record !== null ? forgetRefusal(record) : null;
+  if (refusal !== null) throw new RedactionRefused(refusal);
   return { found: true, known: new Set(record === null ? [] : inquiriesOf(record)) };
 }
 
@@ -237,8 +241,8 @@ async function noteOnRecord(
         account: what.accountDone,
         at,
       });
-      // Checked again under the lock: a decline that arrived since the request is kept too.
-      if (what.forget && mayForget(next)) {
+      // Checked again under the lock: a decline, or an inquiry opened, since the request is kept too.
+      if (what.forget && forgetRefusal(next) === null) {
         next = withVerificationForgotten(next, at);
         forgotten = true;
       }

@@ -51,13 +51,25 @@ export function inquiriesOf(record: PersonaRecord): string[] {
   return [...new Set(ids.filter((id): id is string => id !== null))];
 }
 
+/** Why forgetting is refused (RedactionRefused), when it is. */
+export type ForgetRefusal = 'decline_kept' | 'decision_pending';
+
 /**
- * Whether the operator may have this record's verification forgotten: never while the standing
- * decision is a decline or an approval held for review. Forgetting would lift it, and asking for
- * erasure must not be a way around a decision (the record keeps ids, statuses and times only).
+ * Why the operator may not have this record's verification forgotten, or null when they may. Never
+ * while the standing decision is a decline or an approval held for review: forgetting would lift it,
+ * and asking for erasure must not be a way around a decision (the record keeps ids, statuses and
+ * times only). Nor while the inquiry in progress is undecided (in review, completed, expired and
+ * resumable, or a status not known): forgetting lists it as forgotten, so the decline Persona may
+ * still give it would go unheeded (reference/persona-api.md, "Statuses and events").
  */
-export const mayForget = (record: PersonaRecord): boolean =>
-  record.decision === null || record.decision.outcome === 'approved';
+export function forgetRefusal(record: PersonaRecord): ForgetRefusal | null {
+  if (record.decision !== null && record.decision.outcome !== 'approved') return 'decline_kept';
+  return record.inquiry_id === null || isDecided(record, record.inquiry_id) ? null : 'decision_pending';
+}
+
+const isDecided = (record: PersonaRecord, inquiryId: string): boolean =>
+  record.decisions.some((decision) => decision.inquiry_id === inquiryId) ||
+  Object.values(record.purposes).some((result) => result.inquiry_id === inquiryId && result.outcome !== null);
 
 /**
  * Forgetting, on the operator's request only (and audited): the standing decision, every decision,

@@ -61,9 +61,15 @@ function deletedIdentity() {
   return persona.addInquiry({ referenceId: randomUUID(), note: serviceNote('onboarding') }).id;
 }
 
+/** Our inquiry of an identity Kratos has: a run that finds it knows this is the right Kratos. */
+function livingIdentity() {
+  persona.addInquiry({ referenceId: kratos.createIdentity().id, note: serviceNote('onboarding') });
+}
+
 describe('the deletion sweep across restarts', () => {
   it('with DATABASE_URL, remembers when an identity was first found missing: the grace period ends on time', async () => {
     const env = { ...(await standIns()), DATABASE_URL: database.url, DATABASE_SCHEMA: 'sweep_restart' };
+    livingIdentity();
     const inquiryId = deletedIdentity();
     const first = await replica(env);
     expect(await first.sweep()).toMatchObject({ missing: 1, waiting: 1 });
@@ -99,6 +105,7 @@ describe('the deletion sweep across restarts', () => {
 
   it('without DATABASE_URL, forgets at a restart: the grace period begins again, so nothing is redacted early', async () => {
     const env = await standIns();
+    livingIdentity();
     const inquiryId = deletedIdentity();
     const first = await replica(env);
     expect(await first.sweep()).toMatchObject({ missing: 1, waiting: 1 });
@@ -109,5 +116,21 @@ describe('the deletion sweep across restarts', () => {
     expect(persona.inquiry(inquiryId)?.redactedAt).toBeNull();
     clock.now += GRACE_MS;
     expect(await restarted.sweep()).toMatchObject({ redacted: 1 });
+  });
+
+  it('with DATABASE_URL, the all-missing guard holds on every replica and run until a run finds an identity that exists', async () => {
+    const env = { ...(await standIns()), DATABASE_URL: database.url, DATABASE_SCHEMA: 'sweep_guard' };
+    // KRATOS_ADMIN_URL of another Kratos: every identity of ours is missing there.
+    const inquiries = Array.from({ length: 120 }, () => deletedIdentity());
+    const one = await replica(env);
+    const other = await replica(env);
+
+    expect(await one.sweep()).toMatchObject({ stopped: 'all_missing', missing: 0 });
+    expect((await database.query('SELECT * FROM sweep_guard.sweep_cursors')).rowCount).toBe(0);
+    expect(await other.sweep()).toMatchObject({ stopped: 'all_missing', missing: 0 });
+    clock.now += GRACE_MS;
+    expect(await one.sweep()).toMatchObject({ stopped: 'all_missing', missing: 0, redacted: 0 });
+    expect((await database.query('SELECT * FROM sweep_guard.missing_identities')).rowCount).toBe(0);
+    expect(persona.inquiry(inquiries[0]!)?.redactedAt).toBeNull();
   });
 });

@@ -80,6 +80,7 @@ describe('the deletion sweep', () => {
 
   it('forgets an identity that is back in Kratos before its grace period ends', async () => {
     harness = await startHarness();
+    openedFor(harness, 1); // one that exists: this is the right Kratos (ALL_MISSING_GUARD)
     const { identityId, inquiryId } = await registeredAndDecided(harness, 'approved');
     const backup = harness.kratos.identity(identityId)!;
     harness.kratos.deleteIdentity(identityId);
@@ -88,7 +89,7 @@ describe('the deletion sweep', () => {
 
     harness.kratos.createIdentity(backup);
     harness.clock.now += DAY_MS;
-    expect(await sweep(deps)).toMatchObject({ existing: 1, missing: 0 });
+    expect(await sweep(deps)).toMatchObject({ existing: 2, missing: 0 });
     harness.kratos.deleteIdentity(identityId);
     harness.clock.now += GRACE_MS - DAY_MS;
     // Missing again, from now: the earlier absence does not count.
@@ -163,6 +164,7 @@ describe('the deletion sweep', () => {
 
   it('lists on a dry run what it would redact, and changes nothing', async () => {
     harness = await startHarness();
+    openedFor(harness, 1); // one that exists: this is the right Kratos (ALL_MISSING_GUARD)
     const gone = await registeredAndDecided(harness, 'approved');
     harness.kratos.deleteIdentity(gone.identityId);
     const deps = sweepDeps(harness);
@@ -196,7 +198,7 @@ describe('the sweeps and Persona’s rate limit', () => {
   it('keep half of each window for live traffic and wait out a 429', async () => {
     harness = await startHarness({}, { personaRateLimit: { limit: 20, windowMs: 1_000 } });
     const gone = openedFor(harness, 6, { deleted: true });
-    openedFor(harness, 1);
+    openedFor(harness, 1); // one that exists: this is the right Kratos (ALL_MISSING_GUARD)
     const deps = sweepDeps(harness);
     harness.persona.inject({ method: 'DELETE', status: 429, headers: { 'RateLimit-Reset': '1' } });
 

@@ -105,7 +105,11 @@ export function describeSweeps(report: SweepReport, dryRun: boolean): string {
   const lines: string[] = [];
   const { deleted, retention } = report;
   const how = (complete: boolean, stopped: string | undefined) =>
-    complete ? 'done' : `stopped (${stopped ?? 'unfinished'}): the next run goes on from here`;
+    complete
+      ? 'done'
+      : stopped === 'all_missing'
+        ? 'stopped (all_missing): no identity checked exists in Kratos; the next runs stop too until KRATOS_ADMIN_URL is right or one runs with --even-if-all-missing'
+        : `stopped (${stopped ?? 'unfinished'}): the next run goes on from here`;
   if (deleted !== undefined)
     lines.push(
       `deleted identities${dryRun ? ' (dry run)' : ''}: checked ${deleted.checked}, missing ${deleted.missing}, ` +

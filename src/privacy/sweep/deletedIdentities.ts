@@ -10,8 +10,12 @@ import { forEachInquiryPage } from './sweepPages.js';
 /**
  * As many identities checked from the top of the list, none of them in Kratos and none found
  * missing before, look like a KRATOS_ADMIN_URL of another Kratos (another environment's): the run
- * stops before it notes any of them, and says so. Identities found missing by an earlier run do not
- * count, so once an operator has let a run through (`evenIfAllMissing`), the next runs pass.
+ * stops before it notes any of them, and says so; so does a whole run with fewer to check, when
+ * every one it checked is missing. Until a run has found an identity that exists (it vouches for
+ * this Kratos), it notes no newly missing identity and leaves no cursor: one stopped by the guard,
+ * a failure or a restart starts again at the top, guarded. Identities found missing by an earlier
+ * (vouched) run do not count, so once an operator has let a run through (`evenIfAllMissing`), the
+ * next runs pass.
  */
 export const ALL_MISSING_GUARD = 20;
 
@@ -71,10 +75,21 @@ export async function sweepDeletedIdentities(
     complete: false,
   };
   const seen = new Set<string>();
-  // A resumed run starts among older inquiries, where the deleted may be all there is.
+  // Only a vouched run leaves a cursor, so a resumed run needs no guard (it starts among older
+  // inquiries, where the deleted may be all there is).
   const guarded =
     !options.evenIfAllMissing && (options.dryRun || (await deps.state.cursor('deleted_identities')) === undefined);
   let fresh = 0;
+  const vouched = () => !guarded || counts.existing > 0;
+  /** Identities found missing for the first time before the run was vouched: noted once it is. */
+  const held: string[] = [];
+  const tripped = () => {
+    deps.logger.error(
+      { checked: counts.checked, setting: 'KRATOS_ADMIN_URL' },
+      'redaction sweep stopped: none of the identities of these Persona inquiries exists in Kratos; is KRATOS_ADMIN_URL the Kratos they belong to?',
+    );
+    counts.stopped = 'all_missing';
+  };
 
   const decoys = new Set(deps.decoyTemplateIds);
   /** References seen on inquiries only a real identity has: those the guard counts. */
@@ -96,6 +111,17 @@ export async function sweepDeletedIdentities(
       references.push(reference);
     }
     return references;
+  };
+
+  const noteMissing = async (reference: string, missingSince?: Date): Promise<'continue' | 'stop'> => {
+    counts.missing += 1;
+    const now = new Date(deps.now());
+    const first = options.dryRun ? (missingSince ?? now) : await deps.state.markMissing(reference, now);
+    if (now.getTime() - first.getTime() < options.graceMs) {
+      counts.waiting += 1;
+      return 'continue';
+    }
+    return redactMissing(deps, reference, options, counts);
   };
 
   const visit = async (inquiries: Inquiry[]): Promise<'continue' | 'stop'> => {
@@ -124,31 +150,23 @@ export async function sweepDeletedIdentities(
       }
     }
     if (guarded && counts.existing === 0 && fresh >= ALL_MISSING_GUARD) {
-      deps.logger.error(
-        { checked: counts.checked, setting: 'KRATOS_ADMIN_URL' },
-        'redaction sweep stopped: none of the identities of these Persona inquiries exists in Kratos; is KRATOS_ADMIN_URL the Kratos they belong to?',
-      );
-      counts.stopped = 'all_missing';
+      tripped();
       return 'stop';
     }
+    if (vouched()) for (const reference of held.splice(0)) if ((await noteMissing(reference)) === 'stop') return 'stop';
     for (const reference of references) {
       if (!missing.includes(reference)) {
         if (since.has(reference) && !options.dryRun) await deps.state.forgetMissing(reference);
         continue;
       }
-      counts.missing += 1;
-      const now = new Date(deps.now());
-      const first = options.dryRun ? (since.get(reference) ?? now) : await deps.state.markMissing(reference, now);
-      if (now.getTime() - first.getTime() < options.graceMs) {
-        counts.waiting += 1;
-        continue;
-      }
-      if ((await redactMissing(deps, reference, options, counts)) === 'stop') return 'stop';
+      if (!vouched() && !since.has(reference)) held.push(reference);
+      else if ((await noteMissing(reference, since.get(reference))) === 'stop') return 'stop';
     }
     return 'continue';
   };
 
-  const run = await forEachInquiryPage(deps, 'deleted_identities', { dryRun: options.dryRun }, visit, (pages) => {
+  const paging = { dryRun: options.dryRun, resumable: vouched };
+  const run = await forEachInquiryPage(deps, 'deleted_identities', paging, visit, (pages) => {
     counts.pages = pages;
     deps.onProgress?.(
       `deleted identities: page ${pages} read; so far ${counts.checked} identities checked, ${counts.missing} missing, ` +
@@ -160,6 +178,13 @@ export async function sweepDeletedIdentities(
     counts.stopped = 'listing_failed';
   }
   counts.complete = run.complete;
+  if (run.complete && !vouched()) {
+    // Fewer to check than ALL_MISSING_GUARD, and every one of them missing.
+    if (fresh > 0) {
+      tripped();
+      counts.complete = false;
+    } else for (const reference of held) if ((await noteMissing(reference)) === 'stop') break;
+  }
   return counts;
 }
 

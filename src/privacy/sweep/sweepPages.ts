@@ -26,19 +26,20 @@ export interface PagedSweep {
 /**
  * Visits the inquiries of each template page by page (Persona's list, newest first), going on from
  * where the last unfinished run of the same sweep stopped. The cursor is saved after each page, so
- * a run stopped by a failure or a restart resumes there; a page whose visit asked to stop is visited
- * again, so visits must be repeatable. A dry run starts at the top and leaves the cursor alone, so
+ * a run stopped by a failure or a restart resumes there (unless the sweep says it may not be resumed
+ * yet); a page whose visit asked to stop is visited again, so visits must be repeatable. A dry run starts at the top and leaves the cursor alone, so
  * it never moves a real run past pages it has not swept.
  */
 export async function forEachInquiryPage(
   deps: PagingDeps,
   sweep: SweepName,
-  query: { createdBefore?: Date; dryRun: boolean },
+  query: { createdBefore?: Date; dryRun: boolean; resumable?: () => boolean },
   visit: (inquiries: Inquiry[]) => Promise<'continue' | 'stop'>,
   onPage?: (pages: number) => void,
 ): Promise<PagedSweep> {
+  // A run that may not be resumed yet (`resumable`) leaves no cursor: the next one starts at the top.
   const saveCursor = (cursor: SweepCursor | undefined) =>
-    query.dryRun ? Promise.resolve() : deps.state.saveCursor(sweep, cursor);
+    query.dryRun ? Promise.resolve() : deps.state.saveCursor(sweep, (query.resumable?.() ?? true) ? cursor : undefined);
   const saved = query.dryRun ? undefined : await deps.state.cursor(sweep);
   // A cursor of a template no longer configured starts the sweep over.
   const first = saved === undefined ? 0 : Math.max(0, deps.templateIds.indexOf(saved.templateId));
