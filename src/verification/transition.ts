@@ -199,7 +199,7 @@ export function proposedDecision(
   rules: TransitionRules,
 ): Decision | null {
   const current = record ?? emptyRecord();
-  if (!recognised(current, observation)) return null;
+  if (!recognised(current, observation, rules)) return null;
   const purpose = purposeOf(current, observation, rules);
   if (!DECIDING_PURPOSES.has(purpose)) return null;
   const { inquiry } = observation;
@@ -234,7 +234,7 @@ export function applyObservation(
   if (observation.eventId !== null && observation.eventId === record.last_event_id) {
     return { outcome: 'duplicate', record: current };
   }
-  if (!recognised(record, observation)) return { outcome: 'unrecognised', record: current };
+  if (!recognised(record, observation, rules)) return { outcome: 'unrecognised', record: current };
   const purpose = purposeOf(record, observation, rules);
   const purposeResult = nextPurposeResult(record.purposes[purpose], observation, rules);
   let next: PersonaRecord = record;
@@ -263,11 +263,12 @@ export function applyObservation(
  * for), or the record already holds it. Anyone who can start the template in Persona's hosted flow
  * can open an inquiry with an identity's id as reference (the id is no secret); such an inquiry
  * must neither decline a person nor lift their decline. An inquiry whose decision the operator had
- * forgotten counts for nothing any more.
+ * forgotten counts for nothing any more, but for a decline: forgetting erases a verification, never
+ * a decline Persona gives later (a review flipping an approval, an inquiry decided after the fact).
  */
-function recognised(record: PersonaRecord, observation: Observation): boolean {
+function recognised(record: PersonaRecord, observation: Observation, rules: TransitionRules): boolean {
   const { id } = observation.inquiry;
-  if (isForgotten(record, id)) return false;
+  if (isForgotten(record, id)) return rules.statuses.declined.has(observation.inquiry.status);
   return (
     observation.purpose !== undefined ||
     observation.inquiry.openedByService === true ||

@@ -74,14 +74,21 @@ describe('withVerificationForgotten', () => {
     expect(reading).toMatchObject({ kind: 'record', record: { decision: null, status: 'not_started' } });
   });
 
-  it('makes the forgotten inquiries count for nothing, and lets a new one count', () => {
+  it('makes the forgotten inquiries count for nothing but a decline, and lets a new one count', () => {
     const forgotten = withVerificationForgotten(declined(), at(10));
     const late = applyObservation(
       forgotten,
-      { inquiry: inquiry('inq_1', 'declined'), observedAt: at(11), eventId: 'evt_late' },
+      { inquiry: inquiry('inq_1', 'approved'), observedAt: at(11), eventId: 'evt_late' },
       defaultRules(),
     );
     expect(late.outcome).toBe('unrecognised');
+    // Forgetting erases a verification, never a decline Persona gives afterwards (a review's flip).
+    const flipped = applyObservation(
+      forgotten,
+      { inquiry: { ...inquiry('inq_1', 'declined'), decisionedAt: at(11) }, observedAt: at(11), eventId: 'evt_flip' },
+      defaultRules(),
+    );
+    expect(flipped.record?.decision).toMatchObject({ outcome: 'declined', inquiry_id: 'inq_1' });
     const fresh = applyObservation(
       forgotten,
       { inquiry: inquiry('inq_9', 'approved', 12), observedAt: at(13), eventId: 'evt_new' },
