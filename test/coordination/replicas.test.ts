@@ -251,15 +251,18 @@ describe('3 replicas without a database (what DATABASE_URL prevents)', () => {
 /**
  * What breaks a section's exclusivity from outside: its database session ends (a failover or a
  * restart ends them all; here one lock holder at a time), or Kratos carries a write out later than
- * the section waited for it. Nothing is applied twice, and every identity ends in its decision once
- * the re-checks after lost locks are done.
+ * the section waited for it. Every identity ends in its decision once the re-checks after lost
+ * locks are done. A write already on its way when its session is cut cannot be called back (Kratos
+ * has no compare-and-set: README, "When a replica loses its database connection"), so the event's
+ * redelivery may write the same change again beside it: at most once per cut, never for a slow
+ * write alone, which the section holds its lock for.
  */
 describe('3 replicas with DATABASE_URL, sessions cut and Kratos writes slow meanwhile', () => {
   const CUTS = 8;
   const SLOW_WRITES = 6;
   const [namespace] = identityKey('any identity');
 
-  it('ends every identity in its decision and applies no event twice', async () => {
+  it('ends every identity in its decision, writing an event twice only where a cut caught its write', async () => {
     const setup = await deployment(3, { DATABASE_URL: database.url, DATABASE_SCHEMA: 'replicas_disturbed' });
     const done = { cuts: 0, slowWrites: 0 };
     const disturb = async (running: () => boolean) => {
@@ -290,7 +293,8 @@ describe('3 replicas with DATABASE_URL, sessions cut and Kratos writes slow mean
     };
     try {
       const result = await run(setup.kratos, setup.persona, setup.urls, 'in order', { disturb, settled });
-      expect(result).toMatchObject({ wrong: 0, appliedTwice: 0 });
+      expect(result.wrong).toBe(0);
+      expect(result.appliedTwice).toBeLessThanOrEqual(done.cuts);
       expect(done.cuts).toBeGreaterThan(0);
       expect(done.slowWrites).toBeGreaterThan(0);
     } finally {
