@@ -31,6 +31,10 @@ export interface MessageCatalogue {
 /** Where the shipped files are: beside this module, in src/ and in dist/ alike (tsconfig.build.json). */
 const SHIPPED_DIRECTORY = new URL('./', import.meta.url);
 
+/** Negotiated Accept-Language headers remembered, and the longest one worth remembering. */
+const NEGOTIATED_LIMIT = 1_000;
+const NEGOTIATED_HEADER_MAX_LENGTH = 256;
+
 const messageFile = z.record(z.string(), z.string().trim().min(1, 'has an empty text').max(2_000));
 
 const isLanguageTag = (tag: string) => {
@@ -102,14 +106,24 @@ export function loadMessageCatalogue(directory: URL = SHIPPED_DIRECTORY): Messag
   );
   const languages = [...catalogue.keys()];
   const byDefault = catalogue.get(DEFAULT_LANGUAGE) as Messages;
+  // The login gate negotiates on every block; browsers send a handful of distinct headers.
+  const negotiated = new Map<string, Messages>();
 
   return {
     languages,
     problems,
     negotiate(acceptLanguage) {
+      if (!acceptLanguage) return byDefault;
+      const known = negotiated.get(acceptLanguage);
+      if (known !== undefined) return known;
       // negotiator ranks by quality, then by how exactly a tag matches (de-CH takes de).
       const language = new Negotiator({ headers: { 'accept-language': acceptLanguage } }).language(languages);
-      return (language === undefined ? undefined : catalogue.get(language)) ?? byDefault;
+      const messages = (language === undefined ? undefined : catalogue.get(language)) ?? byDefault;
+      if (acceptLanguage.length <= NEGOTIATED_HEADER_MAX_LENGTH) {
+        if (negotiated.size >= NEGOTIATED_LIMIT) negotiated.clear();
+        negotiated.set(acceptLanguage, messages);
+      }
+      return messages;
     },
   };
 }
