@@ -13,6 +13,7 @@ import { runCommand, type CommandSpec } from '../src/commandLine.js';
 import { serviceNote } from '../src/persona/inquiry.js';
 import type { LoadRequest, LoadResult, LoadSpec } from './load.js';
 import { summarizeProfile, type CpuProfile, type ProfileShare } from './profile.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * `npm run bench`: the login gate and the callback of the production build under load from a
@@ -56,8 +57,6 @@ const work = join(tmpdir(), `ory-persona-idv-bench-${process.pid}`);
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
 // --- processes ----------------------------------------------------------------------------------
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const accepts = (port: number) =>
   new Promise<boolean>((resolve) => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { renderHookBody, type HookTemplate } from './jsonnet.js';
 import { readAsKratos, type KratosReading } from './kratosResponse.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface HookTarget {
   /** Where the service listens, e.g. http://127.0.0.1:3000. */
@@ -48,8 +49,6 @@ const PATHS: Record<HookTemplate, string> = {
 };
 
 const retried = (status: number) => status === 0 || status === 429 || (status >= 500 && status !== 501);
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Calls one of the service's hooks the way Kratos does: the template's body rendered from `ctx`,

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { defaultInspector, type Exchange, type ExchangeInspector, type ExchangeRequest } from './exchangeInspection.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A request as a stand-in received it, for tests to assert on. */
 export interface RecordedRequest extends ExchangeRequest {
@@ -59,8 +60,6 @@ const matches = (fault: Fault, request: RecordedRequest) =>
   (fault.method === undefined || fault.method === request.method) &&
   (fault.path === undefined ||
     (typeof fault.path === 'string' ? request.path.startsWith(fault.path) : fault.path.test(request.path)));
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface StandInServerOptions {
   routes: Route[];

@@ -10,8 +10,7 @@ import { createLogger } from '../../src/logger.js';
 import { deadlineIn } from '../../src/outbound/retry.js';
 import { freePort } from '../../sandbox/freePort.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { setTimeout as sleep } from 'node:timers/promises';
 
 let database: TestDatabase;
 beforeAll(async () => {

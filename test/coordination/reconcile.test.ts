@@ -8,10 +8,9 @@ import { PERSONA_API_KEY, TEMPLATE_ID, baseEnv } from '../support/harness.js';
 import { runCommandProcess } from '../support/serverProcess.js';
 import { startService } from '../support/service.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Where reconciliation runs beside replicas: the command under the same locks, the schedule on one leader. */
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let database: TestDatabase;
 beforeAll(async () => {

@@ -7,6 +7,7 @@ import { startPersonaStandIn, type PersonaStandIn } from '../../sandbox/personaS
 import { PERSONA_API_KEY, TEMPLATE_ID, baseEnv, personaSignature } from '../support/harness.js';
 import { serveService, type ServedService } from '../support/service.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * Several replicas of the service against one Kratos that answers in 5-50 ms, 200 identities, each
@@ -21,7 +22,6 @@ import { createTestDatabase, type TestDatabase } from '../support/testDatabase.j
 const IDENTITIES = 200;
 const DUPLICATE_SHARE = 0.3;
 const random = (min: number, max: number) => min + Math.random() * (max - min);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Delivery {
   body: string;

@@ -6,6 +6,7 @@ import { startPersonaStandIn, type PersonaStandIn } from '../../sandbox/personaS
 import { PERSONA_API_KEY, TEMPLATE_ID, baseEnv, personaSignature } from '../support/harness.js';
 import { serveService, type ServedService } from '../support/service.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * A Kratos write that lands later than its section ends: Kratos has no compare-and-set, so it
@@ -13,8 +14,6 @@ import { createTestDatabase, type TestDatabase } from '../support/testDatabase.j
  * 0 to 30 ms, so the next section is usually the decision, and the write landing late is the
  * older `completed`. Each case ends with the decline on the record.
  */
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let database: TestDatabase;
 beforeAll(async () => {

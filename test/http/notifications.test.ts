@@ -8,6 +8,7 @@ import { startSlackStandIn, type SlackStandIn } from '../../sandbox/slackStandIn
 import { signPersonaWebhook } from '../../sandbox/personaWebhooks.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../../sandbox/webhookReceiver.js';
 import { SANDBOX } from '../../sandbox/environment.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * Notifications end to end: Persona's decisions reach the service as signed webhooks through the
@@ -75,8 +76,6 @@ async function decide(inquiryId: string, actions: SimulateAction[]) {
   await sandbox.persona.settled();
   await sandbox.notifications.relay.runOnce();
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('Standard Webhooks receivers', () => {
   it('each receive a decline once, signed, with ids, statuses, purposes and Persona times only', async () => {

@@ -5,8 +5,7 @@ import { MemoryInbox } from '../../src/coordination/memoryInbox.js';
 import { MAX_WAITING_PER_CHANNEL } from '../../src/coordination/memoryOutbox.js';
 import { createLogger } from '../../src/logger.js';
 import { createMetrics } from '../../src/metrics.js';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { setTimeout as sleep } from 'node:timers/promises';
 
 describe('MemoryInbox', () => {
   it('claims an event once, and again after a rollback', () => {

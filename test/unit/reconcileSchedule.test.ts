@@ -5,8 +5,7 @@ import { createAccountReferences } from '../../src/persona/accountReferences.js'
 import type { PersonaApi } from '../../src/persona/personaClient.js';
 import { scheduleReconciliation } from '../../src/reconcile/reconcile.js';
 import type { RecordStore } from '../../src/verification/recordStore.js';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { setTimeout as sleep } from 'node:timers/promises';
 
 function scheduled(leadership: Leadership, listDelayMs = 60) {
   const state = { running: 0, overlapping: false, runs: 0 };

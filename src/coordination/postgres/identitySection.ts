@@ -6,6 +6,7 @@ import { toCoordinationError } from './databaseErrors.js';
 import { claimEvent } from './inbox.js';
 import { enqueueMessages } from './outbox.js';
 import { checkout, connectionFailed } from './pooledConnection.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Waiting for another replica's lock may take this share of the time left; the work needs the rest. */
 const LOCK_WAIT_SHARE = 0.5;
@@ -25,8 +26,6 @@ const IN_RECOVERY = '0A000';
 
 /** node-postgres reads a per-query `query_timeout` (lib/client.js), which its types leave out. */
 type TimedQuery = pg.QueryConfig & { query_timeout?: number };
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * One identity's section: a read-write transaction that first takes pg_advisory_xact_lock on the
