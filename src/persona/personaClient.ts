@@ -308,10 +308,7 @@ export function createPersonaClient(options: PersonaClientOptions): PersonaApi {
       if (query.accountIds?.length === 0) return { inquiries: [], next: undefined };
       const parameters = new URLSearchParams({ 'page[size]': String(query.pageSize ?? 100) });
       if (query.templateId !== undefined)
-        parameters.set(
-          query.templateId.startsWith('tmpl_') ? 'filter[template-id]' : 'filter[inquiry-template-id]',
-          query.templateId,
-        );
+        parameters.set(`filter[${templateAttribute(query.templateId)}]`, query.templateId);
       if (query.accountIds !== undefined) parameters.set('filter[account-id]', query.accountIds.join(','));
       if (query.referenceId !== undefined) parameters.set('filter[reference-id]', query.referenceId);
       if (query.createdAfter !== undefined)
